@@ -1,0 +1,201 @@
+//! What the CLI subcommands do, as library functions (the binary only parses flags).
+
+use crate::algo::{AlgoConfig, SgdConfig};
+use crate::error::{invalid, io_err, Error, Result};
+use crate::io::Staged;
+use crate::report::{self, Panel, Series};
+use crate::task::Task;
+use crate::train::{run_spec, HistoryRow, RunOutput, TrainSpec};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::Path;
+
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    // indicatif draws nothing when stderr is not a terminal, so CI logs stay clean.
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+pub fn read_train_spec(path: &Path) -> Result<TrainSpec> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    toml::from_str(&text).map_err(|e| invalid(format!("config {}", path.display()), one_line(&e.to_string())))
+}
+
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Serialize)]
+struct RunJson<'a> {
+    scb_version: &'static str,
+    settings: &'a TrainSpec,
+    switched_at: Option<u64>,
+    diverged_at: Option<u64>,
+    final_row: Option<&'a HistoryRow>,
+    history: &'a [HistoryRow],
+}
+
+/// `scb train`: one run, written as run.json, history.csv, convergence.svg and .npy files.
+pub fn train(spec: &TrainSpec, out: &Path) -> Result<RunOutput> {
+    spec.validate()?;
+    let mut staged = Staged::begin(out)?;
+    let pb = progress(spec.run.samples, spec.algorithm.name());
+    let (task, run) = run_spec(spec, |s| pb.set_position(s))?;
+    pb.finish_and_clear();
+    write_run(&mut staged, spec, &task, &run)?;
+    staged.commit()?;
+    Ok(run)
+}
+
+fn write_run(staged: &mut Staged, spec: &TrainSpec, task: &Task, run: &RunOutput) -> Result<()> {
+    staged.json(
+        "run.json",
+        &RunJson {
+            scb_version: env!("CARGO_PKG_VERSION"),
+            settings: spec,
+            switched_at: run.switched_at,
+            diverged_at: run.diverged_at,
+            final_row: run.history.last(),
+            history: &run.history,
+        },
+    )?;
+    staged.write("history.csv", history_csv(&run.history).as_bytes())?;
+    staged.npy2("P.npy", task.p.view())?;
+    staged.npy1("mu.npy", task.mu.view())?;
+    staged.npy2("Qstar.npy", task.qstar.view())?;
+    staged.npy2("V.npy", run.params.v())?;
+    staged.npy2("A.npy", run.params.a())?;
+    let pts = |f: fn(&HistoryRow) -> f64| run.history.iter().map(|r| (r.samples as f64, f(r))).collect();
+    let mut panel = Panel {
+        title: format!("{} on N={}, T={}, Q={}", spec.algorithm.name(), task.n, task.t, task.q),
+        x_label: "samples".into(),
+        y_label: "relative distance to truth".into(),
+        x_log: true,
+        y_log: true,
+        series: vec![
+            Series::line("dist_V = |V-P|/|P|", 0, pts(|r| r.snap.dist_v)),
+            Series::line("dist_A = |A-Q*|/|Q*|", 1, pts(|r| r.snap.dist_a)),
+        ],
+        vlines: vec![],
+        y_clip: Some(10.0),
+    };
+    if let Some(s) = run.switched_at.filter(|&s| s > 0) {
+        panel.vlines.push((s as f64, " stage two".into()));
+    }
+    report::draw(&staged.path("convergence.svg"), "Convergence to ground truth", &[panel])?;
+    staged.written("convergence.svg");
+    Ok(())
+}
+
+pub fn history_csv(rows: &[HistoryRow]) -> String {
+    let mut s = String::from("samples,stage,batch_loss,excess_loss,corr_v,corr_a,dist_v,dist_a,support,lambda\n");
+    for r in rows {
+        let m = &r.snap;
+        s += &format!(
+            "{},{},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e}\n",
+            r.samples, r.stage, r.batch_loss, m.excess_loss, m.corr_v, m.corr_a, m.dist_v, m.dist_a, m.support, r.lambda
+        );
+    }
+    s
+}
+
+#[derive(Serialize)]
+pub struct MethodResult {
+    pub label: String,
+    pub algorithm: AlgoConfig,
+    pub diverged_at: Option<u64>,
+    pub final_dist_v: f64,
+    pub final_dist_a: f64,
+    pub history: Vec<HistoryRow>,
+}
+
+/// `scb figure prox-vs-sgd`: ScbProx against an SGD learning-rate sweep on one task and
+/// one batch stream (spec §4 and the paper's first figure).
+pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<Vec<MethodResult>> {
+    base.validate()?;
+    for (i, lr) in lrs.iter().enumerate() {
+        crate::error::check_range(&format!("lrs[{i}]"), *lr, 0.0, 1e12, true)?;
+    }
+    let mut staged = Staged::begin(out)?;
+    let mut specs = vec![base.clone()];
+    for &lr in lrs {
+        specs.push(TrainSpec { algorithm: AlgoConfig::Sgd(SgdConfig { lr, ..SgdConfig::default() }), ..base.clone() });
+    }
+    let pb = progress(base.run.samples * specs.len() as u64, "prox-vs-sgd");
+    let runs: Vec<(Task, RunOutput)> = specs
+        .par_iter()
+        .map(|s| {
+            let mut last = 0;
+            run_spec(s, |done| {
+                pb.inc(done - last);
+                last = done;
+            })
+        })
+        .collect::<Result<_>>()?;
+    pb.finish_and_clear();
+    let results: Vec<MethodResult> = specs
+        .iter()
+        .zip(&runs)
+        .map(|(s, (_, r))| {
+            let label = match &s.algorithm {
+                AlgoConfig::ScbProx(_) => "ScbProx".to_string(),
+                AlgoConfig::Sgd(c) => format!("SGD lr={}", c.lr),
+            };
+            let last = r.history.last().expect("at least one step");
+            MethodResult {
+                label,
+                algorithm: s.algorithm.clone(),
+                diverged_at: r.diverged_at,
+                final_dist_v: last.snap.dist_v,
+                final_dist_a: last.snap.dist_a,
+                history: r.history.clone(),
+            }
+        })
+        .collect();
+    let task = &runs[0].0;
+    let panel = |title: &str, f: fn(&HistoryRow) -> f64| Panel {
+        title: title.into(),
+        x_label: "samples".into(),
+        y_label: "relative distance to truth".into(),
+        x_log: true,
+        y_log: true,
+        series: results
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let pts = m.history.iter().map(|r| (r.samples as f64, f(r))).collect();
+                let mut s = Series::line(&m.label, i, pts);
+                if m.diverged_at.is_some() {
+                    s.label += " (diverged)";
+                }
+                s
+            })
+            .collect(),
+        vlines: vec![],
+        y_clip: Some(10.0),
+    };
+    let title = format!(
+        "ScbProx vs SGD on N={}, T={}, Q={}, alpha={}, batch {}",
+        task.n, task.t, task.q, base.task.alpha, base.run.batch
+    );
+    report::draw(
+        &staged.path("prox_vs_sgd.svg"),
+        &title,
+        &[panel("P: |V-P|/|P|", |r| r.snap.dist_v), panel("Q*: |A-Q*|/|Q*|", |r| r.snap.dist_a)],
+    )?;
+    staged.written("prox_vs_sgd.svg");
+    staged.json("prox_vs_sgd.json", &results)?;
+    staged.commit()?;
+    Ok(results)
+}
+
+pub fn not_finite(field: &str) -> Error {
+    invalid(field, "must be a finite number")
+}

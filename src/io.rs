@@ -1,0 +1,79 @@
+//! Output that is never half-written: files are staged and renamed into place.
+
+use crate::error::{io_err, Error, Result};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray_npy::WriteNpyExt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A set of files written into a staging folder inside `dir` and moved into `dir`
+/// only on `commit`, so a failure leaves `dir` as it was.
+pub struct Staged {
+    dir: PathBuf,
+    stage: PathBuf,
+    files: Vec<String>,
+}
+
+impl Staged {
+    /// Creates `dir` if needed and proves it is writable before any work is done.
+    pub fn begin(dir: &Path) -> Result<Staged> {
+        fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
+        let stage = dir.join(format!(".staging-{}", std::process::id()));
+        fs::create_dir_all(&stage).map_err(|e| unwritable(dir, e))?;
+        Ok(Staged { dir: dir.to_path_buf(), stage, files: Vec::new() })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.stage.join(name)
+    }
+
+    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let p = self.path(name);
+        fs::write(&p, bytes).map_err(io_err(&p))?;
+        self.files.push(name.to_string());
+        Ok(())
+    }
+
+    /// Registers a file that a library wrote to `path(name)` itself.
+    pub fn written(&mut self, name: &str) {
+        self.files.push(name.to_string());
+    }
+
+    pub fn npy2(&mut self, name: &str, a: ArrayView2<f64>) -> Result<()> {
+        // numpy users expect C order; copy rather than write a Fortran-order header.
+        let c: Array2<f64> = a.as_standard_layout().into_owned();
+        let mut buf = Vec::new();
+        c.write_npy(&mut buf).map_err(|e| Error::Other(format!("{name}: {e}")))?;
+        self.write(name, &buf)
+    }
+
+    pub fn npy1(&mut self, name: &str, a: ArrayView1<f64>) -> Result<()> {
+        let mut buf = Vec::new();
+        a.to_owned().write_npy(&mut buf).map_err(|e| Error::Other(format!("{name}: {e}")))?;
+        self.write(name, &buf)
+    }
+
+    pub fn json<T: serde::Serialize>(&mut self, name: &str, value: &T) -> Result<()> {
+        let s = serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))?;
+        self.write(name, s.as_bytes())
+    }
+
+    pub fn commit(self) -> Result<()> {
+        for f in &self.files {
+            let to = self.dir.join(f);
+            fs::rename(self.stage.join(f), &to).map_err(io_err(&to))?;
+        }
+        let _ = fs::remove_dir_all(&self.stage);
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.stage);
+    }
+}
+
+fn unwritable(dir: &Path, e: std::io::Error) -> Error {
+    crate::error::invalid("--out", format!("{} is not a writable directory ({e})", dir.display()))
+}

@@ -1,0 +1,20 @@
+//! `scb`: a theory-verification harness for Ren, Wang & Lee, "Learning and Transferring
+//! Sparse Contextual Bigrams with Linear Transformers" (NeurIPS 2024).
+//!
+//! The pieces, each plain data in and out (the contract is `SCB.md`):
+//! `task` (the SCB generator and sampler) -> `model` (the linear transformer, its
+//! per-sample and population gradients) -> `algo` (ScbProx and SGD behind one trait)
+//! -> `train` (one run) -> `report` (SVG figures).
+
+pub mod algo;
+pub mod commands;
+pub mod error;
+pub mod io;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod rng;
+pub mod task;
+pub mod train;
+
+pub use error::{Error, Result};

@@ -1,0 +1,167 @@
+use clap::{Args, Parser, Subcommand};
+use scb::algo::{parse_algorithm_name, AlgoConfig};
+use scb::commands;
+use scb::train::{RunConfig, TrainSpec};
+use scb::Result;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "scb", version, about = "Sparse contextual bigram theory-verification harness")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Train one model and write run.json, history.csv, convergence.svg and .npy parameters.
+    Train(TrainArgs),
+    /// Draw one of the paper-style figures.
+    Figure {
+        #[command(subcommand)]
+        which: Figure,
+    },
+}
+
+#[derive(Subcommand)]
+enum Figure {
+    /// ScbProx against an SGD learning-rate sweep, same task and batches.
+    ProxVsSgd {
+        #[command(flatten)]
+        common: TrainArgs,
+        /// SGD learning rates to sweep.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![0.5, 1.0, 2.0, 4.0, 5.0, 6.0, 8.0])]
+        lrs: Vec<f64>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct TrainArgs {
+    /// TOML file with [task], [run] and [algorithm] tables; flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Vocabulary size N (>= 2).
+    #[arg(long)]
+    n: Option<usize>,
+    /// Context length T.
+    #[arg(long)]
+    t: Option<usize>,
+    /// Sparsity Q (1..=T).
+    #[arg(long)]
+    q: Option<usize>,
+    /// Dirichlet concentration of P's columns (> 0).
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// scb-prox or sgd.
+    #[arg(long)]
+    algorithm: Option<String>,
+    /// SGD learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// ScbProx step size (0, 1].
+    #[arg(long)]
+    eta: Option<f64>,
+    /// Fresh samples to draw in total.
+    #[arg(long)]
+    samples: Option<u64>,
+    /// Samples per step.
+    #[arg(long)]
+    batch: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+impl TrainArgs {
+    fn spec(&self, default_samples: u64) -> Result<TrainSpec> {
+        let mut spec = match &self.config {
+            Some(p) => commands::read_train_spec(p)?,
+            None => TrainSpec {
+                task: Default::default(),
+                run: RunConfig { samples: default_samples, ..Default::default() },
+                algorithm: parse_algorithm_name("scb-prox")?,
+            },
+        };
+        if let Some(name) = &self.algorithm {
+            if name != spec.algorithm.name() {
+                spec.algorithm = parse_algorithm_name(name)?;
+            }
+        }
+        let t = &mut spec.task;
+        t.n = self.n.unwrap_or(t.n);
+        t.t = self.t.unwrap_or(t.t);
+        t.q = self.q.unwrap_or(t.q);
+        t.alpha = self.alpha.unwrap_or(t.alpha);
+        let r = &mut spec.run;
+        r.samples = self.samples.unwrap_or(r.samples);
+        r.batch = self.batch.unwrap_or(r.batch);
+        r.seed = self.seed.unwrap_or(r.seed);
+        match &mut spec.algorithm {
+            AlgoConfig::Sgd(c) => {
+                c.lr = self.lr.unwrap_or(c.lr);
+                if self.eta.is_some() {
+                    return Err(scb::error::invalid("eta", "applies to --algorithm scb-prox only; SGD takes --lr"));
+                }
+            }
+            AlgoConfig::ScbProx(c) => {
+                c.eta = self.eta.unwrap_or(c.eta);
+                if self.lr.is_some() {
+                    return Err(scb::error::invalid("lr", "applies to --algorithm sgd only; ScbProx takes --eta"));
+                }
+            }
+        }
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Train(args) => {
+            let spec = args.spec(600_000)?;
+            let out = commands::train(&spec, &args.out)?;
+            if let Some(last) = out.history.last() {
+                eprintln!(
+                    "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
+                    spec.algorithm.name(),
+                    last.samples,
+                    last.snap.dist_v,
+                    last.snap.dist_a,
+                    last.snap.corr_v,
+                    last.snap.corr_a,
+                    out.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default(),
+                    args.out.display()
+                );
+            }
+            Ok(())
+        }
+        Cmd::Figure { which: Figure::ProxVsSgd { common, lrs } } => {
+            let spec = common.spec(1_000_000)?;
+            let res = commands::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
+            for m in &res {
+                eprintln!(
+                    "{:>14}: dist_V={:.4} dist_A={:.4}{}",
+                    m.label,
+                    m.final_dist_v,
+                    m.final_dist_a,
+                    m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Deterministic seeding. Every random stream in the harness is named by
+//! (seed, stream id), so a trial's numbers never depend on which thread ran it.
+
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Named streams, so the task and the data of one run never share numbers.
+pub mod stream {
+    pub const TASK: u64 = 1;
+    pub const DATA: u64 = 2;
+    pub const INIT: u64 = 3;
+    pub const BOOTSTRAP: u64 = 4;
+}
+
+pub fn derive(seed: u64, stream: u64) -> u64 {
+    splitmix64(splitmix64(seed) ^ splitmix64(stream.wrapping_mul(0xD1B5_4A32_D192_ED03)))
+}
+
+pub fn rng(seed: u64, stream: u64) -> Pcg64 {
+    Pcg64::seed_from_u64(derive(seed, stream))
+}
