@@ -1,0 +1,109 @@
+//! The binary as a new user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn scb(args: &[&str], threads: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scb")).args(args).env("RAYON_NUM_THREADS", threads).output().unwrap()
+}
+
+fn train_args(out: &Path) -> Vec<String> {
+    ["train", "--n", "8", "--t", "16", "--q", "2", "--algorithm", "scb-prox", "--samples", "40000", "--seed", "1", "--out"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.display().to_string()])
+        .collect()
+}
+
+fn run_ok(args: &[String], threads: &str) {
+    let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let o = scb(&a, threads);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn train_writes_every_file_and_is_identical_across_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    run_ok(&train_args(&one), "1");
+    run_ok(&train_args(&two), "2");
+    for f in ["run.json", "history.csv", "convergence.svg", "P.npy", "mu.npy", "Qstar.npy", "V.npy", "A.npy"] {
+        assert!(one.join(f).is_file(), "missing {f}");
+    }
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(read(&one.join("run.json")), read(&two.join("run.json")));
+    assert_eq!(read(&one.join("A.npy")), read(&two.join("A.npy")));
+    let run: serde_json::Value = serde_json::from_slice(&read(&one.join("run.json"))).unwrap();
+    let row = &run["history"][0];
+    for key in ["samples", "batch_loss", "excess_loss", "corr_v", "corr_a", "dist_v", "dist_a", "stage"] {
+        assert!(row.get(key).is_some(), "history row lacks {key}");
+    }
+    assert_eq!(run["settings"]["task"]["n"], 8);
+    // Nothing staged is left behind.
+    assert!(std::fs::read_dir(&one).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+}
+
+#[test]
+fn config_file_gives_the_same_run_as_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(
+        &cfg,
+        "[task]\nn = 8\nt = 16\nq = 2\n[run]\nsamples = 40000\nseed = 1\n[algorithm]\nname = \"scb-prox\"\n",
+    )
+    .unwrap();
+    let (a, b) = (dir.path().join("flags"), dir.path().join("config"));
+    run_ok(&train_args(&a), "2");
+    run_ok(&["train".into(), "--config".into(), cfg.display().to_string(), "--out".into(), b.display().to_string()], "2");
+    assert_eq!(std::fs::read(a.join("run.json")).unwrap(), std::fs::read(b.join("run.json")).unwrap());
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let bad_cfg = dir.path().join("bad.toml");
+    std::fs::write(&bad_cfg, "[task]\nn = 8\nvocab = 3\n[algorithm]\nname = \"scb-prox\"\n").unwrap();
+    let out = dir.path().join("out");
+    let o = out.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["train", "--t", "16", "--q", "17", "--out", &o], "invalid q"),
+        (vec!["train", "--n", "1", "--out", &o], "invalid n"),
+        (vec!["train", "--alpha", "0", "--out", &o], "invalid alpha"),
+        (vec!["train", "--algorithm", "sgd", "--lr", "NaN", "--out", &o], "invalid lr"),
+        (vec!["train", "--algorithm", "adam", "--out", &o], "invalid algorithm"),
+        (vec!["train", "--samples", "10", "--out", &o], "invalid samples"),
+        (vec!["train", "--config", bad_cfg.to_str().unwrap(), "--out", &o], "vocab"),
+        (vec!["figure", "prox-vs-sgd", "--lrs", "1,-2", "--out", &o], "invalid lrs[1]"),
+    ];
+    for (args, want) in cases {
+        let r = scb(&args, "1");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} created {}", out.display());
+    }
+    let unwritable = file.join("sub").display().to_string();
+    let r = scb(&["train", "--samples", "4096", "--out", &unwritable], "1");
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid --out") && err.contains("a-file/sub"), "{err}");
+}
+
+#[test]
+fn figure_prox_vs_sgd_writes_svg_and_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let r = scb(
+        &["figure", "prox-vs-sgd", "--n", "8", "--t", "16", "--samples", "40000", "--lrs", "1,100", "--out", &out],
+        "2",
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let svg = std::fs::read_to_string(dir.path().join("prox_vs_sgd.svg")).unwrap();
+    assert!(svg.contains("ScbProx") && svg.contains("SGD lr=1") && svg.contains("(diverged)"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("prox_vs_sgd.json")).unwrap()).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+}

@@ -1,0 +1,39 @@
+#![allow(dead_code)]
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+/// Pearson chi-square p-value of `counts` against `probs`; cells whose expected count
+/// is below 5 are pooled into one, as the test's approximation requires.
+pub fn chi2_pvalue(counts: &[u64], probs: &[f64]) -> (f64, f64, usize) {
+    let (stat, dof) = chi2_stat(counts, probs);
+    (pvalue(stat, dof), stat, dof)
+}
+
+pub fn chi2_stat(counts: &[u64], probs: &[f64]) -> (f64, usize) {
+    let total: u64 = counts.iter().sum();
+    let (mut stat, mut cells) = (0.0, 0usize);
+    let (mut pooled_obs, mut pooled_exp) = (0.0, 0.0);
+    for (&c, &p) in counts.iter().zip(probs) {
+        let e = p * total as f64;
+        if e < 5.0 {
+            pooled_obs += c as f64;
+            pooled_exp += e;
+        } else {
+            stat += (c as f64 - e).powi(2) / e;
+            cells += 1;
+        }
+    }
+    if pooled_exp > 0.0 {
+        stat += (pooled_obs - pooled_exp).powi(2) / pooled_exp;
+        cells += 1;
+    } else if pooled_obs > 0.0 {
+        return (f64::INFINITY, cells.max(1));
+    }
+    (stat, cells.saturating_sub(1))
+}
+
+pub fn pvalue(stat: f64, dof: usize) -> f64 {
+    if dof == 0 {
+        return if stat == 0.0 { 1.0 } else { 0.0 };
+    }
+    1.0 - ChiSquared::new(dof as f64).unwrap().cdf(stat)
+}

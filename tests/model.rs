@@ -1,0 +1,162 @@
+//! Gradients (spec §2): per-sample against finite differences, Monte Carlo against
+//! the closed-form population gradients, and the excess loss.
+
+use ndarray::{Array2, ShapeBuilder};
+use quickcheck::{QuickCheck, TestResult};
+use rand::Rng;
+use rand_distr::StandardNormal;
+use scb::model::{batch_grad, Grad, Params, Population};
+use scb::task::{Batch, QWeights, Task, TaskConfig};
+
+fn random_params(n: usize, t: usize, seed: u64) -> Params {
+    let mut rng = scb::rng::rng(seed, 7);
+    let v = Array2::from_shape_fn((n, n), |_| rng.sample::<f64, _>(StandardNormal) * 0.5);
+    let a = Array2::from_shape_fn((t, n), |_| rng.sample::<f64, _>(StandardNormal) * 0.5);
+    Params::new(v.view(), a.view())
+}
+
+fn small_task(n: usize, t: usize, q: usize, seed: u64) -> Task {
+    let cfg = TaskConfig { n, t, q, alpha: 0.8, weights: QWeights::Dirichlet, ..Default::default() };
+    Task::generate(&cfg, seed).unwrap()
+}
+
+fn loss(p: &Params, b: &Batch) -> f64 {
+    let mut g = Grad::new(p.n(), p.t());
+    batch_grad(p, b, &mut g);
+    g.loss
+}
+
+#[test]
+fn per_sample_gradients_match_finite_differences() {
+    fn prop(seed: u64, n: u8, t: u8, bs: u8) -> TestResult {
+        let (n, t, bs) = (2 + n as usize % 5, 1 + t as usize % 7, 1 + bs as usize % 4);
+        let task = small_task(n, t, 1 + seed as usize % t, seed);
+        let params = random_params(n, t, seed);
+        let mut b = Batch::new(bs, t);
+        task.sample_into(&mut scb::rng::rng(seed, 8), &mut b);
+        let mut g = Grad::new(n, t);
+        batch_grad(&params, &b, &mut g);
+        let h = 1e-5;
+        // The loss is quadratic in V for fixed A and in A for fixed V, so a central
+        // difference is exact up to round-off: a tight tolerance is honest here.
+        let fd = |bump: &dyn Fn(&mut Params, f64)| {
+            let (mut up, mut dn) = (params.clone(), params.clone());
+            bump(&mut up, h);
+            bump(&mut dn, -h);
+            (loss(&up, &b) - loss(&dn, &b)) / (2.0 * h)
+        };
+        for i in 0..n {
+            for j in 0..n {
+                let num = fd(&|p: &mut Params, d| p.v_slice_mut()[j * n + i] += d);
+                if (num - g.gv[[i, j]]).abs() > 1e-6 * (1.0 + num.abs()) {
+                    return TestResult::error(format!("dV[{i},{j}]: analytic {} vs fd {num}", g.gv[[i, j]]));
+                }
+            }
+        }
+        for s in 0..t {
+            for k in 0..n {
+                let num = fd(&|p: &mut Params, d| p.a_col_mut(k)[s] += d);
+                if (num - g.ga[[s, k]]).abs() > 1e-6 * (1.0 + num.abs()) {
+                    return TestResult::error(format!("dA[{s},{k}]: analytic {} vs fd {num}", g.ga[[s, k]]));
+                }
+            }
+        }
+        TestResult::passed()
+    }
+    QuickCheck::new().tests(200).quickcheck(prop as fn(u64, u8, u8, u8) -> TestResult);
+}
+
+/// Mean and standard error of per-batch gradients over `m` batches.
+fn mc_grads(task: &Task, params: &Params, m: usize, bs: usize) -> [(Array2<f64>, Array2<f64>); 2] {
+    let (n, t) = (task.n, task.t);
+    let mut rng = scb::rng::rng(3, 3);
+    let mut b = Batch::new(bs, t);
+    let mut g = Grad::new(n, t);
+    let (mut sv, mut sv2) = (Array2::<f64>::zeros((n, n)), Array2::<f64>::zeros((n, n)));
+    let (mut sa, mut sa2) = (Array2::<f64>::zeros((t, n)), Array2::<f64>::zeros((t, n)));
+    for _ in 0..m {
+        task.sample_into(&mut rng, &mut b);
+        batch_grad(params, &b, &mut g);
+        sv += &g.gv;
+        sv2 += &g.gv.mapv(|x| x * x);
+        sa += &g.ga;
+        sa2 += &g.ga.mapv(|x| x * x);
+    }
+    let m = m as f64;
+    let se = |s: &Array2<f64>, s2: &Array2<f64>| (s2 / m - (s / m).mapv(|x| x * x)).mapv(|v| (v.max(0.0) / m).sqrt());
+    [(&sv / m, se(&sv, &sv2)), (&sa / m, se(&sa, &sa2))]
+}
+
+fn max_z(mean: &Array2<f64>, se: &Array2<f64>, want: &Array2<f64>) -> f64 {
+    let mut z: f64 = 0.0;
+    for ((m, s), w) in mean.iter().zip(se).zip(want) {
+        z = z.max((m - w).abs() / s.max(1e-12));
+    }
+    z
+}
+
+#[test]
+fn monte_carlo_gradients_converge_to_population_gradients() {
+    let task = small_task(5, 6, 2, 21);
+    let params = random_params(5, 6, 4);
+    let pop = Population::new(&task);
+    let (gv, ga) = pop.grads(&params);
+    let [(mv, sv), (ma, sa)] = mc_grads(&task, &params, 400, 500);
+    // 66 entries: |z| < 4.5 for all of them holds with probability > 0.999 under the truth.
+    let (zv, za) = (max_z(&mv, &sv, &gv), max_z(&ma, &sa, &ga));
+    assert!(zv < 4.5 && za < 4.5, "max |z|: V {zv}, A {za}");
+    // Power: the same test rejects the population gradient of another attention target.
+    let other = small_task(5, 6, 2, 22);
+    let wrong = Task::from_parts(task.p.clone(), other.qstar.clone(), 2).unwrap();
+    let (_, ga_wrong) = Population::new(&wrong).grads(&params);
+    assert!(max_z(&ma, &sa, &ga_wrong) > 10.0);
+}
+
+#[test]
+fn population_loss_is_the_mean_sample_loss() {
+    let task = small_task(6, 5, 2, 31);
+    let params = random_params(6, 5, 9);
+    let want = Population::new(&task).loss(&params);
+    let mut rng = scb::rng::rng(5, 5);
+    let mut b = Batch::new(1000, task.t);
+    let mut g = Grad::new(task.n, task.t);
+    let (mut s, mut s2, m) = (0.0, 0.0, 300);
+    for _ in 0..m {
+        task.sample_into(&mut rng, &mut b);
+        batch_grad(&params, &b, &mut g);
+        s += g.loss;
+        s2 += g.loss * g.loss;
+    }
+    let mean = s / m as f64;
+    let se = ((s2 / m as f64 - mean * mean) / m as f64).sqrt();
+    assert!((mean - want).abs() < 4.0 * se, "MC {mean} ± {se} vs population {want}");
+}
+
+#[test]
+fn excess_loss_is_zero_at_truth_and_positive_elsewhere() {
+    fn prop(seed: u64) -> bool {
+        let task = small_task(2 + seed as usize % 6, 3 + seed as usize % 5, 2, seed);
+        let pop = Population::new(&task);
+        let truth = Params::new(task.p.view(), task.qstar.view());
+        let at_truth = pop.excess_loss(&truth);
+        let elsewhere = pop.excess_loss(&random_params(task.n, task.t, seed));
+        let start = pop.excess_loss(&Params::uninformative(task.n, task.t));
+        at_truth.abs() < 1e-12 && elsewhere > 0.0 && start > 0.0
+    }
+    QuickCheck::new().tests(100).quickcheck(prop as fn(u64) -> bool);
+}
+
+#[test]
+fn population_gradient_vanishes_at_truth() {
+    let task = small_task(7, 9, 3, 2);
+    let (gv, ga) = Population::new(&task).grads(&Params::new(task.p.view(), task.qstar.view()));
+    assert!(gv.iter().chain(ga.iter()).all(|x| x.abs() < 1e-12));
+}
+
+#[test]
+fn params_keep_column_major_layout() {
+    let v = Array2::<f64>::zeros((3, 3).f());
+    let a = Array2::<f64>::ones((4, 3));
+    let p = Params::new(v.view(), a.view());
+    assert_eq!(p.a_col(2), &[1.0; 4]);
+}
