@@ -107,3 +107,15 @@ fn figure_prox_vs_sgd_writes_svg_and_numbers() {
         serde_json::from_slice(&std::fs::read(dir.path().join("prox_vs_sgd.json")).unwrap()).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn the_documented_config_file_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/train.toml");
+    let out = dir.path().display().to_string();
+    let r = scb(&["train", "--config", cfg, "--samples", "20480", "--out", &out], "1");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let run: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["settings"]["run"]["samples"], 20480);
+    assert_eq!(run["settings"]["algorithm"]["switch"]["rule"], "stable-support");
+}
