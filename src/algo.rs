@@ -44,8 +44,8 @@ pub enum SwitchRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProxConfig {
-    /// Stage-one step size, and the cap of the stage-two schedule `min(eta, 2/(t+2))`
-    /// where t counts stage-two steps.
+    /// Cap of the step schedule `eta_t = min(eta, 2/(t+2))`, t counting all steps of the
+    /// run (both stages; no restart at the switch).
     pub eta: f64,
     pub switch: SwitchRule,
     /// Universal threshold `lambda_k = threshold_scale * sigma_hat_k * sqrt(2 ln T)`, with
@@ -148,7 +148,7 @@ pub struct ScbProx {
     q: usize,
     grad: Grad,
     stage: u8,
-    stage_two_steps: u64,
+    steps: u64,
     samples: u64,
     switched_at: Option<u64>,
     last_top: Vec<Vec<usize>>,
@@ -167,7 +167,7 @@ impl ScbProx {
             q: task.q,
             grad: Grad::new(task.n, task.t),
             stage: 1,
-            stage_two_steps: 0,
+            steps: 0,
             samples: 0,
             switched_at: None,
             last_top: vec![Vec::new(); task.n],
@@ -228,11 +228,12 @@ impl Algorithm for ScbProx {
         batch_grad(params, batch, &mut self.grad);
         let (n, t) = (params.n(), params.t());
         let stage = self.stage;
-        let eta = if stage == 2 {
-            self.cfg.eta.min(2.0 / (self.stage_two_steps as f64 + 2.0))
-        } else {
-            self.cfg.eta
-        };
+        // One decaying schedule over the whole run; the stages differ by lambda only.
+        // A constant stage-one step leaves a noise floor that biases the V and A targets
+        // unequally, which drives the iterates along the nearly flat V/A scale direction
+        // exponentially fast (A diverged at Q=4); with decaying steps the noise, and the
+        // drift with it, averages out.
+        let eta = self.cfg.eta.min(2.0 / (self.steps as f64 + 2.0));
         let mu = &self.mu;
 
         // Scalars at the current V (the gradient's point): c1 = tr(V C V^T), c2 = ||V mu||^2.
@@ -316,9 +317,8 @@ impl Algorithm for ScbProx {
         }
 
         self.samples += batch.len() as u64;
-        if stage == 2 {
-            self.stage_two_steps += 1;
-        } else {
+        self.steps += 1;
+        if stage == 1 {
             self.maybe_switch(params);
         }
         StepInfo { batch_loss: self.grad.loss, stage, lambda: lambda_mean }
