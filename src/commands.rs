@@ -199,3 +199,79 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
 pub fn not_finite(field: &str) -> Error {
     invalid(field, "must be a finite number")
 }
+
+/// Where a claim's spec lives: a `.toml` path as given, else `<theorems>/<id>.toml`.
+pub fn spec_path(claim: &str, theorems: &Path) -> std::path::PathBuf {
+    if claim.ends_with(".toml") {
+        std::path::PathBuf::from(claim)
+    } else {
+        theorems.join(format!("{claim}.toml"))
+    }
+}
+
+/// Runs one claim spec through its checker.
+pub fn check_one(spec: &crate::claims::ClaimSpec, opts: &crate::claims::runner::Options) -> Result<crate::claims::ClaimResult> {
+    use crate::claims::{beats_sgd, runner, stage_one, stage_two, transfer};
+    match spec.id.as_str() {
+        "stage_one" => runner::check::<stage_one::StageOne>(spec, opts),
+        "stage_two" => runner::check::<stage_two::StageTwo>(spec, opts),
+        "transfer" => runner::check::<transfer::Transfer>(spec, opts),
+        "beats_sgd" => runner::check::<beats_sgd::BeatsSgd>(spec, opts),
+        other => Err(invalid("id", format!("unknown claim {other:?}"))),
+    }
+}
+
+/// `scb check`: runs the named claims (or `all`), then rewrites `<out>/index.html` over
+/// every result present in `<out>`. Returns whether every claim run now passed.
+pub fn check(names: &[String], theorems: &Path, opts: &crate::claims::runner::Options) -> Result<bool> {
+    let names: Vec<String> = if names.iter().any(|n| n == "all") {
+        crate::claims::CLAIMS.iter().map(|s| s.to_string()).collect()
+    } else {
+        names.to_vec()
+    };
+    // Read every spec first: a typo in the last one should not cost the first one's run.
+    let mut specs = Vec::new();
+    for name in &names {
+        let path = spec_path(name, theorems);
+        if !name.ends_with(".toml") && !crate::claims::CLAIMS.contains(&name.as_str()) {
+            return Err(invalid(
+                "claim",
+                format!("must be one of {}, all, or a .toml path (got {name:?})", crate::claims::CLAIMS.join(", ")),
+            ));
+        }
+        specs.push(crate::claims::ClaimSpec::load(&path)?);
+    }
+    std::fs::create_dir_all(&opts.out)
+        .map_err(|e| invalid("--out", format!("{} is not a writable directory ({e})", opts.out.display())))?;
+    let mut all_pass = true;
+    for spec in &specs {
+        let r = check_one(spec, opts)?;
+        all_pass &= r.pass;
+        eprintln!("{}: {}", r.id, if r.pass { "PASS" } else { "FAIL" });
+        for c in &r.checks {
+            eprintln!(
+                "  {:<22} {:>10.4} [{:.4}, {:.4}]  {}",
+                c.spec.quantity, c.estimate.value, c.estimate.lo, c.estimate.hi, c.reason
+            );
+        }
+    }
+    write_index(&opts.out)?;
+    Ok(all_pass)
+}
+
+/// The summary page over the results found in `out`, in the claims' canonical order.
+pub fn write_index(out: &Path) -> Result<()> {
+    let mut results = Vec::new();
+    for id in crate::claims::CLAIMS {
+        let p = out.join(id).join("result.json");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            match serde_json::from_str::<crate::claims::ClaimResult>(&text) {
+                Ok(r) => results.push(r),
+                Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
+            }
+        }
+    }
+    let mut staged = Staged::begin(out)?;
+    staged.write("index.html", crate::report::html::index(&results).as_bytes())?;
+    staged.commit()
+}

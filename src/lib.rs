@@ -7,6 +7,7 @@
 //! -> `train` (one run) -> `report` (SVG figures).
 
 pub mod algo;
+pub mod claims;
 pub mod commands;
 pub mod error;
 pub mod io;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod rng;
+pub mod stats;
 pub mod task;
 pub mod train;
 

@@ -17,6 +17,21 @@ struct Cli {
 enum Cmd {
     /// Train one model and write run.json, history.csv, convergence.svg and .npy parameters.
     Train(TrainArgs),
+    /// Check claims against simulation: writes <out>/<claim>/{result.json,<claim>.svg,trials.jsonl}
+    /// and <out>/index.html. Exit code 0 if all pass, 1 if one fails, 2 for bad input.
+    Check {
+        /// stage_one, stage_two, transfer, beats_sgd, all, or a path to a spec .toml.
+        #[arg(required = true)]
+        claims: Vec<String>,
+        /// Run the small grids CI can afford.
+        #[arg(long)]
+        quick: bool,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Where the claim specs live.
+        #[arg(long, default_value = "theorems")]
+        theorems: PathBuf,
+    },
     /// Draw one of the paper-style figures.
     Figure {
         #[command(subcommand)]
@@ -118,8 +133,13 @@ impl TrainArgs {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
+        Cmd::Check { claims, quick, out, theorems } => {
+            let opts = scb::claims::runner::Options { quick, out, progress: true };
+            let pass = commands::check(&claims, &theorems, &opts)?;
+            Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Cmd::Train(args) => {
             let spec = args.spec(600_000)?;
             let out = commands::train(&spec, &args.out)?;
@@ -136,7 +156,7 @@ fn run(cli: Cli) -> Result<()> {
                     args.out.display()
                 );
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Figure { which: Figure::ProxVsSgd { common, lrs } } => {
             let spec = common.spec(1_000_000)?;
@@ -150,7 +170,7 @@ fn run(cli: Cli) -> Result<()> {
                     m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default()
                 );
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -158,7 +178,7 @@ fn run(cli: Cli) -> Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(if e.is_bad_input() { 2 } else { 1 })

@@ -315,6 +315,17 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.query.is_empty()
     }
+    /// The first `len` samples, as a batch of their own.
+    pub fn prefix(&self, len: usize) -> Batch {
+        let len = len.min(self.len());
+        Batch {
+            t: self.t,
+            ctx: self.ctx[..len * self.t].to_vec(),
+            query: self.query[..len].to_vec(),
+            pos: self.pos[..len].to_vec(),
+            out: self.out[..len].to_vec(),
+        }
+    }
     pub fn context(&self, i: usize) -> &[u32] {
         &self.ctx[i * self.t..(i + 1) * self.t]
     }

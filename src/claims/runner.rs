@@ -1,0 +1,188 @@
+//! Runs a claim: its grid's trials in parallel with deterministic seeds, each appended
+//! to `trials.jsonl` as it finishes (so a re-run resumes), then the bootstrap and the
+//! verdicts, then `result.json` and the figure.
+
+use super::{judge, CheckResult, Claim, ClaimResult, ClaimSpec, PointTask};
+use crate::error::{invalid, io_err, Error, Result};
+use crate::io::Staged;
+use crate::rng;
+use crate::stats::bootstrap;
+use crate::task::Task;
+use rayon::prelude::*;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Serialize, Deserialize)]
+pub struct Record<T> {
+    pub hash: String,
+    pub point: String,
+    pub trial: usize,
+    pub seed: u64,
+    pub result: T,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub quick: bool,
+    /// The reports root: the claim writes to `<out>/<id>/`.
+    pub out: PathBuf,
+    pub progress: bool,
+}
+
+pub fn build_points(spec: &ClaimSpec, quick: bool) -> Result<Vec<PointTask>> {
+    spec.points(quick)
+        .into_iter()
+        .map(|point| Ok(PointTask { point, task: Task::generate(&spec.task_config(&point), spec.seed)? }))
+        .collect()
+}
+
+/// Reads the records of this configuration. Lines that do not parse are reported and
+/// skipped; a torn last line (an interrupted write) is cut off so appends stay clean.
+pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<HashMap<(String, usize), T>> {
+    let mut out = HashMap::new();
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    let (mut stale, mut bad) = (0, 0);
+    let mut good_len = 0;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        offset += line.len();
+        let complete = line.ends_with('\n');
+        match serde_json::from_str::<Record<T>>(line.trim_end()) {
+            Ok(r) if complete => {
+                good_len = offset;
+                if r.hash != hash {
+                    stale += 1;
+                } else {
+                    out.entry((r.point, r.trial)).or_insert(r.result);
+                }
+            }
+            _ if line.trim().is_empty() => good_len = offset,
+            _ => {
+                bad += 1;
+                eprintln!("warning: {}:{}: unreadable trial record skipped", path.display(), i + 1);
+                if complete {
+                    good_len = offset;
+                }
+            }
+        }
+    }
+    if good_len < text.len() {
+        let f = OpenOptions::new().write(true).open(path).map_err(io_err(path))?;
+        f.set_len(good_len as u64).map_err(io_err(path))?;
+    }
+    if stale > 0 {
+        eprintln!("note: {}: {stale} records from another configuration ignored", path.display());
+    }
+    let _ = bad;
+    Ok(out)
+}
+
+/// Runs and judges one claim.
+pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> {
+    let claim = C::new(spec)?;
+    for (i, c) in spec.checks.iter().enumerate() {
+        if !C::QUANTITIES.iter().any(|(q, _)| *q == c.quantity) {
+            let names: Vec<&str> = C::QUANTITIES.iter().map(|q| q.0).collect();
+            return Err(invalid(
+                format!("check[{i}].quantity"),
+                format!("must be one of {} for {} (got {:?})", names.join(", "), spec.id, c.quantity),
+            ));
+        }
+    }
+    let dir = opts.out.join(&spec.id);
+    fs::create_dir_all(&dir)
+        .map_err(|e| invalid("--out", format!("{} is not a writable directory ({e})", dir.display())))?;
+    let points = build_points(spec, opts.quick)?;
+    let n_trials = spec.trials(opts.quick);
+    let hash = spec.trial_hash();
+    let path = dir.join("trials.jsonl");
+    let mut have: HashMap<(String, usize), C::Trial> = load_records(&path, &hash)?;
+    let pending: Vec<(usize, usize)> = (0..points.len())
+        .flat_map(|p| (0..n_trials).map(move |t| (p, t)))
+        .filter(|(p, t)| !have.contains_key(&(points[*p].point.label(), *t)))
+        .collect();
+    if !pending.is_empty() {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| invalid("--out", format!("cannot append to {} ({e})", path.display())))?;
+        let file = Mutex::new(file);
+        let pb = crate::commands::progress(pending.len() as u64, &format!("{} trials", spec.id));
+        if !opts.progress {
+            pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let done: Vec<(usize, usize, C::Trial)> = pending
+            .par_iter()
+            .map(|&(p, t)| {
+                let pt = &points[p];
+                let seed = pt.point.trial_seed(spec.seed, t);
+                let result = claim.run_trial(pt, seed);
+                let rec = Record { hash: hash.clone(), point: pt.point.label(), trial: t, seed, result };
+                let line = serde_json::to_string(&rec).map_err(|e| Error::Other(e.to_string()))? + "\n";
+                // One write per record under the lock: records never interleave.
+                file.lock().expect("no panics while holding the lock").write_all(line.as_bytes()).map_err(io_err(&path))?;
+                pb.inc(1);
+                Ok((p, t, rec.result))
+            })
+            .collect::<Result<_>>()?;
+        pb.finish_and_clear();
+        for (p, t, r) in done {
+            have.insert((points[p].point.label(), t), r);
+        }
+    }
+    let data: Vec<Vec<C::Trial>> = points
+        .iter()
+        .map(|pt| (0..n_trials).map(|t| have.remove(&(pt.point.label(), t)).expect("every trial ran")).collect())
+        .collect();
+    let result = evaluate(&claim, spec, &points, &data, opts.quick);
+    let mut staged = Staged::begin(&dir)?;
+    staged.json("result.json", &result)?;
+    let svg = format!("{}.svg", spec.id);
+    let refs: Vec<Vec<&C::Trial>> = data.iter().map(|v| v.iter().collect()).collect();
+    claim.figure(&points, &refs, &result, &staged.path(&svg))?;
+    staged.written(&svg);
+    staged.commit()?;
+    Ok(result)
+}
+
+/// Bootstrap and verdicts: a pure function of the trials.
+pub fn evaluate<C: Claim>(claim: &C, spec: &ClaimSpec, points: &[PointTask], data: &[Vec<C::Trial>], quick: bool) -> ClaimResult {
+    let mut rng = rng::rng(spec.seed, rng::stream::BOOTSTRAP);
+    let quantities = bootstrap(data, spec.bootstrap, spec.level, &mut rng, |d| claim.estimate(points, d));
+    let checks: Vec<CheckResult> = spec
+        .checks
+        .iter()
+        .map(|c| {
+            let estimate = quantities.get(&c.quantity).cloned().unwrap_or(crate::stats::Estimate {
+                value: f64::NAN,
+                lo: f64::NAN,
+                hi: f64::NAN,
+                undefined: 1.0,
+            });
+            let (pass, reason) = judge(c, &estimate, spec.level);
+            let description = C::QUANTITIES.iter().find(|q| q.0 == c.quantity).map(|q| q.1.to_string()).unwrap_or_default();
+            CheckResult { spec: c.clone(), description, estimate, pass, reason }
+        })
+        .collect();
+    ClaimResult {
+        id: spec.id.clone(),
+        statement: spec.statement.clone(),
+        pass: checks.iter().all(|c| c.pass),
+        quick,
+        trials_per_point: data.first().map_or(0, |d| d.len()),
+        points: points.iter().map(|p| p.point).collect(),
+        checks,
+        quantities,
+        spec: spec.clone(),
+    }
+}
+

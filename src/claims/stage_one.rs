@@ -1,0 +1,179 @@
+//! Claim 1, stage one (spec §5.1): one preconditioned V-step from the uninformative start
+//! on n samples reaches corr_V >= c once n >= n1(c) = c^2/(1-c^2) T sum_j(1/mu_j) / ||P - mu 1^T||_F^2.
+//!
+//! A trial draws one stream of samples and takes the algorithm's first step on nested
+//! prefixes of it, at n = r * n1 for each ratio r; it records corr_V after each. Per grid
+//! point, the success frequency P(corr_V >= c) against n crosses 1/2 at the measured n.
+
+use super::{Claim, ClaimResult, ClaimSpec, PointTask};
+use crate::error::{check_range, invalid, Result};
+use crate::metrics::corr_v;
+use crate::model::{center_v, Params};
+use crate::report::{self, Panel, Series};
+use crate::stats::{log_crossing, ols, within_slope, Quantities};
+use crate::task::{Batch, Task};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// The correlation level c.
+    pub c: f64,
+    /// Sample sizes as multiples of n1, increasing.
+    pub ratios: Vec<f64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { c: 0.5, ratios: (-8..=8).map(|k| 2f64.powf(k as f64 / 8.0)).collect() }
+    }
+}
+
+/// The predicted sample complexity n1(c).
+pub fn n1(task: &Task, c: f64) -> f64 {
+    let inv_mu: f64 = task.mu.iter().map(|m| 1.0 / m).sum();
+    let pc = center_v(task.p.view(), &task.mu);
+    let energy: f64 = pc.iter().map(|x| x * x).sum();
+    c * c / (1.0 - c * c) * task.t as f64 * inv_mu / energy
+}
+
+/// n1 with the exact noise energy of the first step instead of the spec's bound:
+/// at the uninformative start the centered preconditioned per-sample update is
+/// `T r (h/mu - 1)^T` with `||r||^2 = 1 - 1/N` and `E||h/mu - 1||^2 = (sum_j 1/mu_j - N)/T`,
+/// so the noise energy is `T (1 - 1/N)(sum_j 1/mu_j - N)`, not `T sum_j 1/mu_j`.
+pub fn n1_exact(task: &Task, c: f64) -> f64 {
+    let n = task.n as f64;
+    let inv_mu: f64 = task.mu.iter().map(|m| 1.0 / m).sum();
+    n1(task, c) * (1.0 - 1.0 / n) * (1.0 - n / inv_mu)
+}
+
+pub struct StageOne {
+    spec: ClaimSpec,
+    s: Settings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Trial {
+    /// corr_V after one step on n = ratios[i] * n1 samples.
+    pub corr_v: Vec<f64>,
+}
+
+impl Claim for StageOne {
+    type Trial = Trial;
+    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
+        ("ratio", "measured n over predicted n1, geometric mean over the grid"),
+        ("ratio_exact", "measured n over n1 with the exact first-step noise energy T(1-1/N)(sum 1/mu - N), geometric mean"),
+        ("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid"),
+        ("t_exponent", "exponent of T in the measured n, one intercept per N"),
+    ];
+
+    fn new(spec: &ClaimSpec) -> Result<Self> {
+        let s: Settings = spec.settings()?;
+        check_range("settings.c", s.c, 0.0, 1.0, true).and_then(|_| {
+            if s.c >= 1.0 {
+                Err(invalid("settings.c", "must be < 1"))
+            } else {
+                Ok(())
+            }
+        })?;
+        if s.ratios.len() < 2 || s.ratios.windows(2).any(|w| !(w[0] < w[1])) || s.ratios[0] <= 0.0 {
+            return Err(invalid("settings.ratios", "must be at least two increasing positive numbers"));
+        }
+        Ok(StageOne { spec: spec.clone(), s })
+    }
+
+    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
+        let task = &pt.task;
+        let n1 = n1(task, self.s.c);
+        let sizes: Vec<usize> = self.s.ratios.iter().map(|r| ((r * n1).round() as usize).max(1)).collect();
+        let mut all = Batch::new(*sizes.last().expect("validated"), task.t);
+        task.sample_into(&mut crate::rng::rng(seed, crate::rng::stream::DATA), &mut all);
+        let corr_v = sizes
+            .iter()
+            .map(|&n| {
+                let mut algo = self.spec.algorithm.build(task);
+                let mut params = Params::uninformative(task.n, task.t);
+                algo.step(&mut params, &all.prefix(n));
+                corr_v(params.v(), task)
+            })
+            .collect();
+        Trial { corr_v }
+    }
+
+    fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
+        let mut q = Quantities::new();
+        let (mut groups, mut log_t, mut log_n1, mut log_n, mut log_r) = (vec![], vec![], vec![], vec![], vec![]);
+        let mut log_re = vec![];
+        for (pt, ts) in points.iter().zip(trials) {
+            let freq: Vec<f64> = (0..self.s.ratios.len())
+                .map(|i| ts.iter().filter(|t| t.corr_v[i] >= self.s.c).count() as f64 / ts.len() as f64)
+                .collect();
+            let r = log_crossing(&self.s.ratios, &freq, 0.5).unwrap_or(f64::NAN);
+            let n1 = n1(&pt.task, self.s.c);
+            let label = pt.point.label();
+            q.insert(format!("ratio@{label}"), r);
+            q.insert(format!("n_hat@{label}"), r * n1);
+            groups.push(pt.point.n as u64);
+            log_t.push((pt.point.t as f64).ln());
+            log_n1.push(n1.ln());
+            log_n.push((r * n1).ln());
+            log_r.push(r.ln());
+            log_re.push((r * n1 / n1_exact(&pt.task, self.s.c)).ln());
+        }
+        let gmean = |v: &[f64]| (v.iter().sum::<f64>() / v.len() as f64).exp();
+        q.insert("ratio_exact".into(), gmean(&log_re));
+        q.insert("ratio".into(), gmean(&log_r));
+        q.insert("slope_vs_n1".into(), ols(&log_n1, &log_n).1);
+        q.insert("t_exponent".into(), within_slope(&groups, &log_t, &log_n));
+        q
+    }
+
+    fn figure(&self, points: &[PointTask], _: &[Vec<&Trial>], result: &ClaimResult, path: &Path) -> Result<()> {
+        let mut measured = Vec::new();
+        let mut errs = Vec::new();
+        for pt in points {
+            let e = result.q(&format!("n_hat@{}", pt.point.label())).expect("estimated");
+            measured.push((n1(&pt.task, self.s.c), e.value));
+            errs.push((e.lo, e.hi));
+        }
+        let xs: Vec<f64> = measured.iter().map(|p| p.0).collect();
+        let (x0, x1) = (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(0.0, f64::max));
+        let line = |f: &dyn Fn(f64) -> f64| (0..=20).map(|i| x0 * (x1 / x0).powf(i as f64 / 20.0)).map(|x| (x, f(x))).collect::<Vec<_>>();
+        let (a, b) = ols(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>(), &measured.iter().map(|p| p.1.ln()).collect::<Vec<_>>());
+        let predicted_ratio = result.spec.checks.iter().find(|c| c.quantity == "ratio").map_or(1.0, |c| c.predict);
+        let p1 = Panel {
+            title: format!("samples for corr_V >= {} at frequency 1/2", self.s.c),
+            x_label: "predicted n1(c) (samples)".into(),
+            y_label: "measured n (samples)".into(),
+            x_log: true,
+            y_log: true,
+            series: vec![
+                Series::points("measured (95% bootstrap CI)", 0, measured.clone(), Some(errs.clone())),
+                Series::line(format!("fit: slope {b:.3}"), 1, line(&|x| (a + b * x.ln()).exp())),
+                Series::dashed(format!("predicted: n = {predicted_ratio} n1"), 7, line(&|x| predicted_ratio * x)),
+            ],
+            ..Default::default()
+        };
+        let mut by_n: Vec<Series> = Vec::new();
+        let mut ns: Vec<usize> = points.iter().map(|p| p.point.n).collect();
+        ns.dedup();
+        for (i, n) in ns.iter().enumerate() {
+            let idx: Vec<usize> = (0..points.len()).filter(|&j| points[j].point.n == *n).collect();
+            let pts = idx.iter().map(|&j| (points[j].point.t as f64, measured[j].1)).collect();
+            let e = idx.iter().map(|&j| errs[j]).collect();
+            by_n.push(Series::points(format!("N={n}"), i, pts, Some(e)));
+        }
+        let slope = result.q("t_exponent").map_or(f64::NAN, |e| e.value);
+        let p2 = Panel {
+            title: format!("T dependence: fitted exponent {slope:.3}"),
+            x_label: "context length T".into(),
+            y_label: "measured n (samples)".into(),
+            x_log: true,
+            y_log: true,
+            series: by_n,
+            ..Default::default()
+        };
+        report::draw(path, &super::figure_title(result), &[p1, p2])
+    }
+}
