@@ -6,7 +6,7 @@
 //! point, the success frequency P(corr_V >= c) against n crosses 1/2 at the measured n.
 
 use super::{Claim, ClaimResult, ClaimSpec, PointTask};
-use crate::error::{check_range, invalid, Result};
+use crate::error::{invalid, Result};
 use crate::metrics::corr_v;
 use crate::model::{center_v, Params};
 use crate::report::{self, Panel, Series};
@@ -59,31 +59,19 @@ pub struct Trial {
     pub corr_v: Vec<f64>,
 }
 
-impl Claim for StageOne {
-    type Trial = Trial;
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("ratio", "measured n over predicted n1, geometric mean over the grid"),
-        ("ratio_exact", "measured n over n1 with the exact first-step noise energy T(1-1/N)(sum 1/mu - N), geometric mean"),
-        ("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid"),
-        ("t_exponent", "exponent of T in the measured n, one intercept per N"),
-    ];
-
-    fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.settings()?;
-        check_range("settings.c", s.c, 0.0, 1.0, true).and_then(|_| {
-            if s.c >= 1.0 {
-                Err(invalid("settings.c", "must be < 1"))
-            } else {
-                Ok(())
-            }
-        })?;
+impl StageOne {
+    pub fn with(spec: &ClaimSpec, s: Settings) -> Result<Self> {
+        if !(s.c > 0.0 && s.c < 1.0) {
+            return Err(invalid("settings.c", format!("must be a number in (0, 1) (got {})", s.c)));
+        }
         if s.ratios.len() < 2 || s.ratios.windows(2).any(|w| !(w[0] < w[1])) || s.ratios[0] <= 0.0 {
             return Err(invalid("settings.ratios", "must be at least two increasing positive numbers"));
         }
         Ok(StageOne { spec: spec.clone(), s })
     }
 
-    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
+    /// One trial: corr_V after the algorithm's first step on n = r n1 samples, nested prefixes.
+    pub fn trial(&self, pt: &PointTask, seed: u64) -> Trial {
         let task = &pt.task;
         let n1 = n1(task, self.s.c);
         let sizes: Vec<usize> = self.s.ratios.iter().map(|r| ((r * n1).round() as usize).max(1)).collect();
@@ -101,15 +89,39 @@ impl Claim for StageOne {
         Trial { corr_v }
     }
 
+    /// The measured n (where P(corr_V >= c) crosses 1/2) at one point, and its ratio to n1.
+    pub fn crossing(&self, task: &Task, ts: &[&Trial]) -> (f64, f64) {
+        let freq: Vec<f64> = (0..self.s.ratios.len())
+            .map(|i| ts.iter().filter(|t| t.corr_v[i] >= self.s.c).count() as f64 / ts.len() as f64)
+            .collect();
+        let r = log_crossing(&self.s.ratios, &freq, 0.5).unwrap_or(f64::NAN);
+        (r * n1(task, self.s.c), r)
+    }
+}
+
+impl Claim for StageOne {
+    type Trial = Trial;
+    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
+        ("ratio", "measured n over predicted n1, geometric mean over the grid"),
+        ("ratio_exact", "measured n over n1 with the exact first-step noise energy T(1-1/N)(sum 1/mu - N), geometric mean"),
+        ("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid"),
+        ("t_exponent", "exponent of T in the measured n, one intercept per N"),
+    ];
+
+    fn new(spec: &ClaimSpec) -> Result<Self> {
+        StageOne::with(spec, spec.settings()?)
+    }
+
+    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
+        self.trial(pt, seed)
+    }
+
     fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut groups, mut log_t, mut log_n1, mut log_n, mut log_r) = (vec![], vec![], vec![], vec![], vec![]);
         let mut log_re = vec![];
         for (pt, ts) in points.iter().zip(trials) {
-            let freq: Vec<f64> = (0..self.s.ratios.len())
-                .map(|i| ts.iter().filter(|t| t.corr_v[i] >= self.s.c).count() as f64 / ts.len() as f64)
-                .collect();
-            let r = log_crossing(&self.s.ratios, &freq, 0.5).unwrap_or(f64::NAN);
+            let (_, r) = self.crossing(&pt.task, ts);
             let n1 = n1(&pt.task, self.s.c);
             let label = pt.point.label();
             q.insert(format!("ratio@{label}"), r);

@@ -5,6 +5,7 @@
 //! A trial trains ScbProx from the uninformative start with the spec's switch rule, then
 //! records dist_V and dist_A at log-spaced stage-two sample counts.
 
+use super::stage_one::StageOne;
 use super::{Claim, ClaimResult, ClaimSpec, PointTask};
 use crate::error::{check_range, invalid, Result};
 use crate::metrics::{dist_a, dist_v};
@@ -26,6 +27,13 @@ pub struct Settings {
     /// The distance level for "samples to reach dist <= eps".
     pub eps: f64,
     pub checkpoints_per_decade: u32,
+    /// Stage one's cost is measured as in claim stage_one (the first step reaching
+    /// corr_V >= c at frequency 1/2) at the same points: the switch time of a run is set
+    /// by the switch rule's patience and the batch, not by stage one's sample complexity.
+    pub stage_one: super::stage_one::Settings,
+    /// Independent stage-one measurements per trial (they are cheap; the crossing of a
+    /// frequency needs more than a handful of trials).
+    pub stage_one_replicates: usize,
 }
 
 impl Default for Settings {
@@ -36,14 +44,18 @@ impl Default for Settings {
             max_stage_one_samples: 2_000_000,
             eps: 0.05,
             checkpoints_per_decade: 8,
+            stage_one: Default::default(),
+            stage_one_replicates: 8,
         }
     }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Trial {
-    /// Samples consumed in stage one (None: never switched within the cap).
-    pub stage_one: Option<u64>,
+    /// Samples consumed before the switch (None: never switched within the cap).
+    pub switched_at: Option<u64>,
+    /// Claim stage_one's measurement at this point, `stage_one_replicates` times.
+    pub first_step: Vec<super::stage_one::Trial>,
     /// Stage-two samples at each checkpoint, and the distances there.
     pub samples: Vec<u64>,
     pub dist_v: Vec<f64>,
@@ -53,6 +65,7 @@ pub struct Trial {
 pub struct StageTwo {
     spec: ClaimSpec,
     s: Settings,
+    one: StageOne,
 }
 
 impl StageTwo {
@@ -97,7 +110,7 @@ impl Claim for StageTwo {
         ("decay_a", "exponent of stage-two samples in RMS dist_A over the last decade (one intercept per point)"),
         ("t_exponent_two", "exponent of T in the stage-two samples until RMS max(dist_V, dist_A) <= eps (one intercept per Q)"),
         ("q_exponent_two", "exponent of Q in the stage-two samples until RMS dist_V <= eps (one intercept per T)"),
-        ("t_exponent_one", "exponent of T in the median stage-one samples (one intercept per Q)"),
+        ("t_exponent_one", "exponent of T in stage one's samples, measured as in claim stage_one (one intercept per Q)"),
         ("exponent_gap", "t_exponent_one - t_exponent_two"),
     ];
 
@@ -110,10 +123,14 @@ impl Claim for StageTwo {
             return Err(invalid("settings.stage_two_samples", "must be at least 10 batches"));
         }
         check_range("settings.eps", s.eps, 0.0, 1.0, true)?;
+        if s.stage_one_replicates < 1 {
+            return Err(invalid("settings.stage_one_replicates", "must be >= 1"));
+        }
         if s.checkpoints_per_decade < 2 {
             return Err(invalid("settings.checkpoints_per_decade", "must be >= 2"));
         }
-        Ok(StageTwo { spec: spec.clone(), s })
+        let one = StageOne::with(spec, s.stage_one.clone())?;
+        Ok(StageTwo { spec: spec.clone(), s, one })
     }
 
     fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
@@ -129,8 +146,9 @@ impl Claim for StageTwo {
             algo.step(&mut params, &batch);
             used += b;
         }
-        let mut out = Trial { stage_one: algo.switched_at(), samples: vec![], dist_v: vec![], dist_a: vec![] };
-        if out.stage_one.is_none() {
+        let first_step = (0..self.s.stage_one_replicates).map(|r| self.one.trial(pt, crate::rng::derive(seed, 1 + r as u64))).collect();
+        let mut out = Trial { switched_at: algo.switched_at(), first_step, samples: vec![], dist_v: vec![], dist_a: vec![] };
+        if out.switched_at.is_none() {
             return out;
         }
         let marks = self.checkpoints();
@@ -157,10 +175,12 @@ impl Claim for StageTwo {
         let (mut log_n2, mut log_n2v, mut log_n1) = (vec![], vec![], vec![]);
         for (i, (pt, ts)) in points.iter().zip(trials).enumerate() {
             let label = pt.point.label();
-            let one: Vec<f64> = ts.iter().map(|t| t.stage_one.map_or(f64::INFINITY, |s| s as f64)).collect();
-            let n1 = median(&one);
+            let switched: Vec<f64> = ts.iter().map(|t| t.switched_at.map_or(f64::INFINITY, |s| s as f64)).collect();
+            q.insert(format!("switched_at@{label}"), median(&switched));
+            let firsts: Vec<&super::stage_one::Trial> = ts.iter().flat_map(|t| &t.first_step).collect();
+            let n1 = self.one.crossing(&pt.task, &firsts).0;
             q.insert(format!("stage_one@{label}"), n1);
-            let done: Vec<&Trial> = ts.iter().copied().filter(|t| t.stage_one.is_some()).collect();
+            let done: Vec<&Trial> = ts.iter().copied().filter(|t| t.switched_at.is_some()).collect();
             // Every trial must reach stage two, or the point is undefined.
             let (n2, n2v) = if done.len() == ts.len() && !done.is_empty() {
                 let x: Vec<f64> = done[0].samples.iter().map(|&s| s as f64).collect();
@@ -207,7 +227,7 @@ impl Claim for StageTwo {
         let mut curves = Vec::new();
         let mut first_fit = None;
         for (i, (pt, ts)) in points.iter().zip(trials).enumerate() {
-            let done: Vec<&Trial> = ts.iter().copied().filter(|t| t.stage_one.is_some()).collect();
+            let done: Vec<&Trial> = ts.iter().copied().filter(|t| t.switched_at.is_some()).collect();
             if done.is_empty() {
                 continue;
             }
@@ -245,7 +265,7 @@ impl Claim for StageTwo {
         qs.sort_unstable();
         qs.dedup();
         for (j, qv) in qs.iter().enumerate() {
-            for (key, what, col) in [("stage_one", "stage one", j), ("n2", "stage two to eps", j + 4)] {
+            for (key, what, col) in [("stage_one", "stage one", j), ("n2", "stage two to eps", j + 3), ("switched_at", "switch", j + 6)] {
                 let mut pts = Vec::new();
                 let mut errs = Vec::new();
                 for pt in points.iter().filter(|p| p.point.q == *qv) {
