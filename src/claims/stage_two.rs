@@ -245,7 +245,7 @@ impl Claim for StageTwo {
         if let Some((x, _)) = &first_fit {
             let last = *x.last().expect("checkpoints");
             let anchor = curves[0].points.last().expect("points").1;
-            let through = |slope: f64| vec![(last / 10.0, anchor * 10f64.powf(slope)), (last, anchor)];
+            let through = |slope: f64| vec![(last / 10.0, anchor * 10f64.powf(-slope)), (last, anchor)];
             curves.push(Series::line(format!("fitted slope {decay:.3} (all points)"), 7, through(decay)));
             let pred = result.spec.checks.iter().find(|c| c.quantity == "decay_v").map_or(-0.5, |c| c.predict);
             curves.push(Series::dashed(format!("predicted slope {pred}"), 6, through(pred)));

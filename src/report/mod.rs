@@ -274,10 +274,16 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
             Ok::<(), Error>(())
         }};
     }
+    // A log axis spanning under two decades has no or one power of ten to label: use
+    // base 2 there (T = 16, 32, 64, ... reads naturally).
+    let base = |lo: f64, hi: f64| if hi / lo < 100.0 { 2.0 } else { 10.0 };
+    let (bx, by) = (base(x0, x1), base(y0, y1));
     match (p.x_log, p.y_log) {
-        (true, true) => body!(b.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale()).map_err(perr)?),
-        (true, false) => body!(b.build_cartesian_2d((x0..x1).log_scale(), y0..y1).map_err(perr)?),
-        (false, true) => body!(b.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(perr)?),
+        (true, true) => body!(b
+            .build_cartesian_2d((x0..x1).log_scale().base(bx), (y0..y1).log_scale().base(by))
+            .map_err(perr)?),
+        (true, false) => body!(b.build_cartesian_2d((x0..x1).log_scale().base(bx), y0..y1).map_err(perr)?),
+        (false, true) => body!(b.build_cartesian_2d(x0..x1, (y0..y1).log_scale().base(by)).map_err(perr)?),
         (false, false) => body!(b.build_cartesian_2d(x0..x1, y0..y1).map_err(perr)?),
     }
 }
