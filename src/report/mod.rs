@@ -103,6 +103,7 @@ impl Series {
     fn clipped(&self, clip: Option<f64>) -> Vec<(f64, f64)> {
         match clip {
             None => self.points.clone(),
+            Some(c) if self.mark == Mark::Points => self.points.iter().copied().filter(|p| p.1.is_finite() && p.1 <= c).collect(),
             Some(c) => self.points.iter().copied().take_while(|p| p.1.is_finite() && p.1 <= c).collect(),
         }
     }
