@@ -1,0 +1,118 @@
+//! `scb check` as a user runs it: exit codes, files, resume, determinism, bad specs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scb(args: &[&str], threads: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scb")).args(args).env("RAYON_NUM_THREADS", threads).output().unwrap()
+}
+
+fn theorem(id: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems").join(format!("{id}.toml"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// stage_one's spec with only the checks that hold, so the run passes (exit 0).
+fn passing_stage_one(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(theorem("stage_one")).unwrap();
+    let kept: Vec<&str> = text.split("[[check]]").filter(|part| !part.contains("quantity = \"ratio\"")).collect();
+    let p = dir.join("stage_one.toml");
+    std::fs::write(&p, kept.join("[[check]]")).unwrap();
+    p
+}
+
+#[test]
+fn check_writes_results_figure_index_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports");
+    let o = out.to_str().unwrap();
+    // The spec's own n1 constant fails on this grid (a finding, see README): exit 1.
+    let r = scb(&["check", theorem("stage_one").to_str().unwrap(), "--quick", "--out", o], "2");
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
+    assert!(stderr(&r).contains("stage_one: FAIL"));
+    let res: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("stage_one/result.json")).unwrap()).unwrap();
+    assert_eq!(res["pass"], false);
+    assert!(res["quantities"]["t_exponent"]["lo"].is_number());
+    assert!(std::fs::read_to_string(out.join("stage_one/stage_one.svg")).unwrap().contains("stage_one: FAIL"));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("stage_one/stage_one.svg") && index.contains("FAIL"));
+    // With only the checks that hold: exit 0, and the trials are reused, not rerun.
+    let lines = std::fs::read_to_string(out.join("stage_one/trials.jsonl")).unwrap().lines().count();
+    let pass = passing_stage_one(dir.path());
+    let r = scb(&["check", pass.to_str().unwrap(), "--quick", "--out", o], "2");
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert_eq!(std::fs::read_to_string(out.join("stage_one/trials.jsonl")).unwrap().lines().count(), lines);
+}
+
+#[test]
+fn resume_skips_finished_trials_and_a_torn_last_line_is_reported_and_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let (full, cut) = (dir.path().join("full"), dir.path().join("cut"));
+    for o in [&full, &cut] {
+        let r = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", o.to_str().unwrap()], "2");
+        assert!(r.status.success(), "{}", stderr(&r));
+    }
+    // Simulate an interrupted run: keep the first 20 records and half of the 21st.
+    let path = cut.join("stage_one/trials.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let total = lines.len();
+    let mut torn = lines[..20].join("\n") + "\n";
+    torn += &lines[20][..lines[20].len() / 2];
+    std::fs::write(&path, torn).unwrap();
+    let r = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", cut.to_str().unwrap()], "1");
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(stderr(&r).contains("unreadable trial record skipped"), "{}", stderr(&r));
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after.lines().count(), total, "no trial lost or duplicated");
+    assert!(after.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    // The same result as the uninterrupted run, bit for bit, whatever the thread counts.
+    let read = |p: &Path| std::fs::read(p.join("stage_one/result.json")).unwrap();
+    assert_eq!(read(&full), read(&cut));
+}
+
+#[test]
+fn results_are_identical_across_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = theorem("beats_sgd");
+    let mut results = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(threads);
+        let r = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], threads);
+        assert!(r.status.code().is_some_and(|c| c <= 1), "{}", stderr(&r));
+        results.push(std::fs::read(out.join("beats_sgd/result.json")).unwrap());
+    }
+    assert_eq!(results[0], results[1]);
+}
+
+#[test]
+fn bad_specs_and_arguments_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(theorem("stage_one")).unwrap();
+    let out = dir.path().join("out");
+    let cases: Vec<(String, &str)> = vec![
+        (base.replace("trials = 64", "trails = 64"), "trails"),
+        (base.replace("trials = 64\n", ""), "trials"),
+        (base.replace("c = 0.5", "c = 1.5"), "settings.c"),
+        (base.replace("c = 0.5", "c = 0.5\nslack = 2"), "slack"),
+        (base.replace("quantity = \"ratio\"", "quantity = \"speed\""), "check[0].quantity"),
+        (base.replace("t = [16, 32, 64, 128]", "t = [16, 32, 64, 128]\nq = [200]"), "q"),
+        (base.replace("name = \"scb-prox\"", "name = \"adam\""), "adam"),
+    ];
+    for (i, (text, key)) in cases.iter().enumerate() {
+        let p = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&p, text).unwrap();
+        let r = scb(&["check", p.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], "1");
+        assert_eq!(r.status.code(), Some(2), "case {i}: {}", stderr(&r));
+        assert!(stderr(&r).contains(key), "case {i} should name {key}: {}", stderr(&r));
+        assert_eq!(stderr(&r).trim_end().lines().count(), 1, "case {i}: {}", stderr(&r));
+    }
+    let r = scb(&["check", "stage_three", "--out", out.to_str().unwrap()], "1");
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("invalid claim"));
+    assert!(!out.join("stage_one").exists(), "a bad spec must not start a run");
+}
