@@ -147,6 +147,7 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
             let label = match &s.algorithm {
                 AlgoConfig::ScbProx(_) => "ScbProx".to_string(),
                 AlgoConfig::Sgd(c) => format!("SGD lr={}", c.lr),
+                AlgoConfig::Softmax(c) => format!("softmax lr={}", c.lr),
             };
             let last = r.history.last().expect("at least one step");
             MethodResult {
@@ -211,12 +212,13 @@ pub fn spec_path(claim: &str, theorems: &Path) -> std::path::PathBuf {
 
 /// Runs one claim spec through its checker.
 pub fn check_one(spec: &crate::claims::ClaimSpec, opts: &crate::claims::runner::Options) -> Result<crate::claims::ClaimResult> {
-    use crate::claims::{beats_sgd, runner, stage_one, stage_two, transfer};
+    use crate::claims::{beats_sgd, runner, softmax_link, stage_one, stage_two, transfer};
     match spec.id.as_str() {
         "stage_one" => runner::check::<stage_one::StageOne>(spec, opts),
         "stage_two" => runner::check::<stage_two::StageTwo>(spec, opts),
         "transfer" => runner::check::<transfer::Transfer>(spec, opts),
         "beats_sgd" => runner::check::<beats_sgd::BeatsSgd>(spec, opts),
+        "softmax_link" => runner::check::<softmax_link::SoftmaxLink>(spec, opts),
         other => Err(invalid("id", format!("unknown claim {other:?}"))),
     }
 }
@@ -241,8 +243,7 @@ pub fn check(names: &[String], theorems: &Path, opts: &crate::claims::runner::Op
         }
         specs.push(crate::claims::ClaimSpec::load(&path)?);
     }
-    std::fs::create_dir_all(&opts.out)
-        .map_err(|e| invalid("--out", format!("{} is not a writable directory ({e})", opts.out.display())))?;
+    crate::io::ensure_dir(&opts.out)?;
     let mut all_pass = true;
     for spec in &specs {
         let r = check_one(spec, opts)?;
@@ -274,4 +275,95 @@ pub fn write_index(out: &Path) -> Result<()> {
     let mut staged = Staged::begin(out)?;
     staged.write("index.html", crate::report::html::index(&results).as_bytes())?;
     staged.commit()
+}
+
+/// `scb figure attention`: ScbProx and the softmax model trained on one task and one batch
+/// stream; heatmaps of their attention and values next to the truth, and both loss curves.
+pub fn figure_attention(base: &TrainSpec, softmax: &crate::algo::SoftmaxConfig, out: &Path) -> Result<crate::claims::softmax_link::Trial> {
+    use crate::report::{heatmaps, Heatmap};
+    base.validate()?;
+    let soft_spec = TrainSpec { algorithm: AlgoConfig::Softmax(softmax.clone()), ..base.clone() };
+    soft_spec.validate()?;
+    let mut staged = Staged::begin(out)?;
+    let pb = progress(2 * base.run.samples, "attention");
+    let runs: Vec<(Task, RunOutput)> = [base, &soft_spec]
+        .par_iter()
+        .map(|s| {
+            let mut last = 0;
+            run_spec(s, |done| {
+                pb.inc(done - last);
+                last = done;
+            })
+        })
+        .collect::<Result<_>>()?;
+    pb.finish_and_clear();
+    let (task, prox) = &runs[0];
+    let soft = &runs[1].1;
+    let pt = crate::claims::PointTask {
+        point: crate::claims::Point { n: task.n, t: task.t, q: task.q, rho: None },
+        task: task.clone(),
+    };
+    let cmp = crate::claims::softmax_link::compare(&pt, &prox.params, &soft.params);
+    let size = format!("N={}, T={}, Q={}, {} samples", task.n, task.t, task.q, base.run.samples);
+    let amax = [task.qstar.view(), prox.params.a(), soft.params.a()]
+        .iter()
+        .flat_map(|m| m.iter().copied())
+        .fold(0.0f64, f64::max);
+    heatmaps(
+        &staged.path("attention.svg"),
+        &format!("Attention A (T x N): truth, ScbProx, softmax ({size})"),
+        &[
+            Heatmap { title: "truth Q*".into(), values: task.qstar.view() },
+            Heatmap { title: "ScbProx A".into(), values: prox.params.a() },
+            Heatmap { title: "softmax A".into(), values: soft.params.a() },
+        ],
+        "query token k",
+        "position t",
+        0.0,
+        amax,
+    )?;
+    staged.written("attention.svg");
+    let vs = [task.p.view(), prox.params.v(), soft.params.v()];
+    let vlo = vs.iter().flat_map(|m| m.iter().copied()).fold(f64::INFINITY, f64::min).min(0.0);
+    let vhi = vs.iter().flat_map(|m| m.iter().copied()).fold(0.0f64, f64::max);
+    heatmaps(
+        &staged.path("values.svg"),
+        &format!("Values V (N x N): truth, ScbProx, softmax ({size})"),
+        &[
+            Heatmap { title: "truth P".into(), values: vs[0] },
+            Heatmap { title: "ScbProx V".into(), values: vs[1] },
+            Heatmap { title: "softmax V".into(), values: vs[2] },
+        ],
+        "source token j",
+        "next token i",
+        vlo,
+        vhi,
+    )?;
+    staged.written("values.svg");
+    let curve = |r: &RunOutput| r.history.iter().map(|h| (h.samples as f64, h.snap.excess_loss)).collect();
+    report::draw(
+        &staged.path("loss.svg"),
+        &format!("Population excess loss ({size})"),
+        &[Panel {
+            title: "same task, same batches".into(),
+            x_label: "samples".into(),
+            y_label: "excess loss L - L*".into(),
+            x_log: true,
+            y_log: true,
+            series: vec![Series::line("ScbProx", 0, curve(prox)), Series::line("softmax (Adam)", 1, curve(soft))],
+            vlines: prox.switched_at.filter(|&s| s > 0).map(|s| (s as f64, " ScbProx stage two".to_string())).into_iter().collect(),
+            y_clip: None,
+        }],
+    )?;
+    staged.written("loss.svg");
+    for (name, r) in [("prox", prox), ("softmax", soft)] {
+        staged.npy2(&format!("V_{name}.npy"), r.params.v())?;
+        staged.npy2(&format!("A_{name}.npy"), r.params.a())?;
+        staged.write(&format!("history_{name}.csv"), history_csv(&r.history).as_bytes())?;
+    }
+    staged.npy2("P.npy", task.p.view())?;
+    staged.npy2("Qstar.npy", task.qstar.view())?;
+    staged.json("comparison.json", &cmp)?;
+    staged.commit()?;
+    Ok(cmp)
 }

@@ -17,7 +17,7 @@ pub struct Staged {
 impl Staged {
     /// Creates `dir` if needed and proves it is writable before any work is done.
     pub fn begin(dir: &Path) -> Result<Staged> {
-        fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
+        ensure_dir(dir)?;
         let stage = dir.join(format!(".staging-{}", std::process::id()));
         fs::create_dir_all(&stage).map_err(|e| unwritable(dir, e))?;
         Ok(Staged { dir: dir.to_path_buf(), stage, files: Vec::new() })
@@ -76,4 +76,9 @@ impl Drop for Staged {
 
 fn unwritable(dir: &Path, e: std::io::Error) -> Error {
     crate::error::invalid("--out", format!("{} is not a writable directory ({e})", dir.display()))
+}
+
+/// Creates `dir` (and parents) or fails naming `--out`.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))
 }

@@ -49,6 +49,15 @@ enum Figure {
         #[arg(long, value_delimiter = ',', default_values_t = vec![0.5, 1.0, 2.0, 4.0, 5.0, 6.0, 8.0])]
         lrs: Vec<f64>,
     },
+    /// Attention and value heatmaps of ScbProx and the softmax model next to the truth, and
+    /// their loss curves (defaults: N=16, T=32, Q=2, 10^6 samples).
+    Attention {
+        #[command(flatten)]
+        common: TrainArgs,
+        /// Learning rate of the softmax model (Adam).
+        #[arg(long, default_value_t = 0.01)]
+        softmax_lr: f64,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -68,10 +77,10 @@ struct TrainArgs {
     /// Dirichlet concentration of P's columns (> 0).
     #[arg(long)]
     alpha: Option<f64>,
-    /// scb-prox or sgd.
+    /// scb-prox, sgd or softmax.
     #[arg(long)]
     algorithm: Option<String>,
-    /// SGD learning rate.
+    /// Learning rate of sgd and softmax.
     #[arg(long)]
     lr: Option<f64>,
     /// ScbProx step size (0, 1].
@@ -121,6 +130,12 @@ impl TrainArgs {
                     return Err(scb::error::invalid("eta", "applies to --algorithm scb-prox only; SGD takes --lr"));
                 }
             }
+            AlgoConfig::Softmax(c) => {
+                c.lr = self.lr.unwrap_or(c.lr);
+                if self.eta.is_some() {
+                    return Err(scb::error::invalid("eta", "applies to --algorithm scb-prox only; softmax takes --lr"));
+                }
+            }
             AlgoConfig::ScbProx(c) => {
                 c.eta = self.eta.unwrap_or(c.eta);
                 if self.lr.is_some() {
@@ -156,6 +171,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     args.out.display()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Figure { which: Figure::Attention { mut common, softmax_lr } } => {
+            common.t = common.t.or(Some(32));
+            let spec = common.spec(1_000_000)?;
+            let softmax = scb::algo::SoftmaxConfig { lr: softmax_lr, ..Default::default() };
+            let c = commands::figure_attention(&spec, &softmax, &common.out)?;
+            eprintln!(
+                "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
+                c.agree, c.support_softmax, c.spearman, c.excess_prox, c.excess_softmax
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Figure { which: Figure::ProxVsSgd { common, lrs } } => {

@@ -116,3 +116,27 @@ fn bad_specs_and_arguments_exit_2_naming_the_key() {
     assert!(stderr(&r).contains("invalid claim"));
     assert!(!out.join("stage_one").exists(), "a bad spec must not start a run");
 }
+
+/// The CI job of the issue: every claim on its quick grid, through the binary.
+#[test]
+fn check_all_quick_runs_every_claim_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports");
+    let theorems = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
+    let r = scb(
+        &["check", "all", "--quick", "--out", out.to_str().unwrap(), "--theorems", theorems.to_str().unwrap()],
+        "2",
+    );
+    // 0 when every claim passes, 1 when one fails (two do on this algorithm: see README).
+    assert!(matches!(r.status.code(), Some(0 | 1)), "{}", stderr(&r));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for id in ["stage_one", "stage_two", "transfer", "beats_sgd", "softmax_link"] {
+        let res: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(id).join("result.json")).unwrap()).unwrap();
+        assert_eq!(res["id"], id);
+        assert!(index.contains(&format!("{id}/{id}.svg")));
+        assert!(out.join(id).join(format!("{id}.svg")).is_file());
+        let verdict = if res["pass"] == true { "PASS" } else { "FAIL" };
+        assert!(stderr(&r).contains(&format!("{id}: {verdict}")));
+    }
+    assert_eq!(r.status.code() == Some(0), stderr(&r).matches(": FAIL").count() == 0);
+}

@@ -121,3 +121,17 @@ fn beats_sgd_checker() {
     let no_pre = run(&ablated(&real, false, true), dir.path());
     assert!(!no_pre.pass, "ScbProx without its preconditioner still beat every SGD rate");
 }
+
+#[test]
+fn softmax_link_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = spec("softmax_link");
+    let r = run(&real, dir.path());
+    assert!(r.pass, "{:?}", r.checks.iter().map(|c| &c.reason).collect::<Vec<_>>());
+    // A loss bar 3x below what the softmax model reaches is rejected.
+    let e = check(&r, "excess_softmax").estimate.lo;
+    assert!(!passes(&run(&predicting(&real, "excess_softmax", e / 3.0), dir.path()), "excess_softmax"));
+    // Without its preconditioner ScbProx does not converge, and the link is rejected.
+    let no_pre = run(&ablated(&real, false, true), dir.path());
+    assert!(!passes(&no_pre, "excess_prox"), "{}", check(&no_pre, "excess_prox").reason);
+}

@@ -160,3 +160,40 @@ fn params_keep_column_major_layout() {
     let p = Params::new(v.view(), a.view());
     assert_eq!(p.a_col(2), &[1.0; 4]);
 }
+
+#[test]
+fn softmax_logit_gradients_match_finite_differences() {
+    use scb::algo::{softmax_backward, softmax_columns};
+    fn prop(seed: u64, n: u8, t: u8) -> TestResult {
+        let (n, t) = (2 + n as usize % 5, 1 + t as usize % 7);
+        let task = small_task(n, t, 1 + seed as usize % t, seed);
+        let mut rng = scb::rng::rng(seed, 11);
+        let w: Vec<f64> = (0..n * t).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+        let base = random_params(n, t, seed);
+        let with_w = |w: &[f64]| {
+            let mut p = base.clone();
+            softmax_columns(w, p.a_slice_mut(), t);
+            p
+        };
+        let mut b = Batch::new(3, t);
+        task.sample_into(&mut scb::rng::rng(seed, 12), &mut b);
+        let p = with_w(&w);
+        let mut g = Grad::new(n, t);
+        batch_grad(&p, &b, &mut g);
+        let mut gw = vec![0.0; n * t];
+        softmax_backward(p.a_slice(), g.ga.as_slice_memory_order().unwrap(), &mut gw, t);
+        let h = 1e-6;
+        for i in 0..n * t {
+            let (mut up, mut dn) = (w.clone(), w.clone());
+            up[i] += h;
+            dn[i] -= h;
+            let num = (loss(&with_w(&up), &b) - loss(&with_w(&dn), &b)) / (2.0 * h);
+            // The softmax makes the loss non-quadratic in W: allow the O(h^2) term.
+            if (num - gw[i]).abs() > 1e-6 * (1.0 + num.abs()) {
+                return TestResult::error(format!("dW[{i}]: analytic {} vs fd {num}", gw[i]));
+            }
+        }
+        TestResult::passed()
+    }
+    QuickCheck::new().tests(200).quickcheck(prop as fn(u64, u8, u8) -> TestResult);
+}

@@ -5,6 +5,7 @@
 
 pub mod beats_sgd;
 pub mod runner;
+pub mod softmax_link;
 pub mod stage_one;
 pub mod stage_two;
 pub mod transfer;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const CLAIMS: [&str; 4] = ["stage_one", "stage_two", "transfer", "beats_sgd"];
+pub const CLAIMS: [&str; 5] = ["stage_one", "stage_two", "transfer", "beats_sgd", "softmax_link"];
 
 /// Parameter values to sweep; the run is their cartesian product. An empty list means
 /// the `[task]` value (and no rho).
@@ -311,9 +312,10 @@ pub fn judge(c: &CheckSpec, e: &Estimate, level: f64) -> (bool, String) {
     (ok, reason)
 }
 
-/// "id: PASS" or "id: FAIL", with the checks in brief, for figure titles.
+/// "id: PASS" or "id: FAIL (which checks fail)", for figure titles.
 pub fn figure_title(r: &ClaimResult) -> String {
-    let verdict = if r.pass { "PASS" } else { "FAIL" };
+    let failed: Vec<&str> = r.checks.iter().filter(|c| !c.pass).map(|c| c.spec.quantity.as_str()).collect();
+    let verdict = if r.pass { "PASS".to_string() } else { format!("FAIL ({} fails)", failed.join(", ")) };
     let quick = if r.quick { " (quick grid)" } else { "" };
     format!("{}: {verdict}{quick}", r.id)
 }

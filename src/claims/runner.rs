@@ -98,8 +98,7 @@ pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> 
         }
     }
     let dir = opts.out.join(&spec.id);
-    fs::create_dir_all(&dir)
-        .map_err(|e| invalid("--out", format!("{} is not a writable directory ({e})", dir.display())))?;
+    crate::io::ensure_dir(&dir)?;
     let points = build_points(spec, opts.quick)?;
     let n_trials = spec.trials(opts.quick);
     let hash = spec.trial_hash();

@@ -226,7 +226,9 @@ impl Claim for StageTwo {
         // fitted and predicted slopes drawn through the first point's last decade.
         let mut curves = Vec::new();
         let mut first_fit = None;
-        for (i, (pt, ts)) in points.iter().zip(trials).enumerate() {
+        // One Q (the task's, else the first) keeps the curves tellable apart; the fit uses all.
+        let shown_q = if points.iter().any(|p| p.point.q == self.spec.task.q) { self.spec.task.q } else { points[0].point.q };
+        for (i, (pt, ts)) in points.iter().zip(trials).filter(|(p, _)| p.point.q == shown_q).enumerate() {
             let done: Vec<&Trial> = ts.iter().copied().filter(|t| t.switched_at.is_some()).collect();
             if done.is_empty() {
                 continue;
@@ -251,7 +253,7 @@ impl Claim for StageTwo {
             curves.push(Series::dashed(format!("predicted slope {pred}"), 6, through(pred)));
         }
         let p1 = Panel {
-            title: "stage two: RMS dist_V after the switch".into(),
+            title: format!("stage two: RMS dist_V after the switch (Q={shown_q} shown)"),
             x_label: "stage-two samples".into(),
             y_label: "RMS |V-P|/|P| over trials".into(),
             x_log: true,
@@ -265,12 +267,15 @@ impl Claim for StageTwo {
         qs.sort_unstable();
         qs.dedup();
         for (j, qv) in qs.iter().enumerate() {
-            for (key, what, col) in [("stage_one", "stage one", j), ("n2", "stage two to eps", j + 3), ("switched_at", "switch", j + 6)] {
+            for (key, what, col) in [("stage_one", "stage one", j), ("n2", "stage two to eps", j + 3)] {
                 let mut pts = Vec::new();
                 let mut errs = Vec::new();
+                // Q's side by side around each T: stage one does not depend on Q, so its
+                // points would otherwise sit on top of each other.
+                let nudge = 1.0 + 0.05 * (j as f64 - (qs.len() as f64 - 1.0) / 2.0);
                 for pt in points.iter().filter(|p| p.point.q == *qv) {
                     if let Some(e) = result.q(&format!("{key}@{}", pt.point.label())) {
-                        pts.push((pt.point.t as f64, e.value));
+                        pts.push((pt.point.t as f64 * nudge, e.value));
                         errs.push((e.lo, e.hi));
                     }
                 }

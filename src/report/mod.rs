@@ -308,3 +308,83 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
     }
     Ok(())
 }
+
+/// Viridis, by linear interpolation between five of its anchors.
+pub fn viridis(x: f64) -> RGBColor {
+    const A: [(f64, [f64; 3]); 5] = [
+        (0.0, [68.0, 1.0, 84.0]),
+        (0.25, [59.0, 82.0, 139.0]),
+        (0.5, [33.0, 145.0, 140.0]),
+        (0.75, [94.0, 201.0, 98.0]),
+        (1.0, [253.0, 231.0, 37.0]),
+    ];
+    let x = if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 };
+    let i = A.iter().rposition(|a| a.0 <= x).unwrap_or(0).min(A.len() - 2);
+    let f = (x - A[i].0) / (A[i + 1].0 - A[i].0);
+    let c = |j: usize| (A[i].1[j] + f * (A[i + 1].1[j] - A[i].1[j])).round() as u8;
+    RGBColor(c(0), c(1), c(2))
+}
+
+/// One heatmap: `values[[row, col]]`, drawn with row 0 at the top.
+pub struct Heatmap<'a> {
+    pub title: String,
+    pub values: ndarray::ArrayView2<'a, f64>,
+}
+
+/// Heatmaps side by side on one colour scale `[lo, hi]`, with a labelled colour bar.
+/// Cells are at least 8 x 5 pixels, so N=32 by T=64 stays readable.
+pub fn heatmaps(path: &Path, title: &str, maps: &[Heatmap], x_label: &str, y_label: &str, lo: f64, hi: f64) -> Result<()> {
+    let (rows, cols) = maps.first().map_or((1, 1), |m| m.values.dim());
+    let cw = (320 / cols as u32).clamp(8, 40);
+    let ch = (400 / rows as u32).clamp(5, 40);
+    let (pw, ph) = (cw * cols as u32 + 90, ch * rows as u32 + 90);
+    let bar_w = 110;
+    let root = SVGBackend::new(path, (pw * maps.len() as u32 + bar_w, ph + 40)).into_drawing_area();
+    root.fill(&WHITE).map_err(perr)?;
+    let (head, body) = root.split_vertically(40);
+    head.draw(&Text::new(title.to_string(), (12, 12), (FONT, 18).into_font().color(&BLACK))).map_err(perr)?;
+    let (maps_area, bar) = body.split_horizontally(pw * maps.len() as u32);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    for (m, area) in maps.iter().zip(maps_area.split_evenly((1, maps.len()))) {
+        let mut chart = ChartBuilder::on(&area)
+            .caption(&m.title, (FONT, 14))
+            .margin(6)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..cols as f64, rows as f64..0f64)
+            .map_err(perr)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .label_style((FONT, 11))
+            .axis_desc_style((FONT, 12))
+            .x_labels(cols.min(8))
+            .y_labels(rows.min(8))
+            .x_label_formatter(&|v| format!("{}", *v as i64))
+            .y_label_formatter(&|v| format!("{}", *v as i64))
+            .draw()
+            .map_err(perr)?;
+        chart
+            .draw_series(m.values.indexed_iter().map(|((r, c), v)| {
+                let color = viridis((v - lo) / span);
+                // A small overlap hides the anti-aliasing seams between neighbouring cells.
+                Rectangle::new([(c as f64 - 0.15, r as f64 - 0.15), (c as f64 + 1.15, r as f64 + 1.15)], color.filled())
+            }))
+            .map_err(perr)?;
+    }
+    // Colour bar.
+    let (bx, by, bh) = (16, 40, ph as i32 - 110);
+    for i in 0..bh {
+        let v = 1.0 - i as f64 / bh as f64;
+        bar.draw(&Rectangle::new([(bx, by + i), (bx + 18, by + i + 1)], viridis(v).filled())).map_err(perr)?;
+    }
+    for k in 0..=4 {
+        let f = k as f64 / 4.0;
+        let y = by + ((1.0 - f) * bh as f64) as i32;
+        bar.draw(&Text::new(tick(lo + f * span), (bx + 24, y - 6), (FONT, 11).into_font().color(&BLACK))).map_err(perr)?;
+    }
+    root.present().map_err(perr)?;
+    Ok(())
+}
