@@ -193,6 +193,13 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
     )?;
     staged.written("prox_vs_sgd.svg");
     staged.json("prox_vs_sgd.json", &results)?;
+    for ((m, (_, run)), slug) in results.iter().zip(&runs).zip(results.iter().map(|m| m.label.replace([' ', '='], "_"))) {
+        staged.write(&format!("history_{slug}.csv"), history_csv(&m.history).as_bytes())?;
+        staged.npy2(&format!("V_{slug}.npy"), run.params.v())?;
+        staged.npy2(&format!("A_{slug}.npy"), run.params.a())?;
+    }
+    staged.npy2("P.npy", task.p.view())?;
+    staged.npy2("Qstar.npy", task.qstar.view())?;
     staged.commit()?;
     Ok(results)
 }

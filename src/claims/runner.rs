@@ -145,6 +145,7 @@ pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> 
     let result = evaluate(&claim, spec, &points, &data, opts.quick);
     let mut staged = Staged::begin(&dir)?;
     staged.json("result.json", &result)?;
+    staged.write("quantities.csv", quantities_csv(&result).as_bytes())?;
     let svg = format!("{}.svg", spec.id);
     let refs: Vec<Vec<&C::Trial>> = data.iter().map(|v| v.iter().collect()).collect();
     claim.figure(&points, &refs, &result, &staged.path(&svg))?;
@@ -185,3 +186,12 @@ pub fn evaluate<C: Claim>(claim: &C, spec: &ClaimSpec, points: &[PointTask], dat
     }
 }
 
+
+/// Every quantity with its interval, one row each, for pandas.
+pub fn quantities_csv(r: &ClaimResult) -> String {
+    let mut s = String::from("quantity,value,lo,hi,undefined\n");
+    for (k, e) in &r.quantities {
+        s += &format!("\"{k}\",{:e},{:e},{:e},{}\n", e.value, e.lo, e.hi, e.undefined);
+    }
+    s
+}
