@@ -253,6 +253,16 @@ pub fn check(names: &[String], theorems: &Path, opts: &crate::claims::runner::Op
     crate::io::ensure_dir(&opts.out)?;
     let mut all_pass = true;
     for spec in &specs {
+        if let Some((i, n)) = opts.shard {
+            match check_one(spec, opts) {
+                Err(crate::Error::Other(m)) if m == crate::claims::runner::SHARD_DONE => {
+                    eprintln!("{}: shard {i}/{n} done; run `scb merge {}` once every shard has", spec.id, opts.out.join(&spec.id).display());
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok(_) => unreachable!("a shard never judges"),
+            }
+        }
         let r = check_one(spec, opts)?;
         all_pass &= r.pass;
         eprintln!("{}: {}", r.id, if r.pass { "PASS" } else { "FAIL" });
@@ -263,8 +273,25 @@ pub fn check(names: &[String], theorems: &Path, opts: &crate::claims::runner::Op
             );
         }
     }
-    write_index(&opts.out)?;
+    if opts.shard.is_none() {
+        write_index(&opts.out)?;
+    }
     Ok(all_pass)
+}
+
+/// `scb merge <out>/<claim>`: combines the shards' records and judges the claim, producing
+/// the same result.json and figure as an unsharded run.
+pub fn merge(claim_dir: &Path, theorems: &Path, quick: bool) -> Result<bool> {
+    let id = claim_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| crate::claims::CLAIMS.contains(n))
+        .ok_or_else(|| invalid("dir", format!("must be <reports>/<claim> with a claim in {} (got {})", crate::claims::CLAIMS.join(", "), claim_dir.display())))?;
+    let spec = crate::claims::ClaimSpec::load(&spec_path(id, theorems))?;
+    let n = crate::claims::runner::merge_shards(claim_dir, &spec)?;
+    eprintln!("{id}: {n} trial records merged");
+    let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    check(&[id.to_string()], theorems, &crate::claims::runner::Options { quick, out, progress: true, shard: None })
 }
 
 /// The summary page over the results found in `out`, in the claims' canonical order.
@@ -373,4 +400,46 @@ pub fn figure_attention(base: &TrainSpec, softmax: &crate::algo::SoftmaxConfig, 
     staged.json("comparison.json", &cmp)?;
     staged.commit()?;
     Ok(cmp)
+}
+
+/// `scb bench-grad`: one batch and a dense state, written with scb's gradient and its
+/// one-thread speed, for `benches/baseline_numpy.py` to check and compare against.
+pub fn bench_grad(n: usize, t: usize, b: usize, reps: usize, out: &Path) -> Result<f64> {
+    use crate::model::{batch_grad, Grad, Params};
+    let task = Task::generate(&crate::task::TaskConfig { n, t, q: 2.min(t), ..Default::default() }, 1)?;
+    crate::train::RunConfig { samples: b as u64, batch: b, ..Default::default() }.validate()?;
+    let mut staged = Staged::begin(out)?;
+    let mut batch = crate::task::Batch::new(b, t);
+    task.sample_into(&mut crate::rng::rng(1, 2), &mut batch);
+    // A dense, non-uniform state: every weight nonzero, as in stage one.
+    let mut rng = crate::rng::rng(1, 3);
+    use rand::Rng;
+    let v = ndarray::Array2::from_shape_fn((n, n), |_| rng.random::<f64>() / n as f64);
+    let a = ndarray::Array2::from_shape_fn((t, n), |_| rng.random::<f64>() * 2.0 / t as f64);
+    let params = Params::new(v.view(), a.view());
+    let mut g = Grad::new(n, t);
+    batch_grad(&params, &batch, &mut g);
+    let start = std::time::Instant::now();
+    for _ in 0..reps {
+        batch_grad(&params, &batch, &mut g);
+    }
+    let per = start.elapsed().as_secs_f64() / reps as f64;
+    let samples_per_s = b as f64 / per;
+    let to_i64 = |v: &[u32]| ndarray::Array1::from_iter(v.iter().map(|&x| x as i64));
+    let ctx = ndarray::Array2::from_shape_vec((b, t), batch.ctx.iter().map(|&x| x as i64).collect()).expect("b x t");
+    for (name, arr) in [("query.npy", to_i64(&batch.query)), ("out.npy", to_i64(&batch.out))] {
+        let mut buf = Vec::new();
+        ndarray_npy::WriteNpyExt::write_npy(&arr, &mut buf).map_err(|e| Error::Other(e.to_string()))?;
+        staged.write(name, &buf)?;
+    }
+    let mut buf = Vec::new();
+    ndarray_npy::WriteNpyExt::write_npy(&ctx, &mut buf).map_err(|e| Error::Other(e.to_string()))?;
+    staged.write("ctx.npy", &buf)?;
+    staged.npy2("V.npy", params.v())?;
+    staged.npy2("A.npy", params.a())?;
+    staged.npy2("GV.npy", g.gv.view())?;
+    staged.npy2("GA.npy", g.ga.view())?;
+    staged.json("timing.json", &serde_json::json!({ "n": n, "t": t, "b": b, "reps": reps, "seconds_per_batch": per, "samples_per_s": samples_per_s }))?;
+    staged.commit()?;
+    Ok(samples_per_s)
 }

@@ -31,6 +31,33 @@ enum Cmd {
         /// Where the claim specs live.
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
+        /// Run only slice i of n (1-based, e.g. 3/8) of the trial list; `scb merge` judges.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+    },
+    /// Time one batch gradient (one thread) and write it with its inputs for
+    /// benches/baseline_numpy.py.
+    BenchGrad {
+        #[arg(long, default_value_t = 64)]
+        n: usize,
+        #[arg(long, default_value_t = 128)]
+        t: usize,
+        #[arg(long, default_value_t = 1024)]
+        b: usize,
+        #[arg(long, default_value_t = 50)]
+        reps: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Combine the shards' trial records in <out>/<claim> and judge the claim.
+    Merge {
+        /// The claim's report folder, e.g. reports/stage_one.
+        dir: PathBuf,
+        /// The shards ran with --quick.
+        #[arg(long)]
+        quick: bool,
+        #[arg(long, default_value = "theorems")]
+        theorems: PathBuf,
     },
     /// Draw one of the paper-style figures.
     Figure {
@@ -150,8 +177,17 @@ impl TrainArgs {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Check { claims, quick, out, theorems } => {
-            let opts = scb::claims::runner::Options { quick, out, progress: true };
+        Cmd::BenchGrad { n, t, b, reps, out } => {
+            let sps = commands::bench_grad(n, t, b, reps.max(1), &out)?;
+            eprintln!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Merge { dir, quick, theorems } => {
+            let pass = commands::merge(&dir, &theorems, quick)?;
+            Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Check { claims, quick, out, theorems, shard } => {
+            let opts = scb::claims::runner::Options { quick, out, progress: true, shard };
             let pass = commands::check(&claims, &theorems, &opts)?;
             Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -198,6 +234,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
+    let bad = || format!("must be i/n with 1 <= i <= n (got {s:?})");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if i >= 1 && i <= n {
+        Ok((i, n))
+    } else {
+        Err(bad())
     }
 }
 

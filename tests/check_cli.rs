@@ -140,3 +140,75 @@ fn check_all_quick_runs_every_claim_end_to_end() {
     }
     assert_eq!(r.status.code() == Some(0), stderr(&r).matches(": FAIL").count() == 0);
 }
+
+fn count_lines(p: &Path) -> usize {
+    std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+#[test]
+fn shards_merge_to_the_unsharded_result_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let s = spec.to_str().unwrap();
+    let (whole, sharded) = (dir.path().join("whole"), dir.path().join("sharded"));
+    let r = scb(&["check", s, "--quick", "--out", whole.to_str().unwrap()], "2");
+    assert!(r.status.success(), "{}", stderr(&r));
+    let claim = sharded.join("stage_one");
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let r = scb(&["check", s, "--quick", "--out", sharded.to_str().unwrap(), "--shard", &shard], "1");
+        assert!(r.status.success(), "{}", stderr(&r));
+        assert!(!claim.join("result.json").exists(), "a shard must not judge");
+    }
+    let sizes: Vec<usize> = (1..=3).map(|i| count_lines(&claim.join(format!("trials.shard-{i}-of-3.jsonl")))).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), count_lines(&whole.join("stage_one/trials.jsonl")), "shards are disjoint and cover every trial");
+    assert!(sizes.iter().all(|&n| n > 0));
+    let r = scb(&["merge", claim.to_str().unwrap(), "--quick", "--theorems", dir.path().to_str().unwrap()], "2");
+    assert!(r.status.success(), "{}", stderr(&r));
+    for f in ["result.json", "stage_one.svg", "quantities.csv"] {
+        assert_eq!(std::fs::read(whole.join("stage_one").join(f)).unwrap(), std::fs::read(claim.join(f)).unwrap(), "{f} differs");
+    }
+    let r = scb(&["check", s, "--quick", "--out", sharded.to_str().unwrap(), "--shard", "4/3"], "1");
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("--shard"), "{}", stderr(&r));
+}
+
+#[test]
+fn a_killed_run_resumes_without_losing_or_duplicating_a_trial() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let s = spec.to_str().unwrap();
+    let (whole, killed) = (dir.path().join("whole"), dir.path().join("killed"));
+    let r = scb(&["check", s, "--quick", "--out", whole.to_str().unwrap()], "2");
+    assert!(r.status.success(), "{}", stderr(&r));
+    let total = count_lines(&whole.join("stage_one/trials.jsonl"));
+    let records = killed.join("stage_one/trials.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scb"))
+        .args(["check", s, "--quick", "--out", killed.to_str().unwrap()])
+        .env("RAYON_NUM_THREADS", "1")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while count_lines(&records) < 10 && start.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let at_kill = count_lines(&records);
+    assert!(at_kill >= 10 && at_kill < total, "killed after {at_kill} of {total} trials: not mid-way");
+    let r = scb(&["check", s, "--quick", "--out", killed.to_str().unwrap()], "2");
+    assert!(r.status.success(), "{}", stderr(&r));
+    let text = std::fs::read_to_string(&records).unwrap();
+    let keys: std::collections::HashSet<(String, u64)> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["point"].as_str().unwrap().to_string(), v["trial"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(text.lines().count(), total, "no trial duplicated");
+    assert_eq!(keys.len(), total, "no trial lost");
+    let read = |p: &Path| std::fs::read(p.join("stage_one/result.json")).unwrap();
+    assert_eq!(read(&whole), read(&killed));
+}

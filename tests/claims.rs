@@ -12,7 +12,7 @@ fn spec(id: &str) -> ClaimSpec {
 }
 
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
-    scb::commands::check_one(spec, &Options { quick: true, out: out.to_path_buf(), progress: false }).unwrap()
+    scb::commands::check_one(spec, &Options { quick: true, out: out.to_path_buf(), progress: false, shard: None }).unwrap()
 }
 
 fn check<'a>(r: &'a ClaimResult, quantity: &str) -> &'a scb::claims::CheckResult {

@@ -31,6 +31,26 @@ pub struct Options {
     /// The reports root: the claim writes to `<out>/<id>/`.
     pub out: PathBuf,
     pub progress: bool,
+    /// `(i, n)`: run only the i-th (1-based) of n disjoint slices of the trial list, into
+    /// `trials.shard-i-of-n.jsonl`, and judge nothing (`scb merge` does, once all ran).
+    pub shard: Option<(usize, usize)>,
+}
+
+/// The files holding a claim's trial records: `trials.jsonl` and any shard files, in a
+/// fixed order.
+pub fn trial_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name == "trials.jsonl" || (name.starts_with("trials.shard-") && name.ends_with(".jsonl"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
 }
 
 pub fn build_points(spec: &ClaimSpec, quick: bool) -> Result<Vec<PointTask>> {
@@ -42,7 +62,7 @@ pub fn build_points(spec: &ClaimSpec, quick: bool) -> Result<Vec<PointTask>> {
 
 /// Reads the records of this configuration. Lines that do not parse are reported and
 /// skipped; a torn last line (an interrupted write) is cut off so appends stay clean.
-pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<HashMap<(String, usize), T>> {
+pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<HashMap<(String, usize), Record<T>>> {
     let mut out = HashMap::new();
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
@@ -61,7 +81,7 @@ pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<Hash
                 if r.hash != hash {
                     stale += 1;
                 } else {
-                    out.entry((r.point, r.trial)).or_insert(r.result);
+                    out.entry((r.point.clone(), r.trial)).or_insert(r);
                 }
             }
             _ if line.trim().is_empty() => good_len = offset,
@@ -85,6 +105,36 @@ pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<Hash
     Ok(out)
 }
 
+/// What `check` returns in place of a result after a shard's trials are done.
+pub const SHARD_DONE: &str = "shard done";
+
+/// Combines a claim's shard files into `trials.jsonl` (one record per trial, in grid
+/// order) and removes them. Judging is then an ordinary `check` that finds every trial.
+pub fn merge_shards(dir: &Path, spec: &ClaimSpec) -> Result<usize> {
+    let hash = spec.trial_hash();
+    let files = trial_files(dir);
+    let mut all: HashMap<(String, usize), Record<serde_json::Value>> = HashMap::new();
+    for f in &files {
+        for (k, v) in load_records::<serde_json::Value>(f, &hash)? {
+            all.entry(k).or_insert(v);
+        }
+    }
+    let mut keys: Vec<&(String, usize)> = all.keys().collect();
+    keys.sort();
+    let mut text = String::new();
+    for k in keys {
+        text += &(serde_json::to_string(&all[k]).map_err(|e| Error::Other(e.to_string()))? + "\n");
+    }
+    let path = dir.join("trials.jsonl");
+    let tmp = dir.join(".trials.jsonl.merging");
+    fs::write(&tmp, text).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    for f in files.iter().filter(|f| **f != path) {
+        fs::remove_file(f).map_err(io_err(f))?;
+    }
+    Ok(all.len())
+}
+
 /// Runs and judges one claim.
 pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> {
     let claim = C::new(spec)?;
@@ -102,10 +152,21 @@ pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> 
     let points = build_points(spec, opts.quick)?;
     let n_trials = spec.trials(opts.quick);
     let hash = spec.trial_hash();
-    let path = dir.join("trials.jsonl");
-    let mut have: HashMap<(String, usize), C::Trial> = load_records(&path, &hash)?;
+    let path = match opts.shard {
+        Some((i, n)) => dir.join(format!("trials.shard-{i}-of-{n}.jsonl")),
+        None => dir.join("trials.jsonl"),
+    };
+    let mut have: HashMap<(String, usize), C::Trial> = HashMap::new();
+    for f in trial_files(&dir) {
+        for (k, v) in load_records::<C::Trial>(&f, &hash)? {
+            have.entry(k).or_insert(v.result);
+        }
+    }
     let pending: Vec<(usize, usize)> = (0..points.len())
         .flat_map(|p| (0..n_trials).map(move |t| (p, t)))
+        .enumerate()
+        .filter(|(k, _)| opts.shard.map_or(true, |(i, n)| k % n == i - 1))
+        .map(|(_, pt)| pt)
         .filter(|(p, t)| !have.contains_key(&(points[*p].point.label(), *t)))
         .collect();
     if !pending.is_empty() {
@@ -137,6 +198,9 @@ pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> 
         for (p, t, r) in done {
             have.insert((points[p].point.label(), t), r);
         }
+    }
+    if opts.shard.is_some() {
+        return Err(crate::Error::Other(SHARD_DONE.into()));
     }
     let data: Vec<Vec<C::Trial>> = points
         .iter()
