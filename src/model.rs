@@ -85,6 +85,10 @@ pub struct Grad {
     f: Vec<f64>,
     d: Vec<f64>,
     sq: Vec<f64>,
+    /// B x N work matrices of the matrix-product path (sized per batch, not per sample).
+    h: Array2<f64>,
+    r: Array2<f64>,
+    vr: Array2<f64>,
 }
 
 impl Grad {
@@ -99,6 +103,9 @@ impl Grad {
             f: vec![0.0; n],
             d: vec![0.0; t],
             sq: vec![0.0; n],
+            h: Array2::zeros((0, n)),
+            r: Array2::zeros((0, n)),
+            vr: Array2::zeros((0, n)),
         }
     }
     pub fn ga_col(&self, k: usize) -> &[f64] {
@@ -133,11 +140,94 @@ fn axpy(y: &mut [f64], w: f64, x: &[f64]) {
     }
 }
 
-/// Batch-mean loss and gradients (spec §2), O(N T) per sample and allocation-free:
-/// `f = sum_t a_k[t] V[:, x_t]`, `r = f - e_o`, `dV[:, x_t] += a_k[t] r`,
-/// `d a_k[t] = V[:, x_t] . r`. Zero attention weights are skipped, so a Q-sparse `a_k`
-/// costs O(N Q) for the forward pass and the V gradient.
+/// Batch-mean loss and gradients (spec §2), allocation-free per sample, never building X.
+///
+/// With `h_b = X_b a_k` (T scatter-adds into a B x N matrix H), the batch is three
+/// B x N x N matrix products and two gathers: `F = H V^T`, `R = F - E_out`,
+/// `D = R V` with `d a_k[t] = D[b, x_t]`, and `G_V = R^T H`. That is 3 N^2 work per
+/// sample in a cache-blocked GEMM, against 3 N T for the column-by-column path, so it
+/// is used when N <= T; the column path (which also skips zero attention weights)
+/// serves N > T. Both are checked against finite differences.
 pub fn batch_grad(params: &Params, batch: &Batch, g: &mut Grad) {
+    if params.n() <= params.t() {
+        batch_grad_gemm(params, batch, g)
+    } else {
+        batch_grad_columns(params, batch, g)
+    }
+}
+
+fn batch_grad_gemm(params: &Params, batch: &Batch, g: &mut Grad) {
+    use ndarray::linalg::general_mat_mul;
+    let (n, t, b) = (params.n(), params.t(), batch.len());
+    if g.h.nrows() != b {
+        g.h = Array2::zeros((b, n));
+        g.r = Array2::zeros((b, n));
+        g.vr = Array2::zeros((b, n));
+    }
+    let a = params.a_slice();
+    g.h.fill(0.0);
+    for (i, mut row) in g.h.axis_iter_mut(Axis(0)).enumerate() {
+        let k = batch.query[i] as usize;
+        let row = row.as_slice_mut().expect("row-major");
+        for (&x, &w) in batch.context(i).iter().zip(&a[k * t..(k + 1) * t]) {
+            row[x as usize] += w;
+        }
+    }
+    let v = params.v();
+    general_mat_mul(1.0, &g.h, &v.t(), 0.0, &mut g.r);
+    let mut loss = 0.0;
+    for (i, mut row) in g.r.axis_iter_mut(Axis(0)).enumerate() {
+        row[batch.out[i] as usize] -= 1.0;
+        loss += 0.5 * row.dot(&row);
+    }
+    general_mat_mul(1.0, &g.r, &v, 0.0, &mut g.vr);
+    let inv_b = 1.0 / b.max(1) as f64;
+    general_mat_mul(inv_b, &g.r.t(), &g.h, 0.0, &mut g.gv);
+    let ga = g.ga.as_slice_memory_order_mut().expect("column-major");
+    ga.fill(0.0);
+    g.count.fill(0);
+    g.sq.fill(0.0);
+    for (i, row) in g.vr.axis_iter(Axis(0)).enumerate() {
+        let k = batch.query[i] as usize;
+        let row = row.to_slice().expect("row-major");
+        let gak = &mut ga[k * t..(k + 1) * t];
+        let mut sq = 0.0;
+        for (&x, gd) in batch.context(i).iter().zip(gak.iter_mut()) {
+            let d = row[x as usize];
+            *gd += d;
+            sq += d * d;
+        }
+        g.sq[k] += sq;
+        g.count[k] += 1;
+    }
+    finish(g, n, t, b, loss);
+}
+
+/// Pooled within-query variance, then batch means. Pooling over queries keeps the
+/// variance usable when a token is rare in the batch:
+/// `sum_k [sum_i ||d_i||^2 - ||sum_i d_i||^2 / n_k]` over `T sum_k (n_k - 1)` entries.
+fn finish(g: &mut Grad, n: usize, t: usize, b: usize, loss: f64) {
+    let ga = g.ga.as_slice_memory_order_mut().expect("column-major");
+    let (mut within, mut dof) = (0.0, 0.0);
+    for k in 0..n {
+        let nk = g.count[k] as f64;
+        if nk >= 2.0 {
+            let s1 = &ga[k * t..(k + 1) * t];
+            within += g.sq[k] - dot(s1, s1) / nk;
+            dof += (nk - 1.0) * t as f64;
+        }
+    }
+    g.da_var = if dof > 0.0 { (within / dof).max(0.0) } else { 0.0 };
+    let bf = b.max(1) as f64;
+    ga.iter_mut().for_each(|x| *x /= bf);
+    g.loss = loss / bf;
+    g.batch = b;
+}
+
+/// The column-by-column path: `f = sum_t a_k[t] V[:, x_t]`, `r = f - e_o`,
+/// `dV[:, x_t] += a_k[t] r`, `d a_k[t] = V[:, x_t] . r`; O(N T) per sample, and O(N Q) for
+/// the forward pass and V gradient once `a_k` is Q-sparse.
+fn batch_grad_columns(params: &Params, batch: &Batch, g: &mut Grad) {
     let (n, t) = (params.n(), params.t());
     let v = params.v_slice();
     let a = params.a_slice();
@@ -177,24 +267,10 @@ pub fn batch_grad(params: &Params, batch: &Batch, g: &mut Grad) {
             }
         }
     }
-    // Pooled within-query variance: sum_k [sum_i ||d_i||^2 - ||sum_i d_i||^2 / n_k] over
-    // T * sum_k (n_k - 1) entries. Pooling over queries keeps it usable when a token is
-    // rare in the batch.
-    let (mut within, mut dof) = (0.0, 0.0);
-    for k in 0..n {
-        let nk = g.count[k] as f64;
-        if nk >= 2.0 {
-            let s1 = &ga[k * t..(k + 1) * t];
-            within += g.sq[k] - dot(s1, s1) / nk;
-            dof += (nk - 1.0) * t as f64;
-        }
-    }
-    g.da_var = if dof > 0.0 { (within / dof).max(0.0) } else { 0.0 };
-    let b = batch.len().max(1) as f64;
-    gv.iter_mut().for_each(|x| *x /= b);
-    ga.iter_mut().for_each(|x| *x /= b);
-    g.loss = loss / b;
-    g.batch = batch.len();
+    let b = batch.len();
+    let inv = 1.0 / b.max(1) as f64;
+    gv.iter_mut().for_each(|x| *x *= inv);
+    finish(g, n, t, b, loss);
 }
 
 /// Population quantities under the task's law (spec §2).
