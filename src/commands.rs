@@ -128,18 +128,7 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
     for &lr in lrs {
         specs.push(TrainSpec { algorithm: AlgoConfig::Sgd(SgdConfig { lr, ..SgdConfig::default() }), ..base.clone() });
     }
-    let pb = progress(base.run.samples * specs.len() as u64, "prox-vs-sgd");
-    let runs: Vec<(Task, RunOutput)> = specs
-        .par_iter()
-        .map(|s| {
-            let mut last = 0;
-            run_spec(s, |done| {
-                pb.inc(done - last);
-                last = done;
-            })
-        })
-        .collect::<Result<_>>()?;
-    pb.finish_and_clear();
+    let runs = run_in_parallel(&specs, "prox-vs-sgd")?;
     let results: Vec<MethodResult> = specs
         .iter()
         .zip(&runs)
@@ -204,8 +193,21 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
     Ok(results)
 }
 
-pub fn not_finite(field: &str) -> Error {
-    invalid(field, "must be a finite number")
+/// Several training runs at once (one per core), under one progress bar; results in order.
+fn run_in_parallel(specs: &[TrainSpec], what: &str) -> Result<Vec<(Task, RunOutput)>> {
+    let pb = progress(specs.iter().map(|s| s.run.samples).sum(), what);
+    let runs = specs
+        .par_iter()
+        .map(|s| {
+            let mut last = 0;
+            run_spec(s, |done| {
+                pb.inc(done - last);
+                last = done;
+            })
+        })
+        .collect::<Result<_>>()?;
+    pb.finish_and_clear();
+    Ok(runs)
 }
 
 /// Where a claim's spec lives: a `.toml` path as given, else `<theorems>/<id>.toml`.
@@ -319,18 +321,7 @@ pub fn figure_attention(base: &TrainSpec, softmax: &crate::algo::SoftmaxConfig, 
     let soft_spec = TrainSpec { algorithm: AlgoConfig::Softmax(softmax.clone()), ..base.clone() };
     soft_spec.validate()?;
     let mut staged = Staged::begin(out)?;
-    let pb = progress(2 * base.run.samples, "attention");
-    let runs: Vec<(Task, RunOutput)> = [base, &soft_spec]
-        .par_iter()
-        .map(|s| {
-            let mut last = 0;
-            run_spec(s, |done| {
-                pb.inc(done - last);
-                last = done;
-            })
-        })
-        .collect::<Result<_>>()?;
-    pb.finish_and_clear();
+    let runs = run_in_parallel(&[base.clone(), soft_spec], "attention")?;
     let (task, prox) = &runs[0];
     let soft = &runs[1].1;
     let pt = crate::claims::PointTask {
