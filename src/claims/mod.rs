@@ -70,6 +70,10 @@ pub struct CheckSpec {
 pub struct ClaimSpec {
     pub id: String,
     pub statement: String,
+    /// What the last full-grid run found and why, in words; shown on the summary page.
+    /// Informational only: it judges nothing.
+    #[serde(default)]
+    pub finding: String,
     pub seed: u64,
     pub trials: usize,
     #[serde(default = "default_bootstrap")]

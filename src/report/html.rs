@@ -46,6 +46,9 @@ predicted side).</p>\n<table><tr><th>claim</th><th>verdict</th><th>statement</th
     for r in results {
         let v = if r.pass { "PASS" } else { "FAIL" };
         h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span></h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
+        if !r.spec.finding.is_empty() {
+            h += &format!("<p><b>What the data says.</b> {}</p>\n", escape(&r.spec.finding));
+        }
         h += &format!("<p><img src=\"{id}/{id}.svg\" alt=\"{id} figure\"></p>\n", id = r.id);
         h += "<table><tr><th>quantity</th><th>what it is</th><th>measured [95% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n";
         for c in &r.checks {
