@@ -78,8 +78,7 @@ pub fn top_q(x: &[f64], q: usize) -> Vec<usize> {
 pub fn support_recovery(params: &Params, task: &Task) -> f64 {
     let hits = (0..task.n)
         .filter(|&k| {
-            let want: Vec<usize> = task.support(k).iter().map(|&s| s as usize).collect();
-            let mut want = want;
+            let mut want: Vec<usize> = task.support(k).iter().map(|&s| s as usize).collect();
             want.sort_unstable();
             top_q(params.a_col(k), want.len()) == want
         })

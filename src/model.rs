@@ -83,7 +83,6 @@ pub struct Grad {
     pub da_var: f64,
     pub batch: usize,
     f: Vec<f64>,
-    d: Vec<f64>,
     sq: Vec<f64>,
     /// B x N work matrices of the matrix-product path (sized per batch, not per sample).
     h: Array2<f64>,
@@ -101,7 +100,6 @@ impl Grad {
             da_var: 0.0,
             batch: 0,
             f: vec![0.0; n],
-            d: vec![0.0; t],
             sq: vec![0.0; n],
             h: Array2::zeros((0, n)),
             r: Array2::zeros((0, n)),
@@ -254,10 +252,10 @@ fn batch_grad_columns(params: &Params, batch: &Batch, g: &mut Grad) {
         loss += 0.5 * dot(r, r);
         let gak = &mut ga[k * t..(k + 1) * t];
         let mut sq = 0.0;
-        for ((&x, gd), d) in ctx.iter().zip(gak.iter_mut()).zip(g.d.iter_mut()) {
-            *d = dot(&v[x as usize * n..(x as usize + 1) * n], r);
-            *gd += *d;
-            sq += *d * *d;
+        for (&x, gd) in ctx.iter().zip(gak.iter_mut()) {
+            let d = dot(&v[x as usize * n..(x as usize + 1) * n], r);
+            *gd += d;
+            sq += d * d;
         }
         g.sq[k] += sq;
         g.count[k] += 1;

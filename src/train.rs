@@ -131,12 +131,16 @@ pub fn train(
     RunOutput { params, history, switched_at: algo.switched_at(), diverged_at }
 }
 
-/// The common case: generate the task, build the learner, train from the uninformative start.
+/// Builds the learner and trains it from the uninformative start.
+pub fn train_from_start(task: &Task, algo: &AlgoConfig, run: &RunConfig, on_step: impl FnMut(u64)) -> RunOutput {
+    let mut a = algo.build(task);
+    train(task, a.as_mut(), Params::uninformative(task.n, task.t), run, on_step)
+}
+
+/// The common case: generate the task, then train from the uninformative start.
 pub fn run_spec(spec: &TrainSpec, on_step: impl FnMut(u64)) -> Result<(Task, RunOutput)> {
     spec.validate()?;
     let task = Task::generate(&spec.task, spec.run.seed)?;
-    let mut algo = spec.algorithm.build(&task);
-    let init = Params::uninformative(task.n, task.t);
-    let out = train(&task, algo.as_mut(), init, &spec.run, on_step);
+    let out = train_from_start(&task, &spec.algorithm, &spec.run, on_step);
     Ok((task, out))
 }

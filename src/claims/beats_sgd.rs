@@ -6,10 +6,9 @@
 use super::{Claim, ClaimResult, ClaimSpec, PointTask};
 use crate::algo::{AlgoConfig, SgdConfig};
 use crate::error::{invalid, Result};
-use crate::model::Params;
 use crate::report::{self, Panel, Series};
 use crate::stats::Quantities;
-use crate::train::{train, RunConfig};
+use crate::train::{train_from_start, RunConfig};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -47,8 +46,7 @@ impl BeatsSgd {
     fn run(&self, pt: &PointTask, algo: &AlgoConfig, seed: u64) -> [f64; 2] {
         let task = &pt.task;
         let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1 };
-        let mut a = algo.build(task);
-        let out = train(task, a.as_mut(), Params::uninformative(task.n, task.t), &run, |_| {});
+        let out = train_from_start(task, algo, &run, |_| {});
         let last = &out.history.last().expect("at least one step").snap;
         let clean = |x: f64| if out.diverged_at.is_some() || !x.is_finite() { DIVERGED } else { x.min(DIVERGED) };
         [clean(last.dist_v), clean(last.dist_a)]

@@ -69,7 +69,7 @@ pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<Hash
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(io_err(path)(e)),
     };
-    let (mut stale, mut bad) = (0, 0);
+    let mut stale = 0;
     let mut good_len = 0;
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {
@@ -86,7 +86,6 @@ pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<Hash
             }
             _ if line.trim().is_empty() => good_len = offset,
             _ => {
-                bad += 1;
                 eprintln!("warning: {}:{}: unreadable trial record skipped", path.display(), i + 1);
                 if complete {
                     good_len = offset;
@@ -101,7 +100,6 @@ pub fn load_records<T: DeserializeOwned>(path: &Path, hash: &str) -> Result<Hash
     if stale > 0 {
         eprintln!("note: {}: {stale} records from another configuration ignored", path.display());
     }
-    let _ = bad;
     Ok(out)
 }
 

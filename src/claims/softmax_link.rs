@@ -10,7 +10,7 @@ use crate::metrics::{support_recovery, top_q};
 use crate::model::{Params, Population};
 use crate::report::{self, Panel, Series};
 use crate::stats::Quantities;
-use crate::train::{train, RunConfig};
+use crate::train::{train_from_start, RunConfig};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -84,14 +84,6 @@ pub struct SoftmaxLink {
     s: Settings,
 }
 
-/// Trains one learner from the uninformative start on the data stream of `seed`.
-pub fn fit(pt: &PointTask, algo: &AlgoConfig, samples: u64, batch: usize, seed: u64) -> crate::train::RunOutput {
-    let task = &pt.task;
-    let run = RunConfig { samples, batch, seed, rows_per_decade: 10 };
-    let mut a = algo.build(task);
-    train(task, a.as_mut(), Params::uninformative(task.n, task.t), &run, |_| {})
-}
-
 pub fn compare(pt: &PointTask, prox: &Params, soft: &Params) -> Trial {
     let task = &pt.task;
     let agree = (0..task.n).filter(|&k| top_q(prox.a_col(k), task.q) == top_q(soft.a_col(k), task.q)).count() as f64
@@ -128,8 +120,10 @@ impl Claim for SoftmaxLink {
     }
 
     fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
-        let prox = fit(pt, &self.spec.algorithm, self.s.samples, self.s.batch, seed);
-        let soft = fit(pt, &AlgoConfig::Softmax(self.s.softmax.clone()), self.s.samples, self.s.batch, seed);
+        // The same seed gives both learners the same batches.
+        let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let prox = train_from_start(&pt.task, &self.spec.algorithm, &run, |_| {});
+        let soft = train_from_start(&pt.task, &AlgoConfig::Softmax(self.s.softmax.clone()), &run, |_| {});
         compare(pt, &prox.params, &soft.params)
     }
 
