@@ -1,4 +1,4 @@
-"""The numpy baseline of issue 5: the minibatch gradient of the linear transformer on SCB,
+"""The numpy baseline: the minibatch gradient of the linear transformer on SCB,
 vectorised the way a researcher would write it, checked against scb's on the same batch.
 
     pip install numpy

@@ -117,7 +117,7 @@ pub struct MethodResult {
 }
 
 /// `scb figure prox-vs-sgd`: ScbProx against an SGD learning-rate sweep on one task and
-/// one batch stream (spec §4 and the paper's first figure).
+/// one batch stream (docs/theory.md §3 and the paper's first figure).
 pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<Vec<MethodResult>> {
     base.validate()?;
     for (i, lr) in lrs.iter().enumerate() {
@@ -221,10 +221,11 @@ pub fn spec_path(claim: &str, theorems: &Path) -> std::path::PathBuf {
 
 /// Runs one claim spec through its checker.
 pub fn check_one(spec: &crate::claims::ClaimSpec, opts: &crate::claims::runner::Options) -> Result<crate::claims::ClaimResult> {
-    use crate::claims::{beats_sgd, runner, softmax_link, stage_one, stage_two, transfer};
-    match spec.id.as_str() {
+    use crate::claims::{beats_sgd, runner, softmax_link, stage_one, stage_two, transfer, two_stage};
+    match spec.claim.as_str() {
         "stage_one" => runner::check::<stage_one::StageOne>(spec, opts),
         "stage_two" => runner::check::<stage_two::StageTwo>(spec, opts),
+        "two_stage" => runner::check::<two_stage::TwoStage>(spec, opts),
         "transfer" => runner::check::<transfer::Transfer>(spec, opts),
         "beats_sgd" => runner::check::<beats_sgd::BeatsSgd>(spec, opts),
         "softmax_link" => runner::check::<softmax_link::SoftmaxLink>(spec, opts),
@@ -232,26 +233,42 @@ pub fn check_one(spec: &crate::claims::ClaimSpec, opts: &crate::claims::runner::
     }
 }
 
-/// `scb check`: runs the named claims (or `all`), then rewrites `<out>/index.html` over
-/// every result present in `<out>`. Returns whether every claim run now passed.
+/// The spec ids in a theorems folder: every `<id>.toml` directly inside it.
+pub fn spec_ids(theorems: &Path) -> Result<Vec<String>> {
+    let rd = std::fs::read_dir(theorems)
+        .map_err(|e| invalid("--theorems", format!("{} is not a readable folder of spec files ({e}); run from the repository or pass --theorems", theorems.display())))?;
+    let mut ids: Vec<String> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// Canonical order for runs and the summary: by checker (registry order), true claims
+/// before refuted forms, then by id.
+fn canonical_key(claim: &str, expect: crate::claims::Expect, id: &str) -> (usize, bool, String) {
+    let pos = crate::claims::CLAIMS.iter().position(|c| *c == claim).unwrap_or(usize::MAX);
+    (pos, expect == crate::claims::Expect::Fail, id.to_string())
+}
+
+/// `scb check`: runs the named specs (or `all`: every spec in `theorems`), then rewrites
+/// `<out>/index.html` over every result present in `<out>`. Returns whether every verdict
+/// is the one its spec expects.
 pub fn check(names: &[String], theorems: &Path, opts: &crate::claims::runner::Options) -> Result<bool> {
-    let names: Vec<String> = if names.iter().any(|n| n == "all") {
-        crate::claims::CLAIMS.iter().map(|s| s.to_string()).collect()
-    } else {
-        names.to_vec()
-    };
+    let names: Vec<String> = if names.iter().any(|n| n == "all") { spec_ids(theorems)? } else { names.to_vec() };
     // Read every spec first: a typo in the last one should not cost the first one's run.
     let mut specs = Vec::new();
     for name in &names {
         let path = spec_path(name, theorems);
-        if !name.ends_with(".toml") && !crate::claims::CLAIMS.contains(&name.as_str()) {
-            return Err(invalid(
-                "claim",
-                format!("must be one of {}, all, or a .toml path (got {name:?})", crate::claims::CLAIMS.join(", ")),
-            ));
+        if !name.ends_with(".toml") && !path.is_file() {
+            let known = spec_ids(theorems)?;
+            return Err(invalid("claim", format!("must be one of {}, all, or a .toml path (got {name:?})", known.join(", "))));
         }
         specs.push(crate::claims::ClaimSpec::load(&path)?);
     }
+    specs.sort_by_key(|s| canonical_key(&s.claim, s.expect, &s.id));
     crate::io::ensure_dir(&opts.out)?;
     let mut all_pass = true;
     for spec in &specs {
@@ -266,13 +283,12 @@ pub fn check(names: &[String], theorems: &Path, opts: &crate::claims::runner::Op
             }
         }
         let r = check_one(spec, opts)?;
-        all_pass &= r.pass;
-        eprintln!("{}: {}", r.id, if r.pass { "PASS" } else { "FAIL" });
+        all_pass &= r.as_expected;
+        let note = if r.as_expected && r.expect == crate::claims::Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
+        eprintln!("{}: {}{note}", r.id, r.verdict_word());
         for c in &r.checks {
-            eprintln!(
-                "  {:<22} {:>10.4} [{:.4}, {:.4}]  {}",
-                c.spec.quantity, c.estimate.value, c.estimate.lo, c.estimate.hi, c.reason
-            );
+            use crate::verdict::num;
+            eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
         }
     }
     if opts.shard.is_none() {
@@ -281,26 +297,31 @@ pub fn check(names: &[String], theorems: &Path, opts: &crate::claims::runner::Op
     Ok(all_pass)
 }
 
-/// `scb merge <out>/<claim>`: combines the shards' records and judges the claim, producing
+/// `scb merge <out>/<id>`: combines the shards' records and judges the spec, producing
 /// the same result.json and figure as an unsharded run.
 pub fn merge(claim_dir: &Path, theorems: &Path, quick: bool) -> Result<bool> {
-    let id = claim_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .filter(|n| crate::claims::CLAIMS.contains(n))
-        .ok_or_else(|| invalid("dir", format!("must be <reports>/<claim> with a claim in {} (got {})", crate::claims::CLAIMS.join(", "), claim_dir.display())))?;
-    let spec = crate::claims::ClaimSpec::load(&spec_path(id, theorems))?;
+    let id = claim_dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let path = spec_path(id, theorems);
+    if !path.is_file() {
+        let known = spec_ids(theorems)?;
+        return Err(invalid("dir", format!("must be <reports>/<id> for a spec id in {} (got {})", known.join(", "), claim_dir.display())));
+    }
+    let spec = crate::claims::ClaimSpec::load(&path)?;
     let n = crate::claims::runner::merge_shards(claim_dir, &spec)?;
     eprintln!("{id}: {n} trial records merged");
     let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
     check(&[id.to_string()], theorems, &crate::claims::runner::Options { quick, out, progress: true, shard: None })
 }
 
-/// The summary page over the results found in `out`, in the claims' canonical order.
+/// The summary page over the results found in `out`'s subfolders, in canonical order.
 pub fn write_index(out: &Path) -> Result<()> {
     let mut results = Vec::new();
-    for id in crate::claims::CLAIMS {
-        let p = out.join(id).join("result.json");
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(out)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    for d in dirs {
+        let p = d.join("result.json");
         if let Ok(text) = std::fs::read_to_string(&p) {
             match serde_json::from_str::<crate::claims::ClaimResult>(&text) {
                 Ok(r) => results.push(r),
@@ -308,6 +329,7 @@ pub fn write_index(out: &Path) -> Result<()> {
             }
         }
     }
+    results.sort_by_key(|r| canonical_key(&r.spec.claim, r.expect, &r.id));
     let mut staged = Staged::begin(out)?;
     staged.write("index.html", crate::report::html::index(&results).as_bytes())?;
     staged.commit()

@@ -1,7 +1,7 @@
 //! `scb`: a theory-verification harness for Ren, Wang & Lee, "Learning and Transferring
 //! Sparse Contextual Bigrams with Linear Transformers" (NeurIPS 2024).
 //!
-//! The pieces, each plain data in and out (the contract is `SCB.md`):
+//! The pieces, each plain data in and out (the mathematics is docs/theory.md):
 //! `task` (the SCB generator and sampler) -> `model` (the linear transformer, its
 //! per-sample and population gradients) -> `algo` (ScbProx and SGD behind one trait)
 //! -> `train` (one run) -> `report` (SVG figures).
@@ -10,6 +10,7 @@ pub mod algo;
 pub mod claims;
 pub mod commands;
 pub mod error;
+pub mod init;
 pub mod io;
 pub mod metrics;
 pub mod model;
@@ -18,5 +19,6 @@ pub mod rng;
 pub mod stats;
 pub mod task;
 pub mod train;
+pub mod verdict;
 
 pub use error::{Error, Result};

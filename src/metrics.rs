@@ -1,4 +1,4 @@
-//! How far a model is from the truth (spec §3).
+//! How far a model is from the truth (docs/theory.md §2).
 
 use crate::model::{center_v, Params, Population};
 use crate::task::Task;

@@ -1,4 +1,4 @@
-//! The one-layer linear transformer `f(X, k) = V X a_k` (spec §2): per-sample gradients
+//! The one-layer linear transformer `f(X, k) = V X a_k` (docs/theory.md §2): per-sample gradients
 //! that use the one-hot structure of X, and the closed-form population quantities.
 //!
 //! `V` (N x N) and `A` (T x N) are stored column-major so that a column of V (the value
@@ -138,7 +138,7 @@ fn axpy(y: &mut [f64], w: f64, x: &[f64]) {
     }
 }
 
-/// Batch-mean loss and gradients (spec §2), allocation-free per sample, never building X.
+/// Batch-mean loss and gradients (docs/theory.md §2), allocation-free per sample, never building X.
 ///
 /// With `h_b = X_b a_k` (T scatter-adds into a B x N matrix H), the batch is three
 /// B x N x N matrix products and two gathers: `F = H V^T`, `R = F - E_out`,
@@ -271,7 +271,7 @@ fn batch_grad_columns(params: &Params, batch: &Batch, g: &mut Grad) {
     finish(g, n, t, b, loss);
 }
 
-/// Population quantities under the task's law (spec §2).
+/// Population quantities under the task's law (docs/theory.md §2).
 pub struct Population<'a> {
     pub task: &'a Task,
     /// `C = diag(mu) - mu mu^T`.
@@ -360,7 +360,7 @@ pub fn outer(x: ArrayView1<f64>, y: ArrayView1<f64>) -> Array2<f64> {
     xc.dot(&yr)
 }
 
-/// Centers `v`'s columns about `(V mu) 1^T` (spec §3).
+/// Centers `v`'s columns about `(V mu) 1^T` (docs/theory.md §2).
 pub fn center_v(v: ArrayView2<f64>, mu: &Array1<f64>) -> Array2<f64> {
     let vmu = v.dot(mu);
     let mut out = v.to_owned();

@@ -17,6 +17,8 @@ pub mod stream {
     pub const DATA: u64 = 2;
     pub const INIT: u64 = 3;
     pub const BOOTSTRAP: u64 = 4;
+    /// Batches that estimate a prediction's task statistics (never training data).
+    pub const PREDICT: u64 = 5;
 }
 
 pub fn derive(seed: u64, stream: u64) -> u64 {

@@ -87,6 +87,22 @@ pub fn quantile(v: &[f64], q: f64) -> f64 {
     Data::new(finite).quantile(q)
 }
 
+/// Median of costs with censored runs (None) counted as +inf: undefined (NaN) once half
+/// or more are censored, since the median is then not observed.
+pub fn censored_median(v: impl Iterator<Item = Option<f64>>) -> f64 {
+    let mut x: Vec<f64> = v.map(|o| o.unwrap_or(f64::INFINITY)).collect();
+    x.sort_by(f64::total_cmp);
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    let m = if x.len() % 2 == 1 { x[x.len() / 2] } else { 0.5 * (x[x.len() / 2 - 1] + x[x.len() / 2]) };
+    if m.is_finite() {
+        m
+    } else {
+        f64::NAN
+    }
+}
+
 pub type Quantities = BTreeMap<String, f64>;
 
 /// JSON has no NaN: serde_json writes it as null, and this reads null back as NaN.

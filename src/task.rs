@@ -1,4 +1,4 @@
-//! The SCB task (spec §1): the transition matrix `P`, its stationary law `mu`, the
+//! The SCB task (docs/theory.md §1): the transition matrix `P`, its stationary law `mu`, the
 //! sparse attention targets `Qstar`, and a sampler that fills batches without
 //! allocating per sample.
 
@@ -167,7 +167,7 @@ impl Task {
         Err(invalid("family", "could not draw an irreducible P in 1000 tries; raise `support`"))
     }
 
-    /// Builds a task from explicit matrices, checking every assumption of spec §1.
+    /// Builds a task from explicit matrices, checking every assumption of docs/theory.md §1.
     pub fn from_parts(p: Array2<f64>, qstar: Array2<f64>, q: usize) -> Result<Task> {
         let n = p.nrows();
         if p.ncols() != n || n < 2 {
@@ -212,7 +212,7 @@ impl Task {
         &self.sampler.pos[k].0
     }
 
-    /// Fills `batch` with fresh i.i.d. samples (spec §1). No allocation.
+    /// Fills `batch` with fresh i.i.d. samples (docs/theory.md §1). No allocation.
     pub fn sample_into<R: Rng>(&self, rng: &mut R, batch: &mut Batch) {
         assert_eq!(batch.t, self.t, "batch built for another T");
         let s = &self.sampler;

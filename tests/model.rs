@@ -1,4 +1,4 @@
-//! Gradients (spec §2): per-sample against finite differences, Monte Carlo against
+//! Gradients (docs/theory.md §2): per-sample against finite differences, Monte Carlo against
 //! the closed-form population gradients, and the excess loss.
 
 use ndarray::{Array2, ShapeBuilder};

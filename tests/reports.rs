@@ -23,7 +23,8 @@ fn floats_survive_the_trial_records_exactly() {
 fn rejudging_the_committed_trials_reproduces_the_committed_results() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    for id in scb::claims::CLAIMS {
+    let ids = scb::commands::spec_ids(&root.join("theorems")).unwrap();
+    for id in &ids {
         let to = dir.path().join(id);
         std::fs::create_dir_all(&to).unwrap();
         std::fs::copy(root.join("reports").join(id).join("trials.jsonl"), to.join("trials.jsonl")).unwrap();
@@ -32,8 +33,8 @@ fn rejudging_the_committed_trials_reproduces_the_committed_results() {
         .args(["check", "all", "--out", dir.path().to_str().unwrap(), "--theorems", root.join("theorems").to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
-    for id in scb::claims::CLAIMS {
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    for id in &ids {
         // The same number of records: nothing was rerun.
         let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
         assert_eq!(lines(&dir.path().join(id).join("trials.jsonl")), lines(&root.join("reports").join(id).join("trials.jsonl")), "{id}: trials were rerun");

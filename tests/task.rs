@@ -1,4 +1,4 @@
-//! The sampler draws from the law of spec §1: three chi-square goodness-of-fit tests on
+//! The sampler draws from the law of docs/theory.md §1: three chi-square goodness-of-fit tests on
 //! 10^5 samples, each paired with a check that the same test rejects a wrong law.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Claim 4, beats SGD (spec §5.4): at equal samples, ScbProx ends closer to the truth,
+//! Claim 4, beats SGD (docs/theory.md §5): at equal samples, ScbProx ends closer to the truth,
 //! in both dist_V and dist_A, than SGD at every learning rate of a sweep.
 //!
 //! A trial trains ScbProx and SGD at each rate on the same task and the same batches.

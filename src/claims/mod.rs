@@ -1,4 +1,4 @@
-//! Claim checkers (spec §5-6). A claim is a `theorems/<id>.toml` spec plus a `Claim`
+//! Claim checkers (docs/theory.md §4-5). A claim is a `theorems/<id>.toml` spec plus a `Claim`
 //! impl with three jobs: run one Monte Carlo trial, turn trials into named quantities,
 //! and draw them. Everything else (grid, seeds, resume, bootstrap, verdicts, files) is
 //! shared and lives here and in `runner`.
@@ -9,17 +9,19 @@ pub mod softmax_link;
 pub mod stage_one;
 pub mod stage_two;
 pub mod transfer;
+pub mod two_stage;
 
 use crate::algo::AlgoConfig;
 use crate::error::{check_range, invalid, io_err, Result};
 use crate::stats::{Estimate, Quantities};
+pub use crate::verdict::{Expect, Kind, Verdict};
 use crate::task::{Task, TaskConfig};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const CLAIMS: [&str; 5] = ["stage_one", "stage_two", "transfer", "beats_sgd", "softmax_link"];
+pub const CLAIMS: [&str; 6] = ["stage_one", "stage_two", "two_stage", "transfer", "beats_sgd", "softmax_link"];
 
 /// Parameter values to sweep; the run is their cartesian product. An empty list means
 /// the `[task]` value (and no rho).
@@ -41,19 +43,6 @@ pub struct Quick {
     pub grid: Grid,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// `predict` lies in the interval widened by `tolerance` on each side.
-    Equal,
-    /// Same on a log scale: the interval widened by a factor `1 + tolerance`.
-    Ratio,
-    /// The interval's upper end is at most `predict + tolerance`.
-    Below,
-    /// The interval's lower end is at least `predict - tolerance`.
-    Above,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
@@ -63,12 +52,27 @@ pub struct CheckSpec {
     pub tolerance: f64,
     #[serde(default)]
     pub why: String,
+    /// Judge the per-point quantity `quantity@point` at every grid point (or those in
+    /// `where`): the check holds only if it holds at each.
+    #[serde(default)]
+    pub each_point: bool,
+    /// With `each_point`: only the points whose axes take one of these values.
+    #[serde(default, rename = "where", skip_serializing_if = "BTreeMap::is_empty")]
+    pub at: BTreeMap<String, Vec<f64>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimSpec {
+    /// The spec's name: its report folder is `<out>/<id>/`.
     pub id: String,
+    /// The checker that runs it (default: the id). Variants and refuted forms of a claim
+    /// name the checker and take an id of their own.
+    #[serde(default)]
+    pub claim: String,
+    /// `"fail"` for a refuted form kept as a regression test: the suite passes when it fails.
+    #[serde(default)]
+    pub expect: Expect,
     pub statement: String,
     /// What the last full-grid run found and why, in words; shown on the summary page.
     /// Informational only: it judges nothing.
@@ -104,8 +108,11 @@ fn default_level() -> f64 {
 impl ClaimSpec {
     pub fn load(path: &Path) -> Result<ClaimSpec> {
         let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-        let spec: ClaimSpec = toml::from_str(&text)
+        let mut spec: ClaimSpec = toml::from_str(&text)
             .map_err(|e| invalid(path.display().to_string(), crate::commands::one_line(&e.to_string())))?;
+        if spec.claim.is_empty() {
+            spec.claim = spec.id.clone();
+        }
         spec.validate().map_err(|e| match e {
             crate::Error::Invalid { field, msg } => invalid(format!("{}: {field}", path.display()), msg),
             e => e,
@@ -114,8 +121,12 @@ impl ClaimSpec {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if !CLAIMS.contains(&self.id.as_str()) {
-            return Err(invalid("id", format!("must be one of {} (got {:?})", CLAIMS.join(", "), self.id)));
+        let id_ok = !self.id.is_empty() && self.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !id_ok {
+            return Err(invalid("id", format!("must be a nonempty name of a-z, 0-9 and _ (got {:?})", self.id)));
+        }
+        if !CLAIMS.contains(&self.claim.as_str()) {
+            return Err(invalid("claim", format!("must be one of {} (got {:?})", CLAIMS.join(", "), self.claim)));
         }
         for (name, n) in [("trials", self.trials), ("quick.trials", self.quick.trials)] {
             if !(2..=100_000).contains(&n) {
@@ -139,6 +150,14 @@ impl ClaimSpec {
             check_range(&format!("check[{i}].tolerance"), c.tolerance, 0.0, f64::MAX, false)?;
             if !c.predict.is_finite() {
                 return Err(invalid(format!("check[{i}].predict"), "must be a finite number"));
+            }
+            if !c.at.is_empty() && !c.each_point {
+                return Err(invalid(format!("check[{i}].where"), "applies only with each_point = true"));
+            }
+            for axis in c.at.keys() {
+                if !["n", "t", "q", "rho"].contains(&axis.as_str()) {
+                    return Err(invalid(format!("check[{i}].where.{axis}"), "must be one of the grid axes n, t, q, rho"));
+                }
             }
         }
         if self.checks.is_empty() {
@@ -195,7 +214,7 @@ impl ClaimSpec {
     /// or predictions), so records from another configuration are never mixed in.
     pub fn trial_hash(&self) -> String {
         let key = serde_json::json!({
-            "id": self.id, "seed": self.seed, "task": self.task,
+            "id": self.claim, "seed": self.seed, "task": self.task,
             "algorithm": self.algorithm, "settings": self.settings,
             "version": env!("CARGO_PKG_VERSION"),
         });
@@ -229,6 +248,16 @@ impl Point {
         }
         s
     }
+    /// The value of a grid axis at this point (None for an axis the grid lacks).
+    pub fn axis(&self, name: &str) -> Option<f64> {
+        match name {
+            "n" => Some(self.n as f64),
+            "t" => Some(self.t as f64),
+            "q" => Some(self.q as f64),
+            "rho" => self.rho,
+            _ => None,
+        }
+    }
     /// A trial's seed depends on the point's values, not its position in the grid, so
     /// growing a grid or switching between quick and full reuses finished trials.
     pub fn trial_seed(&self, base: u64, trial: usize) -> u64 {
@@ -261,8 +290,9 @@ pub struct CheckResult {
     #[serde(flatten)]
     pub spec: CheckSpec,
     pub description: String,
+    /// The estimate judged (for a per-point check: the point named in `reason`).
     pub estimate: Estimate,
-    pub pass: bool,
+    pub verdict: Verdict,
     pub reason: String,
 }
 
@@ -270,7 +300,13 @@ pub struct CheckResult {
 pub struct ClaimResult {
     pub id: String,
     pub statement: String,
-    pub pass: bool,
+    /// Every check holds.
+    pub holds: bool,
+    pub expect: Expect,
+    /// The verdict is what the spec expects (a true claim holds, a refuted form fails).
+    pub as_expected: bool,
+    /// In words: "holds", "refuted as expected", or why the verdict is not the expected one.
+    pub outcome: String,
     pub quick: bool,
     pub trials_per_point: usize,
     pub points: Vec<Point>,
@@ -284,42 +320,50 @@ impl ClaimResult {
     pub fn q(&self, name: &str) -> Option<&Estimate> {
         self.quantities.get(name)
     }
-}
-
-/// Judges one check: the prediction against the estimate's interval.
-pub fn judge(c: &CheckSpec, e: &Estimate, level: f64) -> (bool, String) {
-    let max_undefined = (1.0 - level) / 2.0;
-    if !e.value.is_finite() || e.undefined > max_undefined {
-        return (
-            false,
-            format!(
-                "undefined (in {:.0}% of bootstrap replicates): the grid does not bracket the quantity",
-                100.0 * e.undefined.max(if e.value.is_finite() { 0.0 } else { 1.0 })
-            ),
-        );
-    }
-    let (lo, hi, p, tol) = (e.lo, e.hi, c.predict, c.tolerance);
-    let (ok, range) = match c.kind {
-        Kind::Equal => (lo - tol <= p && p <= hi + tol, format!("[{:.4}, {:.4}]", lo - tol, hi + tol)),
-        Kind::Ratio => {
-            let (a, b) = (lo / (1.0 + tol), hi * (1.0 + tol));
-            (a <= p && p <= b, format!("[{a:.4}, {b:.4}]"))
+    /// "PASS" / "FAIL", the claim's own verdict.
+    pub fn verdict_word(&self) -> &'static str {
+        if self.holds {
+            "PASS"
+        } else {
+            "FAIL"
         }
-        Kind::Below => (hi <= p + tol, format!("upper end {hi:.4} <= {:.4}", p + tol)),
-        Kind::Above => (lo >= p - tol, format!("lower end {lo:.4} >= {:.4}", p - tol)),
-    };
-    let verdict = if ok { "holds" } else { "fails" };
-    let reason = match c.kind {
-        Kind::Equal | Kind::Ratio => format!("{verdict}: prediction {p} vs interval widened by tolerance {range}"),
-        _ => format!("{verdict}: {range}"),
-    };
-    (ok, reason)
+    }
 }
 
-/// "id: PASS" or "id: FAIL (which checks fail)", for figure titles.
+/// Judges every check of `spec` against the estimated quantities.
+pub fn judge_checks(
+    spec: &ClaimSpec,
+    points: &[Point],
+    quantities: &BTreeMap<String, Estimate>,
+    describe: impl Fn(&str) -> String,
+) -> Vec<CheckResult> {
+    let missing = Estimate { value: f64::NAN, lo: f64::NAN, hi: f64::NAN, undefined: 1.0 };
+    spec.checks
+        .iter()
+        .map(|c| {
+            let (estimate, verdict, reason) = if c.each_point {
+                let at: Vec<(String, Estimate)> = points
+                    .iter()
+                    .filter(|p| c.at.iter().all(|(axis, vals)| p.axis(axis).is_some_and(|v| vals.contains(&v))))
+                    .map(|p| (p.label(), quantities.get(&format!("{}@{}", c.quantity, p.label())).cloned().unwrap_or(missing.clone())))
+                    .collect();
+                let (v, i, reason) = crate::verdict::judge_each(c.kind, c.predict, c.tolerance, &at, spec.level);
+                (at.get(i).map_or(missing.clone(), |x| x.1.clone()), v, reason)
+            } else {
+                let e = quantities.get(&c.quantity).cloned().unwrap_or(missing.clone());
+                let (v, reason) = crate::verdict::judge(c.kind, c.predict, c.tolerance, &e, spec.level);
+                (e, v, reason)
+            };
+            CheckResult { spec: c.clone(), description: describe(&c.quantity), estimate, verdict, reason }
+        })
+        .collect()
+}
+
+/// "id: PASS" or "id: FAIL (which checks fail)", and whether that was expected, for figure titles.
 pub fn figure_title(r: &ClaimResult) -> String {
-    let failed: Vec<&str> = r.checks.iter().filter(|c| !c.pass).map(|c| c.spec.quantity.as_str()).collect();
-    let verdict = if r.pass { "PASS".to_string() } else { format!("FAIL ({} fails)", failed.join(", ")) };
+    let failed: Vec<&str> = r.checks.iter().filter(|c| c.verdict != Verdict::Holds).map(|c| c.spec.quantity.as_str()).collect();
+    let verdict = if r.holds { "PASS".to_string() } else { format!("FAIL ({})", failed.join(", ")) };
+    let expected = if r.expect == Expect::Fail && r.as_expected { ", refuted as expected" } else { "" };
     let quick = if r.quick { " (quick grid)" } else { "" };
-    format!("{}: {verdict}{quick}", r.id)
+    format!("{}: {verdict}{expected}{quick}", r.id)
 }

@@ -2,7 +2,7 @@
 //! to `trials.jsonl` as it finishes (so a re-run resumes), then the bootstrap and the
 //! verdicts, then `result.json` and the figure.
 
-use super::{judge, CheckResult, Claim, ClaimResult, ClaimSpec, PointTask};
+use super::{judge_checks, Claim, ClaimResult, ClaimSpec, Point, PointTask, Verdict};
 use crate::error::{invalid, io_err, Error, Result};
 use crate::io::Staged;
 use crate::rng;
@@ -141,7 +141,7 @@ pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> 
             let names: Vec<&str> = C::QUANTITIES.iter().map(|q| q.0).collect();
             return Err(invalid(
                 format!("check[{i}].quantity"),
-                format!("must be one of {} for {} (got {:?})", names.join(", "), spec.id, c.quantity),
+                format!("must be one of {} for claim {} (got {:?})", names.join(", "), spec.claim, c.quantity),
             ));
         }
     }
@@ -220,28 +220,21 @@ pub fn check<C: Claim>(spec: &ClaimSpec, opts: &Options) -> Result<ClaimResult> 
 pub fn evaluate<C: Claim>(claim: &C, spec: &ClaimSpec, points: &[PointTask], data: &[Vec<C::Trial>], quick: bool) -> ClaimResult {
     let mut rng = rng::rng(spec.seed, rng::stream::BOOTSTRAP);
     let quantities = bootstrap(data, spec.bootstrap, spec.level, &mut rng, |d| claim.estimate(points, d));
-    let checks: Vec<CheckResult> = spec
-        .checks
-        .iter()
-        .map(|c| {
-            let estimate = quantities.get(&c.quantity).cloned().unwrap_or(crate::stats::Estimate {
-                value: f64::NAN,
-                lo: f64::NAN,
-                hi: f64::NAN,
-                undefined: 1.0,
-            });
-            let (pass, reason) = judge(c, &estimate, spec.level);
-            let description = C::QUANTITIES.iter().find(|q| q.0 == c.quantity).map(|q| q.1.to_string()).unwrap_or_default();
-            CheckResult { spec: c.clone(), description, estimate, pass, reason }
-        })
-        .collect();
+    let pts: Vec<Point> = points.iter().map(|p| p.point).collect();
+    let describe = |q: &str| C::QUANTITIES.iter().find(|d| d.0 == q).map(|d| d.1.to_string()).unwrap_or_default();
+    let checks = judge_checks(spec, &pts, &quantities, describe);
+    let verdicts: Vec<Verdict> = checks.iter().map(|c| c.verdict).collect();
+    let (as_expected, outcome) = crate::verdict::meets(spec.expect, &verdicts);
     ClaimResult {
         id: spec.id.clone(),
         statement: spec.statement.clone(),
-        pass: checks.iter().all(|c| c.pass),
+        holds: verdicts.iter().all(|v| *v == Verdict::Holds),
+        expect: spec.expect,
+        as_expected,
+        outcome,
         quick,
         trials_per_point: data.first().map_or(0, |d| d.len()),
-        points: points.iter().map(|p| p.point).collect(),
+        points: pts,
         checks,
         quantities,
         spec: spec.clone(),

@@ -1,4 +1,4 @@
-//! Claim 5, softmax link (spec §5.5): the softmax transformer and the linear one learn the
+//! Claim 5, softmax link (docs/theory.md §5): the softmax transformer and the linear one learn the
 //! same attention supports and rankings on SCB, and converge to similar losses.
 //!
 //! A trial trains ScbProx and the softmax model on the same task and the same batches.

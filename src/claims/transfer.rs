@@ -1,24 +1,53 @@
-//! Claim 3, transfer (spec §5.3): starting from a V with centred correlation rho to the
-//! downstream P (A uniform) and running stage two at once, the samples to reach
-//! corr_A >= c do not grow linearly with T when rho is nontrivial, grow as rho shrinks,
-//! and at rho ~ 0 cost what training from scratch costs.
+//! Claim transfer: fine-tuning from a pretrained V whose centred correlation with the
+//! downstream P is rho (A uniform) bypasses stage one. With V frozen and A learned by
+//! stage-two dual averaging, the samples to corr_A >= c grow at most as log T for
+//! nontrivial rho, as rho^-2, and as the predicted n(rho) to within a factor of 4; at
+//! rho = 0 the procedure falls back to training from scratch, at about its cost.
 //!
-//! A trial at (T, rho) runs the transfer and, as the reference, ScbProx from scratch on
-//! the same task; both record the samples until corr_A >= c.
+//! Derivation of n(rho). With V fixed, the one-step target for query k is the least-squares
+//! attention given V: `y_k = (s/c1) q_k + beta 1` plus noise, with `c1 = tr(V C V^T)` and
+//! `s = <V, P C>`; the pretrained V has `s ~ rho c1`, so each support entry carries signal
+//! `rho/Q`. One batch's preconditioned gradient has per-entry noise
+//! `sqrt(Var(d) / (B mu_k)) / c1` (d: one per-sample attention-gradient entry, pooled over
+//! queries), and the dual average of t batches `sqrt(4/(3t))` times that, so after
+//! n = tB samples the noise is `sqrt(4 Var(d) / (3 n mu_k)) / c1`. The support of query k
+//! separates from the noise once the signal exceeds the universal threshold
+//! `noise * sqrt(2 ln T)`: `n >= (8/3) ln T Q^2 Var(d) / (rho^2 c1^2 mu_k)`. The switch
+//! needs 90% of the mu-mass, so the slowest query that counts has `mu_k = mu_*`, the
+//! 90%-mass quantile of mu. Only the `ln T` carries T.
+//!
+//! The fallback. At rho = 0 the pretrained V carries no signal and no support stabilises.
+//! The budget after which V is unfrozen is the prediction for the smallest nontrivial rho
+//! the claim is about (`fallback_rho`), times the factor the prediction is trusted to
+//! (`fallback_factor`); a correct transfer at that rho finishes inside it. So the cost at
+//! rho = 0 is that budget plus the cost from scratch: "about the cost of scratch" holds only
+//! where the budget is small next to it (quantity `zero_vs_scratch` against
+//! `after_fallback_vs_scratch`).
+//!
+//! A trial at (T, rho) runs the transfer; at rho = 0 it also trains from scratch on the
+//! same task, as the reference cost.
 
 use super::{Claim, ClaimResult, ClaimSpec, PointTask};
-use crate::algo::{AlgoConfig, SwitchRule};
+use crate::algo::{AlgoConfig, FreezeV, ProxConfig, SwitchRule};
 use crate::error::{check_range, invalid, Result};
 use crate::metrics::corr_a;
-use crate::model::{center_v, Params};
+use crate::model::{Grad, Params};
 use crate::report::{self, Panel, Series};
-use crate::stats::{ols, within_slope, Quantities};
+use crate::stats::{censored_median, ols, within_slope, Quantities};
 use crate::task::{Batch, Task};
-use ndarray::Array2;
-use rand::Rng;
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+/// How the pretrained model is fine-tuned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Procedure {
+    /// V frozen, A by dual averaging until the support is stable, then both (docs/theory.md §3).
+    FreezeV,
+    /// The refuted form: stage two on V and A at once. Its first V-step, at uniform
+    /// attention, is stage one's high-variance regression and wipes out the pretrained V.
+    Joint,
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,21 +57,41 @@ pub struct Settings {
     pub c: f64,
     /// A run that has not reached `c` after this many samples is censored.
     pub max_samples: u64,
-    /// rho at or above this counts as nontrivial for the transfer exponent.
+    /// rho at or above this counts as nontrivial for the T exponent.
     pub rho_nontrivial: f64,
+    pub procedure: Procedure,
+    /// The fallback budget is `fallback_factor * n(fallback_rho)`.
+    pub fallback_rho: f64,
+    pub fallback_factor: f64,
+    /// Samples of the batch that estimates Var(d) at the start.
+    pub variance_samples: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { batch: 1024, c: 0.9, max_samples: 2_000_000, rho_nontrivial: 0.5 }
+        Settings {
+            batch: 256,
+            c: 0.9,
+            max_samples: 2_000_000,
+            rho_nontrivial: 0.5,
+            procedure: Procedure::FreezeV,
+            fallback_rho: 0.25,
+            fallback_factor: 4.0,
+            variance_samples: 16384,
+        }
     }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Trial {
-    /// Samples until corr_A >= c (interpolated between steps); None if censored.
+    /// Samples until corr_A >= c (interpolated within the step); None if censored.
     pub transfer: Option<f64>,
-    pub scratch: Option<f64>,
+    /// The predicted n(rho) at rho = 1 for this trial's start: n(rho) = this / rho^2.
+    pub predicted_at_1: f64,
+    /// Samples at which V was unfrozen for want of a stable support, if it was.
+    pub fell_back_at: Option<u64>,
+    /// At rho = 0 only: the samples to corr_A >= c from scratch (one entry; None if censored).
+    pub scratch: Vec<Option<f64>>,
 }
 
 pub struct Transfer {
@@ -50,38 +99,36 @@ pub struct Transfer {
     s: Settings,
 }
 
-/// `V = mu 1^T + ||P_c|| (rho U + sqrt(1 - rho^2) W)`, with `U = P_c/||P_c||` and W a random
-/// unit direction orthogonal to U among matrices with zero column sums and `W mu = 0`. Then V's
-/// columns sum to 1, `V mu = mu`, the centred part has P's energy, and corr_V(V) = rho exactly.
-pub fn correlated_v<R: Rng>(task: &Task, rho: f64, rng: &mut R) -> Array2<f64> {
-    let n = task.n;
-    let mu = &task.mu;
-    let pc = center_v(task.p.view(), mu);
-    let pn = pc.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let mut w = Array2::from_shape_fn((n, n), |_| rng.sample::<f64, _>(StandardNormal));
-    let col_mean = w.sum_axis(ndarray::Axis(0)) / n as f64;
-    for mut row in w.rows_mut() {
-        row -= &col_mean;
-    }
-    let wmu = w.dot(mu);
-    for (i, mut row) in w.rows_mut().into_iter().enumerate() {
-        row -= wmu[i];
-    }
-    let along = (&w * &pc).sum() / (pn * pn);
-    w = &w - &(&pc * along);
-    let wn = w.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let mut v = &pc * rho + &w * ((1.0 - rho * rho).max(0.0).sqrt() * pn / wn);
-    for i in 0..n {
-        for j in 0..n {
-            v[[i, j]] += mu[i];
+/// The 90%-mass quantile of mu: the smallest mu_k among the most frequent tokens that
+/// together hold 90% of the mass.
+pub fn mu_star(task: &Task) -> f64 {
+    let mut mu: Vec<f64> = task.mu.to_vec();
+    mu.sort_by(|a, b| b.total_cmp(a));
+    let mut mass = 0.0;
+    for m in &mu {
+        mass += m;
+        if mass >= 0.9 - 1e-12 {
+            return *m;
         }
     }
-    v
+    *mu.last().expect("N >= 2")
+}
+
+/// n(rho) at rho = 1, `(8/3) ln T Q^2 Var(d) / (c1^2 mu_*)`, at the start `params`: Var(d)
+/// from one large batch of the `seed`'s own stream, c1 = tr(V C V^T).
+pub fn predicted_at_1(task: &Task, params: &Params, samples: usize, seed: u64) -> f64 {
+    let mut batch = Batch::new(samples, task.t);
+    task.sample_into(&mut crate::rng::rng(seed, crate::rng::stream::PREDICT), &mut batch);
+    let mut g = Grad::new(task.n, task.t);
+    crate::model::batch_grad(params, &batch, &mut g);
+    let c1 = crate::model::Population::new(task).scalars(params.v()).0;
+    let (t, q) = (task.t as f64, task.q as f64);
+    8.0 / 3.0 * t.ln() * q * q * g.da_var / (c1 * c1 * mu_star(task))
 }
 
 impl Transfer {
     /// Samples until corr_A >= c, interpolating linearly in corr_A within the step that crosses.
-    fn hit(&self, task: &Task, algo: &AlgoConfig, init: Params, seed: u64) -> Option<f64> {
+    fn hit(&self, task: &Task, algo: &AlgoConfig, init: Params, seed: u64) -> (Option<f64>, Option<u64>) {
         let mut a = algo.build(task);
         let mut params = init;
         let mut rng = crate::rng::rng(seed, crate::rng::stream::DATA);
@@ -95,59 +142,63 @@ impl Transfer {
             used += b;
             let now = corr_a(&params, task);
             if !now.is_finite() {
-                return None;
+                break;
             }
             if now >= self.s.c {
                 let f = if now > prev { (self.s.c - prev) / (now - prev) } else { 1.0 };
-                return Some(used - b + f.clamp(0.0, 1.0) * b);
+                return (Some(used - b + f.clamp(0.0, 1.0) * b), a.fell_back_at());
             }
             prev = now;
         }
-        None
+        (None, a.fell_back_at())
     }
 
-    fn transfer_algo(&self) -> AlgoConfig {
-        match &self.spec.algorithm {
-            AlgoConfig::ScbProx(c) => {
-                AlgoConfig::ScbProx(crate::algo::ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() })
+    /// The learner for the transfer: the spec's ScbProx with V frozen (and the fallback
+    /// budget), or started in stage two for the joint procedure.
+    fn transfer_algo(&self, fallback_samples: u64) -> AlgoConfig {
+        match (&self.spec.algorithm, self.s.procedure) {
+            (AlgoConfig::ScbProx(c), Procedure::FreezeV) => {
+                AlgoConfig::ScbProx(ProxConfig { freeze_v: Some(FreezeV { fallback_samples }), ..c.clone() })
             }
-            other => other.clone(),
+            (AlgoConfig::ScbProx(c), Procedure::Joint) => {
+                AlgoConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() })
+            }
+            (other, _) => other.clone(),
         }
     }
 }
 
-/// Median with censored (None) values counted as +inf: undefined once half are censored.
-fn censored_median(v: impl Iterator<Item = Option<f64>>) -> f64 {
-    let mut x: Vec<f64> = v.map(|o| o.unwrap_or(f64::INFINITY)).collect();
-    x.sort_by(f64::total_cmp);
-    if x.is_empty() {
+/// Geometric mean of finite values; NaN if any is not finite or there are none.
+fn gmean(v: &[f64]) -> f64 {
+    if v.is_empty() || !v.iter().all(|x| x.is_finite() && *x > 0.0) {
         return f64::NAN;
     }
-    let m = if x.len() % 2 == 1 { x[x.len() / 2] } else { 0.5 * (x[x.len() / 2 - 1] + x[x.len() / 2]) };
-    if m.is_finite() {
-        m
-    } else {
-        f64::NAN
-    }
+    (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
 }
 
 impl Claim for Transfer {
     type Trial = Trial;
     const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("t_exponent_transfer", "exponent of T in the transfer's samples to corr_A >= c, over nontrivial rho (one intercept per rho)"),
-        ("t_exponent_scratch", "exponent of T in the samples to corr_A >= c when training from scratch"),
-        ("exponent_gap", "t_exponent_scratch - t_exponent_transfer"),
-        ("rho_exponent", "exponent of rho in the transfer's samples, over nontrivial rho (one intercept per T)"),
-        ("zero_vs_scratch", "transfer samples at rho = 0 over scratch samples, geometric mean over T"),
+        ("t_exponent_transfer", "exponent of T in the transfer's median samples to corr_A >= c, over nontrivial rho (one intercept per rho)"),
+        ("rho_exponent", "exponent of rho in the transfer's median samples, over rho > 0 (one intercept per T)"),
+        ("pred_ratio", "measured over predicted n(rho), per point with rho > 0 (pred_ratio@point)"),
+        ("zero_vs_scratch", "transfer samples at rho = 0 over samples from scratch, geometric mean over T"),
+        ("after_fallback_vs_scratch", "at rho = 0, samples from the fallback to corr_A >= c over samples from scratch, geometric mean over T"),
+        ("t_exponent_scratch", "exponent of T in the samples to corr_A >= c from scratch (at the rho = 0 points)"),
     ];
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
         let s: Settings = spec.settings()?;
         if s.batch < 1 {
-            return Err(invalid("settings.batch", "must be >= 1"));
+            return Err(invalid("settings.batch", "must be an integer >= 1"));
         }
         check_range("settings.c", s.c, 0.0, 1.0, true)?;
         check_range("settings.rho_nontrivial", s.rho_nontrivial, 0.0, 1.0, true)?;
+        check_range("settings.fallback_rho", s.fallback_rho, 0.0, 1.0, true)?;
+        check_range("settings.fallback_factor", s.fallback_factor, 0.0, 1e6, true)?;
+        if s.variance_samples < 2 * spec.task.n.max(2) {
+            return Err(invalid("settings.variance_samples", "must be at least 2N"));
+        }
         if spec.grid.rho.is_empty() {
             return Err(invalid("grid.rho", "transfer needs a list of rho values in [0, 1]"));
         }
@@ -157,62 +208,58 @@ impl Claim for Transfer {
     fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
         let task = &pt.task;
         let rho = pt.point.rho.expect("validated: transfer grids have rho");
-        let v0 = correlated_v(task, rho, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
-        let a0 = Array2::from_elem((task.t, task.n), 1.0 / task.t as f64);
-        let transfer = self.hit(task, &self.transfer_algo(), Params::new(v0.view(), a0.view()), seed);
-        let scratch = self.hit(task, &self.spec.algorithm, Params::uninformative(task.n, task.t), crate::rng::derive(seed, 1));
-        Trial { transfer, scratch }
+        let init = crate::init::transfer(task, rho, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
+        let at_1 = predicted_at_1(task, &init, self.s.variance_samples, seed);
+        let budget = (self.s.fallback_factor * at_1 / (self.s.fallback_rho * self.s.fallback_rho)).ceil() as u64;
+        let (transfer, fell_back_at) = self.hit(task, &self.transfer_algo(budget), init, seed);
+        let scratch = if rho == 0.0 {
+            let from = Params::uninformative(task.n, task.t);
+            vec![self.hit(task, &self.spec.algorithm, from, crate::rng::derive(seed, 1)).0]
+        } else {
+            vec![]
+        };
+        Trial { transfer, predicted_at_1: at_1, fell_back_at, scratch }
     }
 
     fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
-        let mut ts: Vec<usize> = points.iter().map(|p| p.point.t).collect();
-        ts.sort_unstable();
-        ts.dedup();
-        let scratch: Vec<f64> = ts
-            .iter()
-            .map(|&t| {
-                let all = points.iter().zip(trials).filter(|(p, _)| p.point.t == t).flat_map(|(_, v)| v.iter().map(|x| x.scratch));
-                censored_median(all)
-            })
-            .collect();
-        for (t, s) in ts.iter().zip(&scratch) {
-            q.insert(format!("scratch@T={t}"), *s);
-        }
-        let lt: Vec<f64> = ts.iter().map(|&t| (t as f64).ln()).collect();
-        let ls: Vec<f64> = scratch.iter().map(|x| x.ln()).collect();
-        let t_scratch = ols(&lt, &ls).1;
-        q.insert("t_exponent_scratch".into(), t_scratch);
-        let (mut g_rho, mut g_t, mut x_t, mut x_rho, mut y) = (vec![], vec![], vec![], vec![], vec![]);
-        let mut zero_ratios = vec![];
-        for (pt, tr) in points.iter().zip(trials) {
-            let m = censored_median(tr.iter().map(|x| x.transfer));
-            q.insert(format!("transfer@{}", pt.point.label()), m);
+        let (mut g_rho, mut x_t, mut y_t) = (vec![], vec![], vec![]);
+        let (mut g_t, mut x_rho, mut y_rho) = (vec![], vec![], vec![]);
+        let (mut zero, mut after, mut scratch_t, mut scratch_n) = (vec![], vec![], vec![], vec![]);
+        for (pt, ts) in points.iter().zip(trials) {
+            let label = pt.point.label();
             let rho = pt.point.rho.expect("rho grid");
-            let si = ts.iter().position(|&t| t == pt.point.t).expect("T in grid");
-            if rho == 0.0 {
-                zero_ratios.push((m / scratch[si]).ln());
+            let m = censored_median(ts.iter().map(|x| x.transfer));
+            q.insert(format!("transfer@{label}"), m);
+            q.insert(format!("fallback@{label}"), ts.iter().filter(|x| x.fell_back_at.is_some()).count() as f64 / ts.len() as f64);
+            if rho > 0.0 {
+                let pred = ts.iter().map(|x| x.predicted_at_1).sum::<f64>() / ts.len() as f64 / (rho * rho);
+                q.insert(format!("predicted@{label}"), pred);
+                q.insert(format!("pred_ratio@{label}"), m / pred);
+                g_t.push(pt.point.t as u64);
+                x_rho.push(rho.ln());
+                y_rho.push(m.ln());
+            } else {
+                let s = censored_median(ts.iter().flat_map(|x| x.scratch.iter().copied()));
+                q.insert(format!("scratch@{label}"), s);
+                zero.push(m / s);
+                let since = |x: &&Trial| x.transfer.map(|n| n - x.fell_back_at.map_or(0.0, |f| f as f64));
+                after.push(censored_median(ts.iter().map(since)) / s);
+                scratch_t.push((pt.point.t as f64).ln());
+                scratch_n.push(s.ln());
             }
             if rho >= self.s.rho_nontrivial {
                 g_rho.push(rho.to_bits());
-                g_t.push(pt.point.t as u64);
                 x_t.push((pt.point.t as f64).ln());
-                x_rho.push(rho.ln());
-                y.push(m.ln());
+                y_t.push(m.ln());
             }
         }
-        let all_finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
-        let t_transfer = if all_finite(&y) { within_slope(&g_rho, &x_t, &y) } else { f64::NAN };
-        q.insert("t_exponent_transfer".into(), t_transfer);
-        q.insert("exponent_gap".into(), t_scratch - t_transfer);
-        q.insert("rho_exponent".into(), if all_finite(&y) { within_slope(&g_t, &x_rho, &y) } else { f64::NAN });
-        let zr = if zero_ratios.is_empty() || !all_finite(&zero_ratios) {
-            f64::NAN
-        } else {
-            (zero_ratios.iter().sum::<f64>() / zero_ratios.len() as f64).exp()
-        };
-        q.insert("zero_vs_scratch".into(), zr);
-        // Per-rho T exponents: where the transfer stops growing with T (the threshold in rho).
+        q.insert("t_exponent_transfer".into(), within_slope(&g_rho, &x_t, &y_t));
+        q.insert("rho_exponent".into(), within_slope(&g_t, &x_rho, &y_rho));
+        q.insert("zero_vs_scratch".into(), gmean(&zero));
+        q.insert("after_fallback_vs_scratch".into(), gmean(&after));
+        q.insert("t_exponent_scratch".into(), ols(&scratch_t, &scratch_n).1);
+        // Per-rho T exponents, for the figure: where the transfer stops growing with T.
         let mut rhos: Vec<f64> = points.iter().filter_map(|p| p.point.rho).collect();
         rhos.sort_by(f64::total_cmp);
         rhos.dedup();
@@ -222,7 +269,7 @@ impl Claim for Transfer {
                 .filter(|p| p.point.rho == Some(r))
                 .map(|p| ((p.point.t as f64).ln(), q[&format!("transfer@{}", p.point.label())].ln()))
                 .unzip();
-            q.insert(format!("t_exponent@rho={r}"), if all_finite(&ys) { ols(&xs, &ys).1 } else { f64::NAN });
+            q.insert(format!("t_exponent@rho={r}"), ols(&xs, &ys).1);
         }
         q
     }
@@ -231,26 +278,30 @@ impl Claim for Transfer {
         let mut rhos: Vec<f64> = points.iter().filter_map(|p| p.point.rho).collect();
         rhos.sort_by(f64::total_cmp);
         rhos.dedup();
-        let mut series = Vec::new();
-        let mut ts: Vec<usize> = points.iter().map(|p| p.point.t).collect();
-        ts.sort_unstable();
-        ts.dedup();
-        let (sp, se): (Vec<(f64, f64)>, Vec<(f64, f64)>) = ts
-            .iter()
-            .filter_map(|t| result.q(&format!("scratch@T={t}")).map(|e| ((*t as f64, e.value), (e.lo, e.hi))))
-            .unzip();
-        series.push(Series::points("from scratch", 7, sp, Some(se)));
-        for (i, r) in rhos.iter().enumerate() {
-            let (p, e): (Vec<(f64, f64)>, Vec<(f64, f64)>) = points
+        let level = 100.0 * result.spec.level;
+        let pick = |key: &str, rho: f64| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+            points
                 .iter()
-                .filter(|p| p.point.rho == Some(*r))
-                .filter_map(|p| result.q(&format!("transfer@{}", p.point.label())).map(|e| ((p.point.t as f64, e.value), (e.lo, e.hi))))
-                .unzip();
-            series.push(Series::points(format!("transfer, rho={r}"), i, p, Some(e)));
+                .filter(|p| p.point.rho == Some(rho))
+                .filter_map(|p| result.q(&format!("{key}@{}", p.point.label())).map(|e| ((p.point.t as f64, e.value), (e.lo, e.hi))))
+                .unzip()
+        };
+        let mut series = Vec::new();
+        if rhos.first() == Some(&0.0) {
+            let (p, e) = pick("scratch", 0.0);
+            series.push(Series::points("from scratch", 7, p, Some(e)));
+        }
+        for (i, r) in rhos.iter().enumerate() {
+            let (p, e) = pick("transfer", *r);
+            series.push(Series::points(format!("rho={r}"), i, p, Some(e)));
+            if *r > 0.0 {
+                let (p, _) = pick("predicted", *r);
+                series.push(Series::dashed(format!("n({r}) predicted"), i, p));
+            }
         }
         let v = |k: &str| result.q(k).map_or(f64::NAN, |e| e.value);
         let p1 = Panel {
-            title: format!("samples to corr_A >= {} (median over trials)", self.s.c),
+            title: format!("samples to corr_A >= {} (median, {level:.0}% CI)", self.s.c),
             x_label: "context length T".into(),
             y_label: "samples".into(),
             x_log: true,
@@ -263,17 +314,19 @@ impl Claim for Transfer {
             .filter_map(|r| result.q(&format!("t_exponent@rho={r}")).map(|e| ((*r, e.value), (e.lo, e.hi))))
             .unzip();
         let flat = |y: f64| vec![(rhos[0], y), (*rhos.last().expect("rho grid"), y)];
+        let bar = result.spec.checks.iter().find(|c| c.quantity == "t_exponent_transfer").map(|c| c.predict + c.tolerance);
+        let mut p2_series = vec![
+            Series::points(format!("transfer ({level:.0}% CI)"), 0, ep, Some(ee)),
+            Series::dashed(format!("from scratch: {:.2}", v("t_exponent_scratch")), 7, flat(v("t_exponent_scratch"))),
+        ];
+        if let Some(b) = bar {
+            p2_series.push(Series::dashed(format!("claimed bound {b}"), 6, flat(b)));
+        }
         let p2 = Panel {
-            title: format!("T exponent by rho; from scratch {:.2}", v("t_exponent_scratch")),
-            x_label: "initial correlation rho of V with P".into(),
+            title: format!("T exponent by rho (rho exponent {:.2})", v("rho_exponent")),
+            x_label: "correlation rho of the pretrained V with P".into(),
             y_label: "exponent of T".into(),
-            x_log: false,
-            y_log: false,
-            series: vec![
-                Series::points("transfer (95% CI)", 0, ep, Some(ee)),
-                Series::dashed(format!("from scratch: {:.2}", v("t_exponent_scratch")), 7, flat(v("t_exponent_scratch"))),
-                Series::dashed("no growth: 0", 6, flat(0.0)),
-            ],
+            series: p2_series,
             ..Default::default()
         };
         report::draw(path, &super::figure_title(result), &[p1, p2])

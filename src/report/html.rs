@@ -6,17 +6,7 @@ pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    let a = x.abs();
-    if a != 0.0 && !(1e-3..1e5).contains(&a) {
-        format!("{x:.3e}")
-    } else {
-        format!("{x:.4}")
-    }
-}
+use crate::verdict::{num, Expect, Kind, Verdict};
 
 pub fn index(results: &[ClaimResult]) -> String {
     let mut h = String::from(
@@ -29,38 +19,57 @@ code{background:#f4f4f4;padding:0 3px}</style></head><body>\n\
 <p>Each claim of Ren, Wang &amp; Lee (NeurIPS 2024) is run as Monte Carlo trials of the training algorithm. \
 Every number below carries a percentile bootstrap interval over trials. A check passes when the prediction lies \
 inside the interval widened by the stated tolerance (or, for one-sided checks, when the interval's end is on the \
-predicted side).</p>\n<table><tr><th>claim</th><th>verdict</th><th>statement</th><th>grid</th></tr>\n",
+predicted side). A refuted form of a claim is kept as a spec that must keep failing: \
+its verdict is FAIL, and that is the expected outcome.</p>\n",
     );
-    for r in results {
-        let v = if r.pass { "PASS" } else { "FAIL" };
-        h += &format!(
-            "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td>{}</td><td>{} points x {} trials{}</td></tr>\n",
+    let row = |r: &ClaimResult| {
+        let v = r.verdict_word();
+        let ok = if r.as_expected { "PASS" } else { "FAIL" };
+        format!(
+            "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td class=\"{ok}\">{}</td><td>{}</td><td>{} points x {} trials{}</td></tr>\n",
+            escape(&r.outcome),
             escape(&r.statement),
             r.points.len(),
             r.trials_per_point,
             if r.quick { " (quick)" } else { "" },
             id = r.id
-        );
+        )
+    };
+    for (title, expect) in [("Claims", Expect::Pass), ("Refuted forms, kept as expected failures", Expect::Fail)] {
+        let these: Vec<&ClaimResult> = results.iter().filter(|r| r.expect == expect).collect();
+        if these.is_empty() {
+            continue;
+        }
+        h += &format!("<h3>{title}</h3>\n<table><tr><th>spec</th><th>verdict</th><th>as expected?</th><th>statement</th><th>grid</th></tr>\n");
+        these.iter().for_each(|r| h += &row(r));
+        h += "</table>\n";
     }
-    h += "</table>\n";
     for r in results {
-        let v = if r.pass { "PASS" } else { "FAIL" };
-        h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span></h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
+        let v = r.verdict_word();
+        let refuted = if r.expect == Expect::Fail { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
+        h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
         if !r.spec.finding.is_empty() {
             h += &format!("<p><b>What the data says.</b> {}</p>\n", escape(&r.spec.finding));
         }
         h += &format!("<p><img src=\"{id}/{id}.svg\" alt=\"{id} figure\"></p>\n", id = r.id);
-        h += "<table><tr><th>quantity</th><th>what it is</th><th>measured [95% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n";
+        h += &format!(
+            "<table><tr><th>quantity</th><th>what it is</th><th>measured [{:.0}% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n",
+            100.0 * r.spec.level
+        );
         for c in &r.checks {
             let kind = match c.spec.kind {
-                crate::claims::Kind::Equal => format!("= {} &plusmn; {}", num(c.spec.predict), num(c.spec.tolerance)),
-                crate::claims::Kind::Ratio => format!("= {} (factor 1+{})", num(c.spec.predict), num(c.spec.tolerance)),
-                crate::claims::Kind::Below => format!("&le; {} + {}", num(c.spec.predict), num(c.spec.tolerance)),
-                crate::claims::Kind::Above => format!("&ge; {} - {}", num(c.spec.predict), num(c.spec.tolerance)),
+                Kind::Equal => format!("= {} &plusmn; {}", num(c.spec.predict), num(c.spec.tolerance)),
+                Kind::Ratio => format!("= {} (factor {})", num(c.spec.predict), num(1.0 + c.spec.tolerance)),
+                Kind::Below => format!("&le; {}", num(c.spec.predict + c.spec.tolerance)),
+                Kind::Above => format!("&ge; {}", num(c.spec.predict - c.spec.tolerance)),
             };
-            let pv = if c.pass { "PASS" } else { "FAIL" };
+            let kind = if c.spec.each_point { format!("{kind}, at each point") } else { kind };
+            let pv = match c.verdict {
+                Verdict::Holds => "PASS",
+                _ => "FAIL",
+            };
             h += &format!(
-                "<tr><td><code>{}</code></td><td>{}</td><td>{} [{}, {}]</td><td>{kind}</td><td class=\"{pv}\">{pv}: {}</td><td>{}</td></tr>\n",
+                "<tr><td><code>{}</code></td><td>{}</td><td>{} [{}, {}]</td><td>{kind}</td><td class=\"{pv}\">{}</td><td>{}</td></tr>\n",
                 escape(&c.spec.quantity),
                 escape(&c.description),
                 num(c.estimate.value),

@@ -77,7 +77,7 @@ pub fn tick(v: f64) -> String {
         return format!("{v}");
     }
     let e = v.abs().log10();
-    if (e - e.round()).abs() < 1e-9 && v > 0.0 && !(0.0..=3.0).contains(&e.round()) {
+    if (e - e.round()).abs() < 1e-9 && v > 0.0 && !(-1.0..=3.0).contains(&e.round()) {
         const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
         let k = e.round() as i64;
         let digits: String = k.abs().to_string().chars().map(|c| SUP[c as usize - '0' as usize]).collect();
@@ -143,11 +143,16 @@ const LEGEND_ROW_H: u32 = 22;
 
 const LEGEND_X0: i32 = 70;
 
+/// The series that get a legend entry: those with a label.
+fn labelled(panel: &Panel) -> impl Iterator<Item = &Series> {
+    panel.series.iter().filter(|s| !s.label.is_empty())
+}
+
 /// Top-left corner of each legend entry: left to right, wrapping at the panel width.
 fn legend_layout(panel: &Panel) -> Vec<(i32, i32)> {
     let (mut x, mut y) = (LEGEND_X0, 6);
     let mut out = Vec::new();
-    for s in &panel.series {
+    for s in labelled(panel) {
         let w = legend_entry_width(&s.label);
         if x + w > PANEL_W as i32 - 10 && x > LEGEND_X0 {
             x = LEGEND_X0;
@@ -290,7 +295,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
 }
 
 fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
-    for (s, &(x, y)) in p.series.iter().zip(&legend_layout(p)) {
+    for (s, &(x, y)) in labelled(p).zip(&legend_layout(p)) {
         let c = color(s.color);
         let style = ShapeStyle::from(&c).stroke_width(2);
         match s.mark {

@@ -1,0 +1,253 @@
+//! Verdicts: a prediction against a measured interval. Plain data in, plain data out;
+//! nothing here simulates or draws.
+
+use crate::stats::Estimate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `predict` lies in the interval widened by `tolerance` on each side.
+    Equal,
+    /// Same on a log scale: the interval widened by a factor `1 + tolerance`.
+    Ratio,
+    /// The interval's upper end is at most `predict + tolerance`.
+    Below,
+    /// The interval's lower end is at least `predict - tolerance`.
+    Above,
+}
+
+/// What one check found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Holds,
+    /// The data contradict the prediction.
+    Fails,
+    /// The quantity could not be measured (too often undefined over the bootstrap): no
+    /// evidence either way, so it neither confirms a claim nor refutes one.
+    Undefined,
+}
+
+/// What a spec expects of its claim: most specs state a claim that should hold; a refuted
+/// form is kept as a spec that must keep failing (a regression test of the checker's power).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    #[default]
+    Pass,
+    Fail,
+}
+
+/// A number as a person reads it: four significant digits, scientific notation outside
+/// [1e-3, 1e5), and no 309-digit renderings of huge values.
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        return "undefined".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        let s = format!("{x:.3e}");
+        let (m, e) = s.split_once('e').expect("exp format");
+        let m = m.trim_end_matches('0').trim_end_matches('.');
+        return format!("{m}e{e}");
+    }
+    let digits = if a == 0.0 { 0 } else { (3 - a.log10().floor() as i32).clamp(0, 6) as usize };
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Judges a prediction against an estimate. A quantity undefined in more than half the
+/// interval's tail mass of bootstrap replicates is `Undefined`: its interval would be
+/// computed from a biased subset.
+pub fn judge(kind: Kind, predict: f64, tolerance: f64, e: &Estimate, level: f64) -> (Verdict, String) {
+    let max_undefined = (1.0 - level) / 2.0;
+    if !e.value.is_finite() || !e.lo.is_finite() || !e.hi.is_finite() || e.undefined > max_undefined {
+        let share = if e.value.is_finite() { e.undefined } else { 1.0 };
+        return (
+            Verdict::Undefined,
+            format!(
+                "undefined in {:.0}% of bootstrap replicates (at most {:.1}% allowed): the grid does not bracket it",
+                100.0 * share,
+                100.0 * max_undefined
+            ),
+        );
+    }
+    let (lo, hi, p, tol) = (e.lo, e.hi, predict, tolerance);
+    let (ok, text) = match kind {
+        Kind::Equal | Kind::Ratio => {
+            let (a, b, widened) = if kind == Kind::Equal {
+                (lo - tol, hi + tol, format!("widened by {}", num(tol)))
+            } else {
+                (lo / (1.0 + tol), hi * (1.0 + tol), format!("widened by a factor {}", num(1.0 + tol)))
+            };
+            let ok = a <= p && p <= b;
+            let rel = if ok { "lies in" } else { "lies outside" };
+            (ok, format!("{} {rel} [{}, {}], the interval {widened}", num(p), num(a), num(b)))
+        }
+        Kind::Below => {
+            let ok = hi <= p + tol;
+            (ok, format!("upper end {} {} {}", num(hi), if ok { "<=" } else { ">" }, num(p + tol)))
+        }
+        Kind::Above => {
+            let ok = lo >= p - tol;
+            (ok, format!("lower end {} {} {}", num(lo), if ok { ">=" } else { "<" }, num(p - tol)))
+        }
+    };
+    if ok {
+        (Verdict::Holds, format!("holds: {text}"))
+    } else {
+        (Verdict::Fails, format!("fails: {text}"))
+    }
+}
+
+/// A check judged at several grid points holds only where it holds at every one; it fails
+/// where the data contradict it at any one. Returns the verdict, the index of the point to
+/// show (the first failing one, else the first undefined one, else the one with the least
+/// margin), and a reason naming the points.
+pub fn judge_each(
+    kind: Kind,
+    predict: f64,
+    tolerance: f64,
+    at: &[(String, Estimate)],
+    level: f64,
+) -> (Verdict, usize, String) {
+    if at.is_empty() {
+        return (Verdict::Undefined, 0, "undefined: no grid point matches".into());
+    }
+    let judged: Vec<(Verdict, String)> = at.iter().map(|(_, e)| judge(kind, predict, tolerance, e, level)).collect();
+    let named = |v: Verdict| -> Vec<usize> { (0..at.len()).filter(|&i| judged[i].0 == v).collect() };
+    let (fails, undefined) = (named(Verdict::Fails), named(Verdict::Undefined));
+    let list = |idx: &[usize]| idx.iter().map(|&i| at[i].0.as_str()).collect::<Vec<_>>().join("; ");
+    if let Some(&i) = fails.first() {
+        let reason = format!("fails at {} of {} points ({}); at {}: {}", fails.len(), at.len(), list(&fails), at[i].0, judged[i].1);
+        return (Verdict::Fails, i, reason);
+    }
+    if let Some(&i) = undefined.first() {
+        let reason = format!("undefined at {} of {} points ({})", undefined.len(), at.len(), list(&undefined));
+        return (Verdict::Undefined, i, reason);
+    }
+    // Every point holds: show the one whose estimate sits farthest from the prediction.
+    let gap = |e: &Estimate| match kind {
+        Kind::Ratio => (e.value / predict).ln().abs(),
+        _ => (e.value - predict).abs(),
+    };
+    let i = (0..at.len()).max_by(|&a, &b| gap(&at[a].1).total_cmp(&gap(&at[b].1))).expect("nonempty");
+    (Verdict::Holds, i, format!("holds at all {} points; farthest at {}: {}", at.len(), at[i].0, judged[i].1))
+}
+
+/// Whether a claim's checks meet its spec's expectation, and if not, why. A claim holds
+/// when every check holds. A refutation needs evidence: at least one check must fail on
+/// data; an undefined quantity refutes nothing.
+pub fn meets(expect: Expect, verdicts: &[Verdict]) -> (bool, String) {
+    let holds = verdicts.iter().all(|v| *v == Verdict::Holds);
+    let refuted = verdicts.iter().any(|v| *v == Verdict::Fails);
+    match expect {
+        Expect::Pass if holds => (true, "holds".into()),
+        Expect::Pass => (false, "expected to hold, but a check fails or is undefined".into()),
+        Expect::Fail if refuted => (true, "refuted as expected".into()),
+        Expect::Fail if holds => (
+            false,
+            "expected to be refuted, but every check holds: the checker lost its power or the algorithm changed".into(),
+        ),
+        Expect::Fail => (false, "expected to be refuted, but no check fails on data (only undefined ones)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(value: f64, lo: f64, hi: f64) -> Estimate {
+        Estimate { value, lo, hi, undefined: 0.0 }
+    }
+
+    #[test]
+    fn equal_includes_both_widened_edges_and_nothing_beyond() {
+        let e = est(1.0, 0.9, 1.1);
+        assert_eq!(judge(Kind::Equal, 1.2, 0.1, &e, 0.95).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Equal, 0.8, 0.1, &e, 0.95).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Equal, 1.2 + 1e-9, 0.1, &e, 0.95).0, Verdict::Fails);
+        assert_eq!(judge(Kind::Equal, 0.8 - 1e-9, 0.1, &e, 0.95).0, Verdict::Fails);
+    }
+
+    #[test]
+    fn ratio_widens_by_a_factor() {
+        let e = est(1.0, 0.9, 1.1);
+        assert_eq!(judge(Kind::Ratio, 1.1 * 1.5, 0.5, &e, 0.95).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Ratio, 0.9 / 1.5, 0.5, &e, 0.95).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Ratio, 1.1 * 1.5 * 1.001, 0.5, &e, 0.95).0, Verdict::Fails);
+        assert_eq!(judge(Kind::Ratio, 0.9 / 1.5 / 1.001, 0.5, &e, 0.95).0, Verdict::Fails);
+    }
+
+    #[test]
+    fn below_and_above_are_inclusive_at_the_edge() {
+        let e = est(0.0, -0.4, 0.2);
+        assert_eq!(judge(Kind::Below, 0.2, 0.0, &e, 0.95).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Below, 0.1, 0.1, &e, 0.95).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Below, 0.19, 0.0, &e, 0.95).0, Verdict::Fails);
+        assert_eq!(judge(Kind::Above, -0.4, 0.0, &e, 0.95).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Above, -0.39, 0.0, &e, 0.95).0, Verdict::Fails);
+    }
+
+    #[test]
+    fn fails_reads_true_on_its_own() {
+        let (v, reason) = judge(Kind::Above, 0.5, 0.0, &est(-0.36, -0.4261, -0.2192), 0.95);
+        assert_eq!(v, Verdict::Fails);
+        assert!(reason.contains("lower end -0.4261 < 0.5"), "{reason}");
+        let (_, reason) = judge(Kind::Equal, 0.0, 0.3, &est(0.37, 0.314, 0.4178), 0.95);
+        assert!(reason.contains("lies outside [0.014, 0.7178]"), "{reason}");
+    }
+
+    #[test]
+    fn undefined_cut_off_is_half_the_tail_mass() {
+        let mut e = est(1.0, 0.9, 1.1);
+        e.undefined = 0.024;
+        assert_eq!(judge(Kind::Equal, 1.0, 0.0, &e, 0.95).0, Verdict::Holds);
+        e.undefined = 0.026;
+        assert_eq!(judge(Kind::Equal, 1.0, 0.0, &e, 0.95).0, Verdict::Undefined);
+        e.undefined = 0.049;
+        assert_eq!(judge(Kind::Equal, 1.0, 0.0, &e, 0.90).0, Verdict::Holds);
+        assert_eq!(judge(Kind::Equal, 1.0, 0.0, &est(f64::NAN, 0.9, 1.1), 0.95).0, Verdict::Undefined);
+        assert_eq!(judge(Kind::Below, 1.0, 0.0, &est(0.5, f64::NAN, f64::NAN), 0.95).0, Verdict::Undefined);
+    }
+
+    #[test]
+    fn each_point_fails_if_any_point_fails_and_names_it() {
+        let at = vec![("N=8".to_string(), est(1.0, 0.95, 1.05)), ("N=16".to_string(), est(1.3, 1.2, 1.4))];
+        let (v, i, reason) = judge_each(Kind::Ratio, 1.0, 0.05, &at, 0.95);
+        assert_eq!((v, i), (Verdict::Fails, 1));
+        assert!(reason.contains("1 of 2 points (N=16)"), "{reason}");
+        let (v, i, _) = judge_each(Kind::Ratio, 1.0, 0.5, &at, 0.95);
+        assert_eq!((v, i), (Verdict::Holds, 1), "shows the farthest point");
+        assert_eq!(judge_each(Kind::Ratio, 1.0, 0.5, &[], 0.95).0, Verdict::Undefined);
+    }
+
+    #[test]
+    fn expectations() {
+        use Verdict::*;
+        assert!(meets(Expect::Pass, &[Holds, Holds]).0);
+        assert!(!meets(Expect::Pass, &[Holds, Undefined]).0);
+        assert!(meets(Expect::Fail, &[Holds, Fails]).0);
+        assert!(!meets(Expect::Fail, &[Holds, Holds]).0);
+        assert!(!meets(Expect::Fail, &[Holds, Undefined]).0, "an undefined quantity refutes nothing");
+    }
+
+    #[test]
+    fn numbers_read_as_numbers() {
+        assert_eq!(num(f64::MAX), "1.798e308");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(-0.42613), "-0.4261");
+        assert_eq!(num(123456.0), "1.235e5");
+        assert_eq!(num(26.4088), "26.41");
+        assert_eq!(num(f64::NAN), "undefined");
+        assert_eq!(num(0.0), "0");
+    }
+}
