@@ -5,8 +5,8 @@
 use crate::error::{check_range, invalid, Result};
 use crate::rng;
 use ndarray::{Array1, Array2, Axis};
+use crate::alias::Alias;
 use rand::Rng;
-use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};
 
@@ -97,13 +97,14 @@ pub struct Task {
     sampler: Sampler,
 }
 
+/// Alias tables for every draw of a sample: one 64-bit word per token.
 #[derive(Clone, Debug)]
 struct Sampler {
-    mu: WeightedAliasIndex<f64>,
+    mu: Alias,
     /// One table per source column of P.
-    out: Vec<WeightedAliasIndex<f64>>,
+    out: Vec<Alias>,
     /// Per query token: its support positions and a table over them.
-    pos: Vec<(Vec<u32>, WeightedAliasIndex<f64>)>,
+    pos: Vec<(Vec<u32>, Alias)>,
 }
 
 fn dirichlet<R: Rng>(rng: &mut R, alpha: f64, len: usize) -> Vec<f64> {
@@ -212,29 +213,31 @@ impl Task {
         &self.sampler.pos[k].0
     }
 
-    /// Fills `batch` with fresh i.i.d. samples (docs/theory.md §1). No allocation.
+    /// Fills `batch` with fresh i.i.d. samples (docs/theory.md §1). No allocation; one
+    /// 64-bit word per token, so a batch of B samples takes exactly B (T + 3) words.
     pub fn sample_into<R: Rng>(&self, rng: &mut R, batch: &mut Batch) {
         assert_eq!(batch.t, self.t, "batch built for another T");
         let s = &self.sampler;
-        for i in 0..batch.len() {
-            let ctx = &mut batch.ctx[i * self.t..(i + 1) * self.t];
+        // The words first, the table lookups after: the generator's chain of state updates
+        // then runs alone, and the lookups, independent of each other, overlap.
+        for (i, ctx) in batch.ctx.chunks_exact_mut(self.t).enumerate() {
             for x in ctx.iter_mut() {
-                *x = s.mu.sample(rng) as u32;
+                *x = s.mu.pick(rng.next_u64()) as u32;
             }
-            let k = s.mu.sample(rng);
+            let k = s.mu.pick(rng.next_u64());
             let (supp, table) = &s.pos[k];
-            let pos = supp[table.sample(rng)];
+            let pos = supp[table.pick(rng.next_u64())];
             let src = ctx[pos as usize] as usize;
             batch.query[i] = k as u32;
             batch.pos[i] = pos;
-            batch.out[i] = s.out[src].sample(rng) as u32;
+            batch.out[i] = s.out[src].pick(rng.next_u64()) as u32;
         }
     }
 }
 
 impl Sampler {
     fn new(p: &Array2<f64>, mu: &Array1<f64>, qstar: &Array2<f64>) -> Sampler {
-        let table = |w: Vec<f64>| WeightedAliasIndex::new(w).expect("validated weights");
+        let table = |w: Vec<f64>| Alias::new(&w);
         let out = p.axis_iter(Axis(1)).map(|c| table(c.to_vec())).collect();
         let pos = qstar
             .axis_iter(Axis(1))
@@ -315,16 +318,21 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.query.is_empty()
     }
-    /// The first `len` samples, as a batch of their own.
-    pub fn prefix(&self, len: usize) -> Batch {
-        let len = len.min(self.len());
+    /// Samples `lo..hi`, as a batch of their own.
+    pub fn range(&self, lo: usize, hi: usize) -> Batch {
+        let (lo, hi) = (lo.min(self.len()), hi.min(self.len()));
+        let (lo, hi) = (lo.min(hi), hi);
         Batch {
             t: self.t,
-            ctx: self.ctx[..len * self.t].to_vec(),
-            query: self.query[..len].to_vec(),
-            pos: self.pos[..len].to_vec(),
-            out: self.out[..len].to_vec(),
+            ctx: self.ctx[lo * self.t..hi * self.t].to_vec(),
+            query: self.query[lo..hi].to_vec(),
+            pos: self.pos[lo..hi].to_vec(),
+            out: self.out[lo..hi].to_vec(),
         }
+    }
+    /// The first `len` samples, as a batch of their own.
+    pub fn prefix(&self, len: usize) -> Batch {
+        self.range(0, len)
     }
     pub fn context(&self, i: usize) -> &[u32] {
         &self.ctx[i * self.t..(i + 1) * self.t]

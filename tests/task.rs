@@ -40,9 +40,16 @@ fn context_and_query_marginals_are_mu() {
     let p_ctx = combined(std::iter::once((ctx.clone(), mu.clone())));
     let p_qry = combined(std::iter::once((qry, mu.clone())));
     assert!(p_ctx > 1e-3 && p_qry > 1e-3, "p(context)={p_ctx}, p(query)={p_qry}");
-    // Power: the same counts against uniform are rejected.
+    // Power: the same counts against uniform are rejected, and so is a mu that is off by 1%
+    // (relative) in one token, with the difference given to another.
     let uniform = vec![1.0 / task.n as f64; task.n];
-    assert!(combined(std::iter::once((ctx, uniform))) < 1e-9);
+    assert!(combined(std::iter::once((ctx.clone(), uniform))) < 1e-9);
+    let mut wrong = mu.clone();
+    let d = 0.01 * wrong[0];
+    wrong[0] += d;
+    wrong[1] -= d;
+    let p_wrong = combined(std::iter::once((ctx, wrong)));
+    assert!(p_wrong < 1e-4, "a 1% error in mu_0 is not told apart: p={p_wrong}");
 }
 
 #[test]
