@@ -7,11 +7,14 @@
 //! -> `train` (one run) -> `report` (SVG figures).
 
 pub mod algo;
+pub mod alias;
+pub mod bench;
 pub mod claims;
 pub mod commands;
 pub mod error;
 pub mod init;
 pub mod io;
+pub mod linalg;
 pub mod metrics;
 pub mod model;
 pub mod report;

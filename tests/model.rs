@@ -5,7 +5,7 @@ use ndarray::{Array2, ShapeBuilder};
 use quickcheck::{QuickCheck, TestResult};
 use rand::Rng;
 use rand_distr::StandardNormal;
-use scb::model::{batch_grad, Grad, Params, Population};
+use scb::model::{batch_grad, batch_grad_with, Grad, Params, Path, Population};
 use scb::task::{Batch, QWeights, Task, TaskConfig};
 
 fn random_params(n: usize, t: usize, seed: u64) -> Params {
@@ -21,49 +21,107 @@ fn small_task(n: usize, t: usize, q: usize, seed: u64) -> Task {
 }
 
 fn loss(p: &Params, b: &Batch) -> f64 {
+    // The default kernel, as the learners call it.
     let mut g = Grad::new(p.n(), p.t());
     batch_grad(p, b, &mut g);
     g.loss
 }
 
+/// Random parameters with roughly a third of the attention weights exactly 0 when `sparse`.
+fn params_for(n: usize, t: usize, seed: u64, sparse: bool) -> Params {
+    let p = random_params(n, t, seed);
+    if !sparse {
+        return p;
+    }
+    let mut a = p.a().to_owned();
+    a.indexed_iter_mut().for_each(|((s, k), x)| if (s * 7 + k * 3 + seed as usize) % 3 == 0 { *x = 0.0 });
+    Params::new(p.v(), a.view())
+}
+
+fn loss_by(p: &Params, b: &Batch, path: Path) -> f64 {
+    let mut g = Grad::new(p.n(), p.t());
+    batch_grad_with(p, b, &mut g, path);
+    g.loss
+}
+
 #[test]
-fn per_sample_gradients_match_finite_differences() {
-    fn prop(seed: u64, n: u8, t: u8, bs: u8) -> TestResult {
-        let (n, t, bs) = (2 + n as usize % 5, 1 + t as usize % 7, 1 + bs as usize % 4);
+fn every_kernel_matches_finite_differences() {
+    fn prop(seed: u64, n: u8, t: u8, bs: u8, sparse: bool) -> TestResult {
+        // Batches up to 40 reach the fused dense product (B >= 2N) as well as the plain one.
+        let (n, t, bs) = (2 + n as usize % 5, 1 + t as usize % 7, 1 + bs as usize % 40);
         let task = small_task(n, t, 1 + seed as usize % t, seed);
-        let params = random_params(n, t, seed);
+        let params = params_for(n, t, seed, sparse);
         let mut b = Batch::new(bs, t);
         task.sample_into(&mut scb::rng::rng(seed, 8), &mut b);
-        let mut g = Grad::new(n, t);
-        batch_grad(&params, &b, &mut g);
-        let h = 1e-5;
-        // The loss is quadratic in V for fixed A and in A for fixed V, so a central
-        // difference is exact up to round-off: a tight tolerance is honest here.
-        let fd = |bump: &dyn Fn(&mut Params, f64)| {
-            let (mut up, mut dn) = (params.clone(), params.clone());
-            bump(&mut up, h);
-            bump(&mut dn, -h);
-            (loss(&up, &b) - loss(&dn, &b)) / (2.0 * h)
-        };
-        for i in 0..n {
-            for j in 0..n {
-                let num = fd(&|p: &mut Params, d| p.v_slice_mut()[j * n + i] += d);
-                if (num - g.gv[[i, j]]).abs() > 1e-6 * (1.0 + num.abs()) {
-                    return TestResult::error(format!("dV[{i},{j}]: analytic {} vs fd {num}", g.gv[[i, j]]));
+        for path in [Path::Dense, Path::SparseW, Path::SparseDots] {
+            let mut g = Grad::new(n, t);
+            batch_grad_with(&params, &b, &mut g, path);
+            let h = 1e-5;
+            // The loss is quadratic in V for fixed A and in A for fixed V, so a central
+            // difference is exact up to round-off: a tight tolerance is honest here.
+            let fd = |bump: &dyn Fn(&mut Params, f64)| {
+                let (mut up, mut dn) = (params.clone(), params.clone());
+                bump(&mut up, h);
+                bump(&mut dn, -h);
+                // Differences are taken with the dense kernel: a bump can make a zero
+                // weight nonzero, which the sparse kernels would see as another support.
+                (loss_by(&up, &b, Path::Dense) - loss_by(&dn, &b, Path::Dense)) / (2.0 * h)
+            };
+            for i in 0..n {
+                for j in 0..n {
+                    let num = fd(&|p: &mut Params, d| p.v_slice_mut()[j * n + i] += d);
+                    if (num - g.gv[[i, j]]).abs() > 1e-6 * (1.0 + num.abs()) {
+                        return TestResult::error(format!("{path:?} dV[{i},{j}]: analytic {} vs fd {num}", g.gv[[i, j]]));
+                    }
                 }
             }
-        }
-        for s in 0..t {
-            for k in 0..n {
-                let num = fd(&|p: &mut Params, d| p.a_col_mut(k)[s] += d);
-                if (num - g.ga[[s, k]]).abs() > 1e-6 * (1.0 + num.abs()) {
-                    return TestResult::error(format!("dA[{s},{k}]: analytic {} vs fd {num}", g.ga[[s, k]]));
+            for s in 0..t {
+                for k in 0..n {
+                    let num = fd(&|p: &mut Params, d| p.a_col_mut(k)[s] += d);
+                    if (num - g.ga[[s, k]]).abs() > 1e-6 * (1.0 + num.abs()) {
+                        return TestResult::error(format!("{path:?} dA[{s},{k}]: analytic {} vs fd {num}", g.ga[[s, k]]));
+                    }
                 }
+            }
+            if (g.loss - loss_by(&params, &b, Path::Dense)).abs() > 1e-12 * (1.0 + g.loss) {
+                return TestResult::error(format!("{path:?}: loss {}", g.loss));
             }
         }
         TestResult::passed()
     }
-    QuickCheck::new().tests(200).quickcheck(prop as fn(u64, u8, u8, u8) -> TestResult);
+    QuickCheck::new().tests(200).quickcheck(prop as fn(u64, u8, u8, u8, bool) -> TestResult);
+}
+
+#[test]
+fn the_kernels_agree_on_every_output_and_the_cheaper_one_is_chosen() {
+    // Realistic sizes, dense and stage-two-like sparse attention.
+    for (n, t, bs, sparse) in [(16, 64, 256, false), (16, 64, 256, true), (40, 24, 64, true), (40, 24, 100, false)] {
+        let task = small_task(n, t, 2, 5);
+        let params = params_for(n, t, 5, sparse);
+        let mut b = Batch::new(bs, t);
+        task.sample_into(&mut scb::rng::rng(5, 8), &mut b);
+        let mut grads = Vec::new();
+        for path in [Path::Dense, Path::SparseW, Path::SparseDots] {
+            let mut g = Grad::new(n, t);
+            batch_grad_with(&params, &b, &mut g, path);
+            grads.push(g);
+        }
+        for g in &grads[1..] {
+            let close = |x: &Array2<f64>, y: &Array2<f64>| x.iter().zip(y).all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + a.abs()));
+            assert!(close(&g.gv, &grads[0].gv) && close(&g.ga, &grads[0].ga), "{:?} differs from Dense", g.path);
+            assert!((g.loss - grads[0].loss).abs() < 1e-12 && (g.da_var - grads[0].da_var).abs() < 1e-12 * (1.0 + g.da_var));
+            assert_eq!(g.count, grads[0].count);
+        }
+    }
+    // Stage two's attention (Q = 2 of 128 positions) goes sparse; dense attention stays dense.
+    let task = small_task(64, 128, 2, 1);
+    let mut b = Batch::new(1024, 128);
+    task.sample_into(&mut scb::rng::rng(1, 8), &mut b);
+    let mut g = Grad::new(64, 128);
+    batch_grad(&Params::new(task.p.view(), task.qstar.view()), &b, &mut g);
+    assert_ne!(g.path, Some(Path::Dense));
+    batch_grad(&Params::uninformative(64, 128), &b, &mut g);
+    assert_eq!(g.path, Some(Path::Dense));
 }
 
 /// Mean and standard error of per-batch gradients over `m` batches.
@@ -196,4 +254,26 @@ fn softmax_logit_gradients_match_finite_differences() {
         TestResult::passed()
     }
     QuickCheck::new().tests(200).quickcheck(prop as fn(u64, u8, u8) -> TestResult);
+}
+
+#[test]
+fn merged_gradients_are_the_gradient_of_the_union() {
+    let task = small_task(6, 9, 2, 3);
+    for sparse in [false, true] {
+        let params = params_for(6, 9, 3, sparse);
+        let mut all = Batch::new(300, 9);
+        task.sample_into(&mut scb::rng::rng(3, 8), &mut all);
+        let mut whole = Grad::new(6, 9);
+        batch_grad(&params, &all, &mut whole);
+        let (mut acc, mut part) = (Grad::new(6, 9), Grad::new(6, 9));
+        for (lo, hi) in [(0, 1), (1, 40), (40, 40), (40, 300)] {
+            batch_grad(&params, &all.range(lo, hi), &mut part);
+            acc.merge(&part);
+        }
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * (1.0 + x.abs());
+        assert!(whole.gv.iter().zip(acc.gv.iter()).all(|(x, y)| close(*x, *y)));
+        assert!(whole.ga.iter().zip(acc.ga.iter()).all(|(x, y)| close(*x, *y)));
+        assert!(close(whole.loss, acc.loss) && close(whole.da_var, acc.da_var), "{} vs {}", whole.da_var, acc.da_var);
+        assert_eq!((whole.count.clone(), whole.batch), (acc.count.clone(), acc.batch));
+    }
 }
