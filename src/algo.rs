@@ -1,7 +1,7 @@
 //! Learners behind one small trait (docs/theory.md §3). Each step consumes one fresh batch.
 
 use crate::error::{check_range, invalid, Result};
-use crate::metrics::top_q;
+use crate::metrics::top_q_with_gap;
 use crate::model::{batch_grad, Grad, Params};
 use crate::task::{Batch, Task};
 use ndarray::Array1;
@@ -19,7 +19,26 @@ pub struct StepInfo {
 }
 
 pub trait Algorithm: Send {
-    fn step(&mut self, params: &mut Params, batch: &Batch) -> StepInfo;
+    /// The buffer holding the gradient of the step under way.
+    fn grad_mut(&mut self) -> &mut Grad;
+    /// The update from the gradient in `grad_mut()`, taken at `params`.
+    fn update(&mut self, params: &mut Params) -> StepInfo;
+    /// Called before the gradient is taken (the softmax model writes A = softmax(W) here).
+    fn prepare(&mut self, _params: &mut Params) {}
+    /// One step on a fresh batch: its gradient at `params`, then the update.
+    fn step(&mut self, params: &mut Params, batch: &Batch) -> StepInfo {
+        self.prepare(params);
+        batch_grad(params, batch, self.grad_mut());
+        self.update(params)
+    }
+    /// The same update from a gradient already taken at `params` (prepared as `step` would):
+    /// a checker that steps from nested prefixes of one sample accumulates their gradients
+    /// instead of recomputing them.
+    fn step_from(&mut self, params: &mut Params, grad: &Grad) -> StepInfo {
+        self.prepare(params);
+        self.grad_mut().clone_from(grad);
+        self.update(params)
+    }
     fn stage(&self) -> u8;
     /// Samples consumed when stage two began, if it has.
     fn switched_at(&self) -> Option<u64> {
@@ -298,14 +317,8 @@ impl ScbProx {
             SwitchRule::StableSupport { patience, fraction } => {
                 let mut mass = 0.0;
                 for k in 0..params.n() {
-                    let a = params.a_col(k);
-                    let top = top_q(a, self.q);
-                    let min_in = top.iter().map(|&i| a[i]).fold(f64::INFINITY, f64::min);
-                    let max_out = (0..a.len())
-                        .filter(|i| !top.contains(i))
-                        .map(|i| a[i])
-                        .fold(f64::NEG_INFINITY, f64::max);
-                    if min_in > max_out && top == self.last_top[k] {
+                    let (top, gap) = top_q_with_gap(params.a_col(k), self.q);
+                    if gap && top == self.last_top[k] {
                         self.stable_for[k] += 1;
                     } else {
                         self.stable_for[k] = 0;
@@ -365,8 +378,11 @@ impl Algorithm for ScbProx {
         self.fell_back_at
     }
 
-    fn step(&mut self, params: &mut Params, batch: &Batch) -> StepInfo {
-        batch_grad(params, batch, &mut self.grad);
+    fn grad_mut(&mut self) -> &mut Grad {
+        &mut self.grad
+    }
+
+    fn update(&mut self, params: &mut Params) -> StepInfo {
         let (n, t) = (params.n(), params.t());
         let phase = self.phase;
         let per_batch = phase == Phase::Two && self.cfg.stage_two == StageTwoRule::PerBatch;
@@ -467,7 +483,7 @@ impl Algorithm for ScbProx {
             }
         }
 
-        self.samples += batch.len() as u64;
+        self.samples += self.grad.batch as u64;
         self.steps += 1;
         self.phase_steps += 1;
         match phase {
@@ -505,8 +521,10 @@ impl Algorithm for Sgd {
     fn stage(&self) -> u8 {
         1
     }
-    fn step(&mut self, params: &mut Params, batch: &Batch) -> StepInfo {
-        batch_grad(params, batch, &mut self.grad);
+    fn grad_mut(&mut self) -> &mut Grad {
+        &mut self.grad
+    }
+    fn update(&mut self, params: &mut Params) -> StepInfo {
         let lr = self.cfg.lr;
         let n = params.n();
         for (x, g) in params.v_slice_mut().iter_mut().zip(self.grad.gv.as_slice_memory_order().unwrap()) {
@@ -611,11 +629,17 @@ impl Algorithm for Softmax {
     fn stage(&self) -> u8 {
         1
     }
-    fn step(&mut self, params: &mut Params, batch: &Batch) -> StepInfo {
+    fn grad_mut(&mut self) -> &mut Grad {
+        &mut self.grad
+    }
+    /// The gradient is taken at A = softmax(W), whatever A the caller passed (W = 0 is the
+    /// uniform start).
+    fn prepare(&mut self, params: &mut Params) {
         let t = params.t();
-        // W = 0 is the uniform start; keep A = softmax(W) whatever A the caller passed.
         softmax_columns(&self.w, params.a_slice_mut(), t);
-        batch_grad(params, batch, &mut self.grad);
+    }
+    fn update(&mut self, params: &mut Params) -> StepInfo {
+        let t = params.t();
         softmax_backward(params.a_slice(), self.grad.ga.as_slice_memory_order().unwrap(), &mut self.gw, t);
         self.opt_v.apply(params.v_slice_mut(), self.grad.gv.as_slice_memory_order().unwrap());
         if self.cfg.v_sum_to_one {

@@ -65,13 +65,47 @@ fn rel_dist(x: ndarray::ArrayView2<f64>, y: ndarray::ArrayView2<f64>) -> f64 {
     (d / yy).sqrt()
 }
 
-/// Indices of the `q` largest entries, ties broken by position (deterministic).
-pub fn top_q(x: &[f64], q: usize) -> Vec<usize> {
+/// The `q` largest entries' indices, best first, under the total order "larger value, then
+/// smaller position" (deterministic). A partial selection picks exactly the set a full sort
+/// would; for small q one pass keeping the q best is cheaper still, since most entries lose
+/// to the worst kept at once.
+fn ranked(x: &[f64], q: usize) -> Vec<usize> {
+    let order = |&i: &usize, &j: &usize| x[j].total_cmp(&x[i]).then(i.cmp(&j));
+    if q <= 16 {
+        let mut best: Vec<usize> = Vec::with_capacity(q + 1);
+        for i in 0..x.len() {
+            if best.len() == q && best.last().is_none_or(|w| order(&i, w).is_ge()) {
+                continue;
+            }
+            let at = best.partition_point(|b| order(b, &i).is_lt());
+            best.insert(at, i);
+            best.truncate(q);
+        }
+        return best;
+    }
     let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&i, &j| x[j].total_cmp(&x[i]).then(i.cmp(&j)));
+    if q < idx.len() {
+        idx.select_nth_unstable_by(q - 1, order);
+    }
     idx.truncate(q);
+    idx.sort_unstable_by(order);
+    idx
+}
+
+/// Indices of the `q` largest entries, ties broken by position, in increasing order.
+pub fn top_q(x: &[f64], q: usize) -> Vec<usize> {
+    let mut idx = ranked(x, q);
     idx.sort_unstable();
     idx
+}
+
+/// `top_q`, and whether the smallest entry in it is strictly above every entry outside it.
+pub fn top_q_with_gap(x: &[f64], q: usize) -> (Vec<usize>, bool) {
+    let mut idx = ranked(x, q + 1);
+    let gap = idx.len() <= q || x[idx[q - 1]] > x[idx[q]];
+    idx.truncate(q);
+    idx.sort_unstable();
+    (idx, gap)
 }
 
 /// Fraction of query tokens whose top-Q positions equal `supp(q_k)`.
@@ -107,6 +141,34 @@ impl Snapshot {
             dist_v: dist_v(params, task),
             dist_a: dist_a(params, task),
             support: support_recovery(params, task),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_q_is_the_sorted_prefix_of_a_full_sort_ties_by_position() {
+        let mut rng = crate::rng::rng(3, 3);
+        for len in [1usize, 2, 5, 33, 40] {
+            for _ in 0..50 {
+                // Few distinct values, so ties are common.
+                let x: Vec<f64> = (0..len).map(|_| (rand::Rng::random_range(&mut rng, 0..4)) as f64).collect();
+                for q in (0..=len).chain([len + 3]) {
+                    let mut full: Vec<usize> = (0..len).collect();
+                    full.sort_by(|&i, &j| x[j].total_cmp(&x[i]).then(i.cmp(&j)));
+                    let mut want = full[..q.min(len)].to_vec();
+                    want.sort_unstable();
+                    assert_eq!(top_q(&x, q), want, "{x:?}, q={q}");
+                    if q >= 1 {
+                        let min_in = want.iter().map(|&i| x[i]).fold(f64::INFINITY, f64::min);
+                        let max_out = (0..len).filter(|i| !want.contains(i)).map(|i| x[i]).fold(f64::NEG_INFINITY, f64::max);
+                        assert_eq!(top_q_with_gap(&x, q), (want.clone(), min_in > max_out), "{x:?}, q={q}");
+                    }
+                }
+            }
         }
     }
 }

@@ -216,3 +216,28 @@ fn a_frozen_v_stays_put_until_the_support_is_stable_and_is_released_by_the_fallb
         }
     }
 }
+
+#[test]
+fn stepping_from_a_gradient_is_the_same_step() {
+    let task = Task::generate(&TaskConfig { n: 8, t: 16, q: 2, ..Default::default() }, 3).unwrap();
+    let mut b = Batch::new(512, task.t);
+    task.sample_into(&mut scb::rng::rng(1, 1), &mut b);
+    let learners = [
+        AlgoConfig::ScbProx(ProxConfig::default()),
+        AlgoConfig::Sgd(SgdConfig::default()),
+        AlgoConfig::Softmax(scb::algo::SoftmaxConfig::default()),
+    ];
+    for cfg in learners {
+        let (mut by_batch, mut by_grad) = (cfg.build(&task), cfg.build(&task));
+        let (mut p1, mut p2) = (state(&task, 4), state(&task, 4));
+        let mut g = Grad::new(task.n, task.t);
+        for _ in 0..3 {
+            by_batch.step(&mut p1, &b);
+            // The gradient at the point the learner steps from (the softmax model's A is softmax(W)).
+            by_grad.prepare(&mut p2);
+            batch_grad(&p2, &b, &mut g);
+            by_grad.step_from(&mut p2, &g);
+        }
+        assert_eq!(p1, p2, "{}", cfg.name());
+    }
+}

@@ -22,7 +22,7 @@
 use super::{Claim, ClaimResult, ClaimSpec, PointTask};
 use crate::error::{invalid, Result};
 use crate::metrics::corr_v;
-use crate::model::{center_v, Params};
+use crate::model::{batch_grad, center_v, Grad, Params};
 use crate::report::{self, Panel, Series};
 use crate::stats::{log_crossing, ols, within_slope, Quantities};
 use crate::task::{Batch, Task};
@@ -87,19 +87,29 @@ impl StageOne {
         Ok(StageOne { spec: spec.clone(), s })
     }
 
-    /// One trial: corr_V after the algorithm's first step on n = r n1 samples, nested prefixes.
+    /// One trial: corr_V after the algorithm's first step on n = r n1 samples, nested
+    /// prefixes of one sample. The prefixes' gradients (all at the start) are accumulated
+    /// chunk by chunk, so the sample's gradient is computed once, not once per prefix.
     pub fn trial(&self, pt: &PointTask, seed: u64) -> Trial {
         let task = &pt.task;
         let n1 = n1(task, self.s.c);
         let sizes: Vec<usize> = self.s.ratios.iter().map(|r| ((r * n1).round() as usize).max(1)).collect();
         let mut all = Batch::new(*sizes.last().expect("validated"), task.t);
         task.sample_into(&mut crate::rng::rng(seed, crate::rng::stream::DATA), &mut all);
+        let start = Params::uninformative(task.n, task.t);
+        let (mut prefix, mut chunk) = (Grad::new(task.n, task.t), Grad::new(task.n, task.t));
+        let mut done = 0;
         let corr_v = sizes
             .iter()
             .map(|&n| {
+                if n > done {
+                    batch_grad(&start, &all.range(done, n), &mut chunk);
+                    prefix.merge(&chunk);
+                    done = n;
+                }
                 let mut algo = self.spec.algorithm.build(task);
-                let mut params = Params::uninformative(task.n, task.t);
-                algo.step(&mut params, &all.prefix(n));
+                let mut params = start.clone();
+                algo.step_from(&mut params, &prefix);
                 corr_v(params.v(), task)
             })
             .collect();
