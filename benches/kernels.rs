@@ -1,5 +1,5 @@
-//! Criterion benchmarks of the two hot paths: one batch gradient and one full ScbProx
-//! step (gradient + preconditioned V step + proximal A step), plus sampling alone.
+//! Criterion benchmarks of the hot paths: one batch gradient with dense attention (stage
+//! one, SGD) and with stage two's Q-sparse attention, one full ScbProx step, and sampling.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use scb::algo::{Algorithm, ProxConfig, ScbProx, SwitchRule};
@@ -24,8 +24,13 @@ fn kernels(c: &mut Criterion) {
         let id = format!("N{n}_T{t}_B{b}");
         g.throughput(Throughput::Elements(b as u64));
         let mut grad = Grad::new(n, t);
-        g.bench_with_input(BenchmarkId::new("batch_grad", &id), &(), |bch, _| {
+        g.bench_with_input(BenchmarkId::new("batch_grad_dense", &id), &(), |bch, _| {
             bch.iter(|| batch_grad(black_box(&params), black_box(&batch), &mut grad))
+        });
+        // Stage two's attention: exactly Q-sparse, as the threshold leaves it.
+        let sparse = Params::new(params.v(), task.qstar.view());
+        g.bench_with_input(BenchmarkId::new("batch_grad_sparse", &id), &(), |bch, _| {
+            bch.iter(|| batch_grad(black_box(&sparse), black_box(&batch), &mut grad))
         });
         let cfg = ProxConfig { switch: SwitchRule::Never, ..Default::default() };
         let mut algo = ScbProx::new(cfg, &task);

@@ -1,7 +1,7 @@
 //! What the CLI subcommands do, as library functions (the binary only parses flags).
 
 use crate::algo::{AlgoConfig, SgdConfig};
-use crate::error::{invalid, io_err, Error, Result};
+use crate::error::{invalid, io_err, Result};
 use crate::io::Staged;
 use crate::report::{self, Panel, Series};
 use crate::task::Task;
@@ -415,44 +415,3 @@ pub fn figure_attention(base: &TrainSpec, softmax: &crate::algo::SoftmaxConfig, 
     Ok(cmp)
 }
 
-/// `scb bench-grad`: one batch and a dense state, written with scb's gradient and its
-/// one-thread speed, for `benches/baseline_numpy.py` to check and compare against.
-pub fn bench_grad(n: usize, t: usize, b: usize, reps: usize, out: &Path) -> Result<f64> {
-    use crate::model::{batch_grad, Grad, Params};
-    let task = Task::generate(&crate::task::TaskConfig { n, t, q: 2.min(t), ..Default::default() }, 1)?;
-    crate::train::RunConfig { samples: b as u64, batch: b, ..Default::default() }.validate()?;
-    let mut staged = Staged::begin(out)?;
-    let mut batch = crate::task::Batch::new(b, t);
-    task.sample_into(&mut crate::rng::rng(1, 2), &mut batch);
-    // A dense, non-uniform state: every weight nonzero, as in stage one.
-    let mut rng = crate::rng::rng(1, 3);
-    use rand::Rng;
-    let v = ndarray::Array2::from_shape_fn((n, n), |_| rng.random::<f64>() / n as f64);
-    let a = ndarray::Array2::from_shape_fn((t, n), |_| rng.random::<f64>() * 2.0 / t as f64);
-    let params = Params::new(v.view(), a.view());
-    let mut g = Grad::new(n, t);
-    batch_grad(&params, &batch, &mut g);
-    let start = std::time::Instant::now();
-    for _ in 0..reps {
-        batch_grad(&params, &batch, &mut g);
-    }
-    let per = start.elapsed().as_secs_f64() / reps as f64;
-    let samples_per_s = b as f64 / per;
-    let to_i64 = |v: &[u32]| ndarray::Array1::from_iter(v.iter().map(|&x| x as i64));
-    let ctx = ndarray::Array2::from_shape_vec((b, t), batch.ctx.iter().map(|&x| x as i64).collect()).expect("b x t");
-    for (name, arr) in [("query.npy", to_i64(&batch.query)), ("out.npy", to_i64(&batch.out))] {
-        let mut buf = Vec::new();
-        ndarray_npy::WriteNpyExt::write_npy(&arr, &mut buf).map_err(|e| Error::Other(e.to_string()))?;
-        staged.write(name, &buf)?;
-    }
-    let mut buf = Vec::new();
-    ndarray_npy::WriteNpyExt::write_npy(&ctx, &mut buf).map_err(|e| Error::Other(e.to_string()))?;
-    staged.write("ctx.npy", &buf)?;
-    staged.npy2("V.npy", params.v())?;
-    staged.npy2("A.npy", params.a())?;
-    staged.npy2("GV.npy", g.gv.view())?;
-    staged.npy2("GA.npy", g.ga.view())?;
-    staged.json("timing.json", &serde_json::json!({ "n": n, "t": t, "b": b, "reps": reps, "seconds_per_batch": per, "samples_per_s": samples_per_s }))?;
-    staged.commit()?;
-    Ok(samples_per_s)
-}

@@ -49,6 +49,9 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Measure this core's limits for the speed table: f64 FMA peak, a large matrix
+    /// product's rate, and the generator's nanoseconds per 64-bit word (JSON on stdout).
+    BenchLimits,
     /// Combine the shards' trial records in <out>/<claim> and judge the claim.
     Merge {
         /// The claim's report folder, e.g. reports/stage_one.
@@ -178,8 +181,13 @@ impl TrainArgs {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
-            let sps = commands::bench_grad(n, t, b, reps.max(1), &out)?;
+            let sps = scb::bench::bench_grad(n, t, b, reps.max(1), &out)?;
             eprintln!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::BenchLimits => {
+            let l = scb::bench::limits();
+            println!("{}", serde_json::to_string(&l).map_err(|e| scb::Error::Other(e.to_string()))?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Merge { dir, quick, theorems } => {
