@@ -1,27 +1,35 @@
-//! `scb`: a theory-verification harness for Ren, Wang & Lee, "Learning and Transferring
-//! Sparse Contextual Bigrams with Linear Transformers" (NeurIPS 2024).
+//! `scb`: a theory-verification harness for one-layer transformers. Each claim of a theory
+//! is a spec in `theorems/` checked by Monte Carlo simulation; the first theory is Ren, Wang
+//! & Lee, "Learning and Transferring Sparse Contextual Bigrams with Linear Transformers"
+//! (NeurIPS 2024); docs/theory.md is its mathematics, docs/architecture.md this code's map.
 //!
-//! The pieces, each plain data in and out (the mathematics is docs/theory.md):
-//! `task` (the SCB generator and sampler) -> `model` (the linear transformer, its
-//! per-sample and population gradients) -> `algo` (ScbProx and SGD behind one trait)
-//! -> `train` (one run) -> `report` (SVG figures).
+//! A claim's path, each step plain data in and out:
+//!
+//! `spec` (the TOML envelope) -> `claims::registry` (which claim checks it) -> `grid`
+//! (its axes' points, with typed keys) -> `claims::runner` (trials in parallel, records in
+//! `claims::store`, resumable) -> the claim's quantities -> `claims::analysis` (bootstrap,
+//! verdicts by `verdict`) -> `result` -> the claim's panels -> `report` (SVG, JSON, CSV,
+//! the summary page).
+//!
+//! What trials run on: `models` (one folder per model: data, parameters, gradients,
+//! metrics), `learners` (the SCB learners behind one trait), `train` (the training loop and
+//! the events runs are timed to). `commands` is what the CLI does; `main.rs` parses flags.
 
-pub mod algo;
-pub mod alias;
-pub mod bench;
 pub mod claims;
 pub mod commands;
 pub mod error;
-pub mod init;
+pub mod grid;
 pub mod io;
+pub mod learners;
 pub mod linalg;
-pub mod metrics;
-pub mod model;
+pub mod models;
 pub mod report;
+pub mod result;
 pub mod rng;
+pub mod spec;
 pub mod stats;
-pub mod task;
 pub mod train;
+pub mod ui;
 pub mod verdict;
 
 pub use error::{Error, Result};

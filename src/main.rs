@@ -1,13 +1,14 @@
-use clap::{Args, Parser, Subcommand};
-use scb::algo::{parse_algorithm_name, AlgoConfig};
-use scb::commands;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use scb::claims::REGISTRY;
+use scb::commands::{self, check::CheckOptions};
+use scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
 use scb::train::{RunConfig, TrainSpec};
 use scb::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "scb", version, about = "Sparse contextual bigram theory-verification harness")]
+#[command(name = "scb", version, about = "Theory-verification harness for one-layer transformers: claims checked against simulation")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -17,44 +18,26 @@ struct Cli {
 enum Cmd {
     /// Train one model and write run.json, history.csv, convergence.svg and .npy parameters.
     Train(TrainArgs),
-    /// Check claims against simulation: writes <out>/<claim>/{result.json,<claim>.svg,trials.jsonl}
-    /// and <out>/index.html. Exit code 0 if all pass, 1 if one fails, 2 for bad input.
+    /// Check claims against simulation: writes <out>/<id>/{result.json,<id>.svg,trials.jsonl} and <out>/index.html.
     Check {
-        /// stage_one, stage_two, transfer, beats_sgd, all, or a path to a spec .toml.
+        /// Spec ids in --theorems, `all`, or paths to spec .toml files.
         #[arg(required = true)]
-        claims: Vec<String>,
+        specs: Vec<String>,
         /// Run the small grids CI can afford.
         #[arg(long)]
         quick: bool,
         #[arg(long, default_value = "reports")]
         out: PathBuf,
-        /// Where the claim specs live.
+        /// Where the spec files live.
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
         /// Run only slice i of n (1-based, e.g. 3/8) of the trial list; `scb merge` judges.
         #[arg(long, value_parser = parse_shard)]
         shard: Option<(usize, usize)>,
     },
-    /// Time one batch gradient (one thread) and write it with its inputs for
-    /// benches/baseline_numpy.py.
-    BenchGrad {
-        #[arg(long, default_value_t = 64)]
-        n: usize,
-        #[arg(long, default_value_t = 128)]
-        t: usize,
-        #[arg(long, default_value_t = 1024)]
-        b: usize,
-        #[arg(long, default_value_t = 50)]
-        reps: usize,
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Measure this core's limits for the speed table: f64 FMA peak, a large matrix
-    /// product's rate, and the generator's nanoseconds per 64-bit word (JSON on stdout).
-    BenchLimits,
-    /// Combine the shards' trial records in <out>/<claim> and judge the claim.
+    /// Combine the shards' trial records in <out>/<id> and judge the spec.
     Merge {
-        /// The claim's report folder, e.g. reports/stage_one.
+        /// The spec's report folder, e.g. reports/stage_one.
         dir: PathBuf,
         /// The shards ran with --quick.
         #[arg(long)]
@@ -67,6 +50,21 @@ enum Cmd {
         #[command(subcommand)]
         which: Figure,
     },
+    /// Time one batch gradient (one thread) and write it with its inputs for benches/baseline_numpy.py.
+    BenchGrad {
+        #[arg(long, default_value_t = 64)]
+        n: usize,
+        #[arg(long, default_value_t = 128)]
+        t: usize,
+        #[arg(long, default_value_t = 1024)]
+        b: usize,
+        #[arg(long, default_value_t = 50)]
+        reps: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measure this core's limits for the speed table: f64 FMA peak, a large matrix product's rate, and the generator's nanoseconds per word (JSON).
+    BenchLimits,
 }
 
 #[derive(Subcommand)]
@@ -79,8 +77,7 @@ enum Figure {
         #[arg(long, value_delimiter = ',', default_values_t = vec![0.5, 1.0, 2.0, 4.0, 5.0, 6.0, 8.0])]
         lrs: Vec<f64>,
     },
-    /// Attention and value heatmaps of ScbProx and the softmax model next to the truth, and
-    /// their loss curves (defaults: N=16, T=32, Q=2, 10^6 samples).
+    /// Attention and value heatmaps of ScbProx and the softmax model next to the truth, and their loss curves (defaults: N=16, T=32, Q=2, 10^6 samples).
     Attention {
         #[command(flatten)]
         common: TrainArgs,
@@ -107,7 +104,7 @@ struct TrainArgs {
     /// Dirichlet concentration of P's columns (> 0).
     #[arg(long)]
     alpha: Option<f64>,
-    /// scb-prox, sgd or softmax.
+    /// The learner.
     #[arg(long)]
     algorithm: Option<String>,
     /// Learning rate of sgd and softmax.
@@ -132,18 +129,19 @@ struct TrainArgs {
 impl TrainArgs {
     fn spec(&self, default_samples: u64) -> Result<TrainSpec> {
         let mut spec = match &self.config {
-            Some(p) => commands::read_train_spec(p)?,
+            Some(p) => commands::train::read_train_spec(p)?,
             None => TrainSpec {
                 task: Default::default(),
                 run: RunConfig { samples: default_samples, ..Default::default() },
-                algorithm: parse_algorithm_name("scb-prox")?,
+                algorithm: LearnerConfig::default(),
             },
         };
         if let Some(name) = &self.algorithm {
             if name != spec.algorithm.name() {
-                spec.algorithm = parse_algorithm_name(name)?;
+                spec.algorithm = LearnerConfig::named(name)?;
             }
         }
+        spec.algorithm.apply(&Overrides { lr: self.lr, eta: self.eta })?;
         let t = &mut spec.task;
         t.n = self.n.unwrap_or(t.n);
         t.t = self.t.unwrap_or(t.t);
@@ -153,26 +151,6 @@ impl TrainArgs {
         r.samples = self.samples.unwrap_or(r.samples);
         r.batch = self.batch.unwrap_or(r.batch);
         r.seed = self.seed.unwrap_or(r.seed);
-        match &mut spec.algorithm {
-            AlgoConfig::Sgd(c) => {
-                c.lr = self.lr.unwrap_or(c.lr);
-                if self.eta.is_some() {
-                    return Err(scb::error::invalid("eta", "applies to --algorithm scb-prox only; SGD takes --lr"));
-                }
-            }
-            AlgoConfig::Softmax(c) => {
-                c.lr = self.lr.unwrap_or(c.lr);
-                if self.eta.is_some() {
-                    return Err(scb::error::invalid("eta", "applies to --algorithm scb-prox only; softmax takes --lr"));
-                }
-            }
-            AlgoConfig::ScbProx(c) => {
-                c.eta = self.eta.unwrap_or(c.eta);
-                if self.lr.is_some() {
-                    return Err(scb::error::invalid("lr", "applies to --algorithm sgd only; ScbProx takes --eta"));
-                }
-            }
-        }
         spec.validate()?;
         Ok(spec)
     }
@@ -181,27 +159,27 @@ impl TrainArgs {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
-            let sps = scb::bench::bench_grad(n, t, b, reps.max(1), &out)?;
+            let sps = commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
             eprintln!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::BenchLimits => {
-            let l = scb::bench::limits();
+            let l = commands::bench::limits();
             println!("{}", serde_json::to_string(&l).map_err(|e| scb::Error::Other(e.to_string()))?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Merge { dir, quick, theorems } => {
-            let pass = commands::merge(&dir, &theorems, quick)?;
-            Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            let checked = commands::check::merge(REGISTRY, &dir, &theorems, quick)?;
+            Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Cmd::Check { claims, quick, out, theorems, shard } => {
-            let opts = scb::claims::runner::Options { quick, out, progress: true, shard };
-            let pass = commands::check(&claims, &theorems, &opts)?;
-            Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        Cmd::Check { specs, quick, out, theorems, shard } => {
+            let opts = CheckOptions { quick, out, theorems, shard, progress: true };
+            let checked = commands::check::check(REGISTRY, &specs, &opts)?;
+            Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Train(args) => {
             let spec = args.spec(600_000)?;
-            let out = commands::train(&spec, &args.out)?;
+            let out = commands::train::train(&spec, &args.out)?;
             if let Some(last) = out.history.last() {
                 eprintln!(
                     "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
@@ -220,8 +198,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Figure { which: Figure::Attention { mut common, softmax_lr } } => {
             common.t = common.t.or(Some(32));
             let spec = common.spec(1_000_000)?;
-            let softmax = scb::algo::SoftmaxConfig { lr: softmax_lr, ..Default::default() };
-            let c = commands::figure_attention(&spec, &softmax, &common.out)?;
+            let softmax = SoftmaxConfig { lr: softmax_lr, ..Default::default() };
+            let c = commands::figures::figure_attention(&spec, &softmax, &common.out)?;
             eprintln!(
                 "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
                 c.agree, c.support_softmax, c.spearman, c.excess_prox, c.excess_softmax
@@ -230,15 +208,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Figure { which: Figure::ProxVsSgd { common, lrs } } => {
             let spec = common.spec(1_000_000)?;
-            let res = commands::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
+            let res = commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
             for m in &res {
-                eprintln!(
-                    "{:>14}: dist_V={:.4} dist_A={:.4}{}",
-                    m.label,
-                    m.final_dist_v,
-                    m.final_dist_a,
-                    m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default()
-                );
+                let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
+                eprintln!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -256,8 +229,21 @@ fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
     }
 }
 
+/// The command line, with the lists that change as the harness grows (claims, learners)
+/// written into the help from the registry and the learners' own list.
+fn command() -> clap::Command {
+    let claims: Vec<String> = REGISTRY.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
+    let learners = scb::learners::NAMES.join(", ");
+    Cli::command()
+        .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}", claims.join("\n"))))
+        .mut_subcommand("train", |c| c.mut_arg("algorithm", |a| a.help(format!("The learner: {learners}"))))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

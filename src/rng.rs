@@ -31,3 +31,14 @@ pub fn derive(seed: u64, stream: u64) -> u64 {
 pub fn rng(seed: u64, stream: u64) -> Rng64 {
     Rng64::seed_from_u64(derive(seed, stream))
 }
+
+/// FNV-1a: a stable 64-bit hash of bytes (point keys into seeds, configurations into hashes).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// A configuration's hash as 16 hex digits: FNV-1a of its JSON text (serde_json writes
+/// object keys in a fixed order, so equal configurations hash equally).
+pub fn config_hash(v: &serde_json::Value) -> String {
+    format!("{:016x}", fnv1a(v.to_string().as_bytes()))
+}

@@ -158,3 +158,76 @@ pub fn bootstrap<T, R: Rng>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ols_recovers_a_line_and_refuses_a_single_x() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let y: Vec<f64> = x.iter().map(|v| 0.5 - 2.0 * v).collect();
+        let (a, b) = ols(&x, &y);
+        assert!((a - 0.5).abs() < 1e-12 && (b + 2.0).abs() < 1e-12);
+        assert!(ols(&[1.0, 1.0], &[2.0, 3.0]).1.is_nan());
+        assert!(ols(&[1.0], &[2.0]).1.is_nan());
+    }
+
+    #[test]
+    fn within_slope_removes_each_group_s_intercept() {
+        // Two groups on parallel lines of slope 3, far apart: a pooled fit would see a
+        // different slope; the within-group fit sees 3.
+        let (g, x, y) = (vec![0, 0, 0, 1, 1, 1], vec![0.0, 1.0, 2.0, 5.0, 6.0, 7.0], vec![0.0, 3.0, 6.0, -100.0, -97.0, -94.0]);
+        assert!((within_slope(&g, &x, &y) - 3.0).abs() < 1e-12);
+        assert!((ols(&x, &y).1 - 3.0).abs() > 1.0, "the pooled fit differs: the test has power");
+        assert!(within_slope(&[0, 1], &[1.0, 2.0], &[1.0, 2.0]).is_nan(), "one point per group: no slope");
+    }
+
+    #[test]
+    fn isotonic_pools_adjacent_violators() {
+        assert_eq!(isotonic(&[1.0, 3.0, 2.0, 4.0]), vec![1.0, 2.5, 2.5, 4.0]);
+        assert_eq!(isotonic(&[3.0, 2.0, 1.0]), vec![2.0, 2.0, 2.0]);
+        assert_eq!(isotonic(&[0.0, 1.0]), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn log_crossing_interpolates_in_log_x_and_needs_a_bracket() {
+        // From 0.25 at x = 1 to 0.75 at x = 4: 1/2 is crossed halfway in log x, at x = 2.
+        let c = log_crossing(&[1.0, 4.0], &[0.25, 0.75], 0.5).unwrap();
+        assert!((c - 2.0).abs() < 1e-12);
+        assert_eq!(log_crossing(&[1.0, 4.0], &[0.6, 0.9], 0.5), None, "starts above: not bracketed");
+        assert_eq!(log_crossing(&[1.0, 4.0], &[0.1, 0.3], 0.5), None, "never reaches it");
+        // A dip is smoothed by the monotone fit before the crossing is read.
+        let c = log_crossing(&[1.0, 2.0, 4.0, 8.0], &[0.2, 0.6, 0.4, 0.9], 0.5).unwrap();
+        assert!(c > 1.0 && c < 8.0);
+    }
+
+    #[test]
+    fn censored_median_is_undefined_once_half_are_censored() {
+        assert_eq!(censored_median([Some(3.0), Some(1.0), None].into_iter()), 3.0);
+        assert_eq!(censored_median([Some(1.0), Some(2.0), None, Some(9.0)].into_iter()), 5.5);
+        assert!(censored_median([Some(1.0), None].into_iter()).is_nan());
+        assert!(censored_median(std::iter::empty()).is_nan());
+    }
+
+    #[test]
+    fn the_bootstrap_covers_the_mean_at_its_level_and_is_deterministic() {
+        // 40 points of N(0, 1)-like data per group; the 95% interval of the mean has
+        // half-width about 1.96/sqrt(40) = 0.31.
+        let mut rng = crate::rng::rng(1, 1);
+        let data: Vec<Vec<f64>> = vec![(0..40).map(|_| rand::Rng::random::<f64>(&mut rng) * 12f64.sqrt() - 12f64.sqrt() / 2.0).collect()];
+        let mean = |d: &[Vec<&f64>]| {
+            let mut q = Quantities::new();
+            q.insert("mean".into(), d[0].iter().copied().sum::<f64>() / d[0].len() as f64);
+            q.insert("never".into(), f64::NAN);
+            q
+        };
+        let run = |seed| bootstrap(&data, 2000, 0.95, &mut crate::rng::rng(seed, 4), mean);
+        let (a, b) = (run(7), run(7));
+        assert_eq!(a["mean"], b["mean"], "same seed, same interval");
+        let e = &a["mean"];
+        let half = (e.hi - e.lo) / 2.0;
+        assert!(e.lo < e.value && e.value < e.hi && (half - 0.31).abs() < 0.08, "{e:?}");
+        assert_eq!(a["never"].undefined, 1.0);
+    }
+}

@@ -1,11 +1,12 @@
 //! One training run: a task, a learner, a sample budget. Plain data out.
 
-use crate::algo::{AlgoConfig, Algorithm};
+use crate::learners::{LearnerConfig, Learner};
 use crate::error::{invalid, Result};
-use crate::metrics::Snapshot;
-use crate::model::{Params, Population};
+use crate::learners::StepInfo;
+use crate::models::scb::metrics::{corr_a, corr_v, dist_a, dist_v, support_recovery, Snapshot};
+use crate::models::scb::model::{Params, Population};
 use crate::rng;
-use crate::task::{Batch, Task, TaskConfig};
+use crate::models::scb::task::{Batch, Task, TaskConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,7 +52,7 @@ pub struct TrainSpec {
     pub task: TaskConfig,
     #[serde(default)]
     pub run: RunConfig,
-    pub algorithm: AlgoConfig,
+    pub algorithm: LearnerConfig,
 }
 
 impl TrainSpec {
@@ -91,48 +92,167 @@ fn record_at(step: u64, last: u64, per_decade: u32) -> bool {
     bucket(step) != bucket(step - 1)
 }
 
-/// Trains from `init` on fresh batches from the data stream of `seed`. The stream
-/// depends only on (task, seed, batch), so runs of different learners with the same
-/// seed see the same batches. `on_step` sees samples done (for progress bars).
-pub fn train(
-    task: &Task,
-    algo: &mut dyn Algorithm,
-    init: Params,
-    run: &RunConfig,
-    mut on_step: impl FnMut(u64),
-) -> RunOutput {
-    let pop = Population::new(task);
+/// What the driver shows the watcher after each step.
+pub struct StepView<'a> {
+    /// 1-based.
+    pub step: u64,
+    pub samples: u64,
+    pub params: &'a Params,
+    pub learner: &'a dyn Learner,
+    pub info: StepInfo,
+}
+
+/// Whether the watcher wants more steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Go,
+    Stop,
+}
+
+/// The one training loop: fresh batches of `run.batch` samples from the data stream of
+/// `run.seed`, a step each, up to `run.samples` or until the watcher says stop. The stream depends only
+/// on (task, seed, batch), so learners run with the same seed see the same batches.
+pub fn drive(task: &Task, learner: &mut dyn Learner, params: &mut Params, run: &RunConfig, mut watch: impl FnMut(&StepView) -> Flow) {
     let mut rng = rng::rng(run.seed, rng::stream::DATA);
-    let mut batch = Batch::new(run.batch, task.t);
+    let mut b = Batch::new(run.batch, task.t);
+    for step in 1..=run.samples / run.batch as u64 {
+        task.sample_into(&mut rng, &mut b);
+        let info = learner.step(params, &b);
+        let view = StepView { step, samples: step * run.batch as u64, params, learner, info };
+        if watch(&view) == Flow::Stop {
+            break;
+        }
+    }
+}
+
+/// Trains from `init` and records a history row at log-spaced steps (and at a divergence,
+/// where the run ends). `on_step` sees samples done (for progress bars).
+pub fn train(task: &Task, learner: &mut dyn Learner, init: Params, run: &RunConfig, mut on_step: impl FnMut(u64)) -> RunOutput {
+    let pop = Population::new(task);
     let mut params = init;
     let steps = run.samples / run.batch as u64;
     let mut history = Vec::new();
     let mut diverged_at = None;
-    for step in 1..=steps {
-        task.sample_into(&mut rng, &mut batch);
-        let info = algo.step(&mut params, &batch);
-        let samples = step * run.batch as u64;
-        let finite = params.all_finite() && info.batch_loss.is_finite();
-        if !finite || record_at(step, steps, run.rows_per_decade) {
+    drive(task, learner, &mut params, run, |v| {
+        let finite = v.params.all_finite() && v.info.batch_loss.is_finite();
+        if !finite || record_at(v.step, steps, run.rows_per_decade) {
             history.push(HistoryRow {
-                samples,
-                stage: info.stage,
-                batch_loss: info.batch_loss,
-                snap: Snapshot::take(&params, &pop),
-                lambda: info.lambda,
+                samples: v.samples,
+                stage: v.info.stage,
+                batch_loss: v.info.batch_loss,
+                snap: Snapshot::take(v.params, &pop),
+                lambda: v.info.lambda,
             });
         }
-        on_step(samples);
-        if !finite {
-            diverged_at = Some(samples);
-            break;
+        on_step(v.samples);
+        if finite {
+            Flow::Go
+        } else {
+            diverged_at = Some(v.samples);
+            Flow::Stop
+        }
+    });
+    RunOutput { params, history, switched_at: learner.switched_at(), diverged_at }
+}
+
+/// An event a run can reach, for "samples to the event" measurements.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "event", content = "level")]
+pub enum Event {
+    /// corr_V >= c.
+    CorrV(f64),
+    /// corr_A >= c.
+    CorrA(f64),
+    /// max(dist_V, dist_A) <= eps.
+    Dist(f64),
+    /// Every query's top-Q positions are its support.
+    Support,
+    /// Population excess loss <= eps.
+    Excess(f64),
+}
+
+impl Event {
+    /// The watched quantity now.
+    pub fn value(&self, params: &Params, pop: &Population) -> f64 {
+        let task = pop.task;
+        let v = match self {
+            Event::CorrV(_) => corr_v(params.v(), task),
+            Event::CorrA(_) => corr_a(params, task),
+            Event::Dist(_) => dist_v(params, task).max(dist_a(params, task)),
+            Event::Support => support_recovery(params, task),
+            Event::Excess(_) => pop.excess_loss(params),
+        };
+        // A blow-up is far from every event, and never reaches one.
+        if v.is_finite() {
+            v
+        } else if self.rising() {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
         }
     }
-    RunOutput { params, history, switched_at: algo.switched_at(), diverged_at }
+
+    fn rising(&self) -> bool {
+        matches!(self, Event::CorrV(_) | Event::CorrA(_) | Event::Support)
+    }
+
+    fn level(&self) -> f64 {
+        match *self {
+            Event::CorrV(c) | Event::CorrA(c) => c,
+            Event::Dist(e) | Event::Excess(e) => e,
+            Event::Support => 1.0,
+        }
+    }
+
+    pub fn reached(&self, v: f64) -> bool {
+        if self.rising() {
+            v >= self.level()
+        } else {
+            v <= self.level()
+        }
+    }
+
+    /// Where within the step from `prev` to `now` the level was crossed, in [0, 1]:
+    /// linearly for the rising quantities, log-linearly for the decaying ones (distances
+    /// and losses fall geometrically).
+    pub fn crossing(&self, prev: f64, now: f64) -> f64 {
+        let level = self.level();
+        let f = if self.rising() {
+            if now > prev && prev.is_finite() {
+                (level - prev) / (now - prev)
+            } else {
+                1.0
+            }
+        } else if prev > now && prev.is_finite() && now > 0.0 {
+            (prev.ln() - level.ln()) / (prev.ln() - now.ln())
+        } else {
+            1.0
+        };
+        f.clamp(0.0, 1.0)
+    }
+}
+
+/// Samples until `event`, interpolated within the step that reaches it; None when the budget
+/// (`run.samples`) runs out first. With `after_switch`, only a step of stage two counts.
+pub fn samples_to(task: &Task, learner: &mut dyn Learner, params: &mut Params, run: &RunConfig, event: Event, after_switch: bool) -> Option<f64> {
+    let pop = Population::new(task);
+    let mut prev = event.value(params, &pop);
+    let mut hit = None;
+    let batch = run.batch as f64;
+    drive(task, learner, params, run, |v| {
+        let now = event.value(v.params, &pop);
+        if event.reached(now) && (!after_switch || v.learner.stage() == 2) {
+            hit = Some((v.step - 1) as f64 * batch + event.crossing(prev, now) * batch);
+            return Flow::Stop;
+        }
+        prev = now;
+        Flow::Go
+    });
+    hit
 }
 
 /// Builds the learner and trains it from the uninformative start.
-pub fn train_from_start(task: &Task, algo: &AlgoConfig, run: &RunConfig, on_step: impl FnMut(u64)) -> RunOutput {
+pub fn train_from_start(task: &Task, algo: &LearnerConfig, run: &RunConfig, on_step: impl FnMut(u64)) -> RunOutput {
     let mut a = algo.build(task);
     train(task, a.as_mut(), Params::uninformative(task.n, task.t), run, on_step)
 }

@@ -3,9 +3,9 @@
 use nalgebra::DMatrix;
 use ndarray::Array2;
 use rand::Rng;
-use scb::algo::{AlgoConfig, Algorithm, FreezeV, ProxConfig, ScbProx, SgdConfig, StageTwoRule, SwitchRule};
-use scb::model::{batch_grad, Grad, Params};
-use scb::task::{Batch, Task, TaskConfig};
+use scb::learners::{LearnerConfig, Learner, FreezeV, ProxConfig, ScbProx, SgdConfig, StageTwoRule, SwitchRule};
+use scb::models::scb::model::{batch_grad, Grad, Params};
+use scb::models::scb::task::{Batch, Task, TaskConfig};
 use scb::train::{run_spec, RunConfig, TrainSpec};
 
 fn dm(a: &Array2<f64>) -> DMatrix<f64> {
@@ -71,7 +71,7 @@ fn one_step_matches_dense_preconditioned_update() {
     }
 }
 
-fn spec(algorithm: AlgoConfig, samples: u64) -> TrainSpec {
+fn spec(algorithm: LearnerConfig, samples: u64) -> TrainSpec {
     TrainSpec {
         task: TaskConfig { n: 8, t: 32, q: 2, ..Default::default() },
         run: RunConfig { samples, batch: 1024, seed: 4, rows_per_decade: 20 },
@@ -85,7 +85,7 @@ fn nonzeros(p: &Params, k: usize) -> usize {
 
 #[test]
 fn stage_two_makes_attention_exactly_sparse_and_l1_is_what_does_it() {
-    let (task, out) = run_spec(&spec(AlgoConfig::ScbProx(ProxConfig::default()), 300_000), |_| {}).unwrap();
+    let (task, out) = run_spec(&spec(LearnerConfig::ScbProx(ProxConfig::default()), 300_000), |_| {}).unwrap();
     assert!(out.switched_at.is_some());
     let sparse = (0..task.n).filter(|&k| nonzeros(&out.params, k) == task.q).count();
     assert!(sparse as f64 >= 0.9 * task.n as f64, "{sparse}/{} columns exactly Q-sparse", task.n);
@@ -93,7 +93,7 @@ fn stage_two_makes_attention_exactly_sparse_and_l1_is_what_does_it() {
     // Without the l1 step the same run keeps dense attention: only the nonnegative clip
     // zeroes an entry now and then, where a target dips below 0.
     let no_l1 = ProxConfig { l1: false, ..Default::default() };
-    let (_, dense) = run_spec(&spec(AlgoConfig::ScbProx(no_l1), 300_000), |_| {}).unwrap();
+    let (_, dense) = run_spec(&spec(LearnerConfig::ScbProx(no_l1), 300_000), |_| {}).unwrap();
     assert!((0..task.n).all(|k| nonzeros(&dense.params, k) >= task.t - task.t / 8), "{:?}", (0..task.n).map(|k| nonzeros(&dense.params, k)).collect::<Vec<_>>());
 }
 
@@ -101,7 +101,7 @@ fn stage_two_makes_attention_exactly_sparse_and_l1_is_what_does_it() {
 fn switch_rules_do_what_they_say() {
     let run = |switch| {
         let cfg = ProxConfig { switch, ..Default::default() };
-        run_spec(&spec(AlgoConfig::ScbProx(cfg), 100_000), |_| {}).unwrap().1
+        run_spec(&spec(LearnerConfig::ScbProx(cfg), 100_000), |_| {}).unwrap().1
     };
     assert_eq!(run(SwitchRule::Budget { samples: 20_480 }).switched_at, Some(20_480));
     let never = run(SwitchRule::Never);
@@ -118,7 +118,7 @@ fn switch_rules_do_what_they_say() {
 
 #[test]
 fn same_seed_gives_bit_identical_runs() {
-    let s = spec(AlgoConfig::ScbProx(ProxConfig::default()), 60_000);
+    let s = spec(LearnerConfig::ScbProx(ProxConfig::default()), 60_000);
     let (_, a) = run_spec(&s, |_| {}).unwrap();
     let (_, b) = run_spec(&s, |_| {}).unwrap();
     assert_eq!(a.params, b.params);
@@ -135,13 +135,13 @@ fn prox_reaches_target_and_every_sgd_rate_ends_above_it() {
     let base = TrainSpec {
         task: TaskConfig { n: 16, t: 64, q: 2, alpha: 0.5, ..Default::default() },
         run: RunConfig { samples: 1_000_000, batch: 2048, seed: 1, rows_per_decade: 10 },
-        algorithm: AlgoConfig::ScbProx(ProxConfig::default()),
+        algorithm: LearnerConfig::ScbProx(ProxConfig::default()),
     };
     let (_, prox) = run_spec(&base, |_| {}).unwrap();
     let last = prox.history.last().unwrap().snap.clone();
     assert!(last.dist_v <= 0.05 && last.dist_a <= 0.05, "{last:?}");
     for lr in [0.5, 1.0, 2.0, 4.0, 5.0, 6.0, 8.0] {
-        let s = TrainSpec { algorithm: AlgoConfig::Sgd(SgdConfig { lr, ..Default::default() }), ..base.clone() };
+        let s = TrainSpec { algorithm: LearnerConfig::Sgd(SgdConfig { lr, ..Default::default() }), ..base.clone() };
         let (_, sgd) = run_spec(&s, |_| {}).unwrap();
         let end = &sgd.history.last().unwrap().snap;
         // A diverged run has NaN/inf distances: `!(x <= y)` counts it as above.
@@ -155,10 +155,10 @@ fn unknown_algorithm_and_bad_rates_name_the_field() {
         scb::Error::Invalid { field, .. } => field,
         e => panic!("{e}"),
     };
-    assert_eq!(field(scb::algo::parse_algorithm_name("adam").unwrap_err()), "algorithm");
-    let nan = AlgoConfig::Sgd(SgdConfig { lr: f64::NAN, ..Default::default() });
+    assert_eq!(field(scb::learners::LearnerConfig::named("adam").unwrap_err()), "algorithm");
+    let nan = LearnerConfig::Sgd(SgdConfig { lr: f64::NAN, ..Default::default() });
     assert_eq!(field(nan.validate().unwrap_err()), "lr");
-    let big = AlgoConfig::ScbProx(ProxConfig { eta: 1.5, ..Default::default() });
+    let big = LearnerConfig::ScbProx(ProxConfig { eta: 1.5, ..Default::default() });
     assert_eq!(field(big.validate().unwrap_err()), "eta");
 }
 
@@ -190,7 +190,7 @@ fn a_frozen_v_stays_put_until_the_support_is_stable_and_is_released_by_the_fallb
     let task = Task::generate(&TaskConfig { n: 8, t: 32, q: 2, ..Default::default() }, 5).unwrap();
     let mut b = Batch::new(256, task.t);
     for (rho, fallback) in [(1.0, 10_000_000), (0.0, 20 * 256)] {
-        let start = scb::init::transfer(&task, rho, &mut scb::rng::rng(1, 3));
+        let start = scb::models::scb::init::transfer(&task, rho, &mut scb::rng::rng(1, 3));
         let cfg = ProxConfig { freeze_v: Some(FreezeV { fallback_samples: fallback }), ..Default::default() };
         let mut algo = ScbProx::new(cfg, &task);
         let mut params = start.clone();
@@ -223,9 +223,9 @@ fn stepping_from_a_gradient_is_the_same_step() {
     let mut b = Batch::new(512, task.t);
     task.sample_into(&mut scb::rng::rng(1, 1), &mut b);
     let learners = [
-        AlgoConfig::ScbProx(ProxConfig::default()),
-        AlgoConfig::Sgd(SgdConfig::default()),
-        AlgoConfig::Softmax(scb::algo::SoftmaxConfig::default()),
+        LearnerConfig::ScbProx(ProxConfig::default()),
+        LearnerConfig::Sgd(SgdConfig::default()),
+        LearnerConfig::Softmax(scb::learners::SoftmaxConfig::default()),
     ];
     for cfg in learners {
         let (mut by_batch, mut by_grad) = (cfg.build(&task), cfg.build(&task));

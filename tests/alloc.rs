@@ -3,9 +3,9 @@
 //! number of allocations at B = 256 as at B = 4096 (the matrix products take one packing
 //! buffer each; the step a few O(N) scratch vectors). Counted with a global allocator.
 
-use scb::algo::{AlgoConfig, ProxConfig, SwitchRule};
-use scb::model::{batch_grad, Grad, Params};
-use scb::task::{Batch, Task, TaskConfig};
+use scb::learners::{LearnerConfig, ProxConfig, SwitchRule};
+use scb::models::scb::model::{batch_grad, Grad, Params};
+use scb::models::scb::task::{Batch, Task, TaskConfig};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -50,7 +50,7 @@ fn gradient_and_step_do_not_allocate_per_sample() {
         assert_eq!(per_batch[0], per_batch[1], "N={n} T={t}: allocations grow with the batch");
         assert!(per_batch[1] <= 3, "N={n} T={t}: {per_batch:?}");
         // A full ScbProx step allocates a few O(N) scratch vectors per step, never per sample.
-        let cfg = AlgoConfig::ScbProx(ProxConfig { switch: SwitchRule::Never, ..Default::default() });
+        let cfg = LearnerConfig::ScbProx(ProxConfig { switch: SwitchRule::Never, ..Default::default() });
         let mut algo = cfg.build(&task);
         let mut params = Params::uninformative(n, t);
         let mut per_batch = Vec::new();

@@ -162,17 +162,17 @@ fn check_all_quick_runs_every_spec_end_to_end_and_meets_every_expectation() {
     );
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
-    let ids = scb::commands::spec_ids(&theorems).unwrap();
+    let ids = scb::commands::check::spec_ids(&theorems).unwrap();
     assert!(ids.len() >= 10, "{ids:?}");
     for id in &ids {
-        let spec = scb::claims::ClaimSpec::load(&theorems.join(format!("{id}.toml"))).unwrap();
+        let spec = scb::spec::ClaimSpec::load(&theorems.join(format!("{id}.toml"))).unwrap();
         let res: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(id).join("result.json")).unwrap()).unwrap();
         assert_eq!(res["id"], id.as_str());
         assert_eq!(res["as_expected"], true, "{id}: {}", res["outcome"]);
-        assert_eq!(res["holds"], spec.expect == scb::claims::Expect::Pass, "{id}");
+        assert_eq!(res["holds"], spec.expect == scb::verdict::Expect::Pass, "{id}");
         assert!(index.contains(&format!("{id}/{id}.svg")));
         assert!(out.join(id).join(format!("{id}.svg")).is_file());
-        let line = if spec.expect == scb::claims::Expect::Pass { format!("{id}: PASS") } else { format!("{id}: FAIL (refuted as expected)") };
+        let line = if spec.expect == scb::verdict::Expect::Pass { format!("{id}: PASS") } else { format!("{id}: FAIL (refuted as expected)") };
         assert!(stderr(&r).contains(&line), "{line}: {}", stderr(&r));
     }
 }
@@ -240,7 +240,7 @@ fn a_killed_run_resumes_without_losing_or_duplicating_a_trial() {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["point"].as_str().unwrap().to_string(), v["trial"].as_u64().unwrap())
+            (v["key"].as_str().unwrap().to_string(), v["trial"].as_u64().unwrap())
         })
         .collect();
     assert_eq!(text.lines().count(), total, "no trial duplicated");

@@ -3,8 +3,12 @@
 //! `theorems/*.toml` on their quick grids; variants that change only predictions re-judge
 //! the same trial records (the trial hash ignores predictions), ablations simulate anew.
 
-use scb::algo::{AlgoConfig, StageTwoRule};
-use scb::claims::{runner::Options, ClaimResult, ClaimSpec, Kind, Verdict};
+use scb::claims::REGISTRY;
+use scb::commands::check::{check_one, CheckOptions};
+use scb::learners::{LearnerConfig, StageTwoRule};
+use scb::result::ClaimResult;
+use scb::spec::ClaimSpec;
+use scb::verdict::{Kind, Verdict};
 use std::path::Path;
 
 fn spec(id: &str) -> ClaimSpec {
@@ -12,7 +16,8 @@ fn spec(id: &str) -> ClaimSpec {
 }
 
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
-    scb::commands::check_one(spec, &Options { quick: true, out: out.to_path_buf(), progress: false, shard: None }).unwrap()
+    let opts = CheckOptions { quick: true, out: out.to_path_buf(), theorems: "theorems".into(), shard: None, progress: false };
+    check_one(REGISTRY, spec, &opts).unwrap()
 }
 
 fn reasons(r: &ClaimResult) -> Vec<String> {
@@ -43,12 +48,14 @@ fn rejects(real: &ClaimSpec, dir: &Path, quantity: &str, kind: Kind, p: f64) {
     assert!(!holds(&r, quantity, kind), "{quantity} ({kind:?}) = {p} accepted: {:?}", reasons(&r));
 }
 
-fn with_prox(spec: &ClaimSpec, f: impl Fn(&mut scb::algo::ProxConfig)) -> ClaimSpec {
+fn with_prox(spec: &ClaimSpec, f: impl Fn(&mut scb::learners::ProxConfig)) -> ClaimSpec {
     let mut s = spec.clone();
-    match &mut s.algorithm {
-        AlgoConfig::ScbProx(c) => f(c),
+    let mut learner: LearnerConfig = s.section("algorithm").unwrap();
+    match &mut learner {
+        LearnerConfig::ScbProx(c) => f(c),
         other => panic!("claims run ScbProx, not {other:?}"),
     }
+    s.sections.insert("algorithm".into(), toml::Value::try_from(&learner).unwrap());
     s
 }
 
@@ -160,7 +167,7 @@ fn transfer_checker() {
     }
     // V not frozen: the joint step wipes out the pretrained V.
     let mut joint = real.clone();
-    joint.settings.insert("procedure".into(), toml::Value::String("joint".into()));
+    joint.sections.get_mut("settings").and_then(|s| s.as_table_mut()).unwrap().insert("procedure".into(), toml::Value::String("joint".into()));
     let j = run(&joint, dir.path());
     assert!(!holds(&j, "t_exponent_transfer", Kind::Below), "joint procedure accepted: {:?}", reasons(&j));
 }

@@ -5,8 +5,8 @@ use ndarray::{Array2, ShapeBuilder};
 use quickcheck::{QuickCheck, TestResult};
 use rand::Rng;
 use rand_distr::StandardNormal;
-use scb::model::{batch_grad, batch_grad_with, Grad, Params, Path, Population};
-use scb::task::{Batch, QWeights, Task, TaskConfig};
+use scb::models::scb::model::{batch_grad, batch_grad_with, Grad, Params, Path, Population};
+use scb::models::scb::task::{Batch, QWeights, Task, TaskConfig};
 
 fn random_params(n: usize, t: usize, seed: u64) -> Params {
     let mut rng = scb::rng::rng(seed, 7);
@@ -212,16 +212,23 @@ fn population_gradient_vanishes_at_truth() {
 }
 
 #[test]
-fn params_keep_column_major_layout() {
-    let v = Array2::<f64>::zeros((3, 3).f());
-    let a = Array2::<f64>::ones((4, 3));
-    let p = Params::new(v.view(), a.view());
-    assert_eq!(p.a_col(2), &[1.0; 4]);
+fn params_store_columns_contiguously_whatever_the_input_layout() {
+    // Distinct entries, given row-major and column-major: a column must come back as the
+    // column (an all-equal matrix could not tell a transposition apart).
+    let v = Array2::from_shape_fn((3, 3), |(i, j)| (10 * i + j) as f64);
+    let a = Array2::from_shape_fn((4, 3), |(s, k)| (100 * s + k) as f64);
+    let a_f = Array2::from_shape_fn((4, 3).f(), |(s, k)| (100 * s + k) as f64);
+    for (a_in, v_in) in [(a.view(), v.view()), (a_f.view(), v.t())] {
+        let p = Params::new(v_in, a_in);
+        assert_eq!(p.a_col(2), &[2.0, 102.0, 202.0, 302.0]);
+        assert_eq!(p.a(), a);
+        assert_eq!(&p.v_slice()[3..6], &[v_in[[0, 1]], v_in[[1, 1]], v_in[[2, 1]]], "column 1 of V, contiguous");
+    }
 }
 
 #[test]
 fn softmax_logit_gradients_match_finite_differences() {
-    use scb::algo::{softmax_backward, softmax_columns};
+    use scb::learners::{softmax_backward, softmax_columns};
     fn prop(seed: u64, n: u8, t: u8) -> TestResult {
         let (n, t) = (2 + n as usize % 5, 1 + t as usize % 7);
         let task = small_task(n, t, 1 + seed as usize % t, seed);

@@ -23,7 +23,7 @@ fn floats_survive_the_trial_records_exactly() {
 fn rejudging_the_committed_trials_reproduces_the_committed_results() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let ids = scb::commands::spec_ids(&root.join("theorems")).unwrap();
+    let ids = scb::commands::check::spec_ids(&root.join("theorems")).unwrap();
     for id in &ids {
         let to = dir.path().join(id);
         std::fs::create_dir_all(&to).unwrap();

@@ -1,6 +1,6 @@
 //! The summary page over all claims: a verdict table, then each claim's figure and checks.
 
-use crate::claims::ClaimResult;
+use crate::result::ClaimResult;
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -48,9 +48,6 @@ its verdict is FAIL, and that is the expected outcome.</p>\n",
         let v = r.verdict_word();
         let refuted = if r.expect == Expect::Fail { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
         h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
-        if !r.spec.finding.is_empty() {
-            h += &format!("<p><b>What the data says.</b> {}</p>\n", escape(&r.spec.finding));
-        }
         h += &format!("<p><img src=\"{id}/{id}.svg\" alt=\"{id} figure\"></p>\n", id = r.id);
         h += &format!(
             "<table><tr><th>quantity</th><th>what it is</th><th>measured [{:.0}% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n",

@@ -13,17 +13,22 @@
 //! dependence is resolved, not quantised by the step count.
 //!
 //! A trial trains from the uninformative start and records the samples at the switch and
-//! at the first step with max(dist_V, dist_A) <= eps.
+//! when max(dist_V, dist_A) first falls to eps in stage two (interpolated within the step).
 
-use super::{Claim, ClaimResult, ClaimSpec, Kind, PointTask};
+use super::{Scb, SECTIONS};
+use crate::claims::figures::{ci, per_point, slope_line};
+use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, invalid, Result};
-use crate::metrics::{dist_a, dist_v};
-use crate::model::Params;
-use crate::report::{self, Panel, Series};
+use crate::grid::Point;
+use crate::models::scb::model::Params;
+use crate::models::scb::task::Task;
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
 use crate::stats::{censored_median, within_slope, Quantities};
-use crate::task::Batch;
+use crate::train::{samples_to, Event, RunConfig};
+use crate::verdict::Kind;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -44,21 +49,21 @@ impl Default for Settings {
 pub struct Trial {
     /// Samples consumed at the switch to stage two.
     pub switched_at: Option<u64>,
-    /// Samples at the first step with max(dist_V, dist_A) <= eps.
-    pub hit: Option<u64>,
+    /// Samples until max(dist_V, dist_A) <= eps in stage two.
+    pub hit: Option<f64>,
 }
 
 impl Trial {
     fn post(&self) -> Option<f64> {
-        Some((self.hit? - self.switched_at?) as f64)
+        Some(self.hit? - self.switched_at? as f64)
     }
     fn share(&self) -> Option<f64> {
-        Some(self.switched_at? as f64 / self.hit? as f64)
+        Some(self.switched_at? as f64 / self.hit?)
     }
 }
 
 pub struct TwoStage {
-    spec: ClaimSpec,
+    scb: Scb,
     s: Settings,
 }
 
@@ -67,54 +72,50 @@ pub struct TwoStage {
 const PER_POINT: [(&str, fn(&Trial) -> Option<f64>); 3] =
     [("n_switch", |t| t.switched_at.map(|s| s as f64)), ("n_post", Trial::post), ("share", Trial::share)];
 
-impl Claim for TwoStage {
-    type Trial = Trial;
+impl TypedClaim for TwoStage {
+    const ID: &'static str = "two_stage";
+    const ABOUT: &'static str = "end to end from scratch: stage one's cost grows with T, stage two's does not";
     const QUANTITIES: &'static [(&'static str, &'static str)] = &[
         ("t_exponent_switch", "exponent of T in the median samples to the switch (one intercept per N, Q)"),
         ("t_exponent_post", "exponent of T in the median samples from the switch to max(dist_V, dist_A) <= eps"),
         ("exponent_gap", "t_exponent_switch - t_exponent_post"),
         ("t_exponent_share", "exponent of T in the median stage-one share n_switch / n_total"),
     ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Task;
+    type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.settings()?;
+        let s: Settings = spec.section("settings")?;
         if s.batch < 1 {
-            return Err(invalid("settings.batch", "must be an integer >= 1"));
+            return Err(invalid("settings.batch", "must be a whole number >= 1"));
         }
         if s.max_samples < s.batch as u64 {
             return Err(invalid("settings.max_samples", format!("must be at least one batch ({})", s.batch)));
         }
         check_range("settings.eps", s.eps, 0.0, 1.0, true)?;
-        Ok(TwoStage { spec: spec.clone(), s })
+        Ok(TwoStage { scb: Scb::from(spec, false)?, s })
     }
+    super::scb_setting!();
 
-    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
-        let task = &pt.task;
-        let mut algo = self.spec.algorithm.build(task);
+    fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
+        let task = &at.ctx;
+        let mut learner = self.scb.algorithm.build(task);
         let mut params = Params::uninformative(task.n, task.t);
-        let mut rng = crate::rng::rng(seed, crate::rng::stream::DATA);
-        let mut batch = Batch::new(self.s.batch, task.t);
-        let mut used = 0;
-        while used < self.s.max_samples {
-            task.sample_into(&mut rng, &mut batch);
-            algo.step(&mut params, &batch);
-            used += self.s.batch as u64;
-            if algo.stage() == 2 && dist_v(&params, task).max(dist_a(&params, task)) <= self.s.eps {
-                return Trial { switched_at: algo.switched_at(), hit: Some(used) };
-            }
-        }
-        Trial { switched_at: algo.switched_at(), hit: None }
+        let run = RunConfig { samples: self.s.max_samples, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let hit = samples_to(task, learner.as_mut(), &mut params, &run, Event::Dist(self.s.eps), true);
+        Trial { switched_at: learner.switched_at(), hit }
     }
 
-    fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
-        let groups: Vec<u64> = points.iter().map(|p| (p.point.n * 1024 + p.point.q) as u64).collect();
-        let log_t: Vec<f64> = points.iter().map(|p| (p.point.t as f64).ln()).collect();
+        let groups: Vec<u64> = points.iter().map(|a| (a.point.at("n") * 1024.0 + a.point.at("q")) as u64).collect();
+        let log_t: Vec<f64> = points.iter().map(|a| a.point.at("t").ln()).collect();
         let mut slopes = Vec::new();
         for (name, f) in PER_POINT {
             let med: Vec<f64> = trials.iter().map(|ts| censored_median(ts.iter().map(|t| f(t)))).collect();
-            for (pt, m) in points.iter().zip(&med) {
-                q.insert(format!("{name}@{}", pt.point.label()), *m);
+            for (at, m) in points.iter().zip(&med) {
+                q.insert(format!("{name}@{}", at.point.key()), *m);
             }
             let logs: Vec<f64> = med.iter().map(|m| m.ln()).collect();
             slopes.push(within_slope(&groups, &log_t, &logs));
@@ -126,40 +127,31 @@ impl Claim for TwoStage {
         q
     }
 
-    fn figure(&self, points: &[PointTask], _: &[Vec<&Trial>], result: &ClaimResult, path: &Path) -> Result<()> {
-        let level = 100.0 * result.spec.level;
-        let series_of = |key: &str, label: &str, color: usize| {
-            let (pts, errs) = points
-                .iter()
-                .filter_map(|p| result.q(&format!("{key}@{}", p.point.label())).map(|e| ((p.point.t as f64, e.value), (e.lo, e.hi))))
-                .unzip();
-            Series::points(label, color, pts, Some(errs))
-        };
-        let e = |k: &str| result.q(k).map_or(f64::NAN, |e| e.value);
+    fn panels(&self, points: &[At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+        let t = |p: &Point| p.at("t");
         // The claim as guides through each series' first point: stage two inside the band of
         // its allowed exponents, stage one at least as steep as the gap requires.
         let bound = |q: &str, kind: Kind| result.spec.checks.iter().find(|c| c.quantity == q && c.kind == kind).map(|c| c.predict);
-        let first = |key: &str| points.first().and_then(|p| result.q(&format!("{key}@{}", p.point.label()))).map(|e| e.value);
-        let ts: Vec<f64> = points.iter().map(|p| p.point.t as f64).collect();
-        let (t0, t1) = (ts.iter().cloned().fold(f64::INFINITY, f64::min), ts.iter().cloned().fold(0.0, f64::max));
-        let guide = |y0: f64, slope: f64| vec![(t0, y0), (t1, y0 * (t1 / t0).powf(slope))];
+        let first = |key: &str| pts.first().and_then(|p| result.at(key, p)).map(|e| e.value);
+        let (t0, t1) = (pts.iter().map(t).fold(f64::INFINITY, f64::min), pts.iter().map(t).fold(0.0, f64::max));
         let mut p1_series = vec![
-            series_of("n_switch", &format!("stage one: to the switch ({level:.0}% CI)"), 0),
-            series_of("n_post", &format!("stage two: switch to dist <= {}", self.s.eps), 1),
+            per_point(result, "n_switch", pts.clone(), t, format!("stage one: to the switch {}", ci(result)), 0),
+            per_point(result, "n_post", pts.clone(), t, format!("stage two: switch to dist <= {}", self.s.eps), 1),
         ];
         if let Some(y0) = first("n_post") {
             for (kind, word) in [(Kind::Below, "most"), (Kind::Above, "least")] {
                 if let Some(b) = bound("t_exponent_post", kind) {
-                    p1_series.push(Series::dashed(format!("claimed: T^{b} at {word}"), 1, guide(y0, b)));
+                    p1_series.push(Series::dashed(format!("claimed: T^{b} at {word}"), 1, slope_line(t0, y0, t1, b)));
                 }
             }
         }
         if let (Some(y0), Some(gap)) = (first("n_switch"), bound("exponent_gap", Kind::Above)) {
-            let slope = e("t_exponent_post") + gap;
-            p1_series.push(Series::dashed(format!("claimed: at least T^{slope:.2} (gap {gap})"), 0, guide(y0, slope)));
+            let slope = result.value("t_exponent_post") + gap;
+            p1_series.push(Series::dashed(format!("claimed: at least T^{slope:.2} (gap {gap})"), 0, slope_line(t0, y0, t1, slope)));
         }
         let p1 = Panel {
-            title: format!("T exponents: to the switch {:.2}, after it {:.2}", e("t_exponent_switch"), e("t_exponent_post")),
+            title: format!("T exponents: to the switch {:.2}, after it {:.2}", result.value("t_exponent_switch"), result.value("t_exponent_post")),
             x_label: "context length T".into(),
             y_label: "samples (median over trials)".into(),
             x_log: true,
@@ -167,21 +159,19 @@ impl Claim for TwoStage {
             series: p1_series,
             ..Default::default()
         };
+        let mut share = vec![per_point(result, "share", pts.clone(), t, format!("median share {}", ci(result)), 2)];
+        if let Some(y0) = first("share") {
+            share.push(Series::dashed("claimed: rising (slope 0 at least)", 2, slope_line(t0, y0, t1, 0.0)));
+        }
         let p2 = Panel {
-            title: format!("stage-one share of the samples: T exponent {:.2}", e("t_exponent_share")),
+            title: format!("stage-one share of the samples: T exponent {:.2}", result.value("t_exponent_share")),
             x_label: "context length T".into(),
             y_label: "n_switch / n_total".into(),
             x_log: true,
             y_log: true,
-            series: {
-                let mut v = vec![series_of("share", &format!("median share ({level:.0}% CI)"), 2)];
-                if let Some(y0) = first("share") {
-                    v.push(Series::dashed("claimed: rising (slope 0 at least)", 2, guide(y0, 0.0)));
-                }
-                v
-            },
+            series: share,
             ..Default::default()
         };
-        report::draw(path, &super::figure_title(result), &[p1, p2])
+        vec![p1, p2]
     }
 }

@@ -19,15 +19,19 @@
 //! prefixes of it, at n = r * n1 for each ratio r; it records corr_V after each. Per grid
 //! point, the success frequency P(corr_V >= c) against n crosses 1/2 at the measured n.
 
-use super::{Claim, ClaimResult, ClaimSpec, PointTask};
+use super::{Scb, SECTIONS};
+use crate::claims::figures::{ci, per_point};
+use crate::claims::{At, TypedClaim};
 use crate::error::{invalid, Result};
-use crate::metrics::corr_v;
-use crate::model::{batch_grad, center_v, Grad, Params};
-use crate::report::{self, Panel, Series};
+use crate::grid::Point;
+use crate::models::scb::metrics::corr_v;
+use crate::models::scb::model::{batch_grad, center_v, Grad, Params};
+use crate::models::scb::task::{Batch, Task};
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
 use crate::stats::{log_crossing, ols, within_slope, Quantities};
-use crate::task::{Batch, Task};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -66,7 +70,7 @@ pub fn n1_bound(task: &Task, c: f64) -> f64 {
 }
 
 pub struct StageOne {
-    spec: ClaimSpec,
+    scb: Scb,
     s: Settings,
 }
 
@@ -77,21 +81,10 @@ pub struct Trial {
 }
 
 impl StageOne {
-    pub fn with(spec: &ClaimSpec, s: Settings) -> Result<Self> {
-        if !(s.c > 0.0 && s.c < 1.0) {
-            return Err(invalid("settings.c", format!("must be a number in (0, 1) (got {})", s.c)));
-        }
-        if s.ratios.len() < 2 || s.ratios.windows(2).any(|w| !(w[0] < w[1])) || s.ratios[0] <= 0.0 {
-            return Err(invalid("settings.ratios", "must be at least two increasing positive numbers"));
-        }
-        Ok(StageOne { spec: spec.clone(), s })
-    }
-
     /// One trial: corr_V after the algorithm's first step on n = r n1 samples, nested
     /// prefixes of one sample. The prefixes' gradients (all at the start) are accumulated
     /// chunk by chunk, so the sample's gradient is computed once, not once per prefix.
-    pub fn trial(&self, pt: &PointTask, seed: u64) -> Trial {
-        let task = &pt.task;
+    pub fn trial(&self, task: &Task, seed: u64) -> Trial {
         let n1 = n1(task, self.s.c);
         let sizes: Vec<usize> = self.s.ratios.iter().map(|r| ((r * n1).round() as usize).max(1)).collect();
         let mut all = Batch::new(*sizes.last().expect("validated"), task.t);
@@ -107,58 +100,68 @@ impl StageOne {
                     prefix.merge(&chunk);
                     done = n;
                 }
-                let mut algo = self.spec.algorithm.build(task);
+                let mut learner = self.scb.algorithm.build(task);
                 let mut params = start.clone();
-                algo.step_from(&mut params, &prefix);
+                learner.step_from(&mut params, &prefix);
                 corr_v(params.v(), task)
             })
             .collect();
         Trial { corr_v }
     }
 
-    /// The measured n (where P(corr_V >= c) crosses 1/2) at one point, and its ratio to n1.
-    pub fn crossing(&self, task: &Task, ts: &[&Trial]) -> (f64, f64) {
+    /// The measured n over n1 at one point: where P(corr_V >= c) crosses 1/2, in units of n1.
+    pub fn crossing(&self, ts: &[&Trial]) -> f64 {
         let freq: Vec<f64> = (0..self.s.ratios.len())
             .map(|i| ts.iter().filter(|t| t.corr_v[i] >= self.s.c).count() as f64 / ts.len() as f64)
             .collect();
-        let r = log_crossing(&self.s.ratios, &freq, 0.5).unwrap_or(f64::NAN);
-        (r * n1(task, self.s.c), r)
+        log_crossing(&self.s.ratios, &freq, 0.5).unwrap_or(f64::NAN)
     }
 }
 
-impl Claim for StageOne {
-    type Trial = Trial;
+impl TypedClaim for StageOne {
+    const ID: &'static str = "stage_one";
+    const ABOUT: &'static str = "one preconditioned V-step's sample complexity n1 (linear in T)";
     const QUANTITIES: &'static [(&'static str, &'static str)] = &[
         ("ratio", "measured n over predicted n1, geometric mean over the grid (per point: ratio@point)"),
         ("ratio_bound", "measured n over the earlier n1 with noise energy T sum 1/mu, geometric mean over the grid"),
         ("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid"),
         ("t_exponent", "exponent of T in the measured n, one intercept per N"),
     ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Task;
+    type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        StageOne::with(spec, spec.settings()?)
+        let s: Settings = spec.section("settings")?;
+        if !(s.c > 0.0 && s.c < 1.0) {
+            return Err(invalid("settings.c", format!("must be a number in (0, 1) (got {})", s.c)));
+        }
+        if s.ratios.len() < 2 || s.ratios.windows(2).any(|w| !(w[0] < w[1])) || s.ratios[0] <= 0.0 {
+            return Err(invalid("settings.ratios", "must be at least two increasing positive numbers"));
+        }
+        Ok(StageOne { scb: Scb::from(spec, false)?, s })
+    }
+    super::scb_setting!();
+    fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
+        self.trial(&at.ctx, seed)
     }
 
-    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
-        self.trial(pt, seed)
-    }
-
-    fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut groups, mut log_t, mut log_n1, mut log_n, mut log_r) = (vec![], vec![], vec![], vec![], vec![]);
         let mut log_rb = vec![];
-        for (pt, ts) in points.iter().zip(trials) {
-            let (_, r) = self.crossing(&pt.task, ts);
-            let n1 = n1(&pt.task, self.s.c);
-            let label = pt.point.label();
-            q.insert(format!("ratio@{label}"), r);
-            q.insert(format!("n_hat@{label}"), r * n1);
-            groups.push(pt.point.n as u64);
-            log_t.push((pt.point.t as f64).ln());
+        for (at, ts) in points.iter().zip(trials) {
+            let r = self.crossing(ts);
+            let n1 = n1(&at.ctx, self.s.c);
+            let key = at.point.key();
+            q.insert(format!("ratio@{key}"), r);
+            q.insert(format!("n_hat@{key}"), r * n1);
+            groups.push(at.point.at("n") as u64);
+            log_t.push(at.point.at("t").ln());
             log_n1.push(n1.ln());
             log_n.push((r * n1).ln());
             log_r.push(r.ln());
-            log_rb.push((r * n1 / n1_bound(&pt.task, self.s.c)).ln());
+            log_rb.push((r * n1 / n1_bound(&at.ctx, self.s.c)).ln());
         }
         let gmean = |v: &[f64]| (v.iter().sum::<f64>() / v.len() as f64).exp();
         q.insert("ratio_bound".into(), gmean(&log_rb));
@@ -168,19 +171,16 @@ impl Claim for StageOne {
         q
     }
 
-    fn figure(&self, points: &[PointTask], _: &[Vec<&Trial>], result: &ClaimResult, path: &Path) -> Result<()> {
-        let mut measured = Vec::new();
-        let mut errs = Vec::new();
-        for pt in points {
-            let e = result.q(&format!("n_hat@{}", pt.point.label())).expect("estimated");
-            measured.push((n1(&pt.task, self.s.c), e.value));
-            errs.push((e.lo, e.hi));
-        }
-        let xs: Vec<f64> = measured.iter().map(|p| p.0).collect();
+    fn panels(&self, points: &[At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        // Panel 1: measured n against n1, with the fit and the prediction.
+        let n1_of = |p: &Point| points.iter().find(|a| a.point == *p).map_or(f64::NAN, |a| n1(&a.ctx, self.s.c));
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+        let measured = per_point(result, "n_hat", pts.clone(), n1_of, format!("measured {}", ci(result)), 0);
+        let xs: Vec<f64> = measured.points.iter().map(|p| p.0).collect();
         let (x0, x1) = (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(0.0, f64::max));
         let line = |f: &dyn Fn(f64) -> f64| (0..=20).map(|i| x0 * (x1 / x0).powf(i as f64 / 20.0)).map(|x| (x, f(x))).collect::<Vec<_>>();
-        let (a, b) = ols(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>(), &measured.iter().map(|p| p.1.ln()).collect::<Vec<_>>());
-        let predicted_ratio = result.spec.checks.iter().find(|c| c.quantity == "ratio").map_or(1.0, |c| c.predict);
+        let (a, b) = ols(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>(), &measured.points.iter().map(|p| p.1.ln()).collect::<Vec<_>>());
+        let predicted = result.predicted("ratio").unwrap_or(1.0);
         let p1 = Panel {
             title: format!("samples for corr_V >= {} at frequency 1/2", self.s.c),
             x_label: "predicted n1(c) (samples)".into(),
@@ -188,24 +188,22 @@ impl Claim for StageOne {
             x_log: true,
             y_log: true,
             series: vec![
-                Series::points(format!("measured ({:.0}% bootstrap CI)", 100.0 * result.spec.level), 0, measured.clone(), Some(errs.clone())),
+                measured,
                 Series::line(format!("fit: slope {b:.3}"), 1, line(&|x| (a + b * x.ln()).exp())),
-                Series::dashed(format!("predicted: n = {predicted_ratio} n1"), 7, line(&|x| predicted_ratio * x)),
+                Series::dashed(format!("predicted: n = {predicted} n1"), 7, line(&|x| predicted * x)),
             ],
             ..Default::default()
         };
-        let mut by_n: Vec<Series> = Vec::new();
-        let mut ns: Vec<usize> = points.iter().map(|p| p.point.n).collect();
+        // Panel 2: measured n against T, one series per N.
+        let mut ns: Vec<f64> = pts.iter().map(|p| p.at("n")).collect();
         ns.dedup();
-        for (i, n) in ns.iter().enumerate() {
-            let idx: Vec<usize> = (0..points.len()).filter(|&j| points[j].point.n == *n).collect();
-            let pts = idx.iter().map(|&j| (points[j].point.t as f64, measured[j].1)).collect();
-            let e = idx.iter().map(|&j| errs[j]).collect();
-            by_n.push(Series::points(format!("N={n}"), i, pts, Some(e)));
-        }
-        let slope = result.q("t_exponent").map_or(f64::NAN, |e| e.value);
+        let by_n = ns
+            .iter()
+            .enumerate()
+            .map(|(i, n)| per_point(result, "n_hat", pts.iter().filter(|p| p.at("n") == *n).cloned(), |p| p.at("t"), format!("N={n}"), i))
+            .collect();
         let p2 = Panel {
-            title: format!("T dependence: fitted exponent {slope:.3}"),
+            title: format!("T dependence: fitted exponent {:.3}", result.value("t_exponent")),
             x_label: "context length T".into(),
             y_label: "measured n (samples)".into(),
             x_log: true,
@@ -213,6 +211,6 @@ impl Claim for StageOne {
             series: by_n,
             ..Default::default()
         };
-        report::draw(path, &super::figure_title(result), &[p1, p2])
+        vec![p1, p2]
     }
 }

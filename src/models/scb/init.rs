@@ -2,9 +2,9 @@
 //! centred correlation with P is exactly rho (transfer), and an oracle warm start with
 //! given corr_V and corr_A (stage two measured without the switch rule).
 
-use crate::metrics::cos;
-use crate::model::{center_v, Params};
-use crate::task::Task;
+use crate::models::scb::metrics::cos;
+use crate::models::scb::model::{center_v, Params};
+use crate::models::scb::task::Task;
 use ndarray::{Array1, Array2, Axis};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
@@ -91,8 +91,8 @@ pub fn transfer<R: Rng>(task: &Task, rho: f64, rng: &mut R) -> Params {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{corr_a, corr_v};
-    use crate::task::TaskConfig;
+    use crate::models::scb::metrics::{corr_a, corr_v};
+    use crate::models::scb::task::TaskConfig;
 
     #[test]
     fn correlations_are_exact_and_columns_stay_stochastic() {

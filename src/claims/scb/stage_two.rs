@@ -17,15 +17,21 @@
 //! max(dist_V, dist_A) first falls to eps (interpolated in log dist within the step), and
 //! both distances at log-spaced checkpoints.
 
-use super::{Claim, ClaimResult, ClaimSpec, PointTask};
-use crate::algo::{AlgoConfig, SwitchRule};
+use super::{Scb, SECTIONS};
+use crate::claims::figures::{ci, per_point};
+use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, invalid, Result};
-use crate::metrics::{dist_a, dist_v};
-use crate::report::{self, Panel, Series};
+use crate::grid::Point;
+use crate::learners::{LearnerConfig, ProxConfig, SwitchRule};
+use crate::models::scb::metrics::{dist_a, dist_v};
+use crate::models::scb::model::Population;
+use crate::models::scb::task::Task;
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
 use crate::stats::{censored_median, within_slope, Quantities};
-use crate::task::Batch;
+use crate::train::{drive, Event, Flow, RunConfig};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -58,7 +64,7 @@ pub struct Trial {
 }
 
 pub struct StageTwo {
-    spec: ClaimSpec,
+    scb: Scb,
     s: Settings,
 }
 
@@ -77,11 +83,9 @@ impl StageTwo {
     }
 
     /// The learner as specified, started in stage two.
-    fn learner(&self) -> AlgoConfig {
-        match &self.spec.algorithm {
-            AlgoConfig::ScbProx(c) => {
-                AlgoConfig::ScbProx(crate::algo::ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() })
-            }
+    fn learner(&self) -> LearnerConfig {
+        match &self.scb.algorithm {
+            LearnerConfig::ScbProx(c) => LearnerConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() }),
             other => other.clone(),
         }
     }
@@ -93,8 +97,9 @@ fn rms(ts: &[&Trial], f: fn(&Trial) -> &Vec<f64>) -> Vec<f64> {
     (0..len).map(|j| (ts.iter().map(|t| f(t)[j].powi(2)).sum::<f64>() / ts.len() as f64).sqrt()).collect()
 }
 
-impl Claim for StageTwo {
-    type Trial = Trial;
+impl TypedClaim for StageTwo {
+    const ID: &'static str = "stage_two";
+    const ABOUT: &'static str = "stage two from a warm start: samples to eps grow as Q and at most as log T; dist ~ samples^-1/2";
     const QUANTITIES: &'static [(&'static str, &'static str)] = &[
         ("decay_v", "exponent of samples in RMS dist_V over the last decade (one intercept per point)"),
         ("decay_a", "exponent of samples in RMS dist_A over the last decade, points with Q >= 2 (one intercept per point; at Q = 1 the clipped, rescaled a_k is exactly q_k once its support is found, so dist_A is 0 and has no rate)"),
@@ -103,11 +108,14 @@ impl Claim for StageTwo {
         ("n_eps", "median samples to max(dist_V, dist_A) <= eps, per point (n_eps@point)"),
         ("final_dist", "RMS over trials of max(dist_V, dist_A) at the end of the budget, per point (final_dist@point)"),
     ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Task;
+    type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.settings()?;
+        let s: Settings = spec.section("settings")?;
         if s.batch < 1 {
-            return Err(invalid("settings.batch", "must be an integer >= 1"));
+            return Err(invalid("settings.batch", "must be a whole number >= 1"));
         }
         if s.samples < 10 * s.batch as u64 {
             return Err(invalid("settings.samples", format!("must be at least 10 batches ({})", 10 * s.batch)));
@@ -116,73 +124,76 @@ impl Claim for StageTwo {
         check_range("settings.corr_v", s.corr_v, 0.0, 1.0, false)?;
         check_range("settings.corr_a", s.corr_a, 0.0, 1.0, false)?;
         if s.checkpoints_per_decade < 2 {
-            return Err(invalid("settings.checkpoints_per_decade", "must be an integer >= 2"));
+            return Err(invalid("settings.checkpoints_per_decade", "must be a whole number >= 2"));
         }
-        Ok(StageTwo { spec: spec.clone(), s })
+        Ok(StageTwo { scb: Scb::from(spec, false)?, s })
     }
+    super::scb_setting!();
 
-    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
-        let task = &pt.task;
-        let mut params = crate::init::warm(task, self.s.corr_v, self.s.corr_a, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
-        let mut algo = self.learner().build(task);
-        let mut rng = crate::rng::rng(seed, crate::rng::stream::DATA);
-        let mut batch = Batch::new(self.s.batch, task.t);
-        let b = self.s.batch as u64;
+    fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
+        let task = &at.ctx;
+        let mut params = crate::models::scb::init::warm(task, self.s.corr_v, self.s.corr_a, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
+        let mut learner = self.learner().build(task);
+        let pop = Population::new(task);
+        let event = Event::Dist(self.s.eps);
         let marks = self.checkpoints();
         let mut out = Trial { hit: None, samples: vec![], dist_v: vec![], dist_a: vec![] };
         let mut next = 0;
-        let mut prev = dist_v(&params, task).max(dist_a(&params, task));
+        let mut prev = event.value(&params, &pop);
         // A non-finite distance (a blow-up) is recorded as a large one, so JSON keeps it.
         let clean = |x: f64| if x.is_finite() { x } else { 1e300 };
-        for step in 1..=*marks.last().expect("nonempty") {
-            task.sample_into(&mut rng, &mut batch);
-            algo.step(&mut params, &batch);
-            let (dv, da) = (clean(dist_v(&params, task)), clean(dist_a(&params, task)));
-            let worst = dv.max(da);
-            if out.hit.is_none() && worst <= self.s.eps {
-                let f = if prev > worst { (prev.ln() - self.s.eps.ln()) / (prev.ln() - worst.ln()) } else { 1.0 };
-                out.hit = Some(((step - 1) as f64 + f.clamp(0.0, 1.0)) * b as f64);
+        let b = self.s.batch as f64;
+        let last = *marks.last().expect("nonempty") * self.s.batch as u64;
+        let run = RunConfig { samples: last, batch: self.s.batch, seed, rows_per_decade: 1 };
+        drive(task, learner.as_mut(), &mut params, &run, |v| {
+            let (dv, da) = (clean(dist_v(v.params, task)), clean(dist_a(v.params, task)));
+            let now = dv.max(da);
+            if out.hit.is_none() && event.reached(now) {
+                out.hit = Some((v.step - 1) as f64 * b + event.crossing(prev, now) * b);
             }
-            prev = worst;
-            if step == marks[next] {
-                out.samples.push(step * b);
+            prev = now;
+            if v.step == marks[next] {
+                out.samples.push(v.samples);
                 out.dist_v.push(dv);
                 out.dist_a.push(da);
                 next += 1;
             }
-        }
+            Flow::Go
+        });
         out
     }
 
-    fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut dg, mut dx, mut dyv) = (vec![], vec![], vec![]);
         let (mut ag, mut ax, mut aya) = (vec![], vec![], vec![]);
         let (mut by_q, mut by_t, mut log_t, mut log_q, mut log_n) = (vec![], vec![], vec![], vec![], vec![]);
-        for (i, (pt, ts)) in points.iter().zip(trials).enumerate() {
+        for (i, (at, ts)) in points.iter().zip(trials).enumerate() {
+            let key = at.point.key();
             let n = censored_median(ts.iter().map(|t| t.hit));
-            q.insert(format!("n_eps@{}", pt.point.label()), n);
+            q.insert(format!("n_eps@{key}"), n);
             let x: Vec<f64> = ts[0].samples.iter().map(|&s| s as f64).collect();
             let (v, a) = (rms(ts, |t| &t.dist_v), rms(ts, |t| &t.dist_a));
             let worst: Vec<f64> = ts.iter().map(|t| t.dist_v.last().expect("checkpoints").max(*t.dist_a.last().expect("checkpoints"))).collect();
-            q.insert(format!("final_dist@{}", pt.point.label()), (worst.iter().map(|x| x * x).sum::<f64>() / worst.len() as f64).sqrt());
+            q.insert(format!("final_dist@{key}"), (worst.iter().map(|x| x * x).sum::<f64>() / worst.len() as f64).sqrt());
             let last = *x.last().expect("checkpoints");
+            let qv = at.point.at("q");
             for (j, &xj) in x.iter().enumerate() {
                 if xj >= last / 10.0 {
                     dg.push(i as u64);
                     dx.push(xj.ln());
                     dyv.push(v[j].ln());
-                    if pt.point.q >= 2 {
+                    if qv >= 2.0 {
                         ag.push(i as u64);
                         ax.push(xj.ln());
                         aya.push(a[j].ln());
                     }
                 }
             }
-            by_q.push(pt.point.q as u64);
-            by_t.push(pt.point.t as u64);
-            log_t.push((pt.point.t as f64).ln());
-            log_q.push((pt.point.q as f64).ln());
+            by_q.push(qv as u64);
+            by_t.push(at.point.at("t") as u64);
+            log_t.push(at.point.at("t").ln());
+            log_q.push(qv.ln());
             log_n.push(n.ln());
         }
         q.insert("decay_v".into(), within_slope(&dg, &dx, &dyv));
@@ -192,28 +203,25 @@ impl Claim for StageTwo {
         q
     }
 
-    fn figure(&self, points: &[PointTask], trials: &[Vec<&Trial>], result: &ClaimResult, path: &Path) -> Result<()> {
+    fn panels(&self, points: &[At<Task>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         // Panel 1: RMS max distance against samples, one line per T at the largest Q, with
         // the predicted slope drawn through the last checkpoint of the first line.
-        let shown_q = points.iter().map(|p| p.point.q).max().unwrap_or(1);
+        let shown_q = points.iter().map(|a| a.point.at("q")).fold(1.0, f64::max);
         let mut curves = Vec::new();
-        for (i, (pt, ts)) in points.iter().zip(trials).filter(|(p, _)| p.point.q == shown_q).enumerate() {
+        for (i, (at, ts)) in points.iter().zip(trials).filter(|(a, _)| a.point.at("q") == shown_q).enumerate() {
             let x = ts[0].samples.iter().map(|&s| s as f64);
             let (v, a) = (rms(ts, |t| &t.dist_v), rms(ts, |t| &t.dist_a));
             let worst = v.iter().zip(&a).map(|(v, a)| v.max(*a));
-            curves.push(Series::line(format!("T={}", pt.point.t), i, x.zip(worst).collect()));
+            curves.push(Series::line(format!("T={}", at.point.at("t")), i, x.zip(worst).collect()));
         }
         if let Some(&(xl, yl)) = curves.first().and_then(|c| c.points.last()) {
-            let pred = result.spec.checks.iter().find(|c| c.quantity == "decay_v").map_or(-0.5, |c| c.predict);
+            let pred = result.predicted("decay_v").unwrap_or(-0.5);
             curves.push(Series::dashed(format!("predicted slope {pred}"), 7, vec![(xl / 100.0, yl * 100f64.powf(-pred)), (xl, yl)]));
         }
-        curves.push(Series::dashed(format!("eps = {}", self.s.eps), 6, curves.first().map_or(vec![], |c| {
-            let (x0, x1) = (c.points[0].0, c.points.last().expect("points").0);
-            vec![(x0, self.s.eps), (x1, self.s.eps)]
-        })));
-        let e = |k: &str| result.q(k).map_or(f64::NAN, |e| e.value);
+        let eps_line = curves.first().map_or(vec![], |c| vec![(c.points[0].0, self.s.eps), (c.points.last().expect("points").0, self.s.eps)]);
+        curves.push(Series::dashed(format!("eps = {}", self.s.eps), 6, eps_line));
         let p1 = Panel {
-            title: format!("RMS max(dist_V, dist_A), Q={shown_q}: decay {:.2} (V), {:.2} (A)", e("decay_v"), e("decay_a")),
+            title: format!("RMS max(dist_V, dist_A), Q={shown_q}: decay {:.2} (V), {:.2} (A)", result.value("decay_v"), result.value("decay_a")),
             x_label: "samples".into(),
             y_label: "RMS over trials".into(),
             x_log: true,
@@ -221,39 +229,31 @@ impl Claim for StageTwo {
             series: curves,
             ..Default::default()
         };
-        // Panel 2: samples to eps against T, one series per Q.
-        let mut qs: Vec<usize> = points.iter().map(|p| p.point.q).collect();
-        qs.sort_unstable();
+        // Panel 2: samples to eps against T, one series per Q, with the prediction: flat in T
+        // and proportional to Q^q_exponent, anchored at the smallest Q's geometric mean.
+        let mut qs: Vec<f64> = points.iter().map(|a| a.point.at("q")).collect();
+        qs.sort_by(f64::total_cmp);
         qs.dedup();
-        let level = 100.0 * result.spec.level;
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let mut series: Vec<Series> = qs
             .iter()
             .enumerate()
-            .map(|(j, qv)| {
-                let (pts, errs) = points
-                    .iter()
-                    .filter(|p| p.point.q == *qv)
-                    .filter_map(|p| result.q(&format!("n_eps@{}", p.point.label())).map(|e| ((p.point.t as f64, e.value), (e.lo, e.hi))))
-                    .unzip();
-                Series::points(format!("Q={qv} ({level:.0}% CI)"), j, pts, Some(errs))
-            })
+            .map(|(j, qv)| per_point(result, "n_eps", pts.iter().filter(|p| p.at("q") == *qv).cloned(), |p| p.at("t"), format!("Q={qv} {}", ci(result)), j))
             .collect();
-        // The prediction: flat in T and proportional to Q^q_exponent, anchored at the
-        // geometric mean of the smallest Q's points.
-        let q_pred = result.spec.checks.iter().find(|c| c.quantity == "q_exponent").map_or(1.0, |c| c.predict);
-        let ts: Vec<f64> = points.iter().map(|p| p.point.t as f64).collect();
+        let q_pred = result.predicted("q_exponent").unwrap_or(1.0);
+        let ts: Vec<f64> = pts.iter().map(|p| p.at("t")).collect();
         let (t0, t1) = (ts.iter().cloned().fold(f64::INFINITY, f64::min), ts.iter().cloned().fold(0.0, f64::max));
-        let base: Vec<f64> = points.iter().filter(|p| p.point.q == qs[0]).filter_map(|p| result.q(&format!("n_eps@{}", p.point.label()))).map(|e| e.value.ln()).collect();
+        let base: Vec<f64> = pts.iter().filter(|p| p.at("q") == qs[0]).filter_map(|p| result.at("n_eps", p)).map(|e| e.value.ln()).collect();
         if !base.is_empty() {
             let anchor = (base.iter().sum::<f64>() / base.len() as f64).exp();
             for (j, qv) in qs.iter().enumerate() {
-                let y = anchor * (*qv as f64 / qs[0] as f64).powf(q_pred);
+                let y = anchor * (qv / qs[0]).powf(q_pred);
                 let label = if j == 0 { format!("predicted: flat in T, x Q^{q_pred}") } else { String::new() };
                 series.push(Series::dashed(label, j, vec![(t0, y), (t1, y)]));
             }
         }
         let p2 = Panel {
-            title: format!("samples to dist <= {}: T exponent {:.2}, Q exponent {:.2}", self.s.eps, e("t_exponent"), e("q_exponent")),
+            title: format!("samples to dist <= {}: T exponent {:.2}, Q exponent {:.2}", self.s.eps, result.value("t_exponent"), result.value("q_exponent")),
             x_label: "context length T".into(),
             y_label: "samples (median over trials)".into(),
             x_log: true,
@@ -261,6 +261,6 @@ impl Claim for StageTwo {
             series,
             ..Default::default()
         };
-        report::draw(path, &super::figure_title(result), &[p1, p2])
+        vec![p1, p2]
     }
 }

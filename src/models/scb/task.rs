@@ -5,7 +5,7 @@
 use crate::error::{check_range, invalid, Result};
 use crate::rng;
 use ndarray::{Array1, Array2, Axis};
-use crate::alias::Alias;
+use crate::models::scb::alias::Alias;
 use rand::Rng;
 use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};

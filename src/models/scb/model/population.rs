@@ -2,7 +2,7 @@
 //! loss and the gradients in closed form, with no sampling.
 
 use super::{outer, Params};
-use crate::task::Task;
+use crate::models::scb::task::Task;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 /// Population quantities under the task's law (docs/theory.md §2).

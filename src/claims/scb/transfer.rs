@@ -27,16 +27,20 @@
 //! A trial at (T, rho) runs the transfer; at rho = 0 it also trains from scratch on the
 //! same task, as the reference cost.
 
-use super::{Claim, ClaimResult, ClaimSpec, PointTask};
-use crate::algo::{AlgoConfig, FreezeV, ProxConfig, SwitchRule};
+use super::{Scb, SECTIONS};
+use crate::claims::figures::{ci, per_point};
+use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, invalid, Result};
-use crate::metrics::corr_a;
-use crate::model::{Grad, Params};
-use crate::report::{self, Panel, Series};
+use crate::grid::Point;
+use crate::learners::{FreezeV, LearnerConfig, ProxConfig, SwitchRule};
+use crate::models::scb::model::{Grad, Params};
+use crate::models::scb::task::{Batch, Task};
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
 use crate::stats::{censored_median, ols, within_slope, Quantities};
-use crate::task::{Batch, Task};
+use crate::train::{samples_to, Event, RunConfig};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// How the pretrained model is fine-tuned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +99,7 @@ pub struct Trial {
 }
 
 pub struct Transfer {
-    spec: ClaimSpec,
+    scb: Scb,
     s: Settings,
 }
 
@@ -120,48 +124,30 @@ pub fn predicted_at_1(task: &Task, params: &Params, samples: usize, seed: u64) -
     let mut batch = Batch::new(samples, task.t);
     task.sample_into(&mut crate::rng::rng(seed, crate::rng::stream::PREDICT), &mut batch);
     let mut g = Grad::new(task.n, task.t);
-    crate::model::batch_grad(params, &batch, &mut g);
-    let c1 = crate::model::Population::new(task).scalars(params.v()).0;
+    crate::models::scb::model::batch_grad(params, &batch, &mut g);
+    let c1 = crate::models::scb::model::Population::new(task).scalars(params.v()).0;
     let (t, q) = (task.t as f64, task.q as f64);
     8.0 / 3.0 * t.ln() * q * q * g.da_var / (c1 * c1 * mu_star(task))
 }
 
 impl Transfer {
-    /// Samples until corr_A >= c, interpolating linearly in corr_A within the step that crosses.
-    fn hit(&self, task: &Task, algo: &AlgoConfig, init: Params, seed: u64) -> (Option<f64>, Option<u64>) {
-        let mut a = algo.build(task);
-        let mut params = init;
-        let mut rng = crate::rng::rng(seed, crate::rng::stream::DATA);
-        let mut batch = Batch::new(self.s.batch, task.t);
-        let b = self.s.batch as f64;
-        let mut prev = corr_a(&params, task);
-        let mut used = 0.0;
-        while used < self.s.max_samples as f64 {
-            task.sample_into(&mut rng, &mut batch);
-            a.step(&mut params, &batch);
-            used += b;
-            let now = corr_a(&params, task);
-            if !now.is_finite() {
-                break;
-            }
-            if now >= self.s.c {
-                let f = if now > prev { (self.s.c - prev) / (now - prev) } else { 1.0 };
-                return (Some(used - b + f.clamp(0.0, 1.0) * b), a.fell_back_at());
-            }
-            prev = now;
-        }
-        (None, a.fell_back_at())
+    /// Samples until corr_A >= c from `init`, and when V was unfrozen, if it was.
+    fn hit(&self, task: &Task, learner: &LearnerConfig, mut init: Params, seed: u64) -> (Option<f64>, Option<u64>) {
+        let mut l = learner.build(task);
+        let run = RunConfig { samples: self.s.max_samples, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let n = samples_to(task, l.as_mut(), &mut init, &run, Event::CorrA(self.s.c), false);
+        (n, l.fell_back_at())
     }
 
     /// The learner for the transfer: the spec's ScbProx with V frozen (and the fallback
     /// budget), or started in stage two for the joint procedure.
-    fn transfer_algo(&self, fallback_samples: u64) -> AlgoConfig {
-        match (&self.spec.algorithm, self.s.procedure) {
-            (AlgoConfig::ScbProx(c), Procedure::FreezeV) => {
-                AlgoConfig::ScbProx(ProxConfig { freeze_v: Some(FreezeV { fallback_samples }), ..c.clone() })
+    fn transfer_learner(&self, fallback_samples: u64) -> LearnerConfig {
+        match (&self.scb.algorithm, self.s.procedure) {
+            (LearnerConfig::ScbProx(c), Procedure::FreezeV) => {
+                LearnerConfig::ScbProx(ProxConfig { freeze_v: Some(FreezeV { fallback_samples }), ..c.clone() })
             }
-            (AlgoConfig::ScbProx(c), Procedure::Joint) => {
-                AlgoConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() })
+            (LearnerConfig::ScbProx(c), Procedure::Joint) => {
+                LearnerConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() })
             }
             (other, _) => other.clone(),
         }
@@ -176,8 +162,9 @@ fn gmean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
 }
 
-impl Claim for Transfer {
-    type Trial = Trial;
+impl TypedClaim for Transfer {
+    const ID: &'static str = "transfer";
+    const ABOUT: &'static str = "fine-tuning from a correlated pretrained V bypasses stage one; cost ~ n(rho)";
     const QUANTITIES: &'static [(&'static str, &'static str)] = &[
         ("t_exponent_transfer", "exponent of T in the transfer's median samples to corr_A >= c, over nontrivial rho (one intercept per rho)"),
         ("rho_exponent", "exponent of rho in the transfer's median samples, over rho > 0 (one intercept per T)"),
@@ -186,49 +173,56 @@ impl Claim for Transfer {
         ("after_fallback_vs_scratch", "at rho = 0, samples from the fallback to corr_A >= c over samples from scratch, geometric mean over T"),
         ("t_exponent_scratch", "exponent of T in the samples to corr_A >= c from scratch (at the rho = 0 points)"),
     ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Task;
+    type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.settings()?;
+        let s: Settings = spec.section("settings")?;
         if s.batch < 1 {
-            return Err(invalid("settings.batch", "must be an integer >= 1"));
+            return Err(invalid("settings.batch", "must be a whole number >= 1"));
         }
         check_range("settings.c", s.c, 0.0, 1.0, true)?;
         check_range("settings.rho_nontrivial", s.rho_nontrivial, 0.0, 1.0, true)?;
         check_range("settings.fallback_rho", s.fallback_rho, 0.0, 1.0, true)?;
         check_range("settings.fallback_factor", s.fallback_factor, 0.0, 1e6, true)?;
-        if s.variance_samples < 2 * spec.task.n.max(2) {
+        let scb = Scb::from(spec, true)?;
+        if s.variance_samples < 2 * scb.task.n.max(2) {
             return Err(invalid("settings.variance_samples", "must be at least 2N"));
         }
-        if spec.grid.rho.is_empty() {
-            return Err(invalid("grid.rho", "transfer needs a list of rho values in [0, 1]"));
+        for (g, field) in [(&spec.grid, "grid.rho"), (&spec.grid(true), "quick.grid.rho")] {
+            if g.get("rho").is_none_or(|v| v.is_empty()) {
+                return Err(invalid(field, "transfer needs a list of rho values in [0, 1]"));
+            }
         }
-        Ok(Transfer { spec: spec.clone(), s })
+        Ok(Transfer { scb, s })
     }
+    super::scb_setting!();
 
-    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
-        let task = &pt.task;
-        let rho = pt.point.rho.expect("validated: transfer grids have rho");
-        let init = crate::init::transfer(task, rho, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
+    fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
+        let task = &at.ctx;
+        let rho = at.point.at("rho");
+        let init = crate::models::scb::init::transfer(task, rho, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
         let at_1 = predicted_at_1(task, &init, self.s.variance_samples, seed);
         let budget = (self.s.fallback_factor * at_1 / (self.s.fallback_rho * self.s.fallback_rho)).ceil() as u64;
-        let (transfer, fell_back_at) = self.hit(task, &self.transfer_algo(budget), init, seed);
+        let (transfer, fell_back_at) = self.hit(task, &self.transfer_learner(budget), init, seed);
         let scratch = if rho == 0.0 {
             let from = Params::uninformative(task.n, task.t);
-            vec![self.hit(task, &self.spec.algorithm, from, crate::rng::derive(seed, 1)).0]
+            vec![self.hit(task, &self.scb.algorithm, from, crate::rng::derive(seed, 1)).0]
         } else {
             vec![]
         };
         Trial { transfer, predicted_at_1: at_1, fell_back_at, scratch }
     }
 
-    fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut g_rho, mut x_t, mut y_t) = (vec![], vec![], vec![]);
         let (mut g_t, mut x_rho, mut y_rho) = (vec![], vec![], vec![]);
         let (mut zero, mut after, mut scratch_t, mut scratch_n) = (vec![], vec![], vec![], vec![]);
-        for (pt, ts) in points.iter().zip(trials) {
-            let label = pt.point.label();
-            let rho = pt.point.rho.expect("rho grid");
+        for (at, ts) in points.iter().zip(trials) {
+            let label = at.point.key();
+            let rho = at.point.at("rho");
             let m = censored_median(ts.iter().map(|x| x.transfer));
             q.insert(format!("transfer@{label}"), m);
             q.insert(format!("fallback@{label}"), ts.iter().filter(|x| x.fell_back_at.is_some()).count() as f64 / ts.len() as f64);
@@ -236,7 +230,7 @@ impl Claim for Transfer {
                 let pred = ts.iter().map(|x| x.predicted_at_1).sum::<f64>() / ts.len() as f64 / (rho * rho);
                 q.insert(format!("predicted@{label}"), pred);
                 q.insert(format!("pred_ratio@{label}"), m / pred);
-                g_t.push(pt.point.t as u64);
+                g_t.push(at.point.at("t") as u64);
                 x_rho.push(rho.ln());
                 y_rho.push(m.ln());
             } else {
@@ -245,12 +239,12 @@ impl Claim for Transfer {
                 zero.push(m / s);
                 let since = |x: &&Trial| x.transfer.map(|n| n - x.fell_back_at.map_or(0.0, |f| f as f64));
                 after.push(censored_median(ts.iter().map(since)) / s);
-                scratch_t.push((pt.point.t as f64).ln());
+                scratch_t.push(at.point.at("t").ln());
                 scratch_n.push(s.ln());
             }
             if rho >= self.s.rho_nontrivial {
                 g_rho.push(rho.to_bits());
-                x_t.push((pt.point.t as f64).ln());
+                x_t.push(at.point.at("t").ln());
                 y_t.push(m.ln());
             }
         }
@@ -260,48 +254,42 @@ impl Claim for Transfer {
         q.insert("after_fallback_vs_scratch".into(), gmean(&after));
         q.insert("t_exponent_scratch".into(), ols(&scratch_t, &scratch_n).1);
         // Per-rho T exponents, for the figure: where the transfer stops growing with T.
-        let mut rhos: Vec<f64> = points.iter().filter_map(|p| p.point.rho).collect();
+        let mut rhos: Vec<f64> = points.iter().map(|a| a.point.at("rho")).collect();
         rhos.sort_by(f64::total_cmp);
         rhos.dedup();
         for r in rhos {
             let (xs, ys): (Vec<f64>, Vec<f64>) = points
                 .iter()
-                .filter(|p| p.point.rho == Some(r))
-                .map(|p| ((p.point.t as f64).ln(), q[&format!("transfer@{}", p.point.label())].ln()))
+                .filter(|a| a.point.at("rho") == r)
+                .map(|a| (a.point.at("t").ln(), q[&format!("transfer@{}", a.point.key())].ln()))
                 .unzip();
             q.insert(format!("t_exponent@rho={r}"), ols(&xs, &ys).1);
         }
         q
     }
 
-    fn figure(&self, points: &[PointTask], _: &[Vec<&Trial>], result: &ClaimResult, path: &Path) -> Result<()> {
-        let mut rhos: Vec<f64> = points.iter().filter_map(|p| p.point.rho).collect();
+    fn panels(&self, points: &[At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+        let mut rhos: Vec<f64> = pts.iter().map(|p| p.at("rho")).collect();
         rhos.sort_by(f64::total_cmp);
         rhos.dedup();
-        let level = 100.0 * result.spec.level;
-        let pick = |key: &str, rho: f64| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
-            points
-                .iter()
-                .filter(|p| p.point.rho == Some(rho))
-                .filter_map(|p| result.q(&format!("{key}@{}", p.point.label())).map(|e| ((p.point.t as f64, e.value), (e.lo, e.hi))))
-                .unzip()
-        };
+        let at_rho = |r: f64| pts.iter().filter(move |p| p.at("rho") == r).cloned();
+        let t = |p: &Point| p.at("t");
         let mut series = Vec::new();
         if rhos.first() == Some(&0.0) {
-            let (p, e) = pick("scratch", 0.0);
-            series.push(Series::points("from scratch", 7, p, Some(e)));
+            series.push(per_point(result, "scratch", at_rho(0.0), t, "from scratch", 7));
         }
         for (i, r) in rhos.iter().enumerate() {
-            let (p, e) = pick("transfer", *r);
-            series.push(Series::points(format!("rho={r}"), i, p, Some(e)));
+            series.push(per_point(result, "transfer", at_rho(*r), t, format!("rho={r}"), i));
             if *r > 0.0 {
-                let (p, _) = pick("predicted", *r);
-                series.push(Series::dashed(format!("n({r}) predicted"), i, p));
+                let mut pred = per_point(result, "predicted", at_rho(*r), t, format!("n({r}) predicted"), i);
+                pred.mark = crate::report::figure::Mark::Dashed;
+                pred.err = None;
+                series.push(pred);
             }
         }
-        let v = |k: &str| result.q(k).map_or(f64::NAN, |e| e.value);
         let p1 = Panel {
-            title: format!("samples to corr_A >= {} (median, {level:.0}% CI)", self.s.c),
+            title: format!("samples to corr_A >= {} (median, {:.0}% CI)", self.s.c, 100.0 * result.spec.level),
             x_label: "context length T".into(),
             y_label: "samples".into(),
             x_log: true,
@@ -314,21 +302,21 @@ impl Claim for Transfer {
             .filter_map(|r| result.q(&format!("t_exponent@rho={r}")).map(|e| ((*r, e.value), (e.lo, e.hi))))
             .unzip();
         let flat = |y: f64| vec![(rhos[0], y), (*rhos.last().expect("rho grid"), y)];
-        let bar = result.spec.checks.iter().find(|c| c.quantity == "t_exponent_transfer").map(|c| c.predict + c.tolerance);
+        let scratch = result.value("t_exponent_scratch");
         let mut p2_series = vec![
-            Series::points(format!("transfer ({level:.0}% CI)"), 0, ep, Some(ee)),
-            Series::dashed(format!("from scratch: {:.2}", v("t_exponent_scratch")), 7, flat(v("t_exponent_scratch"))),
+            Series::points(format!("transfer {}", ci(result)), 0, ep, Some(ee)),
+            Series::dashed(format!("from scratch: {scratch:.2}"), 7, flat(scratch)),
         ];
-        if let Some(b) = bar {
-            p2_series.push(Series::dashed(format!("claimed bound {b}"), 6, flat(b)));
+        if let Some(c) = result.spec.checks.iter().find(|c| c.quantity == "t_exponent_transfer") {
+            p2_series.push(Series::dashed(format!("claimed bound {}", c.predict + c.tolerance), 6, flat(c.predict + c.tolerance)));
         }
         let p2 = Panel {
-            title: format!("T exponent by rho (rho exponent {:.2})", v("rho_exponent")),
+            title: format!("T exponent by rho (rho exponent {:.2})", result.value("rho_exponent")),
             x_label: "correlation rho of the pretrained V with P".into(),
             y_label: "exponent of T".into(),
             series: p2_series,
             ..Default::default()
         };
-        report::draw(path, &super::figure_title(result), &[p1, p2])
+        vec![p1, p2]
     }
 }

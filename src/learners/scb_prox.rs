@@ -1,54 +1,14 @@
-//! Learners behind one small trait (docs/theory.md §3). Each step consumes one fresh batch.
+//! ScbProx, the paper's method (docs/theory.md §3): preconditioned gradient steps on V and
+//! on A, stage two by dual averaging of A's one-step targets with a threshold that shrinks
+//! with the average's noise, and transfer from a frozen pretrained V.
 
+use super::{recenter_columns, Learner, Overrides, StepInfo};
 use crate::error::{check_range, invalid, Result};
-use crate::metrics::top_q_with_gap;
-use crate::model::{batch_grad, Grad, Params};
-use crate::task::{Batch, Task};
+use crate::models::scb::metrics::top_q_with_gap;
+use crate::models::scb::model::{Grad, Params};
+use crate::models::scb::task::Task;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
-
-/// What one step did, for the history.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StepInfo {
-    /// Mean per-sample loss on the batch, at the parameters before the step.
-    pub batch_loss: f64,
-    /// Stage the step ran in (1 or 2; SGD is always 1).
-    pub stage: u8,
-    /// μ-weighted mean l1 threshold used (0 in stage one).
-    pub lambda: f64,
-}
-
-pub trait Algorithm: Send {
-    /// The buffer holding the gradient of the step under way.
-    fn grad_mut(&mut self) -> &mut Grad;
-    /// The update from the gradient in `grad_mut()`, taken at `params`.
-    fn update(&mut self, params: &mut Params) -> StepInfo;
-    /// Called before the gradient is taken (the softmax model writes A = softmax(W) here).
-    fn prepare(&mut self, _params: &mut Params) {}
-    /// One step on a fresh batch: its gradient at `params`, then the update.
-    fn step(&mut self, params: &mut Params, batch: &Batch) -> StepInfo {
-        self.prepare(params);
-        batch_grad(params, batch, self.grad_mut());
-        self.update(params)
-    }
-    /// The same update from a gradient already taken at `params` (prepared as `step` would):
-    /// a checker that steps from nested prefixes of one sample accumulates their gradients
-    /// instead of recomputing them.
-    fn step_from(&mut self, params: &mut Params, grad: &Grad) -> StepInfo {
-        self.prepare(params);
-        self.grad_mut().clone_from(grad);
-        self.update(params)
-    }
-    fn stage(&self) -> u8;
-    /// Samples consumed when stage two began, if it has.
-    fn switched_at(&self) -> Option<u64> {
-        None
-    }
-    /// Samples consumed when a transfer gave up on its frozen V, if it did.
-    fn fell_back_at(&self) -> Option<u64> {
-        None
-    }
-}
 
 /// When ScbProx leaves stage one (and, with `freeze_v`, when V starts to move).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,6 +71,31 @@ pub struct ProxConfig {
     pub freeze_v: Option<FreezeV>,
 }
 
+impl ProxConfig {
+    pub fn validate(&self) -> Result<()> {
+        check_range("eta", self.eta, 0.0, 1.0, true)?;
+        check_range("threshold_scale", self.threshold_scale, 0.0, 1e6, false)?;
+        if let SwitchRule::StableSupport { patience, fraction } = self.switch {
+            check_range("switch.fraction", fraction, 0.0, 1.0, true)?;
+            if patience == 0 {
+                return Err(invalid("switch.patience", "must be an integer >= 1 (got 0)"));
+            }
+        }
+        if self.freeze_v.as_ref().is_some_and(|f| f.fallback_samples == 0) {
+            return Err(invalid("freeze_v.fallback_samples", "must be an integer >= 1 (got 0)"));
+        }
+        Ok(())
+    }
+
+    pub fn apply(&mut self, o: &Overrides) -> Result<()> {
+        if o.lr.is_some() {
+            return Err(invalid("lr", "applies to --algorithm sgd and softmax; scb-prox takes --eta"));
+        }
+        self.eta = o.eta.unwrap_or(self.eta);
+        Ok(())
+    }
+}
+
 impl Default for ProxConfig {
     fn default() -> Self {
         ProxConfig {
@@ -122,109 +107,6 @@ impl Default for ProxConfig {
             l1: true,
             freeze_v: None,
         }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SgdConfig {
-    pub lr: f64,
-    /// Re-center V's columns to sum to 1 after each step.
-    pub v_sum_to_one: bool,
-}
-
-impl Default for SgdConfig {
-    fn default() -> Self {
-        SgdConfig { lr: 1.0, v_sum_to_one: true }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Optimizer {
-    Sgd,
-    /// Adam with beta1 = 0.9, beta2 = 0.999, eps = 1e-8.
-    Adam,
-}
-
-/// The softmax transformer of docs/theory.md §3: `a_k = softmax(W[:, k])` with trainable logits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SoftmaxConfig {
-    pub lr: f64,
-    pub optimizer: Optimizer,
-    /// Re-center V's columns to sum to 1 after each step.
-    pub v_sum_to_one: bool,
-}
-
-impl Default for SoftmaxConfig {
-    fn default() -> Self {
-        SoftmaxConfig { lr: 0.01, optimizer: Optimizer::Adam, v_sum_to_one: true }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "kebab-case")]
-pub enum AlgoConfig {
-    ScbProx(ProxConfig),
-    Sgd(SgdConfig),
-    Softmax(SoftmaxConfig),
-}
-
-impl AlgoConfig {
-    pub fn name(&self) -> &'static str {
-        match self {
-            AlgoConfig::ScbProx(_) => "scb-prox",
-            AlgoConfig::Sgd(_) => "sgd",
-            AlgoConfig::Softmax(_) => "softmax",
-        }
-    }
-
-    pub fn validate(&self) -> Result<()> {
-        match self {
-            AlgoConfig::ScbProx(c) => {
-                check_range("eta", c.eta, 0.0, 1.0, true)?;
-                check_range("threshold_scale", c.threshold_scale, 0.0, 1e6, false)?;
-                if let SwitchRule::StableSupport { patience, fraction } = c.switch {
-                    check_range("switch.fraction", fraction, 0.0, 1.0, true)?;
-                    if patience == 0 {
-                        return Err(invalid("switch.patience", "must be an integer >= 1 (got 0)"));
-                    }
-                }
-                if c.freeze_v.as_ref().is_some_and(|f| f.fallback_samples == 0) {
-                    return Err(invalid("freeze_v.fallback_samples", "must be an integer >= 1 (got 0)"));
-                }
-                Ok(())
-            }
-            AlgoConfig::Sgd(c) => check_range("lr", c.lr, 0.0, 1e12, true),
-            AlgoConfig::Softmax(c) => check_range("lr", c.lr, 0.0, 1e12, true),
-        }
-    }
-
-    pub fn build(&self, task: &Task) -> Box<dyn Algorithm> {
-        match self {
-            AlgoConfig::ScbProx(c) => Box::new(ScbProx::new(c.clone(), task)),
-            AlgoConfig::Sgd(c) => Box::new(Sgd::new(c.clone(), task)),
-            AlgoConfig::Softmax(c) => Box::new(Softmax::new(c.clone(), task)),
-        }
-    }
-}
-
-pub fn parse_algorithm_name(name: &str) -> Result<AlgoConfig> {
-    match name {
-        "scb-prox" => Ok(AlgoConfig::ScbProx(ProxConfig::default())),
-        "sgd" => Ok(AlgoConfig::Sgd(SgdConfig::default())),
-        "softmax" => Ok(AlgoConfig::Softmax(SoftmaxConfig::default())),
-        other => Err(invalid("algorithm", format!("must be one of scb-prox, sgd, softmax (got {other:?})"))),
-    }
-}
-
-/// Adds a constant to each column of V so it sums to 1. The gradient already keeps
-/// column sums when `a_k` sums to 1 (1^T r = 0); this only stops round-off drift.
-fn recenter_columns(v: &mut [f64], n: usize) {
-    for col in v.chunks_exact_mut(n) {
-        let shift = (1.0 - col.iter().sum::<f64>()) / n as f64;
-        col.iter_mut().for_each(|x| *x += shift);
     }
 }
 
@@ -363,7 +245,7 @@ fn clip_rescale(out: &mut [f64], lambda: f64, a: &mut [f64]) {
     }
 }
 
-impl Algorithm for ScbProx {
+impl Learner for ScbProx {
     fn stage(&self) -> u8 {
         if self.phase == Phase::One {
             1
@@ -502,153 +384,6 @@ impl Algorithm for ScbProx {
             _ => {}
         }
         StepInfo { batch_loss: self.grad.loss, stage: if phase == Phase::One { 1 } else { 2 }, lambda: lambda_mean }
-    }
-}
-
-/// Baseline: plain minibatch gradient descent on (V, A).
-pub struct Sgd {
-    cfg: SgdConfig,
-    grad: Grad,
-}
-
-impl Sgd {
-    pub fn new(cfg: SgdConfig, task: &Task) -> Sgd {
-        Sgd { cfg, grad: Grad::new(task.n, task.t) }
-    }
-}
-
-impl Algorithm for Sgd {
-    fn stage(&self) -> u8 {
-        1
-    }
-    fn grad_mut(&mut self) -> &mut Grad {
-        &mut self.grad
-    }
-    fn update(&mut self, params: &mut Params) -> StepInfo {
-        let lr = self.cfg.lr;
-        let n = params.n();
-        for (x, g) in params.v_slice_mut().iter_mut().zip(self.grad.gv.as_slice_memory_order().unwrap()) {
-            *x -= lr * g;
-        }
-        if self.cfg.v_sum_to_one {
-            recenter_columns(params.v_slice_mut(), n);
-        }
-        for (x, g) in params.a_slice_mut().iter_mut().zip(self.grad.ga.as_slice_memory_order().unwrap()) {
-            *x -= lr * g;
-        }
-        StepInfo { batch_loss: self.grad.loss, stage: 1, lambda: 0.0 }
-    }
-}
-
-/// Writes `softmax(w[:, k])` into column k of `a` (both T x N, column-major slices).
-pub fn softmax_columns(w: &[f64], a: &mut [f64], t: usize) {
-    for (wc, ac) in w.chunks_exact(t).zip(a.chunks_exact_mut(t)) {
-        let m = wc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let mut z = 0.0;
-        for (x, y) in wc.iter().zip(ac.iter_mut()) {
-            *y = (x - m).exp();
-            z += *y;
-        }
-        ac.iter_mut().for_each(|y| *y /= z);
-    }
-}
-
-/// `dL/dW[:, k] = a_k o (dL/da_k - <a_k, dL/da_k>)`: the softmax Jacobian applied to the
-/// attention gradient. The batch gradient is linear in the per-sample ones and the
-/// Jacobian depends only on a_k, so it applies to the batch mean directly.
-pub fn softmax_backward(a: &[f64], ga: &[f64], gw: &mut [f64], t: usize) {
-    for ((ac, gc), out) in a.chunks_exact(t).zip(ga.chunks_exact(t)).zip(gw.chunks_exact_mut(t)) {
-        let inner: f64 = ac.iter().zip(gc).map(|(x, y)| x * y).sum();
-        for ((o, x), y) in out.iter_mut().zip(ac).zip(gc) {
-            *o = x * (y - inner);
-        }
-    }
-}
-
-/// Adam or SGD state for one parameter block.
-struct Opt {
-    kind: Optimizer,
-    lr: f64,
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
-}
-
-impl Opt {
-    fn new(kind: Optimizer, lr: f64, len: usize) -> Opt {
-        Opt { kind, lr, m: vec![0.0; len], v: vec![0.0; len], t: 0 }
-    }
-    fn apply(&mut self, x: &mut [f64], g: &[f64]) {
-        match self.kind {
-            Optimizer::Sgd => x.iter_mut().zip(g).for_each(|(x, g)| *x -= self.lr * g),
-            Optimizer::Adam => {
-                let (b1, b2, eps): (f64, f64, f64) = (0.9, 0.999, 1e-8);
-                self.t += 1;
-                let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
-                for (((x, g), m), v) in x.iter_mut().zip(g).zip(&mut self.m).zip(&mut self.v) {
-                    *m = b1 * *m + (1.0 - b1) * g;
-                    *v = b2 * *v + (1.0 - b2) * g * g;
-                    *x -= self.lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-                }
-            }
-        }
-    }
-}
-
-/// The softmax transformer trained by SGD or Adam on the same squared loss. It keeps the
-/// logits W and writes `A = softmax(W)` into the parameters after every step, so every
-/// metric and figure reads it like any other learner's A.
-pub struct Softmax {
-    cfg: SoftmaxConfig,
-    grad: Grad,
-    w: Vec<f64>,
-    gw: Vec<f64>,
-    opt_v: Opt,
-    opt_w: Opt,
-}
-
-impl Softmax {
-    pub fn new(cfg: SoftmaxConfig, task: &Task) -> Softmax {
-        let (n, t) = (task.n, task.t);
-        Softmax {
-            grad: Grad::new(n, t),
-            w: vec![0.0; n * t],
-            gw: vec![0.0; n * t],
-            opt_v: Opt::new(cfg.optimizer, cfg.lr, n * n),
-            opt_w: Opt::new(cfg.optimizer, cfg.lr, n * t),
-            cfg,
-        }
-    }
-    /// The logits, T x N column-major.
-    pub fn logits(&self) -> &[f64] {
-        &self.w
-    }
-}
-
-impl Algorithm for Softmax {
-    fn stage(&self) -> u8 {
-        1
-    }
-    fn grad_mut(&mut self) -> &mut Grad {
-        &mut self.grad
-    }
-    /// The gradient is taken at A = softmax(W), whatever A the caller passed (W = 0 is the
-    /// uniform start).
-    fn prepare(&mut self, params: &mut Params) {
-        let t = params.t();
-        softmax_columns(&self.w, params.a_slice_mut(), t);
-    }
-    fn update(&mut self, params: &mut Params) -> StepInfo {
-        let t = params.t();
-        softmax_backward(params.a_slice(), self.grad.ga.as_slice_memory_order().unwrap(), &mut self.gw, t);
-        self.opt_v.apply(params.v_slice_mut(), self.grad.gv.as_slice_memory_order().unwrap());
-        if self.cfg.v_sum_to_one {
-            let n = params.n();
-            recenter_columns(params.v_slice_mut(), n);
-        }
-        self.opt_w.apply(&mut self.w, &self.gw);
-        softmax_columns(&self.w, params.a_slice_mut(), t);
-        StepInfo { batch_loss: self.grad.loss, stage: 1, lambda: 0.0 }
     }
 }
 

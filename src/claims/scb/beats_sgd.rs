@@ -3,14 +3,17 @@
 //!
 //! A trial trains ScbProx and SGD at each rate on the same task and the same batches.
 
-use super::{Claim, ClaimResult, ClaimSpec, PointTask};
-use crate::algo::{AlgoConfig, SgdConfig};
+use super::{Scb, SECTIONS};
+use crate::claims::{At, TypedClaim};
 use crate::error::{invalid, Result};
-use crate::report::{self, Panel, Series};
+use crate::learners::{LearnerConfig, SgdConfig};
+use crate::models::scb::task::Task;
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
 use crate::stats::Quantities;
 use crate::train::{train_from_start, RunConfig};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -38,15 +41,14 @@ pub struct Trial {
 pub const DIVERGED: f64 = 1e6;
 
 pub struct BeatsSgd {
-    spec: ClaimSpec,
+    scb: Scb,
     s: Settings,
 }
 
 impl BeatsSgd {
-    fn run(&self, pt: &PointTask, algo: &AlgoConfig, seed: u64) -> [f64; 2] {
-        let task = &pt.task;
+    fn run(&self, task: &Task, learner: &LearnerConfig, seed: u64) -> [f64; 2] {
         let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1 };
-        let out = train_from_start(task, algo, &run, |_| {});
+        let out = train_from_start(task, learner, &run, |_| {});
         let last = &out.history.last().expect("at least one step").snap;
         let clean = |x: f64| if out.diverged_at.is_some() || !x.is_finite() { DIVERGED } else { x.min(DIVERGED) };
         [clean(last.dist_v), clean(last.dist_a)]
@@ -58,50 +60,51 @@ fn mean_log_ratio(ts: &[&Trial], i: usize, m: usize) -> f64 {
     ts.iter().map(|t| (t.sgd[i][m] / t.prox[m]).ln()).sum::<f64>() / ts.len() as f64
 }
 
-impl Claim for BeatsSgd {
-    type Trial = Trial;
+impl TypedClaim for BeatsSgd {
+    const ID: &'static str = "beats_sgd";
+    const ABOUT: &'static str = "ScbProx ends closer to the truth than SGD at every rate of a sweep";
     const QUANTITIES: &'static [(&'static str, &'static str)] = &[
         ("margin_v", "min over grid points and SGD rates of the mean log(SGD dist_V / ScbProx dist_V)"),
         ("margin_a", "min over grid points and SGD rates of the mean log(SGD dist_A / ScbProx dist_A)"),
     ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Task;
+    type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.settings()?;
+        let s: Settings = spec.section("settings")?;
         if s.lrs.is_empty() || s.lrs.iter().any(|l| !(l.is_finite() && *l > 0.0)) {
             return Err(invalid("settings.lrs", "must be a nonempty list of finite positive rates"));
         }
         if s.batch < 1 || s.samples < s.batch as u64 {
             return Err(invalid("settings.samples", "must be at least one batch"));
         }
-        Ok(BeatsSgd { spec: spec.clone(), s })
+        Ok(BeatsSgd { scb: Scb::from(spec, false)?, s })
     }
+    super::scb_setting!();
 
-    fn run_trial(&self, pt: &PointTask, seed: u64) -> Trial {
+    fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
         // The same seed gives every learner the same batches.
-        let prox = self.run(pt, &self.spec.algorithm, seed);
-        let sgd = self
-            .s
-            .lrs
-            .iter()
-            .map(|&lr| self.run(pt, &AlgoConfig::Sgd(SgdConfig { lr, ..Default::default() }), seed))
-            .collect();
+        let prox = self.run(&at.ctx, &self.scb.algorithm, seed);
+        let sgd = self.s.lrs.iter().map(|&lr| self.run(&at.ctx, &LearnerConfig::Sgd(SgdConfig { lr, ..Default::default() }), seed)).collect();
         Trial { prox, sgd }
     }
 
-    fn estimate(&self, points: &[PointTask], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let mut margin = [f64::INFINITY; 2];
-        for (pt, ts) in points.iter().zip(trials) {
+        for (at, ts) in points.iter().zip(trials) {
+            let key = at.point.key();
             for (i, lr) in self.s.lrs.iter().enumerate() {
                 for (m, name) in ["v", "a"].iter().enumerate() {
                     let r = mean_log_ratio(ts, i, m);
-                    q.insert(format!("log_ratio_{name}@{},lr={lr}", pt.point.label()), r);
+                    q.insert(format!("log_ratio_{name}@{key},lr={lr}"), r);
                     margin[m] = margin[m].min(r);
                 }
             }
             for (m, name) in ["v", "a"].iter().enumerate() {
                 let mean = ts.iter().map(|t| t.prox[m].ln()).sum::<f64>() / ts.len() as f64;
-                q.insert(format!("prox_dist_{name}@{}", pt.point.label()), mean.exp());
+                q.insert(format!("prox_dist_{name}@{key}"), mean.exp());
             }
         }
         q.insert("margin_v".into(), margin[0]);
@@ -109,18 +112,18 @@ impl Claim for BeatsSgd {
         q
     }
 
-    fn figure(&self, points: &[PointTask], trials: &[Vec<&Trial>], result: &ClaimResult, path: &Path) -> Result<()> {
+    fn panels(&self, points: &[At<Task>], trials: &[Vec<&Trial>], _: &ClaimResult) -> Vec<Panel> {
         // Per metric: geometric-mean final distance against the SGD rate, one series per
         // grid point, with ScbProx's as a dashed level in the same colour.
         let panel = |m: usize, what: &str| {
             let mut series = Vec::new();
-            for (i, (pt, ts)) in points.iter().zip(trials).enumerate() {
+            for (i, (at, ts)) in points.iter().zip(trials).enumerate() {
                 let gm = |f: &dyn Fn(&Trial) -> f64| (ts.iter().map(|t| f(t).ln()).sum::<f64>() / ts.len() as f64).exp();
                 let sgd: Vec<(f64, f64)> = self.s.lrs.iter().enumerate().map(|(j, lr)| (*lr, gm(&|t| t.sgd[j][m]))).collect();
                 let prox = gm(&|t| t.prox[m]);
                 let (lo, hi) = (self.s.lrs[0], *self.s.lrs.last().expect("nonempty"));
-                series.push(Series::points(format!("SGD, {}", pt.point.label()), i, sgd, None));
-                series.push(Series::dashed(format!("ScbProx, {}", pt.point.label()), i, vec![(lo, prox), (hi, prox)]));
+                series.push(Series::points(format!("SGD, {}", at.point.label()), i, sgd, None));
+                series.push(Series::dashed(format!("ScbProx, {}", at.point.label()), i, vec![(lo, prox), (hi, prox)]));
             }
             Panel {
                 title: format!("final {what} after {} samples", self.s.samples),
@@ -133,6 +136,6 @@ impl Claim for BeatsSgd {
                 ..Default::default()
             }
         };
-        report::draw(path, &super::figure_title(result), &[panel(0, "|V-P|/|P|"), panel(1, "|A-Q*|/|Q*|")])
+        vec![panel(0, "|V-P|/|P|"), panel(1, "|A-Q*|/|Q*|")]
     }
 }

@@ -3,17 +3,17 @@
 
 use crate::error::{Error, Result};
 use crate::io::Staged;
-use crate::task::Task;
+use crate::models::scb::task::Task;
 use std::path::Path;
 
 /// `scb bench-grad`: one batch and a dense state, written with scb's gradient and its
 /// one-thread speed, for `benches/baseline_numpy.py` to check and compare against.
 pub fn bench_grad(n: usize, t: usize, b: usize, reps: usize, out: &Path) -> Result<f64> {
-    use crate::model::{batch_grad, Grad, Params};
-    let task = Task::generate(&crate::task::TaskConfig { n, t, q: 2.min(t), ..Default::default() }, 1)?;
+    use crate::models::scb::model::{batch_grad, Grad, Params};
+    let task = Task::generate(&crate::models::scb::task::TaskConfig { n, t, q: 2.min(t), ..Default::default() }, 1)?;
     crate::train::RunConfig { samples: b as u64, batch: b, ..Default::default() }.validate()?;
     let mut staged = Staged::begin(out)?;
-    let mut batch = crate::task::Batch::new(b, t);
+    let mut batch = crate::models::scb::task::Batch::new(b, t);
     task.sample_into(&mut crate::rng::rng(1, 2), &mut batch);
     // A dense, non-uniform state: every weight nonzero, as in stage one.
     let mut rng = crate::rng::rng(1, 3);

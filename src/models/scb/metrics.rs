@@ -1,7 +1,7 @@
 //! How far a model is from the truth (docs/theory.md §2).
 
-use crate::model::{center_v, Params, Population};
-use crate::task::Task;
+use crate::models::scb::model::{center_v, Params, Population};
+use crate::models::scb::task::Task;
 use ndarray::{ArrayView1, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +142,73 @@ impl Snapshot {
             dist_a: dist_a(params, task),
             support: support_recovery(params, task),
         }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Two models trained on the same task, compared (the softmax transformer against ScbProx).
+pub struct Comparison {
+    /// Fraction of query tokens whose top-Q positions agree between the two models.
+    pub agree: f64,
+    /// Support recovery of each model against the truth.
+    pub support_softmax: f64,
+    pub support_prox: f64,
+    /// Mean over query tokens of the Spearman correlation of the two models' a_k.
+    pub spearman: f64,
+    pub excess_softmax: f64,
+    pub excess_prox: f64,
+}
+
+/// Ranks with ties given their average rank.
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation (Pearson on average ranks); 0 if either side is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
+}
+
+pub fn compare(task: &Task, prox: &Params, soft: &Params) -> Comparison {
+    let agree = (0..task.n).filter(|&k| top_q(prox.a_col(k), task.q) == top_q(soft.a_col(k), task.q)).count() as f64
+        / task.n as f64;
+    let spearman = (0..task.n).map(|k| spearman(prox.a_col(k), soft.a_col(k))).sum::<f64>() / task.n as f64;
+    let pop = Population::new(task);
+    Comparison {
+        agree,
+        support_softmax: support_recovery(soft, task),
+        support_prox: support_recovery(prox, task),
+        spearman,
+        excess_softmax: pop.excess_loss(soft),
+        excess_prox: pop.excess_loss(prox),
     }
 }
 

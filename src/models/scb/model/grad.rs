@@ -20,7 +20,7 @@
 
 use super::Params;
 use crate::linalg::{matmul, View, ViewMut};
-use crate::task::Batch;
+use crate::models::scb::task::Batch;
 use ndarray::{Array2, ShapeBuilder};
 
 /// Which kernel computed a batch gradient.

@@ -1,0 +1,60 @@
+//! From trials to a verdict: a percentile bootstrap over trials (resampled within each grid
+//! point) gives every quantity an interval at the spec's level; each check is judged against
+//! its interval; the claim holds when every check does. A pure function of the trials:
+//! nothing here simulates or draws.
+
+use super::{At, TypedClaim};
+use crate::grid::Point;
+use crate::result::{CheckResult, ClaimResult};
+use crate::spec::ClaimSpec;
+use crate::stats::{bootstrap, Estimate};
+use crate::verdict::{judge, judge_each, meets, Verdict};
+use std::collections::BTreeMap;
+
+pub fn analyse<C: TypedClaim>(claim: &C, spec: &ClaimSpec, points: &[At<C::Context>], data: &[Vec<C::Trial>], quick: bool) -> ClaimResult {
+    let mut rng = crate::rng::rng(spec.seed, crate::rng::stream::BOOTSTRAP);
+    let quantities = bootstrap(data, spec.bootstrap, spec.level, &mut rng, |d| claim.estimate(points, d));
+    let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+    let describe = |q: &str| C::QUANTITIES.iter().find(|d| d.0 == q).map(|d| d.1.to_string()).unwrap_or_default();
+    let checks = judge_checks(spec, &pts, &quantities, describe);
+    let verdicts: Vec<Verdict> = checks.iter().map(|c| c.verdict).collect();
+    let (as_expected, outcome) = meets(spec.expect, &verdicts);
+    ClaimResult {
+        id: spec.id.clone(),
+        statement: spec.statement.clone(),
+        holds: verdicts.iter().all(|v| *v == Verdict::Holds),
+        expect: spec.expect,
+        as_expected,
+        outcome,
+        quick,
+        trials_per_point: data.first().map_or(0, |d| d.len()),
+        points: pts,
+        checks,
+        quantities,
+        spec: spec.clone(),
+    }
+}
+
+/// Judges every check of `spec` against the estimated quantities.
+pub fn judge_checks(spec: &ClaimSpec, points: &[Point], quantities: &BTreeMap<String, Estimate>, describe: impl Fn(&str) -> String) -> Vec<CheckResult> {
+    let missing = Estimate { value: f64::NAN, lo: f64::NAN, hi: f64::NAN, undefined: 1.0 };
+    spec.checks
+        .iter()
+        .map(|c| {
+            let (estimate, verdict, reason) = if c.each_point {
+                let at: Vec<(String, Estimate)> = points
+                    .iter()
+                    .filter(|p| c.at.iter().all(|(axis, vals)| p.get(axis).is_some_and(|v| vals.contains(&v))))
+                    .map(|p| (p.label(), quantities.get(&format!("{}@{}", c.quantity, p.key())).cloned().unwrap_or(missing.clone())))
+                    .collect();
+                let (v, i, reason) = judge_each(c.kind, c.predict, c.tolerance, &at, spec.level);
+                (at.get(i).map_or(missing.clone(), |x| x.1.clone()), v, reason)
+            } else {
+                let e = quantities.get(&c.quantity).cloned().unwrap_or(missing.clone());
+                let (v, reason) = judge(c.kind, c.predict, c.tolerance, &e, spec.level);
+                (e, v, reason)
+            };
+            CheckResult { spec: c.clone(), description: describe(&c.quantity), estimate, verdict, reason }
+        })
+        .collect()
+}

@@ -1,0 +1,82 @@
+//! The two faces of a claim: [`TypedClaim`], what a claim's author writes, and [`Claim`],
+//! the object-safe view the registry holds; with the plain data a run takes and gives.
+
+use super::store::TrialStore;
+use crate::error::Result;
+use crate::grid::{Axis, Point};
+use crate::report::figure::Panel;
+use crate::result::{ClaimResult, Provenance};
+use crate::spec::ClaimSpec;
+use crate::stats::Quantities;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A grid point with the context a claim built for it (an SCB task, say).
+pub struct At<C> {
+    pub point: Point,
+    pub ctx: C,
+}
+
+/// What a claim's author writes. Typed, so a claim's trials and context are its own.
+pub trait TypedClaim: Sized + Send + Sync + 'static {
+    /// The name specs use in `claim = "..."` (and the default spec id).
+    const ID: &'static str;
+    /// One line for the help text.
+    const ABOUT: &'static str;
+    /// The quantities the claim computes, with one line each for the reports. Per-point ones
+    /// are named `name@key` in results.
+    const QUANTITIES: &'static [(&'static str, &'static str)];
+    /// The spec tables besides the shared envelope that this claim reads.
+    const SECTIONS: &'static [&'static str];
+    /// What a grid point needs built once for all its trials.
+    type Context: Send + Sync;
+    /// One trial's record.
+    type Trial: Serialize + DeserializeOwned + Send + Sync;
+
+    /// Parses and checks the claim's own tables (no simulation).
+    fn new(spec: &ClaimSpec) -> Result<Self>;
+    /// The grid axes this claim reads (defaults may come from its tables).
+    fn axes(&self) -> Vec<Axis>;
+    /// Everything a trial's outcome depends on besides its seed and point, for the records'
+    /// hash: change any of it, and earlier records no longer count.
+    fn config(&self) -> serde_json::Value;
+    fn context(&self, point: &Point) -> Result<Self::Context>;
+    fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Self::Trial;
+    /// Named quantities from the trials of every point (`trials[i]` belongs to `points[i]`).
+    fn estimate(&self, points: &[At<Self::Context>], trials: &[Vec<&Self::Trial>]) -> Quantities;
+    /// The figure, as data: the caller draws it.
+    fn panels(&self, points: &[At<Self::Context>], trials: &[Vec<&Self::Trial>], result: &ClaimResult) -> Vec<Panel>;
+}
+
+/// How a run is made: which grid, which slice of the trials, where the records are.
+pub struct Run<'a> {
+    pub quick: bool,
+    /// `(i, n)`: only the i-th (1-based) of n disjoint slices of the trial list.
+    pub shard: Option<(usize, usize)>,
+    pub progress: bool,
+    pub store: &'a dyn TrialStore,
+}
+
+/// What checking a spec produced.
+pub enum Outcome {
+    /// Every trial is in: the result, and the figure to draw.
+    Judged { result: ClaimResult, panels: Vec<Panel>, provenance: Provenance },
+    /// A shard ran its slice; judging waits for `scb merge`.
+    ShardDone { shard: (usize, usize), provenance: Provenance, pending_elsewhere: usize },
+}
+
+/// The registry's view of a claim: object-safe, one per claim.
+pub trait Claim: Sync {
+    fn id(&self) -> &'static str;
+    fn about(&self) -> &'static str;
+    fn quantities(&self) -> &'static [(&'static str, &'static str)];
+    /// Checks everything about the spec that needs the claim, without running anything.
+    fn validate(&self, spec: &ClaimSpec) -> Result<()>;
+    /// The spec's points on a grid, and the number of trials there (for planning shards).
+    fn trial_count(&self, spec: &ClaimSpec, quick: bool) -> Result<usize>;
+    /// The hash under which the spec's trial records are filed.
+    fn hash(&self, spec: &ClaimSpec) -> Result<String>;
+    /// Runs (or resumes) the spec's trials and judges the claim.
+    fn check(&self, spec: &ClaimSpec, run: &Run) -> Result<Outcome>;
+}
+

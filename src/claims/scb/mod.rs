@@ -1,0 +1,91 @@
+//! The claims about sparse contextual bigrams (docs/theory.md §5). What they share: the
+//! `[task]` and `[algorithm]` tables, the grid axes n, t, q (defaults from `[task]`) and,
+//! for transfer, rho, and one drawn task per grid point.
+
+
+use crate::error::{invalid, Result};
+use crate::grid::{points, Axis, Point};
+use crate::learners::LearnerConfig;
+use crate::models::scb::task::{Task, TaskConfig};
+use crate::spec::ClaimSpec;
+use serde::Serialize;
+
+/// The methods every SCB claim shares: its axes, its records' hash input and its per-point
+/// task all come from its `scb: Scb` field (and its `s` settings).
+macro_rules! scb_setting {
+    () => {
+        fn axes(&self) -> Vec<crate::grid::Axis> {
+            self.scb.axes()
+        }
+        fn config(&self) -> serde_json::Value {
+            self.scb.config(&self.s)
+        }
+        fn context(&self, point: &crate::grid::Point) -> crate::error::Result<crate::models::scb::task::Task> {
+            self.scb.task_at(point)
+        }
+    };
+}
+pub(crate) use scb_setting;
+
+pub mod beats_sgd;
+pub mod softmax_link;
+pub mod stage_one;
+pub mod stage_two;
+pub mod transfer;
+pub mod two_stage;
+
+/// The tables an SCB claim reads.
+pub const SECTIONS: &[&str] = &["task", "algorithm", "settings"];
+
+/// What every SCB claim reads from its spec besides its settings.
+pub struct Scb {
+    pub task: TaskConfig,
+    pub algorithm: LearnerConfig,
+    pub seed: u64,
+    with_rho: bool,
+}
+
+impl Scb {
+    /// Reads `[task]` and `[algorithm]`, and checks every point of both grids makes a task.
+    pub fn from(spec: &ClaimSpec, with_rho: bool) -> Result<Scb> {
+        let task: TaskConfig = spec.section("task")?;
+        if !spec.sections.contains_key("algorithm") {
+            return Err(invalid("algorithm", "an SCB claim needs an [algorithm] table (name = \"scb-prox\", \"sgd\" or \"softmax\")"));
+        }
+        let algorithm: LearnerConfig = spec.section("algorithm")?;
+        algorithm.validate()?;
+        let scb = Scb { task, algorithm, seed: spec.seed, with_rho };
+        for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
+            for p in points(&scb.axes(), &spec.grid(quick), field)? {
+                scb.task_config(&p).validate()?;
+            }
+        }
+        Ok(scb)
+    }
+
+    pub fn axes(&self) -> Vec<Axis> {
+        let mut axes = vec![
+            Axis::integer("n", "N", 2, 1 << 16, "vocabulary size").or(self.task.n as f64),
+            Axis::integer("t", "T", 1, 1 << 20, "context length").or(self.task.t as f64),
+            Axis::integer("q", "Q", 1, 1 << 20, "attention sparsity").or(self.task.q as f64),
+        ];
+        if self.with_rho {
+            axes.push(Axis::real("rho", "rho", 0.0, 1.0, "correlation of the pretrained V with P"));
+        }
+        axes
+    }
+
+    pub fn task_config(&self, p: &Point) -> TaskConfig {
+        TaskConfig { n: p.at("n") as usize, t: p.at("t") as usize, q: p.at("q") as usize, ..self.task.clone() }
+    }
+
+    /// The point's task: drawn from the spec's seed, so points with the same N share P.
+    pub fn task_at(&self, p: &Point) -> Result<Task> {
+        Task::generate(&self.task_config(p), self.seed)
+    }
+
+    /// The trial hash's input: the task, the learner, and the claim's settings.
+    pub fn config(&self, settings: &impl Serialize) -> serde_json::Value {
+        serde_json::json!({ "task": self.task, "algorithm": self.algorithm, "settings": settings })
+    }
+}

@@ -1,0 +1,146 @@
+//! Where trial records live, behind a trait: the runner asks for the records of one
+//! configuration (its hash) and appends new ones as they finish. The file store keeps a
+//! folder of JSON Lines files: `trials.jsonl`, and `trials.shard-i-of-n.jsonl` per shard.
+
+use crate::error::{io_err, Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// One finished trial.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Record {
+    /// The configuration it belongs to (everything its outcome depends on but its seed).
+    pub hash: String,
+    /// The point's canonical key.
+    pub key: String,
+    pub trial: usize,
+    pub seed: u64,
+    pub result: serde_json::Value,
+}
+
+/// Records by (point key, trial).
+pub type Records = HashMap<(String, usize), Record>;
+
+pub trait TrialStore: Sync {
+    /// Every readable record of `hash`, from every file of the store.
+    fn load(&self, hash: &str) -> Result<Records>;
+    /// A sink for new records: the main file, or the shard's own.
+    fn open(&self, shard: Option<(usize, usize)>) -> Result<Box<dyn Sink>>;
+}
+
+pub trait Sink: Send + Sync {
+    /// Appends one record, whole, even from several threads at once.
+    fn append(&self, rec: &Record) -> Result<()>;
+}
+
+/// The JSON Lines files of one report folder.
+pub struct FileStore {
+    pub dir: PathBuf,
+}
+
+impl FileStore {
+    pub fn new(dir: &Path) -> FileStore {
+        FileStore { dir: dir.to_path_buf() }
+    }
+
+    /// The files holding records, in a fixed order: `trials.jsonl`, then the shards'.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                        name == "trials.jsonl" || (name.starts_with("trials.shard-") && name.ends_with(".jsonl"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    pub fn shard_file(&self, shard: Option<(usize, usize)>) -> PathBuf {
+        match shard {
+            Some((i, n)) => self.dir.join(format!("trials.shard-{i}-of-{n}.jsonl")),
+            None => self.dir.join("trials.jsonl"),
+        }
+    }
+}
+
+/// Reads the records of `hash` in one file. Lines that do not parse are reported and
+/// skipped; a torn last line (an interrupted write) is cut off so appends stay clean.
+pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    let (mut stale, mut good_len, mut offset) = (0, 0, 0);
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        offset += line.len();
+        let complete = line.ends_with('\n');
+        match serde_json::from_str::<Record>(line.trim_end()) {
+            Ok(r) if complete => {
+                good_len = offset;
+                if r.hash != hash {
+                    stale += 1;
+                } else {
+                    out.entry((r.key.clone(), r.trial)).or_insert(r);
+                }
+            }
+            _ if line.trim().is_empty() => good_len = offset,
+            _ => {
+                eprintln!("warning: {}:{}: unreadable trial record skipped", path.display(), i + 1);
+                if complete {
+                    good_len = offset;
+                }
+            }
+        }
+    }
+    if good_len < text.len() {
+        let f = OpenOptions::new().write(true).open(path).map_err(io_err(path))?;
+        f.set_len(good_len as u64).map_err(io_err(path))?;
+    }
+    if stale > 0 {
+        eprintln!("note: {}: {stale} records from another configuration ignored", path.display());
+    }
+    Ok(())
+}
+
+impl TrialStore for FileStore {
+    fn load(&self, hash: &str) -> Result<Records> {
+        let mut out = Records::new();
+        for f in self.files() {
+            load_file(&f, hash, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn open(&self, shard: Option<(usize, usize)>) -> Result<Box<dyn Sink>> {
+        crate::io::ensure_dir(&self.dir)?;
+        let path = self.shard_file(shard);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| crate::error::invalid("--out", format!("cannot append to {} ({e})", path.display())))?;
+        Ok(Box::new(FileSink { path, file: Mutex::new(file) }))
+    }
+}
+
+struct FileSink {
+    path: PathBuf,
+    file: Mutex<fs::File>,
+}
+
+impl Sink for FileSink {
+    fn append(&self, rec: &Record) -> Result<()> {
+        let line = serde_json::to_string(rec).map_err(|e| Error::Other(e.to_string()))? + "\n";
+        // One write per record under the lock: records never interleave.
+        self.file.lock().expect("no panics while holding the lock").write_all(line.as_bytes()).map_err(io_err(&self.path))
+    }
+}

@@ -1,0 +1,202 @@
+//! `scb check` and `scb merge`: specs from `theorems/`, each checked by the claim it names
+//! (measurement and analysis in `claims`), its files written (`report`), and the summary
+//! page rewritten over every result in the output folder.
+
+use crate::claims::store::{FileStore, Records, TrialStore};
+use crate::claims::{find, Claim, Outcome, Run};
+use crate::error::{invalid, io_err, Error, Result};
+use crate::io::Staged;
+use crate::result::{ClaimResult, Provenance};
+use crate::spec::ClaimSpec;
+use crate::verdict::{num, Expect};
+use std::path::{Path, PathBuf};
+
+/// How `check` runs.
+pub struct CheckOptions {
+    pub quick: bool,
+    /// The reports root: a spec writes to `<out>/<id>/`.
+    pub out: PathBuf,
+    pub theorems: PathBuf,
+    pub shard: Option<(usize, usize)>,
+    pub progress: bool,
+}
+
+/// What a `check` found, spec by spec.
+pub struct Checked {
+    pub results: Vec<(ClaimResult, Provenance)>,
+    pub shards: Vec<(String, (usize, usize), Provenance, usize)>,
+}
+
+impl Checked {
+    /// Every verdict is the one its spec expects.
+    pub fn as_expected(&self) -> bool {
+        self.results.iter().all(|(r, _)| r.as_expected)
+    }
+}
+
+/// Where a spec lives: a `.toml` path as given, else `<theorems>/<id>.toml`.
+pub fn spec_path(name: &str, theorems: &Path) -> PathBuf {
+    if name.ends_with(".toml") {
+        PathBuf::from(name)
+    } else {
+        theorems.join(format!("{name}.toml"))
+    }
+}
+
+/// The spec ids in a theorems folder: every `<id>.toml` directly inside it.
+pub fn spec_ids(theorems: &Path) -> Result<Vec<String>> {
+    let rd = std::fs::read_dir(theorems).map_err(|e| {
+        invalid("--theorems", format!("{} is not a readable folder of spec files ({e}); run from the repository or pass --theorems", theorems.display()))
+    })?;
+    let mut ids: Vec<String> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// Canonical order for runs and the summary: by checker (registry order), true claims
+/// before refuted forms, then by id.
+fn canonical_key(registry: &[&dyn Claim], claim: &str, expect: Expect, id: &str) -> (usize, bool, String) {
+    let pos = registry.iter().position(|c| c.id() == claim).unwrap_or(usize::MAX);
+    (pos, expect == Expect::Fail, id.to_string())
+}
+
+/// Reads every named spec (`all`: every spec in `theorems`) and checks each against its
+/// claim before anything runs: a typo in the last one must not cost the first one's run.
+pub fn load_specs<'a>(registry: &[&'a dyn Claim], names: &[String], theorems: &Path) -> Result<Vec<(ClaimSpec, &'a dyn Claim)>> {
+    let names: Vec<String> = if names.iter().any(|n| n == "all") { spec_ids(theorems)? } else { names.to_vec() };
+    let mut specs = Vec::new();
+    for name in &names {
+        let path = spec_path(name, theorems);
+        if !name.ends_with(".toml") && !path.is_file() {
+            let known = spec_ids(theorems)?;
+            return Err(invalid("claim", format!("must be one of {}, all, or a .toml path (got {name:?})", known.join(", "))));
+        }
+        let spec = ClaimSpec::load(&path)?;
+        let claim = find(registry, &spec).map_err(|e| in_file(&path, e))?;
+        claim.validate(&spec).map_err(|e| in_file(&path, e))?;
+        specs.push((spec, claim));
+    }
+    specs.sort_by_key(|(s, _)| canonical_key(registry, &s.claim, s.expect, &s.id));
+    Ok(specs)
+}
+
+/// An input error, naming the spec file it is in.
+fn in_file(path: &Path, e: Error) -> Error {
+    match e {
+        Error::Invalid { field, msg } => invalid(format!("{}: {field}", path.display()), msg),
+        e => e,
+    }
+}
+
+/// `scb check`: runs the named specs, writes each one's folder, and rewrites
+/// `<out>/index.html` over every result present in `<out>`.
+pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> Result<Checked> {
+    let specs = load_specs(registry, names, &opts.theorems)?;
+    crate::io::ensure_dir(&opts.out)?;
+    let mut checked = Checked { results: Vec::new(), shards: Vec::new() };
+    for (spec, claim) in &specs {
+        let dir = opts.out.join(&spec.id);
+        match run_spec(*claim, spec, opts)? {
+            Outcome::Judged { result, provenance, .. } => {
+                print_result(&result);
+                checked.results.push((result, provenance));
+            }
+            Outcome::ShardDone { shard: (i, n), provenance, pending_elsewhere } => {
+                eprintln!("{}: shard {i}/{n} done; run `scb merge {}` once every shard has", spec.id, dir.display());
+                checked.shards.push((spec.id.clone(), (i, n), provenance, pending_elsewhere));
+            }
+        }
+    }
+    if opts.shard.is_none() {
+        write_index(registry, &opts.out)?;
+    }
+    Ok(checked)
+}
+
+/// Checks one spec under its claim and, when judged, writes its folder.
+fn run_spec(claim: &dyn Claim, spec: &ClaimSpec, opts: &CheckOptions) -> Result<Outcome> {
+    let dir = opts.out.join(&spec.id);
+    let store = FileStore::new(&dir);
+    let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store };
+    let outcome = claim.check(spec, &run)?;
+    if let Outcome::Judged { result, panels, .. } = &outcome {
+        crate::report::files::write_claim(&dir, result, panels)?;
+    }
+    Ok(outcome)
+}
+
+/// One spec, already loaded, checked and written (no summary page): what tests and
+/// library users call.
+pub fn check_one(registry: &[&dyn Claim], spec: &ClaimSpec, opts: &CheckOptions) -> Result<ClaimResult> {
+    let claim = find(registry, spec)?;
+    claim.validate(spec)?;
+    match run_spec(claim, spec, opts)? {
+        Outcome::Judged { result, .. } => Ok(result),
+        Outcome::ShardDone { .. } => Err(invalid("--shard", "check_one judges a whole spec; run shards through `check`")),
+    }
+}
+
+fn print_result(r: &ClaimResult) {
+    let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
+    eprintln!("{}: {}{note}", r.id, r.verdict_word());
+    for c in &r.checks {
+        eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
+    }
+}
+
+/// `scb merge <out>/<id>`: combines the shards' records into `trials.jsonl` (one record per
+/// trial, in key order), removes the shard files, and judges the spec: the same result.json
+/// and figure as an unsharded run.
+pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: bool) -> Result<Checked> {
+    let id = claim_dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let path = spec_path(id, theorems);
+    if !path.is_file() {
+        let known = spec_ids(theorems)?;
+        return Err(invalid("dir", format!("must be <reports>/<id> for a spec id in {} (got {})", known.join(", "), claim_dir.display())));
+    }
+    let (spec, claim) = load_specs(registry, &[path.display().to_string()], theorems)?.remove(0);
+    let hash = claim.hash(&spec)?;
+    let store = FileStore::new(claim_dir);
+    let records: Records = store.load(&hash)?;
+    let mut keys: Vec<&(String, usize)> = records.keys().collect();
+    keys.sort();
+    let mut text = String::new();
+    for k in keys {
+        text += &(serde_json::to_string(&records[k]).map_err(|e| Error::Other(e.to_string()))? + "\n");
+    }
+    let all = claim_dir.join("trials.jsonl");
+    let tmp = claim_dir.join(".trials.jsonl.merging");
+    std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, &all).map_err(io_err(&all))?;
+    for f in store.files().iter().filter(|f| **f != all) {
+        std::fs::remove_file(f).map_err(io_err(f))?;
+    }
+    eprintln!("{id}: {} trial records merged", records.len());
+    let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    let opts = CheckOptions { quick, out, theorems: theorems.to_path_buf(), shard: None, progress: true };
+    check(registry, &[path.display().to_string()], &opts)
+}
+
+/// The summary page over the results found in `out`'s subfolders, in canonical order.
+pub fn write_index(registry: &[&dyn Claim], out: &Path) -> Result<()> {
+    let mut results = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
+    dirs.sort();
+    for d in dirs {
+        let p = d.join("result.json");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            match serde_json::from_str::<ClaimResult>(&text) {
+                Ok(r) => results.push(r),
+                Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
+            }
+        }
+    }
+    results.sort_by_key(|r| canonical_key(registry, &r.spec.claim, r.expect, &r.id));
+    let mut staged = Staged::begin(out)?;
+    staged.write("index.html", crate::report::html::index(&results).as_bytes())?;
+    staged.commit()
+}

@@ -1,0 +1,6 @@
+//! What the CLI subcommands do, as library functions: the binary only parses flags.
+
+pub mod bench;
+pub mod check;
+pub mod figures;
+pub mod train;

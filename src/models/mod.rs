@@ -1,0 +1,4 @@
+//! The models the harness trains, one folder each: the data they learn from, their
+//! parameters and gradients, and how far a model is from the truth.
+
+pub mod scb;

@@ -1,0 +1,83 @@
+//! What a checked claim found, as plain data: the envelope the reports read (result.json,
+//! the summary page, figure titles). Nothing here runs or draws.
+
+use crate::grid::Point;
+use crate::spec::{CheckSpec, ClaimSpec};
+use crate::stats::Estimate;
+use crate::verdict::{Expect, Verdict};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    #[serde(flatten)]
+    pub spec: CheckSpec,
+    pub description: String,
+    /// The estimate judged (for a per-point check: the point named in `reason`).
+    pub estimate: Estimate,
+    pub verdict: Verdict,
+    pub reason: String,
+}
+
+/// How the trials of a run were obtained.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Trials simulated by this run.
+    pub simulated: usize,
+    /// Trials read back from earlier runs' records (same configuration).
+    pub reused: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimResult {
+    pub id: String,
+    pub statement: String,
+    /// Every check holds.
+    pub holds: bool,
+    pub expect: Expect,
+    /// The verdict is what the spec expects (a true claim holds, a refuted form fails).
+    pub as_expected: bool,
+    /// In words: "holds", "refuted as expected", or why the verdict is not the expected one.
+    pub outcome: String,
+    pub quick: bool,
+    pub trials_per_point: usize,
+    pub points: Vec<Point>,
+    pub checks: Vec<CheckResult>,
+    /// Every quantity with its interval, per-point ones (`name@key`) included.
+    pub quantities: BTreeMap<String, Estimate>,
+    pub spec: ClaimSpec,
+}
+
+impl ClaimResult {
+    pub fn q(&self, name: &str) -> Option<&Estimate> {
+        self.quantities.get(name)
+    }
+    /// The value of a quantity, NaN when it is missing or undefined.
+    pub fn value(&self, name: &str) -> f64 {
+        self.q(name).map_or(f64::NAN, |e| e.value)
+    }
+    /// The estimate of a per-point quantity at `point`.
+    pub fn at(&self, name: &str, point: &Point) -> Option<&Estimate> {
+        self.q(&format!("{name}@{}", point.key()))
+    }
+    /// "PASS" / "FAIL": the claim's own verdict.
+    pub fn verdict_word(&self) -> &'static str {
+        if self.holds {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    }
+    /// The prediction of the first check of `quantity`, if there is one.
+    pub fn predicted(&self, quantity: &str) -> Option<f64> {
+        self.spec.checks.iter().find(|c| c.quantity == quantity).map(|c| c.predict)
+    }
+    /// "id: PASS" or "id: FAIL (which checks fail)", and whether that was expected: figure titles.
+    pub fn title(&self) -> String {
+        let failed: Vec<&str> = self.checks.iter().filter(|c| c.verdict != Verdict::Holds).map(|c| c.spec.quantity.as_str()).collect();
+        let verdict = if self.holds { "PASS".to_string() } else { format!("FAIL ({})", failed.join(", ")) };
+        let expected = if self.expect == Expect::Fail && self.as_expected { ", refuted as expected" } else { "" };
+        let quick = if self.quick { " (quick grid)" } else { "" };
+        format!("{}: {verdict}{expected}{quick}", self.id)
+    }
+}

@@ -1,0 +1,161 @@
+//! A theorem spec (one TOML file in `theorems/`): the envelope every claim shares (name,
+//! checker, expectation, seed, trials, grid, checks) and the claim's own tables, which the
+//! claim parses strictly. Plain data; validation that needs the claim (its axes, its
+//! quantities, its tables) happens where the claim is known.
+
+use crate::error::{check_range, invalid, io_err, Result};
+use crate::grid::Grid;
+use crate::verdict::{Expect, Kind};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quick {
+    pub trials: usize,
+    /// Axes given here replace the full grid's.
+    #[serde(default)]
+    pub grid: Grid,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub quantity: String,
+    pub kind: Kind,
+    pub predict: f64,
+    pub tolerance: f64,
+    #[serde(default)]
+    pub why: String,
+    /// Judge the per-point quantity `quantity@key` at every grid point (or those in `where`):
+    /// the check holds only if it holds at each.
+    #[serde(default)]
+    pub each_point: bool,
+    /// With `each_point`: only the points whose axes take one of these values.
+    #[serde(default, rename = "where", skip_serializing_if = "BTreeMap::is_empty")]
+    pub at: BTreeMap<String, Vec<f64>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimSpec {
+    /// The spec's name: its report folder is `<out>/<id>/`.
+    pub id: String,
+    /// The checker that runs it (default: the id). Variants and refuted forms of a claim
+    /// name the checker and take an id of their own.
+    #[serde(default)]
+    pub claim: String,
+    /// `"fail"` for a refuted form kept as a regression test: the suite passes when it fails.
+    #[serde(default)]
+    pub expect: Expect,
+    pub statement: String,
+    pub seed: u64,
+    pub trials: usize,
+    #[serde(default = "default_bootstrap")]
+    pub bootstrap: usize,
+    /// Confidence level of the bootstrap intervals.
+    #[serde(default = "default_level")]
+    pub level: f64,
+    #[serde(default)]
+    pub grid: Grid,
+    pub quick: Quick,
+    #[serde(rename = "check")]
+    pub checks: Vec<CheckSpec>,
+    /// The claim's own tables (`[task]`, `[algorithm]`, `[settings]`, ...), by name.
+    #[serde(flatten)]
+    pub sections: toml::Table,
+}
+
+fn default_bootstrap() -> usize {
+    1000
+}
+fn default_level() -> f64 {
+    0.95
+}
+
+impl ClaimSpec {
+    /// Reads and checks the envelope. Errors name the file and the key.
+    pub fn load(path: &Path) -> Result<ClaimSpec> {
+        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let named = |e: crate::Error| match e {
+            crate::Error::Invalid { field, msg } => invalid(format!("{}: {field}", path.display()), msg),
+            e => e,
+        };
+        let mut spec: ClaimSpec = toml::from_str(&text).map_err(|e| invalid(path.display().to_string(), crate::ui::one_line(&e.to_string())))?;
+        if spec.claim.is_empty() {
+            spec.claim = spec.id.clone();
+        }
+        spec.validate().map_err(named)?;
+        Ok(spec)
+    }
+
+    /// The envelope's own ranges (the claim checks the rest).
+    pub fn validate(&self) -> Result<()> {
+        let id_ok = !self.id.is_empty() && self.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !id_ok {
+            return Err(invalid("id", format!("must be a nonempty name of a-z, 0-9 and _ (got {:?})", self.id)));
+        }
+        for (name, n) in [("trials", self.trials), ("quick.trials", self.quick.trials)] {
+            if !(2..=100_000).contains(&n) {
+                return Err(invalid(name, format!("must be a whole number in [2, 100000] (got {n})")));
+            }
+        }
+        if !(100..=1_000_000).contains(&self.bootstrap) {
+            return Err(invalid("bootstrap", format!("must be a whole number in [100, 1000000] (got {})", self.bootstrap)));
+        }
+        check_range("level", self.level, 0.5, 0.999, false)?;
+        if self.checks.is_empty() {
+            return Err(invalid("check", "a claim needs at least one [[check]]"));
+        }
+        for (i, c) in self.checks.iter().enumerate() {
+            check_range(&format!("check[{i}].tolerance"), c.tolerance, 0.0, 1e12, false)?;
+            if !c.predict.is_finite() {
+                return Err(invalid(format!("check[{i}].predict"), "must be a finite number"));
+            }
+            if !c.at.is_empty() && !c.each_point {
+                return Err(invalid(format!("check[{i}].where"), "applies only with each_point = true"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The grid a run uses: the full one, or the quick one laid over it.
+    pub fn grid(&self, quick: bool) -> Grid {
+        let mut g = self.grid.clone();
+        if quick {
+            g.extend(self.quick.grid.clone());
+        }
+        g
+    }
+
+    pub fn trials(&self, quick: bool) -> usize {
+        if quick {
+            self.quick.trials
+        } else {
+            self.trials
+        }
+    }
+
+    /// One of the claim's own tables, parsed strictly (absent: the type's default).
+    pub fn section<S: DeserializeOwned + Default>(&self, name: &str) -> Result<S> {
+        match self.sections.get(name) {
+            None => Ok(S::default()),
+            Some(v) => v.clone().try_into().map_err(|e: toml::de::Error| invalid(name, crate::ui::one_line(&e.to_string()))),
+        }
+    }
+
+    /// Refuses any table or key the claim does not read: a typo must not pass silently.
+    pub fn only_sections(&self, known: &[&str]) -> Result<()> {
+        for key in self.sections.keys() {
+            if !known.contains(&key.as_str()) {
+                let all = ["id", "claim", "expect", "statement", "seed", "trials", "bootstrap", "level", "grid", "quick", "check"];
+                return Err(invalid(
+                    key,
+                    format!("unknown field {key:?}: a spec has {}, and this claim reads {}", all.join(", "), known.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
