@@ -36,6 +36,11 @@ pub struct CheckSpec {
     /// With `each_point`: only the points whose axes take one of these values.
     #[serde(default, rename = "where", skip_serializing_if = "BTreeMap::is_empty")]
     pub at: BTreeMap<String, Vec<f64>>,
+    /// In a refuted form (`expect = "fail"` on the spec): which checks must keep failing
+    /// and which must keep holding, so a refutation pins down *what* is refuted rather than
+    /// passing on any one failure. Unset: the check may go either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +118,12 @@ impl ClaimSpec {
             if !c.predict.is_finite() {
                 return Err(invalid(format!("check[{i}].predict"), "must be a finite number"));
             }
+            if self.expect == Expect::Pass && c.expect == Some(Expect::Fail) {
+                return Err(invalid(
+                    format!("check[{i}].expect"),
+                    "may be \"fail\" only in a refuted form (expect = \"fail\" on the spec): a claim that holds has no failing checks",
+                ));
+            }
             if !c.at.is_empty() && !c.each_point {
                 return Err(invalid(format!("check[{i}].where"), "applies only with each_point = true"));
             }
@@ -157,5 +168,30 @@ impl ClaimSpec {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Result<ClaimSpec> {
+        let s: ClaimSpec = toml::from_str(text).expect("parses");
+        s.validate().map(|_| s)
+    }
+
+    const BASE: &str = "id = \"x\"\nstatement = \"s\"\nseed = 1\ntrials = 4\n[quick]\ntrials = 2\n";
+
+    #[test]
+    fn a_check_may_be_expected_to_fail_only_in_a_refuted_form() {
+        let check = "[[check]]\nquantity = \"q\"\nkind = \"equal\"\npredict = 1.0\ntolerance = 0.1\nexpect = \"fail\"\n";
+        let err = spec(&format!("{BASE}{check}")).unwrap_err().to_string();
+        assert!(err.contains("check[0].expect"), "{err}");
+        let ok = spec(&format!("expect = \"fail\"\n{BASE}{check}")).unwrap();
+        assert_eq!(ok.checks[0].expect, Some(Expect::Fail));
+        // Unset stays unset, and is not written back out (committed results keep their bytes).
+        let plain = spec(&format!("{BASE}{}", check.replace("expect = \"fail\"\n", ""))).unwrap();
+        assert_eq!(plain.checks[0].expect, None);
+        assert!(!serde_json::to_string(&plain.checks[0]).unwrap().contains("expect"));
     }
 }

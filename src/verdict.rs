@@ -143,21 +143,41 @@ pub fn judge_each(
     (Verdict::Holds, i, format!("holds at all {} points; farthest at {}: {}", at.len(), at[i].0, judged[i].1))
 }
 
-/// Whether a claim's checks meet its spec's expectation, and if not, why. A claim holds
-/// when every check holds. A refutation needs evidence: at least one check must fail on
-/// data; an undefined quantity refutes nothing.
-pub fn meets(expect: Expect, verdicts: &[Verdict]) -> (bool, String) {
-    let holds = verdicts.iter().all(|v| *v == Verdict::Holds);
-    let refuted = verdicts.iter().any(|v| *v == Verdict::Fails);
+/// Whether a claim's checks meet its spec's expectation, and if not, why. Each verdict comes
+/// with its check's own expectation, if it states one. A claim holds when every check holds.
+/// A refutation needs evidence: at least one check must fail on data (an undefined quantity
+/// refutes nothing), and every check that states an expectation must meet it.
+pub fn meets(expect: Expect, checks: &[(Option<Expect>, Verdict)]) -> (bool, String) {
+    let holds = checks.iter().all(|c| c.1 == Verdict::Holds);
+    let refuted = checks.iter().any(|c| c.1 == Verdict::Fails);
+    let broken: Vec<String> = checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| match c.0 {
+            Some(Expect::Pass) => c.1 != Verdict::Holds,
+            Some(Expect::Fail) => c.1 != Verdict::Fails,
+            None => false,
+        })
+        .map(|(i, c)| format!("check[{i}] expected to {} but {}", if c.0 == Some(Expect::Pass) { "hold" } else { "fail" }, verdict_word(c.1)))
+        .collect();
     match expect {
         Expect::Pass if holds => (true, "holds".into()),
         Expect::Pass => (false, "expected to hold, but a check fails or is undefined".into()),
+        Expect::Fail if !broken.is_empty() => (false, format!("refuted, but not as stated: {}", broken.join("; "))),
         Expect::Fail if refuted => (true, "refuted as expected".into()),
         Expect::Fail if holds => (
             false,
             "expected to be refuted, but every check holds: the checker lost its power or the algorithm changed".into(),
         ),
         Expect::Fail => (false, "expected to be refuted, but no check fails on data (only undefined ones)".into()),
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "it holds",
+        Verdict::Fails => "it fails",
+        Verdict::Undefined => "it is undefined",
     }
 }
 
@@ -233,11 +253,29 @@ mod tests {
     #[test]
     fn expectations() {
         use Verdict::*;
-        assert!(meets(Expect::Pass, &[Holds, Holds]).0);
-        assert!(!meets(Expect::Pass, &[Holds, Undefined]).0);
-        assert!(meets(Expect::Fail, &[Holds, Fails]).0);
-        assert!(!meets(Expect::Fail, &[Holds, Holds]).0);
-        assert!(!meets(Expect::Fail, &[Holds, Undefined]).0, "an undefined quantity refutes nothing");
+        let free = |v: &[Verdict]| v.iter().map(|&v| (None, v)).collect::<Vec<_>>();
+        assert!(meets(Expect::Pass, &free(&[Holds, Holds])).0);
+        assert!(!meets(Expect::Pass, &free(&[Holds, Undefined])).0);
+        assert!(meets(Expect::Fail, &free(&[Holds, Fails])).0);
+        assert!(!meets(Expect::Fail, &free(&[Holds, Holds])).0);
+        assert!(!meets(Expect::Fail, &free(&[Holds, Undefined])).0, "an undefined quantity refutes nothing");
+    }
+
+    #[test]
+    fn a_refutation_with_stated_checks_must_fail_where_it_says() {
+        use Verdict::*;
+        let (p, f) = (Some(Expect::Pass), Some(Expect::Fail));
+        assert!(meets(Expect::Fail, &[(p, Holds), (f, Fails), (None, Holds)]).0);
+        assert!(meets(Expect::Fail, &[(p, Holds), (f, Fails), (None, Fails)]).0);
+        // The wrong check fails: a refutation of something else.
+        let (ok, why) = meets(Expect::Fail, &[(p, Fails), (f, Holds)]);
+        assert!(!ok);
+        assert!(why.contains("check[0] expected to hold but it fails"), "{why}");
+        assert!(why.contains("check[1] expected to fail but it holds"), "{why}");
+        // A stated failure that becomes undefined is not evidence.
+        assert!(!meets(Expect::Fail, &[(p, Holds), (f, Undefined)]).0);
+        // An extra failure among the checks stated to hold breaks the statement too.
+        assert!(!meets(Expect::Fail, &[(p, Fails), (f, Fails)]).0);
     }
 
     #[test]

@@ -208,3 +208,68 @@ fn softmax_link_checker() {
     let no_pre = run(&with_prox(&real, |c| c.precondition = false), dir.path());
     assert!(!holds(&no_pre, "excess_prox", Kind::Below), "{:?}", reasons(&no_pre));
 }
+
+/// The spec with `[table] key = value` set.
+fn setting(spec: &ClaimSpec, table: &str, key: &str, value: toml::Value) -> ClaimSpec {
+    let mut s = spec.clone();
+    let t = s.sections.entry(table).or_insert_with(|| toml::Value::Table(Default::default()));
+    t.as_table_mut().expect("a table").insert(key.into(), value);
+    s
+}
+
+#[test]
+fn icl_stagewise_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = spec("icl_stagewise");
+    let r = run(&real, dir.path());
+    assert!(r.holds && r.as_expected, "{:?}", reasons(&r));
+    // A rare exponent bounded by 0.9 (time no worse than about linear in K) is rejected, as is
+    // a dominant time growing as K^0.5.
+    rejects(&real, dir.path(), "rare_exponent", Kind::Below, 0.9);
+    rejects(&real, dir.path(), "dom_exponent", Kind::Above, 0.5);
+}
+
+#[test]
+fn icl_time_scale_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = spec("icl_time_scale");
+    let r = run(&real, dir.path());
+    assert!(!r.holds && r.as_expected, "{}: {:?}", r.outcome, reasons(&r));
+    // The checker is not a constant FAIL: the measured exponent itself is accepted, and
+    // exponents 0.5 away either way are rejected.
+    let m = measured(&r, "p_exponent").value;
+    let at_measured = run(&predicting(&real, "p_exponent", Kind::Equal, m), dir.path());
+    assert!(holds(&at_measured, "p_exponent", Kind::Equal), "{:?}", reasons(&at_measured));
+    for p in [m - 0.5, m + 0.5] {
+        rejects(&real, dir.path(), "p_exponent", Kind::Equal, p);
+    }
+}
+
+#[test]
+fn lowrank_updates_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = spec("lowrank_updates");
+    let r = run(&real, dir.path());
+    assert!(r.holds && r.as_expected, "{:?}", reasons(&r));
+    // A rank of 5 (outside the tolerance of 1) and a rank growing as m^0.5 are rejected.
+    rejects(&real, dir.path(), "stable_rank", Kind::Equal, 5.0);
+    rejects(&real, dir.path(), "m_exponent", Kind::Below, -0.5);
+    // Labels independent of the sequence: nothing is learned, and the claim fails.
+    let ablated = run(&setting(&real, "data", "random_labels", true.into()), dir.path());
+    assert!(!holds(&ablated, "test_error", Kind::Below), "{:?}", reasons(&ablated));
+}
+
+#[test]
+fn magnitude_pruning_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = spec("magnitude_pruning");
+    let r = run(&real, dir.path());
+    assert!(r.as_expected, "{}: {:?}", r.outcome, reasons(&r));
+    // A pruning cost 10x below what is measured is rejected.
+    let cost = measured(&r, "prune_cost").lo.max(1e-3);
+    rejects(&real, dir.path(), "prune_cost", Kind::Below, cost / 10.0);
+    // An untrained net (one SGD step) is rejected, and the refutation no longer reads "as stated".
+    let ablated = run(&setting(&real, "training", "steps", 1.into()), dir.path());
+    assert!(!holds(&ablated, "unpruned_error", Kind::Below), "{:?}", reasons(&ablated));
+    assert!(!ablated.as_expected, "{}", ablated.outcome);
+}

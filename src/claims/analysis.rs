@@ -18,7 +18,8 @@ pub fn analyse<C: TypedClaim>(claim: &C, spec: &ClaimSpec, points: &[At<C::Conte
     let describe = |q: &str| C::QUANTITIES.iter().find(|d| d.0 == q).map(|d| d.1.to_string()).unwrap_or_default();
     let checks = judge_checks(spec, &pts, &quantities, describe);
     let verdicts: Vec<Verdict> = checks.iter().map(|c| c.verdict).collect();
-    let (as_expected, outcome) = meets(spec.expect, &verdicts);
+    let stated: Vec<_> = checks.iter().map(|c| (c.spec.expect, c.verdict)).collect();
+    let (as_expected, outcome) = meets(spec.expect, &stated);
     ClaimResult {
         id: spec.id.clone(),
         statement: spec.statement.clone(),

@@ -8,6 +8,8 @@
 pub mod analysis;
 pub mod claim;
 pub mod figures;
+pub mod icl;
+pub mod lowrank;
 pub mod registry;
 pub mod runner;
 pub mod scb;

@@ -2,7 +2,7 @@
 //! entry. Spec validation, `check all`, `merge`, the help text and the tests read this list.
 
 use super::claim::{Claim, Outcome, Run, TypedClaim};
-use super::{runner, scb};
+use super::{icl, lowrank, runner, scb};
 use crate::error::{invalid, Result};
 use crate::grid::points;
 use crate::spec::ClaimSpec;
@@ -72,6 +72,10 @@ pub static REGISTRY: &[&dyn Claim] = &[
     &Registered::<scb::transfer::Transfer>::NEW,
     &Registered::<scb::beats_sgd::BeatsSgd>::NEW,
     &Registered::<scb::softmax_link::SoftmaxLink>::NEW,
+    &Registered::<icl::stagewise::Stagewise>::NEW,
+    &Registered::<icl::time_scale::TimeScale>::NEW,
+    &Registered::<lowrank::updates::Updates>::NEW,
+    &Registered::<lowrank::pruning::MagnitudePruning>::NEW,
 ];
 
 /// The claim a spec names, from `registry`.

@@ -1,0 +1,164 @@
+//! Claim magnitude_pruning: after training, removing a fraction R of W_O's neurons (rows)
+//! with the smallest norms barely changes the test error up to a moderate R, and costs less
+//! than removing neurons at random or largest first, at every R.
+//!
+//! Why. The update of W_O is, like the others, concentrated on the label-relevant directions,
+//! and the neurons it grows are the ones that carry the decision; the rest keep their small
+//! random start and contribute little to F. Smallest-first removes those first.
+//!
+//! A trial trains a net and measures its test error with each fraction of neurons pruned
+//! smallest first, largest first, and at random (averaged over a few draws).
+
+use super::{Setup, SECTIONS};
+use crate::claims::figures::ci;
+use crate::claims::{At, TypedClaim};
+use crate::error::{check_range, invalid, Result};
+use crate::grid::{Axis, Point};
+use crate::models::lowrank::{pruned, Pruning};
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
+use crate::stats::Quantities;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub test_size: usize,
+    /// Fractions of neurons pruned, increasing, each in (0, 1).
+    pub fractions: Vec<f64>,
+    /// Random prunings averaged per fraction.
+    pub random_draws: usize,
+    /// The "moderate R" up to which smallest-first pruning should cost little.
+    pub moderate: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { test_size: 1000, fractions: (1..=8).map(|i| i as f64 / 10.0).collect(), random_draws: 3, moderate: 0.5 }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Trial {
+    pub unpruned: f64,
+    /// Test error per fraction, for smallest-first, random (mean of the draws), largest-first.
+    pub smallest: Vec<f64>,
+    pub random: Vec<f64>,
+    pub largest: Vec<f64>,
+}
+
+pub struct MagnitudePruning {
+    setup: Setup,
+    s: Settings,
+}
+
+/// Mean over trials of `f(trial)[j]`, per fraction j.
+fn mean(ts: &[&Trial], f: fn(&Trial) -> &Vec<f64>) -> Vec<f64> {
+    let len = ts.iter().map(|t| f(t).len()).min().unwrap_or(0);
+    (0..len).map(|j| ts.iter().map(|t| f(t)[j]).sum::<f64>() / ts.len() as f64).collect()
+}
+
+impl TypedClaim for MagnitudePruning {
+    const ID: &'static str = "magnitude_pruning";
+    const ABOUT: &'static str = "pruning W_O's smallest neurons barely costs accuracy, and beats random and largest-first pruning";
+    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
+        ("prune_cost", "largest rise of the test error, smallest-first, over fractions up to the moderate one (largest over points)"),
+        ("margin_random", "smallest gap, random minus smallest-first test error, over fractions and points"),
+        ("margin_largest", "smallest gap, largest-first minus smallest-first test error, over fractions and points"),
+        ("unpruned_error", "test error of the trained net, largest mean over points"),
+    ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Vec<(Array2<f64>, f64)>;
+    type Trial = Trial;
+
+    fn new(spec: &ClaimSpec) -> Result<Self> {
+        let s: Settings = spec.section("settings")?;
+        if s.fractions.is_empty() || s.fractions.windows(2).any(|w| w[0] >= w[1]) || s.fractions.iter().any(|f| !(*f > 0.0 && *f < 1.0)) {
+            return Err(invalid("settings.fractions", "must be increasing numbers in (0, 1)"));
+        }
+        if s.random_draws < 1 {
+            return Err(invalid("settings.random_draws", "must be a whole number >= 1"));
+        }
+        check_range("settings.moderate", s.moderate, 0.0, 1.0, true)?;
+        Ok(MagnitudePruning { setup: Setup::from(spec, s.test_size)?, s })
+    }
+    fn axes(&self) -> Vec<Axis> {
+        self.setup.axes()
+    }
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({ "data": self.setup.data, "training": self.setup.training, "settings": self.s })
+    }
+    fn context(&self, point: &Point) -> Result<Self::Context> {
+        Ok(self.setup.test_set(point))
+    }
+
+    fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Trial {
+        let (_, net) = self.setup.train(&at.point, seed);
+        let mut rng = crate::rng::rng(seed, crate::rng::stream::INIT);
+        let test = &at.ctx;
+        let err = |how, f: f64, rng: &mut _| pruned(&net, f, how, rng).error(test);
+        let mut t = Trial { unpruned: net.error(test), smallest: vec![], random: vec![], largest: vec![] };
+        for &f in &self.s.fractions {
+            t.smallest.push(err(Pruning::SmallestFirst, f, &mut rng));
+            t.largest.push(err(Pruning::LargestFirst, f, &mut rng));
+            t.random.push((0..self.s.random_draws).map(|_| err(Pruning::Random, f, &mut rng)).sum::<f64>() / self.s.random_draws as f64);
+        }
+        t
+    }
+
+    fn estimate(&self, points: &[At<Self::Context>], trials: &[Vec<&Trial>]) -> Quantities {
+        let mut q = Quantities::new();
+        let (mut cost, mut m_rand, mut m_large, mut unpruned) = (f64::NEG_INFINITY, f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        for (at, ts) in points.iter().zip(trials) {
+            let base = ts.iter().map(|t| t.unpruned).sum::<f64>() / ts.len() as f64;
+            let (s, r, l) = (mean(ts, |t| &t.smallest), mean(ts, |t| &t.random), mean(ts, |t| &t.largest));
+            for (j, f) in self.s.fractions.iter().enumerate() {
+                let key = format!("{},R={f}", at.point.key());
+                q.insert(format!("err_smallest@{key}"), s[j]);
+                q.insert(format!("err_random@{key}"), r[j]);
+                q.insert(format!("err_largest@{key}"), l[j]);
+                if *f <= self.s.moderate + 1e-12 {
+                    cost = cost.max(s[j] - base);
+                }
+                m_rand = m_rand.min(r[j] - s[j]);
+                m_large = m_large.min(l[j] - s[j]);
+            }
+            unpruned = unpruned.max(base);
+        }
+        q.insert("prune_cost".into(), cost);
+        q.insert("margin_random".into(), m_rand);
+        q.insert("margin_largest".into(), m_large);
+        q.insert("unpruned_error".into(), unpruned);
+        q
+    }
+
+    fn panels(&self, points: &[At<Self::Context>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        points
+            .iter()
+            .map(|at| {
+                let curve = |name: &str, label: String, color: usize| {
+                    let (pts, errs) = self
+                        .s
+                        .fractions
+                        .iter()
+                        .filter_map(|f| result.q(&format!("{name}@{},R={f}", at.point.key())).map(|e| ((*f, e.value), (e.lo, e.hi))))
+                        .unzip();
+                    Series::points(label, color, pts, Some(errs))
+                };
+                Panel {
+                    title: format!("test error after pruning W_O, {}", at.point.label()),
+                    x_label: "fraction R of neurons pruned".into(),
+                    y_label: "test error (mean over trials)".into(),
+                    series: vec![
+                        curve("err_smallest", format!("smallest first {}", ci(result)), 0),
+                        curve("err_random", "random".into(), 6),
+                        curve("err_largest", "largest first".into(), 1),
+                    ],
+                    ..Default::default()
+                }
+            })
+            .collect()
+    }
+}
