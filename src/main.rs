@@ -44,6 +44,9 @@ enum Cmd {
         quick: bool,
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
+        /// Simulate trials that no shard recorded on this machine, instead of refusing.
+        #[arg(long)]
+        finish_locally: bool,
     },
     /// Draw one of the paper-style figures.
     Figure {
@@ -168,8 +171,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string(&l).map_err(|e| scb::Error::Other(e.to_string()))?);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Merge { dir, quick, theorems } => {
-            let checked = commands::check::merge(REGISTRY, &dir, &theorems, quick)?;
+        Cmd::Merge { dir, quick, theorems, finish_locally } => {
+            let checked = commands::check::merge(REGISTRY, &dir, &theorems, quick, finish_locally)?;
             Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Check { specs, quick, out, theorems, shard } => {

@@ -248,3 +248,90 @@ fn a_killed_run_resumes_without_losing_or_duplicating_a_trial() {
     let read = |p: &Path| std::fs::read(p.join("stage_one/result.json")).unwrap();
     assert_eq!(read(&whole), read(&killed));
 }
+
+/// Every file of a folder with its bytes, to show that a refusal changed nothing.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut v: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn merge_refuses_missing_shards_and_names_them_until_asked_to_finish_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let s = spec.to_str().unwrap();
+    let theorems = dir.path().to_str().unwrap();
+    let (whole, sharded) = (dir.path().join("whole"), dir.path().join("sharded"));
+    assert!(scb(&["check", s, "--quick", "--out", whole.to_str().unwrap()], "2").status.success());
+    let claim = sharded.join("stage_one");
+    // An empty folder: nothing to merge, and nothing is simulated.
+    let r = scb(&["merge", claim.to_str().unwrap(), "--quick", "--theorems", theorems], "2");
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("no trial records"), "{}", stderr(&r));
+    assert!(!claim.join("trials.jsonl").exists());
+    // Shards 1 and 3 of 3 ran; the hint each prints is the exact merge command, --quick included.
+    for i in [1, 3] {
+        let r = scb(&["check", s, "--quick", "--out", sharded.to_str().unwrap(), "--shard", &format!("{i}/3")], "1");
+        assert!(r.status.success(), "{}", stderr(&r));
+        let hint = format!("scb merge {} --quick --theorems {theorems}", claim.display());
+        assert!(stderr(&r).contains(&hint), "{}", stderr(&r));
+    }
+    let before = snapshot(&claim);
+    let r = scb(&["merge", claim.to_str().unwrap(), "--quick", "--theorems", theorems], "2");
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    let e = stderr(&r);
+    assert_eq!(e.lines().count(), 1, "one line: {e}");
+    assert!(e.contains("shard 2/3 lacks") && !e.contains("shard 1/3") && !e.contains("shard 3/3 lacks"), "{e}");
+    assert!(e.contains(&format!("--shard 2/3 --out {} --quick", sharded.display())), "{e}");
+    assert_eq!(snapshot(&claim), before, "a refused merge changed the folder");
+    // Asked explicitly, it simulates shard 2's trials here, and the result is the unsharded one.
+    let r = scb(&["merge", claim.to_str().unwrap(), "--quick", "--theorems", theorems, "--finish-locally"], "2");
+    assert!(r.status.success(), "{}", stderr(&r));
+    for f in ["result.json", "stage_one.svg", "quantities.csv"] {
+        assert_eq!(std::fs::read(whole.join("stage_one").join(f)).unwrap(), std::fs::read(claim.join(f)).unwrap(), "{f} differs");
+    }
+    assert_eq!(count_lines(&claim.join("trials.jsonl")), count_lines(&whole.join("stage_one/trials.jsonl")));
+    assert!(!claim.join("trials.shard-1-of-3.jsonl").exists());
+}
+
+#[test]
+fn a_live_shard_or_run_keeps_merges_and_other_runs_out() {
+    use scb::claims::store::FileStore;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let s = spec.to_str().unwrap();
+    let theorems = dir.path().to_str().unwrap();
+    let out = dir.path().join("out");
+    let claim = out.join("stage_one");
+    let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap(), "--shard", "1/2"], "1");
+    assert!(r.status.success(), "{}", stderr(&r));
+    {
+        // Shard 2/2 is live (this process holds its lease, as a running shard does).
+        let _live = FileStore::new(&claim).lease(Some((2, 2))).unwrap();
+        let before = snapshot(&claim);
+        let r = scb(&["merge", claim.to_str().unwrap(), "--quick", "--theorems", theorems, "--finish-locally"], "2");
+        assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+        assert!(stderr(&r).contains("in use by another scb run"), "{}", stderr(&r));
+        assert_eq!(snapshot(&claim), before, "the merge touched a live shard's folder");
+        // The same shard cannot start twice; another shard can run beside it.
+        let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap(), "--shard", "2/2"], "1");
+        assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+        assert!(stderr(&r).contains("shard 2/2") && stderr(&r).contains("already running"), "{}", stderr(&r));
+        let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap(), "--shard", "1/2"], "1");
+        assert!(r.status.success(), "{}", stderr(&r));
+    }
+    {
+        // A whole run in progress: a second check refuses instead of computing every trial twice.
+        let _run = FileStore::new(&claim).lease(None).unwrap();
+        let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap()], "2");
+        assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+        let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap(), "--shard", "2/2"], "1");
+        assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    }
+    // Once the lease is gone (the process ended), the run goes ahead.
+    let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap(), "--shard", "2/2"], "1");
+    assert!(r.status.success(), "{}", stderr(&r));
+    let r = scb(&["merge", claim.to_str().unwrap(), "--quick", "--theorems", theorems], "2");
+    assert!(r.status.success(), "{}", stderr(&r));
+}

@@ -55,6 +55,19 @@ pub struct Run<'a> {
     pub shard: Option<(usize, usize)>,
     pub progress: bool,
     pub store: &'a dyn TrialStore,
+    /// What to do about trials with no record.
+    pub missing: Missing,
+}
+
+/// What a run does about trials that have no record yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Missing {
+    /// Simulate them (a check, or a shard's own slice).
+    #[default]
+    Simulate,
+    /// Refuse, naming them by the shard of `shards` that should have run them, with the
+    /// exact commands that rerun it (`rerun`, with `{shard}` for i/n) or finish it here.
+    Refuse { shards: usize, rerun: String, finish: String },
 }
 
 /// What checking a spec produced.

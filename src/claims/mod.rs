@@ -15,5 +15,5 @@ pub mod runner;
 pub mod scb;
 pub mod store;
 
-pub use claim::{At, Claim, Outcome, Run, TypedClaim};
+pub use claim::{At, Claim, Missing, Outcome, Run, TypedClaim};
 pub use registry::{find, Registered, REGISTRY};

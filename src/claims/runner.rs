@@ -19,6 +19,49 @@ pub fn trial_hash<C: TypedClaim>(claim: &C, spec: &ClaimSpec) -> String {
     }))
 }
 
+/// The error of a merge that finds trials without records: which shards they belong to
+/// (trial k of the list belongs to shard k mod n + 1), how many each lacks, one example,
+/// and the command that reruns each.
+fn missing_trials<T>(
+    id: &str,
+    all: &[(usize, usize)],
+    have: &HashMap<(usize, usize), T>,
+    keys: &[String],
+    shards: usize,
+    rerun: &str,
+    finish: &str,
+) -> Error {
+    let mut by_shard: Vec<(usize, usize, Option<(usize, usize)>)> = (1..=shards).map(|i| (i, 0, None)).collect();
+    for (k, pt) in all.iter().enumerate() {
+        let s = &mut by_shard[k % shards];
+        s.1 += 1;
+        if !have.contains_key(pt) && s.2.is_none() {
+            s.2 = Some(*pt);
+        }
+    }
+    let lacking: Vec<String> = by_shard
+        .iter()
+        .filter_map(|(i, total, first)| {
+            let (p, t) = (*first)?;
+            let missing = all.iter().enumerate().filter(|(k, pt)| k % shards + 1 == *i && !have.contains_key(pt)).count();
+            Some(format!("shard {i}/{shards} lacks {missing} of its {total} trials (e.g. {} trial {t})", keys[p]))
+        })
+        .collect();
+    let commands: Vec<String> = by_shard
+        .iter()
+        .filter(|s| s.2.is_some())
+        .map(|(i, ..)| rerun.replace("{shard}", &format!("{i}/{shards}")))
+        .collect();
+    crate::error::invalid(
+        "shards",
+        format!(
+            "{id}: {}; nothing was merged or changed. Rerun: {}; or simulate them on this machine: {finish}",
+            lacking.join("; "),
+            commands.join(" && ")
+        ),
+    )
+}
+
 /// Runs (or resumes) a spec's trials and, unless this is a shard, judges the claim.
 pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Outcome> {
     let grid_field = if run.quick { "quick.grid" } else { "grid" };
@@ -44,6 +87,9 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
     let mine = |k: usize| run.shard.is_none_or(|(i, n)| k % n == i - 1);
     let pending: Vec<(usize, usize)> = all.iter().enumerate().filter(|(k, pt)| mine(*k) && !have.contains_key(pt)).map(|(_, pt)| *pt).collect();
     let reused = all.iter().enumerate().filter(|(k, pt)| mine(*k) && have.contains_key(pt)).count();
+    if let (super::Missing::Refuse { shards, rerun, finish }, false) = (&run.missing, pending.is_empty()) {
+        return Err(missing_trials(&spec.id, &all, &have, &keys, *shards, rerun, finish));
+    }
     if !pending.is_empty() {
         let sink = run.store.open(run.shard)?;
         let bar = crate::ui::progress(pending.len() as u64, &format!("{} trials", spec.id), run.progress);

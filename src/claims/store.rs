@@ -71,6 +71,65 @@ impl FileStore {
     }
 }
 
+/// Advisory locks held for as long as a run writes to a report folder. A whole run or a
+/// merge holds the folder exclusively; a shard holds it shared, and its own slice
+/// exclusively. So a merge never touches a live shard's file, two checks never compute the
+/// same trials twice, and a shard never runs twice at once. The locks are the operating
+/// system's (flock), released when the process ends however it ends.
+pub struct Lease {
+    _files: Vec<fs::File>,
+}
+
+impl FileStore {
+    pub fn lease(&self, shard: Option<(usize, usize)>) -> Result<Lease> {
+        crate::io::ensure_dir(&self.dir)?;
+        let open = |name: &str| {
+            let path = self.dir.join(name);
+            OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_err(&path))
+        };
+        let busy = |what: String| crate::error::invalid("--out", what);
+        let folder = open(".lock")?;
+        let got = if shard.is_some() { folder.try_lock_shared() } else { folder.try_lock() };
+        if let Err(e) = got {
+            return Err(match e {
+                fs::TryLockError::WouldBlock => busy(match shard {
+                    Some(_) => format!("{} is held by a whole run or a merge in progress; wait for it to end", self.dir.display()),
+                    None => format!("{} is in use by another scb run (a check, a live shard or a merge); wait for it to end", self.dir.display()),
+                }),
+                fs::TryLockError::Error(e) => io_err(self.dir.join(".lock"))(e),
+            });
+        }
+        let mut files = vec![folder];
+        if let Some((i, n)) = shard {
+            let own = open(&format!(".shard-{i}-of-{n}.lock"))?;
+            if let Err(e) = own.try_lock() {
+                return Err(match e {
+                    fs::TryLockError::WouldBlock => busy(format!("shard {i}/{n} of {} is already running", self.dir.display())),
+                    fs::TryLockError::Error(e) => io_err(self.dir.join(".lock"))(e),
+                });
+            }
+            files.push(own);
+        }
+        Ok(Lease { _files: files })
+    }
+
+    /// The shard counts that shard files in the folder were written for.
+    pub fn shard_counts(&self) -> Vec<usize> {
+        let mut ns: Vec<usize> = self
+            .files()
+            .iter()
+            .filter_map(|f| {
+                let name = f.file_name()?.to_str()?;
+                let rest = name.strip_prefix("trials.shard-")?.strip_suffix(".jsonl")?;
+                rest.split_once("-of-")?.1.parse().ok()
+            })
+            .collect();
+        ns.sort();
+        ns.dedup();
+        ns
+    }
+}
+
 /// Reads the records of `hash` in one file. Lines that do not parse are reported and
 /// skipped; a torn last line (an interrupted write) is cut off so appends stay clean.
 pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {

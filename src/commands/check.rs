@@ -3,7 +3,7 @@
 //! page rewritten over every result in the output folder.
 
 use crate::claims::store::{FileStore, Records, TrialStore};
-use crate::claims::{find, Claim, Outcome, Run};
+use crate::claims::{find, Claim, Missing, Outcome, Run};
 use crate::error::{invalid, io_err, Error, Result};
 use crate::io::Staged;
 use crate::result::{ClaimResult, Provenance};
@@ -106,7 +106,13 @@ pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> 
                 checked.results.push((result, provenance));
             }
             Outcome::ShardDone { shard: (i, n), provenance, pending_elsewhere } => {
-                eprintln!("{}: shard {i}/{n} done; run `scb merge {}` once every shard has", spec.id, dir.display());
+                eprintln!(
+                    "{}: shard {i}/{n} done ({} trials simulated, {} reused; {pending_elsewhere} left to other shards); once every shard is done: {}",
+                    spec.id,
+                    provenance.simulated,
+                    provenance.reused,
+                    merge_command(&dir, &spec_source(&spec.id, names, &opts.theorems), opts.quick)
+                );
                 checked.shards.push((spec.id.clone(), (i, n), provenance, pending_elsewhere));
             }
         }
@@ -117,11 +123,35 @@ pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> 
     Ok(checked)
 }
 
-/// Checks one spec under its claim and, when judged, writes its folder.
+/// The folder a spec was read from, for `scb merge --theorems`: the spec file's own folder
+/// when it was named by path, else the theorems folder.
+fn spec_source(id: &str, names: &[String], theorems: &Path) -> PathBuf {
+    names
+        .iter()
+        .filter(|n| n.ends_with(".toml") && Path::new(n).file_stem().and_then(|s| s.to_str()) == Some(id))
+        .find_map(|n| Path::new(n).parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| theorems.to_path_buf())
+}
+
+/// The exact `scb merge` command for a spec's folder.
+pub fn merge_command(dir: &Path, theorems: &Path, quick: bool) -> String {
+    let mut c = format!("scb merge {}", dir.display());
+    if quick {
+        c += " --quick";
+    }
+    if theorems != Path::new("theorems") {
+        c += &format!(" --theorems {}", if theorems.as_os_str().is_empty() { ".".into() } else { theorems.display().to_string() });
+    }
+    c
+}
+
+/// Checks one spec under its claim and, when judged, writes its folder. Holds the folder's
+/// lease throughout.
 fn run_spec(claim: &dyn Claim, spec: &ClaimSpec, opts: &CheckOptions) -> Result<Outcome> {
     let dir = opts.out.join(&spec.id);
     let store = FileStore::new(&dir);
-    let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store };
+    let _lease = store.lease(opts.shard)?;
+    let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
     let outcome = claim.check(spec, &run)?;
     if let Outcome::Judged { result, panels, .. } = &outcome {
         crate::report::files::write_claim(&dir, result, panels)?;
@@ -148,10 +178,12 @@ fn print_result(r: &ClaimResult) {
     }
 }
 
-/// `scb merge <out>/<id>`: combines the shards' records into `trials.jsonl` (one record per
-/// trial, in key order), removes the shard files, and judges the spec: the same result.json
-/// and figure as an unsharded run.
-pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: bool) -> Result<Checked> {
+/// `scb merge <out>/<id>`: judges a spec from its shards' records, then combines them into
+/// `trials.jsonl` (one record per trial, in key order) and removes the shard files: the same
+/// result.json and figure as an unsharded run. Refuses, changing nothing, while any shard
+/// still runs, and when a trial has no record, unless `finish_locally` (then it simulates
+/// the missing trials here).
+pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: bool, finish_locally: bool) -> Result<Checked> {
     let id = claim_dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let path = spec_path(id, theorems);
     if !path.is_file() {
@@ -159,8 +191,35 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         return Err(invalid("dir", format!("must be <reports>/<id> for a spec id in {} (got {})", known.join(", "), claim_dir.display())));
     }
     let (spec, claim) = load_specs(registry, &[path.display().to_string()], theorems)?.remove(0);
-    let hash = claim.hash(&spec)?;
     let store = FileStore::new(claim_dir);
+    let ns = store.shard_counts();
+    let shards = match ns.as_slice() {
+        [n] => *n,
+        [] if store.files().is_empty() => {
+            return Err(invalid(
+                "dir",
+                format!("{} holds no trial records to merge: run the shards first (scb check {id} --shard i/n --out {})", claim_dir.display(), claim_dir.parent().unwrap_or(Path::new(".")).display()),
+            ))
+        }
+        [] => 1,
+        many => {
+            let list: Vec<String> = many.iter().map(|n| format!("of {n}")).collect();
+            return Err(invalid("dir", format!("{} holds shards of different splits ({}); merge one split, or remove the others", claim_dir.display(), list.join(", "))));
+        }
+    };
+    let _lease = store.lease(None)?;
+    let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut rerun = format!("scb check {} --shard {{shard}} --out {}", if theorems == Path::new("theorems") { id.to_string() } else { path.display().to_string() }, out.display());
+    if quick {
+        rerun += " --quick";
+    }
+    let finish = merge_command(claim_dir, theorems, quick) + " --finish-locally";
+    let missing = if finish_locally { Missing::Simulate } else { Missing::Refuse { shards, rerun, finish } };
+    let run = Run { quick, shard: None, progress: true, store: &store, missing };
+    let Outcome::Judged { result, panels, provenance } = claim.check(&spec, &run)? else {
+        return Err(Error::Other("a whole run ended as a shard".into()));
+    };
+    let hash = claim.hash(&spec)?;
     let records: Records = store.load(&hash)?;
     let mut keys: Vec<&(String, usize)> = records.keys().collect();
     keys.sort();
@@ -175,10 +234,14 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     for f in store.files().iter().filter(|f| **f != all) {
         std::fs::remove_file(f).map_err(io_err(f))?;
     }
-    eprintln!("{id}: {} trial records merged", records.len());
-    let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
-    let opts = CheckOptions { quick, out, theorems: theorems.to_path_buf(), shard: None, progress: true };
-    check(registry, &[path.display().to_string()], &opts)
+    for i in 1..=shards {
+        let _ = std::fs::remove_file(claim_dir.join(format!(".shard-{i}-of-{shards}.lock")));
+    }
+    eprintln!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated);
+    crate::report::files::write_claim(claim_dir, &result, &panels)?;
+    print_result(&result);
+    write_index(registry, &out)?;
+    Ok(Checked { results: vec![(result, provenance)], shards: Vec::new() })
 }
 
 /// The summary page over the results found in `out`'s subfolders, in canonical order.
