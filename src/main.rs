@@ -48,6 +48,35 @@ enum Cmd {
         #[arg(long)]
         finish_locally: bool,
     },
+    /// Submit specs to SLURM: a job array of shards per spec and a merge job after it.
+    Submit {
+        /// Spec ids in --theorems, `all`, or paths to spec .toml files.
+        #[arg(required = true)]
+        specs: Vec<String>,
+        /// Array tasks per spec (each runs one shard).
+        #[arg(long)]
+        shards: usize,
+        /// Run the small grids.
+        #[arg(long)]
+        quick: bool,
+        /// SLURM partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task, in SLURM's format (30, 2:00:00, 1-00:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per task (also the task's thread count).
+        #[arg(long)]
+        cpus: Option<usize>,
+        /// Print the scripts; submit nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The reports root, on a file system every node shares.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        #[arg(long, default_value = "theorems")]
+        theorems: PathBuf,
+    },
     /// Draw one of the paper-style figures.
     Figure {
         #[command(subcommand)]
@@ -174,6 +203,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
             let checked = commands::check::merge(REGISTRY, &dir, &theorems, quick, finish_locally)?;
             Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
+            let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
+            for s in commands::submit::submit(REGISTRY, &specs, &opts)? {
+                println!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
+                eprintln!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, s.dir.join("slurm").display(), s.dir.join("result.json").display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Check { specs, quick, out, theorems, shard } => {
             let opts = CheckOptions { quick, out, theorems, shard, progress: true };

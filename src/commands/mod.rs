@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod check;
 pub mod figures;
+pub mod submit;
 pub mod train;

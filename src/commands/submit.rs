@@ -1,0 +1,176 @@
+//! `scb submit`: a spec's trials as a SLURM job array (one shard per task, each writing its
+//! own shard file in the shared report folder) and a merge job that runs once the array has
+//! ended. The merge job depends on the array with `afterany`, not `afterok`: a failed or
+//! cancelled shard must not leave the merge pending forever with nothing said; the merge
+//! runs, finds the missing trials, refuses (exit 2) and its log names the shards to rerun.
+//! Resubmitting resumes: each shard reuses the records it already wrote.
+
+use super::check::load_specs;
+use crate::claims::Claim;
+use crate::error::{invalid, io_err, Error, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct SubmitOptions {
+    pub shards: usize,
+    pub quick: bool,
+    pub partition: Option<String>,
+    /// SLURM's time limit per task (`--time`), e.g. `30`, `2:00:00` or `1-00:00:00`.
+    pub time: Option<String>,
+    pub cpus: Option<usize>,
+    pub dry_run: bool,
+    pub out: PathBuf,
+    pub theorems: PathBuf,
+}
+
+/// One spec's jobs.
+#[derive(Debug)]
+pub struct Submitted {
+    pub id: String,
+    pub array: String,
+    pub merge: String,
+    pub dir: PathBuf,
+}
+
+/// The two scripts of one spec.
+pub struct Scripts {
+    pub array: String,
+    pub merge: String,
+}
+
+impl SubmitOptions {
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=10_000).contains(&self.shards) {
+            return Err(invalid("--shards", format!("must be a whole number in [1, 10000] (got {})", self.shards)));
+        }
+        if let Some(c) = self.cpus {
+            if !(1..=1024).contains(&c) {
+                return Err(invalid("--cpus", format!("must be a whole number in [1, 1024] (got {c})")));
+            }
+        }
+        if let Some(p) = &self.partition {
+            if p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.,".contains(c)) {
+                return Err(invalid("--partition", format!("must be a partition name of letters, digits, '-', '_', '.' and ',' (got {p:?})")));
+            }
+        }
+        if let Some(t) = &self.time {
+            if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '-') {
+                return Err(invalid("--time", format!("must be a SLURM time such as 30, 2:00:00 or 1-00:00:00 (got {t:?})")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).map_err(io_err(p))
+}
+
+/// Quotes a path for a bash script.
+fn q(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// The scripts for one spec. `spec_arg` is what `scb check` is given (an id or a path).
+pub fn scripts(exe: &Path, cwd: &Path, id: &str, spec_arg: &str, merge_theorems: &Path, opts: &SubmitOptions, out: &Path, theorems: &Path) -> Scripts {
+    let dir = out.join(id);
+    let logs = dir.join("slurm");
+    let mut head = String::new();
+    if let Some(p) = &opts.partition {
+        head += &format!("#SBATCH --partition={p}\n");
+    }
+    if let Some(t) = &opts.time {
+        head += &format!("#SBATCH --time={t}\n");
+    }
+    let quick = if opts.quick { " --quick" } else { "" };
+    let threads = match opts.cpus {
+        Some(c) => format!("#SBATCH --cpus-per-task={c}\nexport RAYON_NUM_THREADS={c}\n"),
+        None => String::new(),
+    };
+    let array = format!(
+        "#!/bin/bash\n#SBATCH --job-name=scb-{id}\n#SBATCH --array=1-{n}\n#SBATCH --chdir={cwd}\n#SBATCH --output={log}\n{head}{threads}\
+         # Shard i of {n} of `{id}`: its own file trials.shard-i-of-{n}.jsonl in {dir}; a rerun resumes it.\n\
+         exec {exe} check {spec} --out {out} --theorems {theorems}{quick} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\"\n",
+        n = opts.shards,
+        cwd = cwd.display(),
+        log = logs.join("shard-%a.log").display(),
+        dir = dir.display(),
+        exe = q(exe),
+        spec = q(Path::new(spec_arg)),
+        out = q(out),
+        theorems = q(theorems),
+    );
+    let merge = format!(
+        "#!/bin/bash\n#SBATCH --job-name=scb-{id}-merge\n#SBATCH --chdir={cwd}\n#SBATCH --output={log}\n{head}\
+         # Runs after every shard has ended, however it ended; refuses (exit 2) if a shard's trials are missing.\n\
+         exec {exe} merge {dir} --theorems {theorems}{quick}\n",
+        cwd = cwd.display(),
+        log = logs.join("merge.log").display(),
+        exe = q(exe),
+        dir = q(&dir),
+        theorems = q(merge_theorems),
+    );
+    Scripts { array, merge }
+}
+
+/// `sbatch --parsable [extra] script`: the job id.
+fn sbatch(script: &Path, extra: &[String]) -> Result<String> {
+    let out = Command::new("sbatch")
+        .arg("--parsable")
+        .args(extra)
+        .arg(script)
+        .output()
+        .map_err(|e| invalid("sbatch", format!("cannot run sbatch ({e}): is SLURM installed here? (scripts/slurm-local.sh start runs a local one)")))?;
+    if !out.status.success() {
+        return Err(Error::Other(format!("sbatch {} failed: {}", script.display(), crate::ui::one_line(&String::from_utf8_lossy(&out.stderr)))));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let id = text.trim().split(';').next().unwrap_or("").to_string();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::Other(format!("sbatch printed no job id (got {:?})", text.trim())));
+    }
+    Ok(id)
+}
+
+/// Writes each spec's scripts to `<out>/<id>/slurm/` and submits them (or, dry, prints them).
+pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -> Result<Vec<Submitted>> {
+    opts.validate()?;
+    // Every spec is read and checked before anything is written or submitted.
+    let specs = load_specs(registry, names, &opts.theorems)?;
+    let exe = std::env::current_exe().map_err(|e| Error::Other(format!("cannot locate the scb binary ({e})")))?;
+    let cwd = std::env::current_dir().map_err(|e| Error::Other(format!("cannot read the working folder ({e})")))?;
+    let (out, theorems) = (absolute(&opts.out)?, absolute(&opts.theorems)?);
+    // #SBATCH lines take no quoting: refuse paths that would need it.
+    for (field, p) in [("--out", &out), ("working folder", &cwd)] {
+        if p.display().to_string().chars().any(|c| c.is_whitespace() || "'\"\\$`".contains(c)) {
+            return Err(invalid(field, format!("must be a path without spaces, quotes, '$' or '`' for a SLURM script (got {})", p.display())));
+        }
+    }
+    let mut done = Vec::new();
+    for (spec, _) in &specs {
+        let given = names.iter().find(|n| n.ends_with(".toml") && Path::new(n.as_str()).file_stem().and_then(|s| s.to_str()) == Some(spec.id.as_str()));
+        let (spec_arg, merge_theorems) = match given {
+            Some(p) => {
+                let p = absolute(Path::new(p))?;
+                let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
+                (p.display().to_string(), parent)
+            }
+            None => (spec.id.clone(), theorems.clone()),
+        };
+        let s = scripts(&exe, &cwd, &spec.id, &spec_arg, &merge_theorems, opts, &out, &theorems);
+        let dir = out.join(&spec.id);
+        if opts.dry_run {
+            println!("# {}: {}\n{}\n# {}: merge, after the array: sbatch --parsable --dependency=afterany:<array id> {}\n{}", spec.id, dir.join("slurm/array.sh").display(), s.array, spec.id, dir.join("slurm/merge.sh").display(), s.merge);
+            continue;
+        }
+        let slurm = dir.join("slurm");
+        crate::io::ensure_dir(&slurm)?;
+        let (a, m) = (slurm.join("array.sh"), slurm.join("merge.sh"));
+        std::fs::write(&a, &s.array).map_err(io_err(&a))?;
+        std::fs::write(&m, &s.merge).map_err(io_err(&m))?;
+        let array = sbatch(&a, &[])?;
+        let merge = sbatch(&m, &[format!("--dependency=afterany:{array}")])?;
+        done.push(Submitted { id: spec.id.clone(), array, merge, dir });
+    }
+    Ok(done)
+}
