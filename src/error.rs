@@ -14,10 +14,21 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the user can fix this by changing their input (exit code 2).
-    pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Invalid { .. } | Error::Io { .. })
+    /// The process's exit code: 2 for bad input (the user can fix it by changing the
+    /// command or a file), 3 for a failed read or write (disk full, permissions, a vanished
+    /// folder), 4 for an internal fault. 0 and 1 are verdicts: as expected, or not.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Invalid { .. } => 2,
+            Error::Io { .. } => 3,
+            Error::Other(_) => 4,
+        }
     }
+}
+
+/// Reading an input file the user named: a missing or unreadable file is bad input.
+pub fn read_input(path: &std::path::Path, field: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| invalid(field, format!("cannot read {} ({e})", path.display())))
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -38,6 +49,7 @@ pub fn check_range(field: &str, x: f64, lo: f64, hi: f64, lo_open: bool) -> Resu
         Ok(())
     } else {
         let l = if lo_open { "(" } else { "[" };
-        Err(invalid(field, format!("must be a finite number in {l}{lo}, {hi}] (got {x})")))
+        let n = crate::verdict::num;
+        Err(invalid(field, format!("must be a finite number in {l}{}, {}] (got {})", n(lo), n(hi), n(x))))
     }
 }

@@ -17,9 +17,12 @@ pub struct Staged {
 impl Staged {
     /// Creates `dir` if needed and proves it is writable before any work is done.
     pub fn begin(dir: &Path) -> Result<Staged> {
+        let created = !dir.exists();
         ensure_dir(dir)?;
+        clean_stale_stages(dir);
         let stage = dir.join(format!(".staging-{}", std::process::id()));
         fs::create_dir_all(&stage).map_err(|e| unwritable(dir, e))?;
+        live().push((stage.clone(), created.then(|| dir.to_path_buf())));
         Ok(Staged { dir: dir.to_path_buf(), stage, files: Vec::new() })
     }
 
@@ -71,6 +74,41 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.stage);
+        live().retain(|(s, _)| *s != self.stage);
+    }
+}
+
+/// The staging folders this process has open, with the output folder when it created it:
+/// what an interrupt must clean up, since a signal ends the process without running drops.
+fn live() -> std::sync::MutexGuard<'static, Vec<(PathBuf, Option<PathBuf>)>> {
+    static LIVE: std::sync::Mutex<Vec<(PathBuf, Option<PathBuf>)>> = std::sync::Mutex::new(Vec::new());
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// On Ctrl-C: removes this process's staging folders, and an output folder it created that
+/// is left empty, so an interrupted run leaves its output as it was.
+pub fn clean_up_on_interrupt() {
+    for (stage, created) in live().drain(..) {
+        let _ = fs::remove_dir_all(&stage);
+        if let Some(d) = created {
+            let _ = fs::remove_dir(&d); // only if empty
+        }
+    }
+}
+
+/// Removes `.staging-<pid>` folders of processes that no longer run (killed runs leave
+/// them). Where process ids cannot be checked (no /proc), leaves everything alone.
+fn clean_stale_stages(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(".staging-")).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }
 

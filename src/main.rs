@@ -34,6 +34,9 @@ enum Cmd {
         /// Run only slice i of n (1-based, e.g. 3/8) of the trial list; `scb merge` judges.
         #[arg(long, value_parser = parse_shard)]
         shard: Option<(usize, usize)>,
+        /// Discard a result (and its records) of the other grid or another configuration in the same folder, instead of refusing.
+        #[arg(long)]
+        replace: bool,
     },
     /// Combine the shards' trial records in <out>/<id> and judge the spec.
     Merge {
@@ -202,6 +205,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
             let checked = commands::check::merge(REGISTRY, &dir, &theorems, quick, finish_locally)?;
+            eprintln!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
@@ -212,9 +216,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check { specs, quick, out, theorems, shard } => {
-            let opts = CheckOptions { quick, out, theorems, shard, progress: true };
+        Cmd::Check { specs, quick, out, theorems, shard, replace } => {
+            let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace };
             let checked = commands::check::check(REGISTRY, &specs, &opts)?;
+            eprintln!("{}", checked.summary(&opts.out));
             Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Train(args) => {
@@ -280,6 +285,13 @@ fn command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
+    // A signal ends the process without running destructors: remove what is half-written
+    // first. Finished trials are whole lines in their records and are kept.
+    let _ = ctrlc::set_handler(|| {
+        scb::io::clean_up_on_interrupt();
+        eprintln!("\ninterrupted: nothing half-written is left; a check keeps its finished trials and resumes when rerun");
+        std::process::exit(130);
+    });
     let cli = match Cli::from_arg_matches(&command().get_matches()) {
         Ok(c) => c,
         Err(e) => e.exit(),
@@ -288,7 +300,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -28,6 +28,58 @@ pub struct Provenance {
     pub reused: usize,
 }
 
+/// How a result came about, written beside it as `run.json` (result.json stays a pure
+/// function of the trials, so that sharded and whole runs agree byte for byte).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// "full" or "quick".
+    pub grid: String,
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    pub version: String,
+    /// When the result was judged, UTC.
+    pub date: String,
+    /// `git describe --always --dirty` of the working folder, where there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+impl RunInfo {
+    pub fn now(quick: bool, provenance: Provenance) -> RunInfo {
+        let commit = std::process::Command::new("git")
+            .args(["describe", "--always", "--dirty"])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty());
+        RunInfo {
+            grid: if quick { "quick" } else { "full" }.into(),
+            provenance,
+            version: env!("CARGO_PKG_VERSION").into(),
+            date: utc_now(),
+            commit,
+        }
+    }
+}
+
+/// The current time as `YYYY-MM-DD HH:MM UTC` (days to a civil date: Hinnant's algorithm).
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClaimResult {
     pub id: String,

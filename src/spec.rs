@@ -3,7 +3,7 @@
 //! claim parses strictly. Plain data; validation that needs the claim (its axes, its
 //! quantities, its tables) happens where the claim is known.
 
-use crate::error::{check_range, invalid, io_err, Result};
+use crate::error::{check_range, invalid, Result};
 use crate::grid::Grid;
 use crate::verdict::{Expect, Kind};
 use serde::de::DeserializeOwned;
@@ -82,7 +82,7 @@ fn default_level() -> f64 {
 impl ClaimSpec {
     /// Reads and checks the envelope. Errors name the file and the key.
     pub fn load(path: &Path) -> Result<ClaimSpec> {
-        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let text = crate::error::read_input(path, "spec")?;
         let named = |e: crate::Error| match e {
             crate::Error::Invalid { field, msg } => invalid(format!("{}: {field}", path.display()), msg),
             e => e,

@@ -7,8 +7,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub fn progress(len: u64, what: &str, show: bool) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {rate} eta {eta}")
             .expect("static template")
+            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}/s", crate::verdict::num(s.per_sec()));
+            })
             .progress_chars("=> "),
     );
     pb.set_message(what.to_string());

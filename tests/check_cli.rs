@@ -94,7 +94,7 @@ fn resume_skips_finished_trials_and_a_torn_last_line_is_reported_and_rerun() {
     std::fs::write(&path, torn).unwrap();
     let r = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", cut.to_str().unwrap()], "1");
     assert!(r.status.success(), "{}", stderr(&r));
-    assert!(stderr(&r).contains("unreadable trial record skipped"), "{}", stderr(&r));
+    assert!(stderr(&r).contains("1 unreadable line skipped (line 21)"), "{}", stderr(&r));
     let after = std::fs::read_to_string(&path).unwrap();
     assert_eq!(after.lines().count(), total, "no trial lost or duplicated");
     assert!(after.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
@@ -134,6 +134,7 @@ fn bad_specs_and_arguments_exit_2_naming_the_key() {
         (base.replace("id = \"stage_one\"", "id = \"x\"\nexpect = \"maybe\""), "maybe"),
         (base.replace("t = [16, 32, 64, 128]", "t = [16, 32, 64, 128]\nq = [200]"), "q"),
         (base.replace("name = \"scb-prox\"", "name = \"adam\""), "adam"),
+        (base.replace("trials = 64\n", "trials = 64\nbootstrap = 0\n"), "bootstrap"),
     ];
     for (i, (text, key)) in cases.iter().enumerate() {
         let p = dir.path().join(format!("bad{i}.toml"));
@@ -147,6 +148,11 @@ fn bad_specs_and_arguments_exit_2_naming_the_key() {
     assert_eq!(r.status.code(), Some(2));
     assert!(stderr(&r).contains("invalid claim"));
     assert!(!out.join("stage_one").exists(), "a bad spec must not start a run");
+    // A bad spec second in line stops the command before the first one runs.
+    let bad = dir.path().join("bad0.toml");
+    let r = scb(&["check", theorem("stage_one").to_str().unwrap(), bad.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], "1");
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(!out.join("stage_one").exists(), "the first spec ran before the second was read");
 }
 
 /// What CI runs: every spec in theorems/ on its quick grid, through the binary. Every
@@ -334,4 +340,89 @@ fn a_live_shard_or_run_keeps_merges_and_other_runs_out() {
     assert!(r.status.success(), "{}", stderr(&r));
     let r = scb(&["merge", claim.to_str().unwrap(), "--quick", "--theorems", theorems], "2");
     assert!(r.status.success(), "{}", stderr(&r));
+}
+
+
+#[test]
+fn a_quick_run_or_another_configuration_never_replaces_a_result_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let s = spec.to_str().unwrap();
+    let out = dir.path().join("reports");
+    // The full grid of this small spec (16 trials a point) does not settle the claim: exit 1
+    // is its verdict, not an error.
+    let r = scb(&["check", s, "--out", out.to_str().unwrap()], "2");
+    assert!(matches!(r.status.code(), Some(0 | 1)), "{}", stderr(&r));
+    // The console says what ran and where the report is.
+    let e = stderr(&r);
+    assert!(e.contains("[full grid, 192 trials: 192 simulated, 0 reused]"), "{e}");
+    let last = e.lines().last().unwrap();
+    assert!(last.starts_with("1 spec: ") && last.contains("192 trials simulated, 0 reused;") && last.ends_with("index.html"), "{e}");
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("stage_one/run.json")).unwrap()).unwrap();
+    assert_eq!((run["grid"].as_str(), run["simulated"].as_u64(), run["reused"].as_u64()), (Some("full"), Some(192), Some(0)));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("full grid: 12 points x 16 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 specs: "), "index lacks the run's provenance");
+    let claim = out.join("stage_one");
+    let before = snapshot(&claim);
+    let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap()], "2");
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("full-grid result") && stderr(&r).contains("--out"), "{}", stderr(&r));
+    assert_eq!(snapshot(&claim), before, "a refused quick run changed the full result");
+    // Another configuration under the same id: refused too.
+    let variant = small_stage_one(dir.path(), "stage_one_v", |t| t.replace("seed = 2024", "seed = 7"));
+    let moved = dir.path().join("v");
+    std::fs::create_dir_all(&moved).unwrap();
+    let same_id = moved.join("stage_one.toml");
+    std::fs::write(&same_id, std::fs::read_to_string(&variant).unwrap().replace("id = \"stage_one_v\"", "id = \"stage_one\"")).unwrap();
+    let r = scb(&["check", same_id.to_str().unwrap(), "--out", out.to_str().unwrap()], "2");
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("another configuration"), "{}", stderr(&r));
+    assert_eq!(snapshot(&claim), before);
+    // Changed predictions only re-judge the same records; a second run reuses them all.
+    let r = scb(&["check", s, "--out", out.to_str().unwrap()], "2");
+    assert!(stderr(&r).contains("0 simulated, 192 reused"), "{}", stderr(&r));
+    // Asked to, it replaces: the old records go, the new configuration's come.
+    let r = scb(&["check", same_id.to_str().unwrap(), "--out", out.to_str().unwrap(), "--replace"], "2");
+    assert!(r.status.code() == Some(0) || r.status.code() == Some(1), "{}", stderr(&r));
+    assert!(stderr(&r).contains("192 simulated, 0 reused"), "{}", stderr(&r));
+    assert_eq!(count_lines(&claim.join("trials.jsonl")), 192, "the old configuration's records were mixed in");
+}
+
+#[test]
+fn a_non_utf8_record_is_one_unreadable_line_and_stale_staging_is_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let s = spec.to_str().unwrap();
+    let out = dir.path().join("reports");
+    assert!(scb(&["check", s, "--quick", "--out", out.to_str().unwrap()], "2").status.success());
+    let claim = out.join("stage_one");
+    let good = std::fs::read(claim.join("result.json")).unwrap();
+    // Corrupt line 3 with a byte that is not UTF-8, and leave a killed run's staging folder.
+    let mut bytes = std::fs::read(claim.join("trials.jsonl")).unwrap();
+    let third = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 5;
+    bytes[third] = 0xff;
+    std::fs::write(claim.join("trials.jsonl"), &bytes).unwrap();
+    let stale = claim.join(".staging-4000000");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("result.json"), "half").unwrap();
+    let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap()], "2");
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(stderr(&r).contains("1 unreadable line skipped (line 3)") && stderr(&r).contains("1 simulated"), "{}", stderr(&r));
+    assert_eq!(std::fs::read(claim.join("result.json")).unwrap(), good, "the rerun trial differs");
+    assert!(!stale.exists(), "a stale staging folder was left");
+}
+
+#[test]
+fn exit_codes_tell_bad_input_from_a_failed_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = passing_stage_one(dir.path());
+    let out = dir.path().join("reports");
+    // The records file is a folder: reading it fails, which is not the user's input.
+    std::fs::create_dir_all(out.join("stage_one/trials.jsonl")).unwrap();
+    let r = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], "1");
+    assert_eq!(r.status.code(), Some(3), "{}", stderr(&r));
+    assert!(stderr(&r).contains("trials.jsonl"), "{}", stderr(&r));
+    // A missing spec file is bad input.
+    let r = scb(&["check", dir.path().join("nope.toml").to_str().unwrap(), "--out", out.to_str().unwrap()], "1");
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
 }

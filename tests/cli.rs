@@ -119,3 +119,40 @@ fn the_documented_config_file_runs() {
     assert_eq!(run["settings"]["run"]["samples"], 20480);
     assert_eq!(run["settings"]["algorithm"]["switch"]["rule"], "stable-support");
 }
+
+#[test]
+fn an_oversize_run_is_refused_before_anything_is_allocated_or_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big");
+    // Inside the documented ranges, but far beyond any machine's memory.
+    let r = scb(&["train", "--n", "65536", "--t", "65536", "--q", "2", "--out", out.to_str().unwrap()], "1");
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("GB of memory") && e.contains("available"), "{e}");
+    assert!(!out.exists(), "a refused run created its output folder");
+}
+
+#[test]
+fn ctrl_c_in_train_leaves_no_half_written_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_scb"))
+        .args(["train", "--n", "256", "--t", "256", "--samples", "100000000", "--out", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run is under way (its staging folder exists), then interrupt it.
+    for _ in 0..200 {
+        if out.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(out.exists(), "the run never started");
+    let k = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(k.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted"));
+    assert!(!out.exists(), "Ctrl-C left {:?}", std::fs::read_dir(&out).map(|d| d.count()));
+}

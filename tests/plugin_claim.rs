@@ -142,7 +142,7 @@ fn registry() -> Vec<&'static dyn Claim> {
 fn run(dir: &std::path::Path, text: &str) -> scb::commands::check::Checked {
     let spec = dir.join("coin_spread.toml");
     std::fs::write(&spec, text).unwrap();
-    let opts = CheckOptions { quick: false, out: dir.join("reports"), theorems: dir.to_path_buf(), shard: None, progress: false };
+    let opts = CheckOptions { quick: false, out: dir.join("reports"), theorems: dir.to_path_buf(), shard: None, progress: false, replace: false };
     check(&registry(), &[spec.display().to_string()], &opts).unwrap()
 }
 
@@ -170,7 +170,7 @@ fn the_harness_alone_does_not_know_the_claim_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("coin_spread.toml");
     std::fs::write(&spec, SPEC).unwrap();
-    let opts = CheckOptions { quick: true, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), shard: None, progress: false };
+    let opts = CheckOptions { quick: true, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), shard: None, progress: false, replace: false };
     let err = check(scb::claims::REGISTRY, &[spec.display().to_string()], &opts).err().unwrap().to_string();
     assert!(err.contains("claim: must be one of stage_one") && err.contains("(got \"coin\")"), "{err}");
 }
@@ -180,7 +180,7 @@ fn its_axes_are_checked_like_any_claim_s() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("coin_spread.toml");
     std::fs::write(&spec, SPEC.replace("p = [0.2, 0.5]", "p = [0.2, 1.5]")).unwrap();
-    let opts = CheckOptions { quick: false, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), shard: None, progress: false };
+    let opts = CheckOptions { quick: false, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), shard: None, progress: false, replace: false };
     let err = check(&registry(), &[spec.display().to_string()], &opts).err().unwrap().to_string();
     assert!(err.contains("grid.p: must be numbers in [0.01, 0.99]"), "{err}");
 }

@@ -89,7 +89,7 @@ impl FileStore {
         };
         let busy = |what: String| crate::error::invalid("--out", what);
         let folder = open(".lock")?;
-        let got = if shard.is_some() { folder.try_lock_shared() } else { folder.try_lock() };
+        let got = retry(|| if shard.is_some() { folder.try_lock_shared() } else { folder.try_lock() });
         if let Err(e) = got {
             return Err(match e {
                 fs::TryLockError::WouldBlock => busy(match shard {
@@ -102,7 +102,7 @@ impl FileStore {
         let mut files = vec![folder];
         if let Some((i, n)) = shard {
             let own = open(&format!(".shard-{i}-of-{n}.lock"))?;
-            if let Err(e) = own.try_lock() {
+            if let Err(e) = retry(|| own.try_lock()) {
                 return Err(match e {
                     fs::TryLockError::WouldBlock => busy(format!("shard {i}/{n} of {} is already running", self.dir.display())),
                     fs::TryLockError::Error(e) => io_err(self.dir.join(".lock"))(e),
@@ -130,20 +130,37 @@ impl FileStore {
     }
 }
 
+/// Tries a lock for up to two seconds. A lock can outlive its holder's `close` for a moment:
+/// a child process forked in between (any thread's `Command`) shares the descriptor until
+/// it execs. A real concurrent run holds it far longer and is still refused.
+fn retry(mut f: impl FnMut() -> std::result::Result<(), fs::TryLockError>) -> std::result::Result<(), fs::TryLockError> {
+    for _ in 0..40 {
+        match f() {
+            Err(fs::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            other => return other,
+        }
+    }
+    f()
+}
+
 /// Reads the records of `hash` in one file. Lines that do not parse are reported and
 /// skipped; a torn last line (an interrupted write) is cut off so appends stay clean.
 pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {
-    let text = match fs::read_to_string(path) {
+    let bytes = match fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io_err(path)(e)),
     };
     let (mut stale, mut good_len, mut offset) = (0, 0, 0);
-    for (i, line) in text.split_inclusive('\n').enumerate() {
+    let mut unreadable: Vec<usize> = Vec::new();
+    for (i, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         offset += line.len();
-        let complete = line.ends_with('\n');
-        match serde_json::from_str::<Record>(line.trim_end()) {
-            Ok(r) if complete => {
+        let complete = line.ends_with(b"\n");
+        // A line that is not UTF-8 (a flipped bit, a foreign write) is one unreadable
+        // record, not a reason to refuse the whole file.
+        let parsed = std::str::from_utf8(line).ok().map(|t| (t.trim().is_empty(), serde_json::from_str::<Record>(t.trim_end())));
+        match parsed {
+            Some((_, Ok(r))) if complete => {
                 good_len = offset;
                 if r.hash != hash {
                     stale += 1;
@@ -151,16 +168,27 @@ pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {
                     out.entry((r.key.clone(), r.trial)).or_insert(r);
                 }
             }
-            _ if line.trim().is_empty() => good_len = offset,
+            Some((true, _)) => good_len = offset,
             _ => {
-                eprintln!("warning: {}:{}: unreadable trial record skipped", path.display(), i + 1);
+                unreadable.push(i + 1);
                 if complete {
                     good_len = offset;
                 }
             }
         }
     }
-    if good_len < text.len() {
+    if !unreadable.is_empty() {
+        let lines: Vec<String> = unreadable.iter().take(5).map(|l| l.to_string()).collect();
+        let more = if unreadable.len() > 5 { ", ..." } else { "" };
+        eprintln!(
+            "warning: {}: {} unreadable line{} skipped (line {}{more}); their trials are rerun",
+            path.display(),
+            unreadable.len(),
+            if unreadable.len() == 1 { "" } else { "s" },
+            lines.join(", ")
+        );
+    }
+    if good_len < bytes.len() {
         let f = OpenOptions::new().write(true).open(path).map_err(io_err(path))?;
         f.set_len(good_len as u64).map_err(io_err(path))?;
     }

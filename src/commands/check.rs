@@ -6,7 +6,7 @@ use crate::claims::store::{FileStore, Records, TrialStore};
 use crate::claims::{find, Claim, Missing, Outcome, Run};
 use crate::error::{invalid, io_err, Error, Result};
 use crate::io::Staged;
-use crate::result::{ClaimResult, Provenance};
+use crate::result::{ClaimResult, Provenance, RunInfo};
 use crate::spec::ClaimSpec;
 use crate::verdict::{num, Expect};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,9 @@ pub struct CheckOptions {
     pub theorems: PathBuf,
     pub shard: Option<(usize, usize)>,
     pub progress: bool,
+    /// Discard a folder's result and records from another grid or configuration instead of
+    /// refusing to replace them.
+    pub replace: bool,
 }
 
 /// What a `check` found, spec by spec.
@@ -31,6 +34,26 @@ impl Checked {
     /// Every verdict is the one its spec expects.
     pub fn as_expected(&self) -> bool {
         self.results.iter().all(|(r, _)| r.as_expected)
+    }
+
+    /// One closing line: what held, what was refuted as expected, what was not as expected,
+    /// how many trials ran, and where the report is.
+    pub fn summary(&self, out: &Path) -> String {
+        if self.results.is_empty() {
+            let n = self.shards.len();
+            return format!("{n} spec{} sharded; judge each with the scb merge command above", if n == 1 { "" } else { "s" });
+        }
+        let count = |f: &dyn Fn(&ClaimResult) -> bool| self.results.iter().filter(|(r, _)| f(r)).count();
+        let hold = count(&|r| r.as_expected && r.expect == Expect::Pass);
+        let refuted = count(&|r| r.as_expected && r.expect == Expect::Fail);
+        let off: Vec<&str> = self.results.iter().filter(|(r, _)| !r.as_expected).map(|(r, _)| r.id.as_str()).collect();
+        let (sim, reused) = self.results.iter().fold((0, 0), |a, (_, p)| (a.0 + p.simulated, a.1 + p.reused));
+        let n = self.results.len();
+        let mut s = format!("{n} spec{}: {hold} hold, {refuted} refuted as expected", if n == 1 { "" } else { "s" });
+        if !off.is_empty() {
+            s += &format!(", {} NOT as expected ({})", off.len(), off.join(", "));
+        }
+        s + &format!("; {sim} trials simulated, {reused} reused; {}", out.join("index.html").display())
     }
 }
 
@@ -102,7 +125,7 @@ pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> 
         let dir = opts.out.join(&spec.id);
         match run_spec(*claim, spec, opts)? {
             Outcome::Judged { result, provenance, .. } => {
-                print_result(&result);
+                print_result(&result, &provenance);
                 checked.results.push((result, provenance));
             }
             Outcome::ShardDone { shard: (i, n), provenance, pending_elsewhere } => {
@@ -151,12 +174,47 @@ fn run_spec(claim: &dyn Claim, spec: &ClaimSpec, opts: &CheckOptions) -> Result<
     let dir = opts.out.join(&spec.id);
     let store = FileStore::new(&dir);
     let _lease = store.lease(opts.shard)?;
+    guard_existing(claim, spec, &dir, opts.quick, opts.replace, &opts.out)?;
     let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
     let outcome = claim.check(spec, &run)?;
-    if let Outcome::Judged { result, panels, .. } = &outcome {
-        crate::report::files::write_claim(&dir, result, panels)?;
+    if let Outcome::Judged { result, panels, provenance } = &outcome {
+        crate::report::files::write_claim(&dir, result, panels, &RunInfo::now(opts.quick, *provenance))?;
     }
     Ok(outcome)
+}
+
+/// A run never silently replaces a result of another kind: a quick run beside a full-grid
+/// result (or the reverse), or a spec with the same id but another configuration (task,
+/// learner, seed, settings; changed predictions only re-judge, and may replace). With
+/// `replace`, the old result and records are discarded first.
+fn guard_existing(claim: &dyn Claim, spec: &ClaimSpec, dir: &Path, quick: bool, replace: bool, out: &Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(dir.join("result.json")) else { return Ok(()) };
+    let old: Option<ClaimResult> = serde_json::from_str(&text).ok();
+    let grid = |q: bool| if q { "quick" } else { "full" };
+    let conflict = match &old {
+        Some(o) if o.quick != quick => Some(format!("the {}-grid result of {}; this {}-grid run would replace it", grid(o.quick), o.id, grid(quick))),
+        Some(o) if o.spec.claim != spec.claim || claim.hash(&o.spec).ok() != claim.hash(spec).ok() => {
+            Some(format!("a result of {} from another configuration (task, learner, seed or settings differ); this run would replace it and its records", o.id))
+        }
+        Some(_) => None,
+        None => Some("a result.json this version cannot read".into()),
+    };
+    let Some(what) = conflict else { return Ok(()) };
+    if !replace {
+        let elsewhere = out.join(if quick { "quick" } else { "variant" });
+        return Err(invalid(
+            "--out",
+            format!("{} holds {what}. Write elsewhere (--out {}), or pass --replace to discard it", dir.display(), elsewhere.display()),
+        ));
+    }
+    for name in ["result.json", "run.json", "quantities.csv", "trials.jsonl"] {
+        let p = dir.join(name);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(io_err(&p))?;
+        }
+    }
+    eprintln!("{}: replaced the earlier result and its records (--replace)", spec.id);
+    Ok(())
 }
 
 /// One spec, already loaded, checked and written (no summary page): what tests and
@@ -170,9 +228,17 @@ pub fn check_one(registry: &[&dyn Claim], spec: &ClaimSpec, opts: &CheckOptions)
     }
 }
 
-fn print_result(r: &ClaimResult) {
+fn print_result(r: &ClaimResult, p: &Provenance) {
     let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
-    eprintln!("{}: {}{note}", r.id, r.verdict_word());
+    let grid = if r.quick { "quick grid" } else { "full grid" };
+    eprintln!(
+        "{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]",
+        r.id,
+        r.verdict_word(),
+        p.simulated + p.reused,
+        p.simulated,
+        p.reused
+    );
     for c in &r.checks {
         eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
     }
@@ -209,6 +275,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     };
     let _lease = store.lease(None)?;
     let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    guard_existing(claim, &spec, claim_dir, quick, false, &out)?;
     let mut rerun = format!("scb check {} --shard {{shard}} --out {}", if theorems == Path::new("theorems") { id.to_string() } else { path.display().to_string() }, out.display());
     if quick {
         rerun += " --quick";
@@ -238,8 +305,8 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         let _ = std::fs::remove_file(claim_dir.join(format!(".shard-{i}-of-{shards}.lock")));
     }
     eprintln!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated);
-    crate::report::files::write_claim(claim_dir, &result, &panels)?;
-    print_result(&result);
+    crate::report::files::write_claim(claim_dir, &result, &panels, &RunInfo::now(quick, provenance))?;
+    print_result(&result, &provenance);
     write_index(registry, &out)?;
     Ok(Checked { results: vec![(result, provenance)], shards: Vec::new() })
 }
@@ -253,12 +320,15 @@ pub fn write_index(registry: &[&dyn Claim], out: &Path) -> Result<()> {
         let p = d.join("result.json");
         if let Ok(text) = std::fs::read_to_string(&p) {
             match serde_json::from_str::<ClaimResult>(&text) {
-                Ok(r) => results.push(r),
+                Ok(r) => {
+                    let info = std::fs::read_to_string(d.join("run.json")).ok().and_then(|t| serde_json::from_str::<RunInfo>(&t).ok());
+                    results.push((r, info))
+                }
                 Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
             }
         }
     }
-    results.sort_by_key(|r| canonical_key(registry, &r.spec.claim, r.expect, &r.id));
+    results.sort_by_key(|(r, _)| canonical_key(registry, &r.spec.claim, r.expect, &r.id));
     let mut staged = Staged::begin(out)?;
     staged.write("index.html", crate::report::html::index(&results).as_bytes())?;
     staged.commit()

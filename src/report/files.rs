@@ -7,9 +7,10 @@ use crate::io::Staged;
 use crate::result::ClaimResult;
 use std::path::Path;
 
-pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel]) -> Result<()> {
+pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel], run: &crate::result::RunInfo) -> Result<()> {
     let mut staged = Staged::begin(dir)?;
     staged.json("result.json", result)?;
+    staged.json("run.json", run)?;
     staged.write("quantities.csv", quantities_csv(result).as_bytes())?;
     let svg = format!("{}.svg", result.id);
     draw(&staged.path(&svg), &result.title(), panels)?;

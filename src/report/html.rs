@@ -1,6 +1,6 @@
 //! The summary page over all claims: a verdict table, then each claim's figure and checks.
 
-use crate::result::ClaimResult;
+use crate::result::{ClaimResult, RunInfo};
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -8,43 +8,61 @@ pub fn escape(s: &str) -> String {
 
 use crate::verdict::{num, Expect, Kind, Verdict};
 
-pub fn index(results: &[ClaimResult]) -> String {
+/// The page over every result, each with how it came about (`run.json`, where present).
+pub fn index(results: &[(ClaimResult, Option<RunInfo>)]) -> String {
     let mut h = String::from(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>scb: claim verdicts</title>\n<style>\
 body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
 .PASS{color:#00795a;font-weight:bold}.FAIL{color:#b34000;font-weight:bold}img{max-width:100%;border:1px solid #eee}\
 code{background:#f4f4f4;padding:0 3px}</style></head><body>\n\
-<h1>Sparse contextual bigrams: claims checked against simulation</h1>\n\
-<p>Each claim of Ren, Wang &amp; Lee (NeurIPS 2024) is run as Monte Carlo trials of the training algorithm. \
+<h1>scb: one-layer transformer theory checked against simulation</h1>\n\
+<p>Each claim is run as Monte Carlo trials of the training algorithm (docs/theory.md in the repository derives every prediction). \
 Every number below carries a percentile bootstrap interval over trials. A check passes when the prediction lies \
 inside the interval widened by the stated tolerance (or, for one-sided checks, when the interval's end is on the \
 predicted side). A refuted form of a claim is kept as a spec that must keep failing: \
 its verdict is FAIL, and that is the expected outcome.</p>\n",
     );
-    let row = |r: &ClaimResult| {
+    let n = results.len();
+    let count = |f: &dyn Fn(&ClaimResult) -> bool| results.iter().filter(|(r, _)| f(r)).count();
+    let off: Vec<&str> = results.iter().filter(|(r, _)| !r.as_expected).map(|(r, _)| r.id.as_str()).collect();
+    h += &format!(
+        "<p><b>{n} specs: {} hold, {} refuted as expected{}.</b></p>\n",
+        count(&|r| r.as_expected && r.expect == Expect::Pass),
+        count(&|r| r.as_expected && r.expect == Expect::Fail),
+        if off.is_empty() { String::new() } else { format!(", {} <span class=\"FAIL\">not as expected</span> ({})", off.len(), escape(&off.join(", "))) }
+    );
+    let row = |(r, info): &(ClaimResult, Option<RunInfo>)| {
         let v = r.verdict_word();
         let ok = if r.as_expected { "PASS" } else { "FAIL" };
         format!(
-            "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td class=\"{ok}\">{}</td><td>{}</td><td>{} points x {} trials{}</td></tr>\n",
+            "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td class=\"{ok}\">{}</td><td>{}</td><td>{} grid: {} points x {} trials</td><td>{}</td></tr>\n",
             escape(&r.outcome),
             escape(&r.statement),
+            if r.quick { "quick" } else { "full" },
             r.points.len(),
             r.trials_per_point,
-            if r.quick { " (quick)" } else { "" },
+            info.as_ref().map_or("unknown".into(), |i| escape(&format!(
+                "{} simulated, {} reused; scb {}, {}{}",
+                i.provenance.simulated,
+                i.provenance.reused,
+                i.version,
+                i.date,
+                i.commit.as_ref().map(|c| format!(", commit {c}")).unwrap_or_default()
+            ))),
             id = r.id
         )
     };
     for (title, expect) in [("Claims", Expect::Pass), ("Refuted forms, kept as expected failures", Expect::Fail)] {
-        let these: Vec<&ClaimResult> = results.iter().filter(|r| r.expect == expect).collect();
+        let these: Vec<&(ClaimResult, Option<RunInfo>)> = results.iter().filter(|(r, _)| r.expect == expect).collect();
         if these.is_empty() {
             continue;
         }
-        h += &format!("<h3>{title}</h3>\n<table><tr><th>spec</th><th>verdict</th><th>as expected?</th><th>statement</th><th>grid</th></tr>\n");
+        h += &format!("<h3>{title}</h3>\n<table><tr><th>spec</th><th>verdict</th><th>as expected?</th><th>statement</th><th>grid</th><th>this run</th></tr>\n");
         these.iter().for_each(|r| h += &row(r));
         h += "</table>\n";
     }
-    for r in results {
+    for (r, _) in results {
         let v = r.verdict_word();
         let refuted = if r.expect == Expect::Fail { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
         h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
