@@ -141,7 +141,7 @@ impl TypedClaim for Stagewise {
         let traj = &trials[last][0].trajectory;
         let line = |f: fn(&(u64, f64, f64, f64)) -> f64| traj.iter().filter(|x| x.0 > 0).map(|x| (x.0 as f64, f(x))).collect();
         let p2 = Panel {
-            title: format!("a rare query's attention weights, {}", pts[last].label()),
+            title: format!("a rare query's key-query weights, {}", pts[last].label()),
             x_label: "SGD step".into(),
             y_label: "Q[m, k]".into(),
             x_log: true,
@@ -152,6 +152,28 @@ impl TypedClaim for Stagewise {
             ],
             ..Default::default()
         };
-        vec![p1, p2]
+        // The same phases as the attention the query pays each feature, at expected counts
+        // (the other rare features, symmetric in expectation, at the recorded one's weight).
+        let p = &points[last].ctx.prompts.p;
+        let (p_dom, p_rare, others) = (p[0], p[1], (p.len() - 2) as f64);
+        let share = |x: &(u64, f64, f64, f64)| {
+            let (own, dom, other) = (p_rare * x.1.exp(), p_dom * x.2.exp(), others * p_rare * x.3.exp());
+            let total = own + dom + other;
+            (own / total, dom / total, other / total)
+        };
+        let att = |f: fn((f64, f64, f64)) -> f64| traj.iter().filter(|x| x.0 > 0).map(|x| (x.0 as f64, f(share(x)))).collect();
+        let p3 = Panel {
+            title: format!("the attention it pays each feature, {}", pts[last].label()),
+            x_label: "SGD step".into(),
+            y_label: "attention share (expected counts)".into(),
+            x_log: true,
+            series: vec![
+                Series::line("own feature", 1, att(|a| a.0)),
+                Series::line("dominant feature", 0, att(|a| a.1)),
+                Series::line("all other rare features", 6, att(|a| a.2)),
+            ],
+            ..Default::default()
+        };
+        vec![p1, p2, p3]
     }
 }
