@@ -46,14 +46,20 @@ pub struct RunInfo {
 
 impl RunInfo {
     pub fn now(quick: bool, provenance: Provenance) -> RunInfo {
-        let commit = std::process::Command::new("git")
-            .args(["describe", "--always", "--dirty"])
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .filter(|s| !s.is_empty());
+        // Asked of git once per process, not once per judged spec.
+        static COMMIT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let commit = COMMIT
+            .get_or_init(|| {
+                std::process::Command::new("git")
+                    .args(["describe", "--always", "--dirty"])
+                    .stderr(std::process::Stdio::null())
+                    .output()
+                    .ok()
+                    .filter(|o| o.status.success())
+                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                    .filter(|s| !s.is_empty())
+            })
+            .clone();
         RunInfo {
             grid: if quick { "quick" } else { "full" }.into(),
             provenance,
@@ -62,6 +68,20 @@ impl RunInfo {
             commit,
         }
     }
+}
+
+/// How a set of results came out: how many hold, how many are refuted as expected, and the
+/// ids of those whose verdict is not the expected one.
+pub fn tally<'a>(results: impl IntoIterator<Item = &'a ClaimResult>) -> (usize, usize, Vec<&'a str>) {
+    let (mut hold, mut refuted, mut off) = (0, 0, Vec::new());
+    for r in results {
+        match (r.as_expected, r.expect) {
+            (true, Expect::Pass) => hold += 1,
+            (true, Expect::Fail) => refuted += 1,
+            (false, _) => off.push(r.id.as_str()),
+        }
+    }
+    (hold, refuted, off)
 }
 
 /// The current time as `YYYY-MM-DD HH:MM UTC` (days to a civil date: Hinnant's algorithm).

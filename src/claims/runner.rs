@@ -31,27 +31,28 @@ fn missing_trials<T>(
     rerun: &str,
     finish: &str,
 ) -> Error {
-    let mut by_shard: Vec<(usize, usize, Option<(usize, usize)>)> = (1..=shards).map(|i| (i, 0, None)).collect();
+    // Per shard: its trials, those without a record, and the first of those.
+    struct Shard {
+        total: usize,
+        missing: usize,
+        first: Option<(usize, usize)>,
+    }
+    let mut by_shard: Vec<Shard> = (0..shards).map(|_| Shard { total: 0, missing: 0, first: None }).collect();
     for (k, pt) in all.iter().enumerate() {
         let s = &mut by_shard[k % shards];
-        s.1 += 1;
-        if !have.contains_key(pt) && s.2.is_none() {
-            s.2 = Some(*pt);
+        s.total += 1;
+        if !have.contains_key(pt) {
+            s.missing += 1;
+            s.first = s.first.or(Some(*pt));
         }
     }
-    let lacking: Vec<String> = by_shard
-        .iter()
-        .filter_map(|(i, total, first)| {
-            let (p, t) = (*first)?;
-            let missing = all.iter().enumerate().filter(|(k, pt)| k % shards + 1 == *i && !have.contains_key(pt)).count();
-            Some(format!("shard {i}/{shards} lacks {missing} of its {total} trials (e.g. {} trial {t})", keys[p]))
-        })
-        .collect();
-    let commands: Vec<String> = by_shard
-        .iter()
-        .filter(|s| s.2.is_some())
-        .map(|(i, ..)| rerun.replace("{shard}", &format!("{i}/{shards}")))
-        .collect();
+    let (mut lacking, mut commands) = (Vec::new(), Vec::new());
+    for (i, s) in by_shard.iter().enumerate().map(|(i, s)| (i + 1, s)) {
+        if let Some((p, t)) = s.first {
+            lacking.push(format!("shard {i}/{shards} lacks {} of its {} trials (e.g. {} trial {t})", s.missing, s.total, keys[p]));
+            commands.push(rerun.replace("{shard}", &format!("{i}/{shards}")));
+        }
+    }
     crate::error::invalid(
         "shards",
         format!(

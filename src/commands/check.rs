@@ -43,10 +43,7 @@ impl Checked {
             let n = self.shards.len();
             return format!("{n} spec{} sharded; judge each with the scb merge command above", if n == 1 { "" } else { "s" });
         }
-        let count = |f: &dyn Fn(&ClaimResult) -> bool| self.results.iter().filter(|(r, _)| f(r)).count();
-        let hold = count(&|r| r.as_expected && r.expect == Expect::Pass);
-        let refuted = count(&|r| r.as_expected && r.expect == Expect::Fail);
-        let off: Vec<&str> = self.results.iter().filter(|(r, _)| !r.as_expected).map(|(r, _)| r.id.as_str()).collect();
+        let (hold, refuted, off) = crate::result::tally(self.results.iter().map(|(r, _)| r));
         let (sim, reused) = self.results.iter().fold((0, 0), |a, (_, p)| (a.0 + p.simulated, a.1 + p.reused));
         let n = self.results.len();
         let mut s = format!("{n} spec{}: {hold} hold, {refuted} refuted as expected", if n == 1 { "" } else { "s" });
@@ -146,14 +143,16 @@ pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> 
     Ok(checked)
 }
 
+/// The spec file named by path on the command line for spec `id` (its file is `<id>.toml`),
+/// if it was not named by id.
+pub fn named_path<'a>(id: &str, names: &'a [String]) -> Option<&'a Path> {
+    names.iter().map(Path::new).find(|n| n.extension().is_some_and(|x| x == "toml") && n.file_stem().and_then(|s| s.to_str()) == Some(id))
+}
+
 /// The folder a spec was read from, for `scb merge --theorems`: the spec file's own folder
 /// when it was named by path, else the theorems folder.
 fn spec_source(id: &str, names: &[String], theorems: &Path) -> PathBuf {
-    names
-        .iter()
-        .filter(|n| n.ends_with(".toml") && Path::new(n).file_stem().and_then(|s| s.to_str()) == Some(id))
-        .find_map(|n| Path::new(n).parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| theorems.to_path_buf())
+    named_path(id, names).and_then(Path::parent).map_or_else(|| theorems.to_path_buf(), Path::to_path_buf)
 }
 
 /// The exact `scb merge` command for a spec's folder.

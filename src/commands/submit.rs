@@ -5,7 +5,7 @@
 //! runs, finds the missing trials, refuses (exit 2) and its log names the shards to rerun.
 //! Resubmitting resumes: each shard reuses the records it already wrote.
 
-use super::check::load_specs;
+use super::check::{load_specs, named_path};
 use crate::claims::Claim;
 use crate::error::{invalid, io_err, Error, Result};
 use std::path::{Path, PathBuf};
@@ -148,10 +148,9 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
     }
     let mut done = Vec::new();
     for (spec, _) in &specs {
-        let given = names.iter().find(|n| n.ends_with(".toml") && Path::new(n.as_str()).file_stem().and_then(|s| s.to_str()) == Some(spec.id.as_str()));
-        let (spec_arg, merge_theorems) = match given {
+        let (spec_arg, merge_theorems) = match named_path(&spec.id, names) {
             Some(p) => {
-                let p = absolute(Path::new(p))?;
+                let p = absolute(p)?;
                 let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
                 (p.display().to_string(), parent)
             }

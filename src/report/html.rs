@@ -23,13 +23,10 @@ inside the interval widened by the stated tolerance (or, for one-sided checks, w
 predicted side). A refuted form of a claim is kept as a spec that must keep failing: \
 its verdict is FAIL, and that is the expected outcome.</p>\n",
     );
-    let n = results.len();
-    let count = |f: &dyn Fn(&ClaimResult) -> bool| results.iter().filter(|(r, _)| f(r)).count();
-    let off: Vec<&str> = results.iter().filter(|(r, _)| !r.as_expected).map(|(r, _)| r.id.as_str()).collect();
+    let (hold, refuted, off) = crate::result::tally(results.iter().map(|(r, _)| r));
     h += &format!(
-        "<p><b>{n} specs: {} hold, {} refuted as expected{}.</b></p>\n",
-        count(&|r| r.as_expected && r.expect == Expect::Pass),
-        count(&|r| r.as_expected && r.expect == Expect::Fail),
+        "<p><b>{} specs: {hold} hold, {refuted} refuted as expected{}.</b></p>\n",
+        results.len(),
         if off.is_empty() { String::new() } else { format!(", {} <span class=\"FAIL\">not as expected</span> ({})", off.len(), escape(&off.join(", "))) }
     );
     let row = |(r, info): &(ClaimResult, Option<RunInfo>)| {
