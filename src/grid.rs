@@ -96,6 +96,11 @@ impl Point {
         self.coords.iter().map(|c| format!("{}={}", c.symbol, fmt_value(c.value, c.integer))).collect::<Vec<_>>().join(", ")
     }
 
+    /// The point's coordinates as formula variables, by symbol (`N`, `T`, `rho`).
+    pub fn vars(&self) -> crate::formula::Vars {
+        self.coords.iter().map(|c| (c.symbol.clone(), c.value)).collect()
+    }
+
     /// A trial's seed: from the point's key and the trial's index, not its position in the
     /// grid, so growing a grid or switching between quick and full reuses finished trials.
     pub fn trial_seed(&self, base: u64, trial: usize) -> u64 {

@@ -18,6 +18,7 @@
 pub mod claims;
 pub mod commands;
 pub mod error;
+pub mod formula;
 pub mod grid;
 pub mod io;
 pub mod learners;

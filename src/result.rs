@@ -15,8 +15,27 @@ pub struct CheckResult {
     pub description: String,
     /// The estimate judged (for a per-point check: the point named in `reason`).
     pub estimate: Estimate,
+    /// A formula's value at the judged point (a number needs no evaluating, and is left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<f64>,
     pub verdict: Verdict,
     pub reason: String,
+}
+
+impl CheckResult {
+    /// The prediction the estimate was judged against.
+    pub fn prediction(&self) -> f64 {
+        self.predicted.or(self.spec.predict.value()).unwrap_or(f64::NAN)
+    }
+
+    /// The prediction as the reports print it: the number, or the formula and its value.
+    pub fn prediction_text(&self) -> String {
+        match (&self.spec.predict, self.predicted) {
+            (crate::spec::Predict::Formula(f), Some(x)) => format!("{f} = {}", crate::verdict::num(x)),
+            (crate::spec::Predict::Formula(f), None) => f.clone(),
+            (crate::spec::Predict::Value(x), _) => crate::verdict::num(*x),
+        }
+    }
 }
 
 /// How the trials of a run were obtained.
@@ -140,9 +159,9 @@ impl ClaimResult {
             "FAIL"
         }
     }
-    /// The prediction of the first check of `quantity`, if there is one.
+    /// The prediction of the first check of `quantity` (at its judged point), if there is one.
     pub fn predicted(&self, quantity: &str) -> Option<f64> {
-        self.spec.checks.iter().find(|c| c.quantity == quantity).map(|c| c.predict)
+        self.checks.iter().find(|c| c.spec.quantity == quantity).map(CheckResult::prediction)
     }
     /// "id: PASS" or "id: FAIL (which checks fail)", and whether that was expected: figure titles.
     pub fn title(&self) -> String {

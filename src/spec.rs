@@ -25,7 +25,8 @@ pub struct Quick {
 pub struct CheckSpec {
     pub quantity: String,
     pub kind: Kind,
-    pub predict: f64,
+    /// A number, or a formula over the point's variables (`"T * ln(N)"`; docs/theory.md §9).
+    pub predict: Predict,
     pub tolerance: f64,
     #[serde(default)]
     pub why: String,
@@ -41,6 +42,48 @@ pub struct CheckSpec {
     /// passing on any one failure. Unset: the check may go either way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
+}
+
+/// What a check predicts: a number, or a formula evaluated at each grid point before any
+/// trial runs. A number is written back as a number, so results that predate formulas keep
+/// their bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Predict {
+    Value(f64),
+    Formula(String),
+}
+
+impl Predict {
+    /// The number, if it is one.
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Predict::Value(x) => Some(*x),
+            Predict::Formula(_) => None,
+        }
+    }
+
+    /// The parsed formula, if it is one.
+    pub fn formula(&self) -> Option<std::result::Result<crate::formula::Formula, String>> {
+        match self {
+            Predict::Value(_) => None,
+            Predict::Formula(text) => Some(crate::formula::Formula::parse(text)),
+        }
+    }
+}
+
+impl From<f64> for Predict {
+    fn from(x: f64) -> Predict {
+        Predict::Value(x)
+    }
+}
+
+impl CheckSpec {
+    /// Whether the check looks at `point`: every point for a whole-grid check, and for a
+    /// per-point one, those its `where` admits.
+    pub fn applies_at(&self, point: &crate::grid::Point) -> bool {
+        self.at.iter().all(|(axis, vals)| point.get(axis).is_some_and(|v| vals.contains(&v)))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -115,8 +158,14 @@ impl ClaimSpec {
         }
         for (i, c) in self.checks.iter().enumerate() {
             check_range(&format!("check[{i}].tolerance"), c.tolerance, 0.0, 1e12, false)?;
-            if !c.predict.is_finite() {
-                return Err(invalid(format!("check[{i}].predict"), "must be a finite number"));
+            match &c.predict {
+                Predict::Value(x) if !x.is_finite() => return Err(invalid(format!("check[{i}].predict"), "must be a finite number or a formula")),
+                Predict::Formula(text) => {
+                    if let Some(Err(e)) = c.predict.formula() {
+                        return Err(invalid(format!("check[{i}].predict"), format!("{text:?} {e}")));
+                    }
+                }
+                Predict::Value(_) => {}
             }
             if self.expect == Expect::Pass && c.expect == Some(Expect::Fail) {
                 return Err(invalid(
@@ -193,5 +242,18 @@ mod tests {
         let plain = spec(&format!("{BASE}{}", check.replace("expect = \"fail\"\n", ""))).unwrap();
         assert_eq!(plain.checks[0].expect, None);
         assert!(!serde_json::to_string(&plain.checks[0]).unwrap().contains("expect"));
+    }
+
+    #[test]
+    fn predict_is_a_number_or_a_formula_that_parses() {
+        let check = |p: &str| format!("{BASE}[[check]]\nquantity = \"q\"\nkind = \"equal\"\npredict = {p}\ntolerance = 0.1\n");
+        assert_eq!(spec(&check("1")).unwrap().checks[0].predict, Predict::Value(1.0));
+        assert_eq!(spec(&check("0.5")).unwrap().checks[0].predict, Predict::Value(0.5));
+        let f = spec(&check("\"T * ln(N)\"")).unwrap();
+        assert_eq!(f.checks[0].predict, Predict::Formula("T * ln(N)".into()));
+        // A number is written as a number (committed results keep their bytes).
+        assert!(serde_json::to_string(&spec(&check("1.0")).unwrap().checks[0]).unwrap().contains("\"predict\":1.0"));
+        let err = spec(&check("\"T * (N\"")).unwrap_err().to_string();
+        assert!(err.contains("check[0].predict") && err.contains("\"T * (N\" does not parse"), "{err}");
     }
 }

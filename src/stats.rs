@@ -22,6 +22,35 @@ pub fn ols(x: &[f64], y: &[f64]) -> (f64, f64) {
     (my - b * mx, b)
 }
 
+/// Least squares `y = a + sum_j b_j x_j` over observations `i` (`xs[j][i]`): the partial
+/// slopes `b_j`, each with the other regressors held fixed. None when the regressors do not
+/// determine them (fewer observations than unknowns, or a regressor constant or collinear
+/// with others).
+pub fn ols_multi(xs: &[Vec<f64>], y: &[f64]) -> Option<Vec<f64>> {
+    let (n, k) = (y.len(), xs.len() + 1);
+    if n < k || xs.iter().any(|x| x.len() != n) {
+        return None;
+    }
+    // Centred regressors drop the intercept and keep the normal equations well conditioned.
+    let centre = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / n as f64;
+        v.iter().map(|x| x - m).collect::<Vec<_>>()
+    };
+    let cx: Vec<Vec<f64>> = xs.iter().map(|x| centre(x)).collect();
+    let cy = centre(y);
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let xtx = nalgebra::DMatrix::from_fn(k - 1, k - 1, |i, j| dot(&cx[i], &cx[j]));
+    let xty = nalgebra::DVector::from_fn(k - 1, |i, _| dot(&cx[i], &cy));
+    // A regressor with no spread left after the others is collinear: refuse, do not guess.
+    let scale = xtx.diagonal().max();
+    let chol = xtx.clone().cholesky()?;
+    if (0..k - 1).any(|i| chol.l()[(i, i)].powi(2) <= 1e-10 * scale) {
+        return None;
+    }
+    let b = chol.solve(&xty);
+    b.iter().all(|x| x.is_finite()).then(|| b.iter().copied().collect())
+}
+
 /// Slope of `y = a_g + b x` with one intercept per group (a fixed-effects fit): the
 /// exponent in one parameter while the others are held at their grid values.
 pub fn within_slope(groups: &[u64], x: &[f64], y: &[f64]) -> f64 {
@@ -162,6 +191,27 @@ pub fn bootstrap<T, R: Rng>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ols_multi_recovers_partial_slopes_and_refuses_collinear_regressors() {
+        // y = 1 + 2 x1 - 0.5 x2 on a 3 x 3 grid: exact.
+        let (mut x1, mut x2, mut y) = (vec![], vec![], vec![]);
+        for a in [0.0, 1.0, 2.0] {
+            for b in [0.0, 1.0, 3.0] {
+                x1.push(a);
+                x2.push(b);
+                y.push(1.0 + 2.0 * a - 0.5 * b);
+            }
+        }
+        let b = ols_multi(&[x1.clone(), x2.clone()], &y).unwrap();
+        assert!((b[0] - 2.0).abs() < 1e-12 && (b[1] + 0.5).abs() < 1e-12, "{b:?}");
+        // One regressor agrees with the simple fit.
+        assert!((ols_multi(&[x1.clone()], &y).unwrap()[0] - ols(&x1, &y).1).abs() < 1e-12);
+        let twice: Vec<f64> = x1.iter().map(|v| 2.0 * v).collect();
+        assert!(ols_multi(&[x1.clone(), twice], &y).is_none(), "collinear");
+        assert!(ols_multi(&[vec![1.0; 9]], &y).is_none(), "constant");
+        assert!(ols_multi(&[x1[..1].to_vec()], &y[..1]).is_none(), "too few points");
+    }
 
     #[test]
     fn ols_recovers_a_line_and_refuses_a_single_x() {

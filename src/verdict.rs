@@ -109,20 +109,15 @@ pub fn judge(kind: Kind, predict: f64, tolerance: f64, e: &Estimate, level: f64)
 }
 
 /// A check judged at several grid points holds only where it holds at every one; it fails
-/// where the data contradict it at any one. Returns the verdict, the index of the point to
-/// show (the first failing one, else the first undefined one, else the one with the least
-/// margin), and a reason naming the points.
-pub fn judge_each(
-    kind: Kind,
-    predict: f64,
-    tolerance: f64,
-    at: &[(String, Estimate)],
-    level: f64,
-) -> (Verdict, usize, String) {
+/// where the data contradict it at any one. Each point comes as (label, prediction there,
+/// estimate). Returns the verdict, the index of the point to show (the first failing one,
+/// else the first undefined one, else the one with the least margin), and a reason naming
+/// the points.
+pub fn judge_each(kind: Kind, tolerance: f64, at: &[(String, f64, Estimate)], level: f64) -> (Verdict, usize, String) {
     if at.is_empty() {
         return (Verdict::Undefined, 0, "undefined: no grid point matches".into());
     }
-    let judged: Vec<(Verdict, String)> = at.iter().map(|(_, e)| judge(kind, predict, tolerance, e, level)).collect();
+    let judged: Vec<(Verdict, String)> = at.iter().map(|(_, p, e)| judge(kind, *p, tolerance, e, level)).collect();
     let named = |v: Verdict| -> Vec<usize> { (0..at.len()).filter(|&i| judged[i].0 == v).collect() };
     let (fails, undefined) = (named(Verdict::Fails), named(Verdict::Undefined));
     let list = |idx: &[usize]| idx.iter().map(|&i| at[i].0.as_str()).collect::<Vec<_>>().join("; ");
@@ -134,12 +129,12 @@ pub fn judge_each(
         let reason = format!("undefined at {} of {} points ({})", undefined.len(), at.len(), list(&undefined));
         return (Verdict::Undefined, i, reason);
     }
-    // Every point holds: show the one whose estimate sits farthest from the prediction.
-    let gap = |e: &Estimate| match kind {
-        Kind::Ratio => (e.value / predict).ln().abs(),
-        _ => (e.value - predict).abs(),
+    // Every point holds: show the one whose estimate sits farthest from its prediction.
+    let gap = |(_, p, e): &(String, f64, Estimate)| match kind {
+        Kind::Ratio => (e.value / p).ln().abs(),
+        _ => (e.value - p).abs(),
     };
-    let i = (0..at.len()).max_by(|&a, &b| gap(&at[a].1).total_cmp(&gap(&at[b].1))).expect("nonempty");
+    let i = (0..at.len()).max_by(|&a, &b| gap(&at[a]).total_cmp(&gap(&at[b]))).expect("nonempty");
     (Verdict::Holds, i, format!("holds at all {} points; farthest at {}: {}", at.len(), at[i].0, judged[i].1))
 }
 
@@ -241,13 +236,22 @@ mod tests {
 
     #[test]
     fn each_point_fails_if_any_point_fails_and_names_it() {
-        let at = vec![("N=8".to_string(), est(1.0, 0.95, 1.05)), ("N=16".to_string(), est(1.3, 1.2, 1.4))];
-        let (v, i, reason) = judge_each(Kind::Ratio, 1.0, 0.05, &at, 0.95);
+        let at = vec![("N=8".to_string(), 1.0, est(1.0, 0.95, 1.05)), ("N=16".to_string(), 1.0, est(1.3, 1.2, 1.4))];
+        let (v, i, reason) = judge_each(Kind::Ratio, 0.05, &at, 0.95);
         assert_eq!((v, i), (Verdict::Fails, 1));
         assert!(reason.contains("1 of 2 points (N=16)"), "{reason}");
-        let (v, i, _) = judge_each(Kind::Ratio, 1.0, 0.5, &at, 0.95);
+        let (v, i, _) = judge_each(Kind::Ratio, 0.5, &at, 0.95);
         assert_eq!((v, i), (Verdict::Holds, 1), "shows the farthest point");
-        assert_eq!(judge_each(Kind::Ratio, 1.0, 0.5, &[], 0.95).0, Verdict::Undefined);
+        assert_eq!(judge_each(Kind::Ratio, 0.5, &[], 0.95).0, Verdict::Undefined);
+    }
+
+    #[test]
+    fn each_point_judges_against_that_points_own_prediction() {
+        // A formula predicts 1.3 at N=16: the same estimates now hold there and fail at N=8.
+        let at = vec![("N=8".to_string(), 1.3, est(1.0, 0.95, 1.05)), ("N=16".to_string(), 1.3, est(1.3, 1.2, 1.4))];
+        let (v, i, reason) = judge_each(Kind::Ratio, 0.05, &at, 0.95);
+        assert_eq!((v, i), (Verdict::Fails, 0));
+        assert!(reason.contains("(N=8)"), "{reason}");
     }
 
     #[test]

@@ -39,7 +39,7 @@ fn holds(r: &ClaimResult, quantity: &str, kind: Kind) -> bool {
 /// The same spec with the prediction of the (quantity, kind) checks replaced.
 fn predicting(spec: &ClaimSpec, quantity: &str, kind: Kind, predict: f64) -> ClaimSpec {
     let mut s = spec.clone();
-    s.checks.iter_mut().filter(|c| c.quantity == quantity && c.kind == kind).for_each(|c| c.predict = predict);
+    s.checks.iter_mut().filter(|c| c.quantity == quantity && c.kind == kind).for_each(|c| c.predict = predict.into());
     s
 }
 

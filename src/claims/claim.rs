@@ -41,6 +41,11 @@ pub trait TypedClaim: Sized + Send + Sync + 'static {
     /// hash: change any of it, and earlier records no longer count.
     fn config(&self) -> serde_json::Value;
     fn context(&self, point: &Point) -> Result<Self::Context>;
+    /// What a formula prediction may read at a point besides the axes (which every claim
+    /// has, by symbol): settings, task statistics. The list is documented in docs/theory.md §9.
+    fn variables(&self, _at: &At<Self::Context>) -> crate::formula::Vars {
+        Vec::new()
+    }
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Self::Trial;
     /// Named quantities from the trials of every point (`trials[i]` belongs to `points[i]`).
     fn estimate(&self, points: &[At<Self::Context>], trials: &[Vec<&Self::Trial>]) -> Quantities;

@@ -10,6 +10,7 @@ pub mod claim;
 pub mod figures;
 pub mod icl;
 pub mod lowrank;
+pub mod predictions;
 pub mod registry;
 pub mod runner;
 pub mod scb;

@@ -2,6 +2,7 @@
 //! entry. Spec validation, `check all`, `merge`, the help text and the tests read this list.
 
 use super::claim::{Claim, Outcome, Run, TypedClaim};
+use super::predictions::predictions;
 use super::{icl, lowrank, runner, scb};
 use crate::error::{invalid, Result};
 use crate::grid::points;
@@ -47,8 +48,14 @@ impl<C: TypedClaim> Claim for Registered<C> {
     fn quantities(&self) -> &'static [(&'static str, &'static str)] {
         C::QUANTITIES
     }
+    /// Also builds both grids' contexts and evaluates every formula there: a bad formula, or
+    /// a point whose context cannot be built, is refused before any spec runs.
     fn validate(&self, spec: &ClaimSpec) -> Result<()> {
-        prepare::<C>(spec).map(|_| ())
+        let claim = prepare::<C>(spec)?;
+        for quick in [false, true] {
+            predictions(&claim, spec, &runner::contexts(&claim, spec, quick)?)?;
+        }
+        Ok(())
     }
     fn trial_count(&self, spec: &ClaimSpec, quick: bool) -> Result<usize> {
         let claim = prepare::<C>(spec)?;
@@ -72,6 +79,7 @@ pub static REGISTRY: &[&dyn Claim] = &[
     &Registered::<scb::transfer::Transfer>::NEW,
     &Registered::<scb::beats_sgd::BeatsSgd>::NEW,
     &Registered::<scb::softmax_link::SoftmaxLink>::NEW,
+    &Registered::<scb::scaling::Scaling>::NEW,
     &Registered::<icl::stagewise::Stagewise>::NEW,
     &Registered::<icl::time_scale::TimeScale>::NEW,
     &Registered::<lowrank::updates::Updates>::NEW,

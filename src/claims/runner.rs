@@ -63,12 +63,18 @@ fn missing_trials<T>(
     )
 }
 
+/// The points of the run's grid, each with the context the claim builds for it.
+pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Result<Vec<At<C::Context>>> {
+    let grid_field = if quick { "quick.grid" } else { "grid" };
+    let pts = points(&claim.axes(), &spec.grid(quick), grid_field)?;
+    pts.into_par_iter().map(|point| Ok(At { ctx: claim.context(&point)?, point })).collect()
+}
+
 /// Runs (or resumes) a spec's trials and, unless this is a shard, judges the claim.
 pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Outcome> {
-    let grid_field = if run.quick { "quick.grid" } else { "grid" };
-    let pts = points(&claim.axes(), &spec.grid(run.quick), grid_field)?;
-    let ats: Vec<At<C::Context>> =
-        pts.into_par_iter().map(|point| Ok(At { ctx: claim.context(&point)?, point })).collect::<Result<Vec<_>>>()?;
+    let ats = contexts(claim, spec, run.quick)?;
+    // Before any record is read or written: a formula that fails at a point stops here.
+    let predicts = super::predictions::predictions(claim, spec, &ats)?;
     let n_trials = spec.trials(run.quick);
     let hash = trial_hash(claim, spec);
     let keys: Vec<String> = ats.iter().map(|a| a.point.key()).collect();
@@ -116,7 +122,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
     }
     let data: Vec<Vec<C::Trial>> =
         (0..ats.len()).map(|p| (0..n_trials).map(|t| have.remove(&(p, t)).expect("every trial ran")).collect()).collect();
-    let result = analysis::analyse(claim, spec, &ats, &data, run.quick);
+    let result = analysis::analyse(claim, spec, &ats, &data, &predicts, run.quick);
     let refs: Vec<Vec<&C::Trial>> = data.iter().map(|v| v.iter().collect()).collect();
     let panels = claim.panels(&ats, &refs, &result);
     Ok(Outcome::Judged { result, panels, provenance })

@@ -69,11 +69,19 @@ its verdict is FAIL, and that is the expected outcome.</p>\n",
             100.0 * r.spec.level
         );
         for c in &r.checks {
+            let (p, tol) = (escape(&c.prediction_text()), c.spec.tolerance);
+            // A one-sided bound reads as its edge: the number moved by the tolerance, or the
+            // formula and the tolerance written out.
+            let edge = |sign: f64, op: &str| match c.spec.predict.value() {
+                Some(x) => num(x + sign * tol),
+                None if tol == 0.0 => p.clone(),
+                None => format!("{p} {op} {}", num(tol)),
+            };
             let kind = match c.spec.kind {
-                Kind::Equal => format!("= {} &plusmn; {}", num(c.spec.predict), num(c.spec.tolerance)),
-                Kind::Ratio => format!("= {} (factor {})", num(c.spec.predict), num(1.0 + c.spec.tolerance)),
-                Kind::Below => format!("&le; {}", num(c.spec.predict + c.spec.tolerance)),
-                Kind::Above => format!("&ge; {}", num(c.spec.predict - c.spec.tolerance)),
+                Kind::Equal => format!("= {p} &plusmn; {}", num(tol)),
+                Kind::Ratio => format!("= {p} (factor {})", num(1.0 + tol)),
+                Kind::Below => format!("&le; {}", edge(1.0, "+")),
+                Kind::Above => format!("&ge; {}", edge(-1.0, "-")),
             };
             let kind = if c.spec.each_point { format!("{kind}, at each point") } else { kind };
             let pv = match c.verdict {

@@ -23,11 +23,15 @@ macro_rules! scb_setting {
         fn context(&self, point: &crate::grid::Point) -> crate::error::Result<crate::models::scb::task::Task> {
             self.scb.task_at(point)
         }
+        fn variables(&self, at: &crate::claims::At<crate::models::scb::task::Task>) -> crate::formula::Vars {
+            self.scb.variables(&at.ctx, &self.s)
+        }
     };
 }
 pub(crate) use scb_setting;
 
 pub mod beats_sgd;
+pub mod scaling;
 pub mod softmax_link;
 pub mod stage_one;
 pub mod stage_two;
@@ -36,6 +40,14 @@ pub mod two_stage;
 
 /// The tables an SCB claim reads.
 pub const SECTIONS: &[&str] = &["task", "algorithm", "settings"];
+
+/// The top-level numbers of a serialisable table, by key.
+pub fn numbers(table: &impl Serialize) -> crate::formula::Vars {
+    match serde_json::to_value(table) {
+        Ok(serde_json::Value::Object(m)) => m.into_iter().filter_map(|(k, v)| v.as_f64().map(|x| (k, x))).collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// What every SCB claim reads from its spec besides its settings.
 pub struct Scb {
@@ -82,6 +94,19 @@ impl Scb {
     /// The point's task: drawn from the spec's seed, so points with the same N share P.
     pub fn task_at(&self, p: &Point) -> Result<Task> {
         Task::generate(&self.task_config(p), self.seed)
+    }
+
+    /// What a formula may read at a point besides the axes: the task's statistics, every
+    /// number among the claim's settings by its key (`batch` also as `B`), and the learner's
+    /// step size (`eta` or `lr`).
+    pub fn variables(&self, task: &Task, settings: &impl Serialize) -> crate::formula::Vars {
+        let mut v = crate::models::scb::statistics::task_vars(task);
+        v.extend(numbers(settings));
+        if let Some(b) = v.iter().find(|(k, _)| k == "batch").map(|x| x.1) {
+            v.push(("B".into(), b));
+        }
+        v.extend(numbers(&self.algorithm).into_iter().filter(|(k, _)| k == "eta" || k == "lr"));
+        v
     }
 
     /// The trial hash's input: the task, the learner, and the claim's settings.

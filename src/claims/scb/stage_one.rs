@@ -25,7 +25,7 @@ use crate::claims::{At, TypedClaim};
 use crate::error::{invalid, Result};
 use crate::grid::Point;
 use crate::models::scb::metrics::corr_v;
-use crate::models::scb::model::{batch_grad, center_v, Grad, Params};
+use crate::models::scb::model::{batch_grad, Grad, Params};
 use crate::models::scb::task::{Batch, Task};
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
@@ -50,9 +50,8 @@ impl Default for Settings {
 
 /// `(sum_j 1/mu_j, ||P - mu 1^T||_F^2)`: the two task statistics the predictions use.
 fn stats(task: &Task) -> (f64, f64) {
-    let inv_mu: f64 = task.mu.iter().map(|m| 1.0 / m).sum();
-    let pc = center_v(task.p.view(), &task.mu);
-    (inv_mu, pc.iter().map(|x| x * x).sum())
+    use crate::models::scb::statistics::{energy, sum_inv_mu};
+    (sum_inv_mu(task), energy(task))
 }
 
 /// The predicted sample complexity n1(c) (module docs: the derivation).

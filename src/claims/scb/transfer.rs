@@ -33,8 +33,8 @@ use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Point;
 use crate::learners::{FreezeV, LearnerConfig, ProxConfig, SwitchRule};
-use crate::models::scb::model::{Grad, Params};
-use crate::models::scb::task::{Batch, Task};
+use crate::models::scb::model::Params;
+use crate::models::scb::task::Task;
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
 use crate::spec::ClaimSpec;
@@ -103,31 +103,15 @@ pub struct Transfer {
     s: Settings,
 }
 
-/// The 90%-mass quantile of mu: the smallest mu_k among the most frequent tokens that
-/// together hold 90% of the mass.
-pub fn mu_star(task: &Task) -> f64 {
-    let mut mu: Vec<f64> = task.mu.to_vec();
-    mu.sort_by(|a, b| b.total_cmp(a));
-    let mut mass = 0.0;
-    for m in &mu {
-        mass += m;
-        if mass >= 0.9 - 1e-12 {
-            return *m;
-        }
-    }
-    *mu.last().expect("N >= 2")
-}
+pub use crate::models::scb::statistics::mu_q90 as mu_star;
 
 /// n(rho) at rho = 1, `(8/3) ln T Q^2 Var(d) / (c1^2 mu_*)`, at the start `params`: Var(d)
 /// from one large batch of the `seed`'s own stream, c1 = tr(V C V^T).
 pub fn predicted_at_1(task: &Task, params: &Params, samples: usize, seed: u64) -> f64 {
-    let mut batch = Batch::new(samples, task.t);
-    task.sample_into(&mut crate::rng::rng(seed, crate::rng::stream::PREDICT), &mut batch);
-    let mut g = Grad::new(task.n, task.t);
-    crate::models::scb::model::batch_grad(params, &batch, &mut g);
+    let var_d = crate::models::scb::statistics::attention_noise(task, params, samples, seed);
     let c1 = crate::models::scb::model::Population::new(task).scalars(params.v()).0;
     let (t, q) = (task.t as f64, task.q as f64);
-    8.0 / 3.0 * t.ln() * q * q * g.da_var / (c1 * c1 * mu_star(task))
+    8.0 / 3.0 * t.ln() * q * q * var_d / (c1 * c1 * mu_star(task))
 }
 
 impl Transfer {
@@ -307,8 +291,9 @@ impl TypedClaim for Transfer {
             Series::points(format!("transfer {}", ci(result)), 0, ep, Some(ee)),
             Series::dashed(format!("from scratch: {scratch:.2}"), 7, flat(scratch)),
         ];
-        if let Some(c) = result.spec.checks.iter().find(|c| c.quantity == "t_exponent_transfer") {
-            p2_series.push(Series::dashed(format!("claimed bound {}", c.predict + c.tolerance), 6, flat(c.predict + c.tolerance)));
+        if let Some(c) = result.checks.iter().find(|c| c.spec.quantity == "t_exponent_transfer") {
+            let bound = c.prediction() + c.spec.tolerance;
+            p2_series.push(Series::dashed(format!("claimed bound {bound}"), 6, flat(bound)));
         }
         let p2 = Panel {
             title: format!("T exponent by rho (rho exponent {:.2})", result.value("rho_exponent")),

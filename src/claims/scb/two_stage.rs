@@ -132,7 +132,7 @@ impl TypedClaim for TwoStage {
         let t = |p: &Point| p.at("t");
         // The claim as guides through each series' first point: stage two inside the band of
         // its allowed exponents, stage one at least as steep as the gap requires.
-        let bound = |q: &str, kind: Kind| result.spec.checks.iter().find(|c| c.quantity == q && c.kind == kind).map(|c| c.predict);
+        let bound = |q: &str, kind: Kind| result.spec.checks.iter().find(|c| c.quantity == q && c.kind == kind).and_then(|c| c.predict.value());
         let first = |key: &str| pts.first().and_then(|p| result.at(key, p)).map(|e| e.value);
         let (t0, t1) = (pts.iter().map(t).fold(f64::INFINITY, f64::min), pts.iter().map(t).fold(0.0, f64::max));
         let mut p1_series = vec![

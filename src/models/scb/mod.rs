@@ -6,4 +6,5 @@ pub mod alias;
 pub mod init;
 pub mod metrics;
 pub mod model;
+pub mod statistics;
 pub mod task;
