@@ -112,6 +112,17 @@ enum Figure {
         #[arg(long, value_delimiter = ',', default_values_t = vec![0.5, 1.0, 2.0, 4.0, 5.0, 6.0, 8.0])]
         lrs: Vec<f64>,
     },
+    /// One learner on the exact population gradients against sampled runs at several batch sizes, by step: is a slow phase the dynamics or the noise?
+    PopulationVsSampled {
+        #[command(flatten)]
+        common: TrainArgs,
+        /// Batch sizes of the sampled runs.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![64, 512, 4096])]
+        batches: Vec<usize>,
+        /// Steps of every run.
+        #[arg(long, default_value_t = 300)]
+        steps: u64,
+    },
     /// Attention and value heatmaps of ScbProx and the softmax model next to the truth, and their loss curves (defaults: N=16, T=32, Q=2, 10^6 samples).
     Attention {
         #[command(flatten)]
@@ -156,6 +167,9 @@ struct TrainArgs {
     batch: Option<usize>,
     #[arg(long)]
     seed: Option<u64>,
+    /// Step on the exact population gradients instead of sampled batches (deterministic, no noise; samples count batch per step).
+    #[arg(long)]
+    population: bool,
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
@@ -186,6 +200,7 @@ impl TrainArgs {
         r.samples = self.samples.unwrap_or(r.samples);
         r.batch = self.batch.unwrap_or(r.batch);
         r.seed = self.seed.unwrap_or(r.seed);
+        r.population |= self.population;
         spec.validate()?;
         Ok(spec)
     }
@@ -249,6 +264,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
                 c.agree, c.support_softmax, c.spearman, c.excess_prox, c.excess_softmax
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Figure { which: Figure::PopulationVsSampled { common, batches, steps } } => {
+            let spec = common.spec(1_000_000)?;
+            for m in commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
+                let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
+                eprintln!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Figure { which: Figure::ProxVsSgd { common, lrs } } => {

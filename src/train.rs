@@ -18,11 +18,16 @@ pub struct RunConfig {
     pub seed: u64,
     /// History rows per decade of samples (log-spaced, plus the first and last step).
     pub rows_per_decade: u32,
+    /// Step on the exact population gradients (docs/theory.md §2) instead of sampled
+    /// batches: no noise, so the run is the optimisation alone. Samples still count `batch`
+    /// a step, so histories line up step for step with sampled runs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub population: bool,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
-        RunConfig { samples: 600_000, batch: 2048, seed: 1, rows_per_decade: 20 }
+        RunConfig { samples: 600_000, batch: 2048, seed: 1, rows_per_decade: 20, population: false }
     }
 }
 
@@ -109,15 +114,28 @@ pub enum Flow {
     Stop,
 }
 
-/// The one training loop: fresh batches of `run.batch` samples from the data stream of
-/// `run.seed`, a step each, up to `run.samples` or until the watcher says stop. The stream depends only
-/// on (task, seed, batch), so learners run with the same seed see the same batches.
+/// The one training loop: a step per fresh batch of `run.batch` samples from the data
+/// stream of `run.seed` (or, with `run.population`, per exact population gradient), up to
+/// `run.samples` or until the watcher says stop. The stream depends only on (task, seed,
+/// batch), so learners run with the same seed see the same batches.
 pub fn drive(task: &Task, learner: &mut dyn Learner, params: &mut Params, run: &RunConfig, mut watch: impl FnMut(&StepView) -> Flow) {
     let mut rng = rng::rng(run.seed, rng::stream::DATA);
-    let mut b = Batch::new(run.batch, task.t);
+    let pop = run.population.then(|| Population::new(task));
+    let mut b = if run.population { None } else { Some(Batch::new(run.batch, task.t)) };
     for step in 1..=run.samples / run.batch as u64 {
-        task.sample_into(&mut rng, &mut b);
-        let info = learner.step(params, &b);
+        let info = match (&pop, &mut b) {
+            (Some(pop), _) => {
+                // As `Learner::step`, with the population gradient in place of a batch's.
+                learner.prepare(params);
+                learner.grad_mut().set_population(pop, params, run.batch);
+                learner.update(params)
+            }
+            (None, Some(b)) => {
+                task.sample_into(&mut rng, b);
+                learner.step(params, b)
+            }
+            (None, None) => unreachable!("a sampled run has a batch"),
+        };
         let view = StepView { step, samples: step * run.batch as u64, params, learner, info };
         if watch(&view) == Flow::Stop {
             break;

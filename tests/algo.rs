@@ -74,7 +74,7 @@ fn one_step_matches_dense_preconditioned_update() {
 fn spec(algorithm: LearnerConfig, samples: u64) -> TrainSpec {
     TrainSpec {
         task: TaskConfig { n: 8, t: 32, q: 2, ..Default::default() },
-        run: RunConfig { samples, batch: 1024, seed: 4, rows_per_decade: 20 },
+        run: RunConfig { samples, batch: 1024, seed: 4, rows_per_decade: 20, population: false },
         algorithm,
     }
 }
@@ -134,7 +134,7 @@ fn same_seed_gives_bit_identical_runs() {
 fn prox_reaches_target_and_every_sgd_rate_ends_above_it() {
     let base = TrainSpec {
         task: TaskConfig { n: 16, t: 64, q: 2, alpha: 0.5, ..Default::default() },
-        run: RunConfig { samples: 1_000_000, batch: 2048, seed: 1, rows_per_decade: 10 },
+        run: RunConfig { samples: 1_000_000, batch: 2048, seed: 1, rows_per_decade: 10, population: false },
         algorithm: LearnerConfig::ScbProx(ProxConfig::default()),
     };
     let (_, prox) = run_spec(&base, |_| {}).unwrap();

@@ -1,5 +1,6 @@
-//! The paper-style figures: ScbProx against an SGD learning-rate sweep, and the softmax
-//! transformer's attention and values next to ScbProx's and the truth.
+//! The paper-style figures: ScbProx against an SGD learning-rate sweep, the softmax
+//! transformer's attention and values next to ScbProx's and the truth, and a learner's
+//! population trajectory against sampled runs at several batch sizes.
 
 use super::train::history_csv;
 use crate::error::Result;
@@ -89,6 +90,92 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
     staged.written("prox_vs_sgd.svg");
     staged.json("prox_vs_sgd.json", &results)?;
     for ((m, (_, run)), slug) in results.iter().zip(&runs).zip(results.iter().map(|m| m.label.replace([' ', '='], "_"))) {
+        staged.write(&format!("history_{slug}.csv"), history_csv(&m.history).as_bytes())?;
+        staged.npy2(&format!("V_{slug}.npy"), run.params.v())?;
+        staged.npy2(&format!("A_{slug}.npy"), run.params.a())?;
+    }
+    staged.npy2("P.npy", task.p.view())?;
+    staged.npy2("Qstar.npy", task.qstar.view())?;
+    staged.commit()?;
+    Ok(results)
+}
+
+/// `scb figure population-vs-sampled`: one learner on one task for `steps` steps, on the
+/// exact population gradients and on sampled batches of each size in `batches`, against the
+/// step count. Where the sampled curves follow the population one, a slow phase is the
+/// dynamics; where they leave it, it is the noise (docs/theory.md §2).
+pub fn figure_population_vs_sampled(base: &TrainSpec, batches: &[usize], steps: u64, out: &Path) -> Result<Vec<MethodResult>> {
+    if batches.is_empty() {
+        return Err(crate::error::invalid("--batches", "must list at least one batch size"));
+    }
+    if !(1..=10_000_000).contains(&steps) {
+        return Err(crate::error::invalid("--steps", format!("must be a whole number in [1, 10000000] (got {steps})")));
+    }
+    let at = |batch: usize, population: bool| {
+        let run = crate::train::RunConfig { batch, samples: steps * batch as u64, population, ..base.run.clone() };
+        TrainSpec { run, ..base.clone() }
+    };
+    let mut specs = vec![at(base.run.batch, true)];
+    specs.extend(batches.iter().map(|&b| at(b, false)));
+    for s in &specs {
+        s.validate()?;
+    }
+    let mut staged = Staged::begin(out)?;
+    let runs = run_in_parallel(&specs, "population-vs-sampled")?;
+    let results: Vec<MethodResult> = specs
+        .iter()
+        .zip(&runs)
+        .map(|(s, (_, r))| {
+            let last = r.history.last().expect("at least one step");
+            MethodResult {
+                label: if s.run.population { "population".into() } else { format!("sampled B={}", s.run.batch) },
+                algorithm: s.algorithm.clone(),
+                diverged_at: r.diverged_at,
+                final_dist_v: last.snap.dist_v,
+                final_dist_a: last.snap.dist_a,
+                history: r.history.clone(),
+            }
+        })
+        .collect();
+    let task = &runs[0].0;
+    let panel = |title: &str, y: &str, f: fn(&HistoryRow) -> f64| Panel {
+        title: title.into(),
+        x_label: "steps".into(),
+        y_label: y.into(),
+        x_log: true,
+        y_log: true,
+        series: results
+            .iter()
+            .zip(&specs)
+            .enumerate()
+            .map(|(i, (m, s))| {
+                let b = s.run.batch as f64;
+                let pts = m.history.iter().map(|r| (r.samples as f64 / b, f(r))).collect();
+                // The population curve in black, drawn dashed over the sampled ones.
+                let mut series = if s.run.population { Series::dashed(&m.label, 7, pts) } else { Series::line(&m.label, i - 1, pts) };
+                if m.diverged_at.is_some() {
+                    series.label += " (diverged)";
+                }
+                series
+            })
+            .collect(),
+        vlines: vec![],
+        y_clip: Some(10.0),
+    };
+    let title = format!("{} on N={}, T={}, Q={}: exact population gradients against sampled batches", base.algorithm.name(), task.n, task.t, task.q);
+    report::draw(
+        &staged.path("population_vs_sampled.svg"),
+        &title,
+        &[
+            panel("P: |V-P|/|P|", "relative distance to truth", |r| r.snap.dist_v),
+            panel("Q*: |A-Q*|/|Q*|", "relative distance to truth", |r| r.snap.dist_a),
+            panel("population excess loss", "L - L*", |r| r.snap.excess_loss),
+        ],
+    )?;
+    staged.written("population_vs_sampled.svg");
+    staged.json("population_vs_sampled.json", &results)?;
+    for (m, (_, run)) in results.iter().zip(&runs) {
+        let slug = m.label.replace([' ', '='], "_");
         staged.write(&format!("history_{slug}.csv"), history_csv(&m.history).as_bytes())?;
         staged.npy2(&format!("V_{slug}.npy"), run.params.v())?;
         staged.npy2(&format!("A_{slug}.npy"), run.params.a())?;

@@ -47,7 +47,7 @@ pub struct BeatsSgd {
 
 impl BeatsSgd {
     fn run(&self, task: &Task, learner: &LearnerConfig, seed: u64) -> [f64; 2] {
-        let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1, population: false };
         let out = train_from_start(task, learner, &run, |_| {});
         let last = &out.history.last().expect("at least one step").snap;
         let clean = |x: f64| if out.diverged_at.is_some() || !x.is_finite() { DIVERGED } else { x.min(DIVERGED) };

@@ -67,7 +67,7 @@ impl TypedClaim for SoftmaxLink {
 
     fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
         // The same seed gives both learners the same batches.
-        let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1, population: false };
         let prox = train_from_start(&at.ctx, &self.scb.algorithm, &run, |_| {});
         let soft = train_from_start(&at.ctx, &LearnerConfig::Softmax(self.s.softmax.clone()), &run, |_| {});
         compare(&at.ctx, &prox.params, &soft.params)

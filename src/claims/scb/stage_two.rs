@@ -144,7 +144,7 @@ impl TypedClaim for StageTwo {
         let clean = |x: f64| if x.is_finite() { x } else { 1e300 };
         let b = self.s.batch as f64;
         let last = *marks.last().expect("nonempty") * self.s.batch as u64;
-        let run = RunConfig { samples: last, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let run = RunConfig { samples: last, batch: self.s.batch, seed, rows_per_decade: 1, population: false };
         drive(task, learner.as_mut(), &mut params, &run, |v| {
             let (dv, da) = (clean(dist_v(v.params, task)), clean(dist_a(v.params, task)));
             let now = dv.max(da);

@@ -118,7 +118,7 @@ impl Transfer {
     /// Samples until corr_A >= c from `init`, and when V was unfrozen, if it was.
     fn hit(&self, task: &Task, learner: &LearnerConfig, mut init: Params, seed: u64) -> (Option<f64>, Option<u64>) {
         let mut l = learner.build(task);
-        let run = RunConfig { samples: self.s.max_samples, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let run = RunConfig { samples: self.s.max_samples, batch: self.s.batch, seed, rows_per_decade: 1, population: false };
         let n = samples_to(task, l.as_mut(), &mut init, &run, Event::CorrA(self.s.c), false);
         (n, l.fell_back_at())
     }

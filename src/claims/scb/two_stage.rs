@@ -102,7 +102,7 @@ impl TypedClaim for TwoStage {
         let task = &at.ctx;
         let mut learner = self.scb.algorithm.build(task);
         let mut params = Params::uninformative(task.n, task.t);
-        let run = RunConfig { samples: self.s.max_samples, batch: self.s.batch, seed, rows_per_decade: 1 };
+        let run = RunConfig { samples: self.s.max_samples, batch: self.s.batch, seed, rows_per_decade: 1, population: false };
         let hit = samples_to(task, learner.as_mut(), &mut params, &run, Event::Dist(self.s.eps), true);
         Trial { switched_at: learner.switched_at(), hit }
     }

@@ -362,6 +362,21 @@ fn finish(g: &mut Grad, _n: usize, t: usize, b: usize, loss: f64) {
 }
 
 impl Grad {
+    /// The population gradient (docs/theory.md §2) in place of a batch's: no sampling noise,
+    /// so the noise estimates are 0 (ScbProx's threshold with them) and the per-query counts
+    /// are a batch of `batch` split exactly by mu. A learner steps from it as from any batch.
+    pub fn set_population(&mut self, pop: &super::Population, params: &Params, batch: usize) {
+        let (gv, ga) = pop.grads(params);
+        self.gv.assign(&gv);
+        self.ga.assign(&ga);
+        self.loss = pop.loss(params);
+        self.count.iter_mut().zip(pop.task.mu.iter()).for_each(|(c, m)| *c = (m * batch as f64).round() as u32);
+        self.sq.iter_mut().for_each(|x| *x = 0.0);
+        self.da_var = 0.0;
+        self.batch = batch;
+        self.path = None;
+    }
+
     /// Adds the gradient of another batch taken at the same parameters: the result is the
     /// gradient of both batches together (to rounding).
     pub fn merge(&mut self, other: &Grad) {
