@@ -67,7 +67,9 @@ fn missing_trials<T>(
 pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Result<Vec<At<C::Context>>> {
     let grid_field = if quick { "quick.grid" } else { "grid" };
     let pts = points(&claim.axes(), &spec.grid(quick), grid_field)?;
-    pts.into_par_iter().map(|point| Ok(At { ctx: claim.context(&point)?, point })).collect()
+    let built: Vec<Result<At<C::Context>>> = pts.into_par_iter().map(|point| Ok(At { ctx: claim.context(&point)?, point })).collect();
+    // The first failing point in grid order, whatever the threads did: the same error every run.
+    built.into_iter().collect()
 }
 
 /// Runs (or resumes) a spec's trials and, unless this is a shard, judges the claim.
