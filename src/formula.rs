@@ -10,14 +10,6 @@ use std::fmt;
 /// Named values at one grid point: its axes, the run's settings and the task's statistics.
 pub type Vars = Vec<(String, f64)>;
 
-/// A prediction as its spec wrote it.
-pub fn text(p: &crate::spec::Predict) -> String {
-    match p {
-        crate::spec::Predict::Value(x) => num(*x),
-        crate::spec::Predict::Formula(f) => f.clone(),
-    }
-}
-
 #[derive(Clone)]
 pub struct Formula {
     pub text: String,

@@ -63,6 +63,14 @@ impl Predict {
         }
     }
 
+    /// As the spec wrote it.
+    pub fn text(&self) -> String {
+        match self {
+            Predict::Value(x) => crate::verdict::num(*x),
+            Predict::Formula(f) => f.clone(),
+        }
+    }
+
     /// The parsed formula, if it is one.
     pub fn formula(&self) -> Option<std::result::Result<crate::formula::Formula, String>> {
         match self {

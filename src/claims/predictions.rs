@@ -28,7 +28,7 @@ pub fn predictions<C: TypedClaim>(claim: &C, spec: &ClaimSpec, ats: &[At<C::Cont
                 out.push(vec![c.predict.value().expect("a number"); ats.len()]);
                 continue;
             }
-            Some(Err(e)) => return Err(invalid(field, format!("{:?} {e}", crate::formula::text(&c.predict)))),
+            Some(Err(e)) => return Err(invalid(field, format!("{:?} {e}", c.predict.text()))),
             Some(Ok(f)) => f,
         };
         let mut values = vec![f64::NAN; ats.len()];
