@@ -23,6 +23,32 @@ pub struct MethodResult {
     pub history: Vec<HistoryRow>,
 }
 
+impl MethodResult {
+    fn new(label: String, spec: &TrainSpec, run: &RunOutput) -> MethodResult {
+        let last = run.history.last().expect("at least one step");
+        MethodResult {
+            label,
+            algorithm: spec.algorithm.clone(),
+            diverged_at: run.diverged_at,
+            final_dist_v: last.snap.dist_v,
+            final_dist_a: last.snap.dist_a,
+            history: run.history.clone(),
+        }
+    }
+}
+
+/// Each method's history, V and A, and the task's P and Q*, beside a figure.
+fn write_methods(staged: &mut Staged, results: &[MethodResult], runs: &[(Task, RunOutput)]) -> Result<()> {
+    for (m, (_, run)) in results.iter().zip(runs) {
+        let slug = m.label.replace([' ', '='], "_");
+        staged.write(&format!("history_{slug}.csv"), history_csv(&m.history).as_bytes())?;
+        staged.npy2(&format!("V_{slug}.npy"), run.params.v())?;
+        staged.npy2(&format!("A_{slug}.npy"), run.params.a())?;
+    }
+    staged.npy2("P.npy", runs[0].0.p.view())?;
+    staged.npy2("Qstar.npy", runs[0].0.qstar.view())
+}
+
 /// `scb figure prox-vs-sgd`: ScbProx against an SGD learning-rate sweep on one task and
 /// one batch stream (docs/theory.md §3 and the paper's first figure).
 pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<Vec<MethodResult>> {
@@ -45,15 +71,7 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
                 LearnerConfig::Sgd(c) => format!("SGD lr={}", c.lr),
                 LearnerConfig::Softmax(c) => format!("softmax lr={}", c.lr),
             };
-            let last = r.history.last().expect("at least one step");
-            MethodResult {
-                label,
-                algorithm: s.algorithm.clone(),
-                diverged_at: r.diverged_at,
-                final_dist_v: last.snap.dist_v,
-                final_dist_a: last.snap.dist_a,
-                history: r.history.clone(),
-            }
+            MethodResult::new(label, s, r)
         })
         .collect();
     let task = &runs[0].0;
@@ -89,13 +107,7 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
     )?;
     staged.written("prox_vs_sgd.svg");
     staged.json("prox_vs_sgd.json", &results)?;
-    for ((m, (_, run)), slug) in results.iter().zip(&runs).zip(results.iter().map(|m| m.label.replace([' ', '='], "_"))) {
-        staged.write(&format!("history_{slug}.csv"), history_csv(&m.history).as_bytes())?;
-        staged.npy2(&format!("V_{slug}.npy"), run.params.v())?;
-        staged.npy2(&format!("A_{slug}.npy"), run.params.a())?;
-    }
-    staged.npy2("P.npy", task.p.view())?;
-    staged.npy2("Qstar.npy", task.qstar.view())?;
+    write_methods(&mut staged, &results, &runs)?;
     staged.commit()?;
     Ok(results)
 }
@@ -126,15 +138,8 @@ pub fn figure_population_vs_sampled(base: &TrainSpec, batches: &[usize], steps: 
         .iter()
         .zip(&runs)
         .map(|(s, (_, r))| {
-            let last = r.history.last().expect("at least one step");
-            MethodResult {
-                label: if s.run.population { "population".into() } else { format!("sampled B={}", s.run.batch) },
-                algorithm: s.algorithm.clone(),
-                diverged_at: r.diverged_at,
-                final_dist_v: last.snap.dist_v,
-                final_dist_a: last.snap.dist_a,
-                history: r.history.clone(),
-            }
+            let label = if s.run.population { "population".into() } else { format!("sampled B={}", s.run.batch) };
+            MethodResult::new(label, s, r)
         })
         .collect();
     let task = &runs[0].0;
@@ -174,14 +179,7 @@ pub fn figure_population_vs_sampled(base: &TrainSpec, batches: &[usize], steps: 
     )?;
     staged.written("population_vs_sampled.svg");
     staged.json("population_vs_sampled.json", &results)?;
-    for (m, (_, run)) in results.iter().zip(&runs) {
-        let slug = m.label.replace([' ', '='], "_");
-        staged.write(&format!("history_{slug}.csv"), history_csv(&m.history).as_bytes())?;
-        staged.npy2(&format!("V_{slug}.npy"), run.params.v())?;
-        staged.npy2(&format!("A_{slug}.npy"), run.params.a())?;
-    }
-    staged.npy2("P.npy", task.p.view())?;
-    staged.npy2("Qstar.npy", task.qstar.view())?;
+    write_methods(&mut staged, &results, &runs)?;
     staged.commit()?;
     Ok(results)
 }
