@@ -424,7 +424,11 @@ impl TypedClaim for Scaling {
         let predicted = |p: &Point| result.value(&format!("predicted@{}", p.key()));
         let (lo, hi) = pts.iter().map(predicted).fold((f64::INFINITY, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
         let k = result.value("constant");
-        let mut series = vec![per_point(result, "measured", pts.clone(), predicted, format!("measured, median {}", ci(result)), 0)];
+        let how = match self.run.protocol {
+            Protocol::Train => "median over trials",
+            Protocol::FirstStep => "reached with frequency 1/2",
+        };
+        let mut series = vec![per_point(result, "measured", pts.clone(), predicted, format!("measured, {how} {}", ci(result)), 0)];
         series.push(Series::dashed("identity: measured = predicted", 7, vec![(lo, lo), (hi, hi)]));
         if k.is_finite() {
             series.push(Series::line(format!("constant {}: measured = {} x predicted", crate::verdict::num(k), crate::verdict::num(k)), 1, vec![(lo, k * lo), (hi, k * hi)]));
