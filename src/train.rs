@@ -33,20 +33,30 @@ impl Default for RunConfig {
 
 impl RunConfig {
     pub fn validate(&self) -> Result<()> {
-        if self.batch < 1 || self.batch > 1 << 24 {
-            return Err(invalid("batch", format!("must be an integer in [1, 16777216] (got {})", self.batch)));
-        }
-        if self.samples < self.batch as u64 || self.samples > 1 << 40 {
-            return Err(invalid(
-                "samples",
-                format!("must be an integer in [batch={}, 2^40] (got {})", self.batch, self.samples),
-            ));
-        }
+        check_batch("batch", self.batch)?;
+        check_samples("samples", self.samples, self.batch as u64)?;
         if self.rows_per_decade < 1 || self.rows_per_decade > 10_000 {
             return Err(invalid("rows_per_decade", format!("must be in [1, 10000] (got {})", self.rows_per_decade)));
         }
         Ok(())
     }
+}
+
+/// Samples per step: what one batch buffer can hold.
+pub fn check_batch(field: &str, batch: usize) -> Result<()> {
+    if batch < 1 || batch > 1 << 24 {
+        return Err(invalid(field, format!("must be an integer in [1, 16777216] (got {batch})")));
+    }
+    Ok(())
+}
+
+/// A sample count: at least `min` (a whole batch), at most 2^40.
+pub fn check_samples(field: &str, samples: u64, min: u64) -> Result<()> {
+    if samples < min || samples > 1 << 40 {
+        let lo = if min == 1 { "1".to_string() } else { format!("batch={min}") };
+        return Err(invalid(field, format!("must be an integer in [{lo}, 2^40] (got {samples})")));
+    }
+    Ok(())
 }
 
 /// A full description of a `train` run, as a `--config` file holds it.

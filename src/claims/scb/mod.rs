@@ -105,8 +105,13 @@ impl Scb {
         if let Some(b) = v.iter().find(|(k, _)| k == "batch").map(|x| x.1) {
             v.push(("B".into(), b));
         }
-        v.extend(numbers(&self.algorithm).into_iter().filter(|(k, _)| k == "eta" || k == "lr"));
+        v.extend(self.step_size());
         v
+    }
+
+    /// The learner's step size as a formula variable: ScbProx's `eta`, or `lr`.
+    pub fn step_size(&self) -> crate::formula::Vars {
+        numbers(&self.algorithm).into_iter().filter(|(k, _)| k == "eta" || k == "lr").collect()
     }
 
     /// The trial hash's input: the task, the learner, and the claim's settings.

@@ -22,7 +22,7 @@
 //! Not the first passage along the prefixes: a prefix path fluctuates across the level
 //! before its fixed-n median does, so first passages come out low (docs/theory.md §9).
 
-use super::{numbers, Scb};
+use super::Scb;
 use crate::claims::figures::{ci, per_point, slope_line};
 use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, invalid, Result};
@@ -130,6 +130,9 @@ pub struct Scaling {
     event: Event,
     run: RunSettings,
     predict: Formula,
+    /// `first-step`: the sample sizes of the ladder, 1 up to the budget. Built once: the
+    /// bootstrap reads it for every trial of every replicate.
+    ladder: Vec<usize>,
 }
 
 /// A point's task, the variables formulas read there (besides its axes), and the bound.
@@ -176,18 +179,6 @@ impl Scaling {
         point.get("b").map_or(self.run.batch, |b| b as usize)
     }
 
-    /// `first-step`: the sample sizes of the ladder, 1 up to the budget.
-    fn ladder(&self) -> Vec<usize> {
-        let r = f64::from(self.run.rungs_per_doubling);
-        let mut sizes: Vec<usize> = (0..)
-            .map(|k| 2f64.powf(k as f64 / r).round() as u64)
-            .take_while(|&n| n <= self.run.budget)
-            .map(|n| n as usize)
-            .collect();
-        sizes.dedup();
-        sizes
-    }
-
     /// One step from `start` on nested prefixes of one stream, rung by rung: the rungs where
     /// the event was missed, and how many rungs were walked (until it held for a doubling).
     fn first_step(&self, task: &Task, start: &Params, seed: u64) -> Trial {
@@ -195,8 +186,7 @@ impl Scaling {
         let mut data = crate::rng::rng(seed, crate::rng::stream::DATA);
         let (mut prefix, mut chunk) = (Grad::new(task.n, task.t), Grad::new(task.n, task.t));
         let (mut done, mut run, mut missed) = (0usize, 0u32, Vec::new());
-        let ladder = self.ladder();
-        for (k, &n) in ladder.iter().enumerate() {
+        for (k, &n) in self.ladder.iter().enumerate() {
             let mut b = Batch::new(n - done, task.t);
             task.sample_into(&mut data, &mut b);
             batch_grad(start, &b, &mut chunk);
@@ -215,7 +205,7 @@ impl Scaling {
                 missed.push(k as u32);
             }
         }
-        Trial { samples: None, missed, walked: ladder.len() as u32 }
+        Trial { samples: None, missed, walked: self.ladder.len() as u32 }
     }
 
     /// A point's measured samples to the event: the censored median of first passages
@@ -224,7 +214,7 @@ impl Scaling {
         match self.run.protocol {
             Protocol::Train => censored_median(ts.iter().map(|t| t.samples)),
             Protocol::FirstStep => {
-                let ladder: Vec<f64> = self.ladder().iter().map(|&n| n as f64).collect();
+                let ladder: Vec<f64> = self.ladder.iter().map(|&n| n as f64).collect();
                 let freq: Vec<f64> =
                     (0..ladder.len()).map(|k| ts.iter().filter(|t| t.reached(k)).count() as f64 / ts.len() as f64).collect();
                 log_crossing(&ladder, &freq, 0.5).unwrap_or(f64::NAN)
@@ -236,9 +226,18 @@ impl Scaling {
     fn censored(&self, t: &Trial) -> bool {
         match self.run.protocol {
             Protocol::Train => t.samples.is_none(),
-            Protocol::FirstStep => t.walked as usize == self.ladder().len() && t.missed.last() == Some(&(t.walked - 1)),
+            Protocol::FirstStep => t.walked as usize == self.ladder.len() && t.missed.last() == Some(&(t.walked - 1)),
         }
     }
+}
+
+/// `first-step`: sample sizes 2^(k/r) for r = `rungs_per_doubling`, from 1 up to the budget.
+fn ladder(run: &RunSettings) -> Vec<usize> {
+    let r = f64::from(run.rungs_per_doubling);
+    let mut sizes: Vec<usize> =
+        (0..).map(|k| 2f64.powf(k as f64 / r).round() as u64).take_while(|&n| n <= run.budget).map(|n| n as usize).collect();
+    sizes.dedup();
+    sizes
 }
 
 impl TypedClaim for Scaling {
@@ -260,12 +259,8 @@ impl TypedClaim for Scaling {
     fn new(spec: &ClaimSpec) -> Result<Self> {
         let start: Start = spec.section("start")?;
         let run: RunSettings = spec.section("run")?;
-        if run.batch < 1 || run.batch > 1 << 24 {
-            return Err(invalid("run.batch", format!("must be a whole number in [1, 16777216] (got {})", run.batch)));
-        }
-        if run.budget < 1 || run.budget > 1 << 40 {
-            return Err(invalid("run.budget", format!("must be a whole number of samples in [1, 2^40] (got {})", run.budget)));
-        }
+        crate::train::check_batch("run.batch", run.batch)?;
+        crate::train::check_samples("run.budget", run.budget, 1)?;
         if !(1..=64).contains(&run.rungs_per_doubling) {
             return Err(invalid("run.rungs_per_doubling", format!("must be a whole number in [1, 64] (got {})", run.rungs_per_doubling)));
         }
@@ -290,7 +285,7 @@ impl TypedClaim for Scaling {
         let predict = Formula::parse(&formula).map_err(|e| invalid("predict", format!("{formula:?} {e}")))?;
         let transfer = matches!(start, Start::Transfer { .. });
         let scb = Scb::from(spec, transfer)?;
-        let claim = Scaling { scb, start, event, run, predict };
+        let claim = Scaling { scb, start, event, ladder: ladder(&run), run, predict };
         for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
             let grid = spec.grid(quick);
             if transfer && matches!(claim.start, Start::Transfer { rho: None }) && grid.get("rho").is_none_or(|v| v.is_empty()) {
@@ -358,7 +353,7 @@ impl TypedClaim for Scaling {
         if self.run.protocol == Protocol::Train && point.get("b").is_none() {
             vars.push(("B".into(), self.run.batch as f64));
         }
-        vars.extend(numbers(&self.scb.algorithm).into_iter().filter(|(k, _)| k == "eta" || k == "lr"));
+        vars.extend(self.scb.step_size());
         let mut all = point.vars();
         all.extend(vars.iter().cloned());
         let predicted = self.predict.eval(&all).map_err(|e| invalid("predict", format!("{:?} {e} at {}", self.predict.text, point.label())))?;
