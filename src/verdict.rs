@@ -247,11 +247,14 @@ mod tests {
 
     #[test]
     fn each_point_judges_against_that_points_own_prediction() {
-        // A formula predicts 1.3 at N=16: the same estimates now hold there and fail at N=8.
-        let at = vec![("N=8".to_string(), 1.3, est(1.0, 0.95, 1.05)), ("N=16".to_string(), 1.3, est(1.3, 1.2, 1.4))];
-        let (v, i, reason) = judge_each(Kind::Ratio, 0.05, &at, 0.95);
+        // A formula predicts 1 at N=8 and 1.3 at N=16: both points hold against their own.
+        let at = vec![("N=8".to_string(), 1.0, est(1.0, 0.95, 1.05)), ("N=16".to_string(), 1.3, est(1.3, 1.2, 1.4))];
+        assert_eq!(judge_each(Kind::Ratio, 0.05, &at, 0.95).0, Verdict::Holds);
+        // Swapped, both fail, and the first is named.
+        let swapped = vec![("N=8".to_string(), 1.3, est(1.0, 0.95, 1.05)), ("N=16".to_string(), 1.0, est(1.3, 1.2, 1.4))];
+        let (v, i, reason) = judge_each(Kind::Ratio, 0.05, &swapped, 0.95);
         assert_eq!((v, i), (Verdict::Fails, 0));
-        assert!(reason.contains("(N=8)"), "{reason}");
+        assert!(reason.contains("2 of 2 points"), "{reason}");
     }
 
     #[test]
