@@ -108,6 +108,14 @@ impl Point {
     }
 }
 
+impl Point {
+    /// The seed of task `task` at this point: from the spec's seed, the point's key and the
+    /// task's index, so every task is a fresh draw, and growing `tasks` keeps the first ones.
+    pub fn task_seed(&self, base: u64, task: usize) -> u64 {
+        crate::rng::derive(base ^ crate::rng::fnv1a(self.key().as_bytes()), crate::rng::stream::TASK_DRAW + task as u64)
+    }
+}
+
 fn fmt_value(v: f64, integer: bool) -> String {
     if integer {
         format!("{}", v as i64)

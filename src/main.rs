@@ -38,6 +38,22 @@ enum Cmd {
         #[arg(long)]
         replace: bool,
     },
+    /// Measure each spec's operating characteristics: rerun it under K master seeds and report, per check, how often it reaches its expected verdict (stability) and rejects its planted deviation (power); writes <out>/<id>/calibration.json (calibration-quick.json with --quick).
+    Calibrate {
+        /// Spec ids in --theorems, `all`, or paths to spec .toml files.
+        #[arg(required = true)]
+        specs: Vec<String>,
+        /// Master seeds to rerun each spec under.
+        #[arg(long, default_value_t = 20)]
+        seeds: usize,
+        /// Calibrate the quick grids.
+        #[arg(long)]
+        quick: bool,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        #[arg(long, default_value = "theorems")]
+        theorems: PathBuf,
+    },
     /// Combine the shards' trial records in <out>/<id> and judge the spec.
     Merge {
         /// The spec's report folder, e.g. reports/stage_one.
@@ -206,6 +222,9 @@ impl TrainArgs {
     }
 }
 
+/// What `check`, `merge` and `calibrate` exit with.
+const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 2 bad input; 3 a read or write failed; 4 an internal fault.";
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
@@ -221,7 +240,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
             let checked = commands::check::merge(REGISTRY, &dir, &theorems, quick, finish_locally)?;
             eprintln!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
-            Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
             let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
@@ -231,11 +250,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Calibrate { specs, seeds, quick, out, theorems } => {
+            let opts = commands::calibrate::CalibrateOptions { quick, seeds, out, theorems, progress: true };
+            let cals = commands::calibrate::calibrate(REGISTRY, &specs, &opts)?;
+            let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
+            for c in &cals {
+                eprint!("{}", commands::calibrate::describe(c));
+            }
+            let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
+            eprintln!("{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}", cals.len(), below.len(), 100.0 * need, if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) });
+            if commands::check::write_index(REGISTRY, &opts.out).is_err() {
+                eprintln!("warning: index.html not rewritten");
+            }
+            Ok(if below.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Cmd::Check { specs, quick, out, theorems, shard, replace } => {
             let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace };
             let checked = commands::check::check(REGISTRY, &specs, &opts)?;
             eprintln!("{}", checked.summary(&opts.out));
-            Ok(if checked.as_expected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Train(args) => {
             let spec = args.spec(600_000)?;
@@ -303,7 +336,9 @@ fn command() -> clap::Command {
     let claims: Vec<String> = REGISTRY.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
     let learners = scb::learners::NAMES.join(", ");
     Cli::command()
-        .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}", claims.join("\n"))))
+        .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}\n\n{EXIT_CODES}", claims.join("\n"))))
+        .mut_subcommand("merge", |c| c.after_help(EXIT_CODES))
+        .mut_subcommand("calibrate", |c| c.after_help("Exit codes: 0 every spec reaches its expected verdict on at least the required share of seeds (95% on full grids, 90% on quick ones); 1 some spec falls short; 2 bad input; 3 a read or write failed; 4 an internal fault."))
         .mut_subcommand("train", |c| c.mut_arg("algorithm", |a| a.help(format!("The learner: {learners}"))))
 }
 

@@ -4,7 +4,7 @@
 use crate::grid::Point;
 use crate::spec::{CheckSpec, ClaimSpec};
 use crate::stats::Estimate;
-use crate::verdict::{Expect, Verdict};
+use crate::verdict::{Expect, Standing, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -89,18 +89,33 @@ impl RunInfo {
     }
 }
 
-/// How a set of results came out: how many hold, how many are refuted as expected, and the
-/// ids of those whose verdict is not the expected one.
-pub fn tally<'a>(results: impl IntoIterator<Item = &'a ClaimResult>) -> (usize, usize, Vec<&'a str>) {
-    let (mut hold, mut refuted, mut off) = (0, 0, Vec::new());
+/// How a set of results came out.
+#[derive(Debug, Default)]
+pub struct Tally<'a> {
+    /// Claims that hold.
+    pub hold: usize,
+    /// Refuted forms that fail as they should.
+    pub refuted: usize,
+    /// Open questions that stay undecided, as their specs expect.
+    pub open: usize,
+    /// Specs that are undecided where they expected a verdict.
+    pub undecided: Vec<&'a str>,
+    /// Specs whose verdict the data contradict.
+    pub off: Vec<&'a str>,
+}
+
+pub fn tally<'a>(results: impl IntoIterator<Item = &'a ClaimResult>) -> Tally<'a> {
+    let mut t = Tally::default();
     for r in results {
-        match (r.as_expected, r.expect) {
-            (true, Expect::Pass) => hold += 1,
-            (true, Expect::Fail) => refuted += 1,
-            (false, _) => off.push(r.id.as_str()),
+        match (r.standing, r.expect) {
+            (Standing::AsExpected, Expect::Pass) => t.hold += 1,
+            (Standing::AsExpected, Expect::Fail) => t.refuted += 1,
+            (Standing::AsExpected, Expect::Undecided) => t.open += 1,
+            (Standing::Undecided, _) => t.undecided.push(r.id.as_str()),
+            (Standing::Contradicted, _) => t.off.push(r.id.as_str()),
         }
     }
-    (hold, refuted, off)
+    t
 }
 
 /// The current time as `YYYY-MM-DD HH:MM UTC` (days to a civil date: Hinnant's algorithm).
@@ -128,9 +143,15 @@ pub struct ClaimResult {
     pub expect: Expect,
     /// The verdict is what the spec expects (a true claim holds, a refuted form fails).
     pub as_expected: bool,
+    /// As expected, undecided (the data cannot tell yet), or contradicted.
+    pub standing: Standing,
     /// In words: "holds", "refuted as expected", or why the verdict is not the expected one.
     pub outcome: String,
     pub quick: bool,
+    /// Which randomness the intervals cover, in words.
+    pub randomness: String,
+    pub tasks_per_point: usize,
+    /// Trials per task.
     pub trials_per_point: usize,
     pub points: Vec<Point>,
     pub checks: Vec<CheckResult>,
@@ -151,12 +172,15 @@ impl ClaimResult {
     pub fn at(&self, name: &str, point: &Point) -> Option<&Estimate> {
         self.q(&format!("{name}@{}", point.key()))
     }
-    /// "PASS" / "FAIL": the claim's own verdict.
+    /// "PASS" / "FAIL" / "UNDECIDED": the claim's own verdict (undecided when no check
+    /// fails but some cannot tell).
     pub fn verdict_word(&self) -> &'static str {
         if self.holds {
             "PASS"
-        } else {
+        } else if self.checks.iter().any(|c| matches!(c.verdict, Verdict::Fails | Verdict::Undefined)) {
             "FAIL"
+        } else {
+            "UNDECIDED"
         }
     }
     /// The prediction of the first check of `quantity` (at its judged point), if there is one.
@@ -166,9 +190,64 @@ impl ClaimResult {
     /// "id: PASS" or "id: FAIL (which checks fail)", and whether that was expected: figure titles.
     pub fn title(&self) -> String {
         let failed: Vec<&str> = self.checks.iter().filter(|c| c.verdict != Verdict::Holds).map(|c| c.spec.quantity.as_str()).collect();
-        let verdict = if self.holds { "PASS".to_string() } else { format!("FAIL ({})", failed.join(", ")) };
+        let verdict = if self.holds { "PASS".to_string() } else { format!("{} ({})", self.verdict_word(), failed.join(", ")) };
         let expected = if self.expect == Expect::Fail && self.as_expected { ", refuted as expected" } else { "" };
         let quick = if self.quick { " (quick grid)" } else { "" };
         format!("{}: {verdict}{expected}{quick}", self.id)
+    }
+}
+
+/// A spec's measured operating characteristics (`scb calibrate`): rerun under several master
+/// seeds, how often each check reaches its expected verdict, and how often it rejects a
+/// prediction moved by its planted deviation. Written beside the result as
+/// `calibration.json` (full grid) or `calibration-quick.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub id: String,
+    /// "full" or "quick".
+    pub grid: String,
+    /// The master seeds the spec ran under (its own seed is not among them).
+    pub seeds: Vec<u64>,
+    /// What the intervals covered, in words.
+    pub randomness: String,
+    pub level: f64,
+    /// Seeds on which the spec's verdict was the expected one.
+    pub as_expected: usize,
+    /// Seeds on which it was undecided (no check contradicted the expectation).
+    pub undecided: usize,
+    pub checks: Vec<CheckCalibration>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckCalibration {
+    pub quantity: String,
+    pub kind: crate::verdict::Kind,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub each_point: bool,
+    /// What the check is expected to give: "holds", "fails", or "either" (a refuted form's
+    /// check that states no expectation).
+    pub expected: String,
+    /// Seeds that reached it.
+    pub stable: usize,
+    /// Seeds per verdict.
+    pub holds: usize,
+    pub fails: usize,
+    pub undecided: usize,
+    pub undefined: usize,
+    /// The planted deviation, and on how many seeds the moved prediction was rejected (did
+    /// not hold): moved up, and moved down (only the directions that can make the check
+    /// false: both for equal and ratio, up for above, down for below).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_up: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_down: Option<usize>,
+}
+
+impl Calibration {
+    /// The share of seeds with the expected verdict.
+    pub fn stability(&self) -> f64 {
+        self.as_expected as f64 / self.seeds.len().max(1) as f64
     }
 }

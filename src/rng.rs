@@ -22,6 +22,9 @@ pub mod stream {
     pub const BOOTSTRAP: u64 = 4;
     /// Batches that estimate a prediction's task statistics (never training data).
     pub const PREDICT: u64 = 5;
+    /// Task seeds are `TASK_DRAW + task index` (see `grid::Point::task_seed`): far from the
+    /// small stream ids and from trial indices.
+    pub const TASK_DRAW: u64 = 1 << 40;
 }
 
 pub fn derive(seed: u64, stream: u64) -> u64 {

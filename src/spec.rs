@@ -15,6 +15,9 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 pub struct Quick {
     pub trials: usize,
+    /// Tasks per point on the quick grid (absent: the full grid's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<usize>,
     /// Axes given here replace the full grid's.
     #[serde(default)]
     pub grid: Grid,
@@ -42,6 +45,11 @@ pub struct CheckSpec {
     /// passing on any one failure. Unset: the check may go either way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
+    /// A planted deviation for `scb calibrate`: the prediction moved by this much (added for
+    /// equal, above and below; a factor `1 + plant` either way for ratio), to measure how
+    /// often the check rejects a prediction that is off by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<f64>,
 }
 
 /// What a check predicts: a number, or a formula evaluated at each grid point before any
@@ -107,7 +115,16 @@ pub struct ClaimSpec {
     pub expect: Expect,
     pub statement: String,
     pub seed: u64,
+    /// Trials per task.
     pub trials: usize,
+    /// Tasks drawn per grid point, each from (seed, point key, task index); trials nest
+    /// within tasks and the bootstrap resamples whole tasks. Absent: 8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<usize>,
+    /// One task per point, drawn from the seed alone: the claim is conditional on it, and
+    /// intervals cover trial noise only (the bootstrap resamples trials).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed_task: bool,
     #[serde(default = "default_bootstrap")]
     pub bootstrap: usize,
     /// Confidence level of the bootstrap intervals.
@@ -122,6 +139,9 @@ pub struct ClaimSpec {
     #[serde(flatten)]
     pub sections: toml::Table,
 }
+
+/// Tasks per point when a spec does not say.
+pub const DEFAULT_TASKS: usize = 8;
 
 fn default_bootstrap() -> usize {
     1000
@@ -152,9 +172,28 @@ impl ClaimSpec {
         if !id_ok {
             return Err(invalid("id", format!("must be a nonempty name of a-z, 0-9 and _ (got {:?})", self.id)));
         }
+        // One trial per task is enough when tasks are drawn: the bootstrap resamples tasks.
+        let least = if self.fixed_task { 2 } else { 1 };
         for (name, n) in [("trials", self.trials), ("quick.trials", self.quick.trials)] {
-            if !(2..=100_000).contains(&n) {
-                return Err(invalid(name, format!("must be a whole number in [2, 100000] (got {n})")));
+            if !(least..=100_000).contains(&n) {
+                let why = if self.fixed_task { " with a fixed task (the bootstrap resamples trials)" } else { "" };
+                return Err(invalid(name, format!("must be a whole number in [{least}, 100000]{why} (got {n})")));
+            }
+        }
+        if self.fixed_task {
+            for (name, t) in [("tasks", self.tasks), ("quick.tasks", self.quick.tasks)] {
+                if t.is_some_and(|t| t != 1) {
+                    return Err(invalid(name, "must be 1 or absent with fixed_task = true (one task per point, drawn from the seed)"));
+                }
+            }
+        } else {
+            for (name, t) in [("tasks", self.tasks), ("quick.tasks", self.quick.tasks)] {
+                if let Some(t) = t.filter(|t| !(2..=100_000).contains(t)) {
+                    return Err(invalid(
+                        name,
+                        format!("must be a whole number in [2, 100000] (got {t}); for one task per point, set fixed_task = true"),
+                    ));
+                }
             }
         }
         if !(100..=1_000_000).contains(&self.bootstrap) {
@@ -175,11 +214,17 @@ impl ClaimSpec {
                 }
                 Predict::Value(_) => {}
             }
-            if self.expect == Expect::Pass && c.expect == Some(Expect::Fail) {
+            if c.expect == Some(Expect::Undecided) {
+                return Err(invalid(format!("check[{i}].expect"), "must be \"pass\" or \"fail\" (a whole spec may expect \"undecided\")"));
+            }
+            if self.expect != Expect::Fail && c.expect == Some(Expect::Fail) {
                 return Err(invalid(
                     format!("check[{i}].expect"),
                     "may be \"fail\" only in a refuted form (expect = \"fail\" on the spec): a claim that holds has no failing checks",
                 ));
+            }
+            if let Some(p) = c.plant {
+                check_range(&format!("check[{i}].plant"), p, 0.0, 1e12, true)?;
             }
             if !c.at.is_empty() && !c.each_point {
                 return Err(invalid(format!("check[{i}].where"), "applies only with each_point = true"));
@@ -195,6 +240,32 @@ impl ClaimSpec {
             g.extend(self.quick.grid.clone());
         }
         g
+    }
+
+    /// Tasks per point on a grid: 1 for a fixed task.
+    pub fn tasks(&self, quick: bool) -> usize {
+        if self.fixed_task {
+            return 1;
+        }
+        let full = self.tasks.unwrap_or(DEFAULT_TASKS);
+        if quick {
+            self.quick.tasks.unwrap_or(full)
+        } else {
+            full
+        }
+    }
+
+    /// Which randomness an interval covers, in words for the reports.
+    pub fn randomness(&self, quick: bool) -> String {
+        if self.fixed_task {
+            format!("trials only, conditional on one fixed task per point ({} trials, resampled)", self.trials(quick))
+        } else {
+            format!(
+                "tasks and trials: {} tasks per point, {} trials each, whole tasks resampled",
+                self.tasks(quick),
+                self.trials(quick)
+            )
+        }
     }
 
     pub fn trials(&self, quick: bool) -> usize {
@@ -217,7 +288,7 @@ impl ClaimSpec {
     pub fn only_sections(&self, known: &[&str]) -> Result<()> {
         for key in self.sections.keys() {
             if !known.contains(&key.as_str()) {
-                let all = ["id", "claim", "expect", "statement", "seed", "trials", "bootstrap", "level", "grid", "quick", "check"];
+                let all = ["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "grid", "quick", "check"];
                 return Err(invalid(
                     key,
                     format!("unknown field {key:?}: a spec has {}, and this claim reads {}", all.join(", "), known.join(", ")),

@@ -152,9 +152,10 @@ pub struct Estimate {
     pub undefined: f64,
 }
 
-/// Percentile bootstrap over trials: `data[p]` are the trials of point p; each replicate
-/// resamples every point's trials with replacement and recomputes all quantities.
-/// Replicates are drawn from `rng` in a fixed order, so the result is deterministic.
+/// Percentile bootstrap: `data[p]` are the units of point p (trials, or whole tasks with
+/// their trials); each replicate resamples every point's units with replacement and
+/// recomputes all quantities. Replicates are drawn from `rng` in a fixed order, so the result
+/// is deterministic.
 pub fn bootstrap<T, R: Rng>(
     data: &[Vec<T>],
     replicates: usize,
@@ -162,9 +163,24 @@ pub fn bootstrap<T, R: Rng>(
     rng: &mut R,
     estimate: impl Fn(&[Vec<&T>]) -> Quantities,
 ) -> BTreeMap<String, Estimate> {
+    bootstrap_replicates(data, replicates, level, rng, estimate).0
+}
+
+/// Every quantity's bootstrap replicates, by name, in draw order.
+pub type Replicates = BTreeMap<String, Vec<f64>>;
+
+/// [`bootstrap`], with the replicates themselves (for simultaneous bands over several
+/// quantities, which need their joint distribution).
+pub fn bootstrap_replicates<T, R: Rng>(
+    data: &[Vec<T>],
+    replicates: usize,
+    level: f64,
+    rng: &mut R,
+    estimate: impl Fn(&[Vec<&T>]) -> Quantities,
+) -> (BTreeMap<String, Estimate>, Replicates) {
     let full: Vec<Vec<&T>> = data.iter().map(|v| v.iter().collect()).collect();
     let point = estimate(&full);
-    let mut reps: BTreeMap<String, Vec<f64>> = point.keys().map(|k| (k.clone(), Vec::new())).collect();
+    let mut reps: Replicates = point.keys().map(|k| (k.clone(), Vec::new())).collect();
     for _ in 0..replicates {
         let sample: Vec<Vec<&T>> =
             data.iter().map(|v| (0..v.len()).map(|_| &v[rng.random_range(0..v.len())]).collect()).collect();
@@ -174,16 +190,71 @@ pub fn bootstrap<T, R: Rng>(
         }
     }
     let a = (1.0 - level) / 2.0;
-    point
+    let estimates = point
         .into_iter()
         .map(|(k, value)| {
             let r = &reps[&k];
-            let undefined = r.iter().filter(|x| !x.is_finite()).count() as f64 / r.len().max(1) as f64;
             // Intervals come from the defined replicates; the verdict refuses a quantity
-            // that is undefined too often (see `claims::Check`), rather than filling the
+            // that is undefined too often (see `verdict::judge`), rather than filling the
             // gaps with a value that would make any prediction fit.
             let (lo, hi) = (quantile(r, a), quantile(r, 1.0 - a));
-            (k, Estimate { value, lo, hi, undefined })
+            (k, Estimate { value, lo, hi, undefined: undefined_share(r) })
+        })
+        .collect();
+    (estimates, reps)
+}
+
+fn undefined_share(r: &[f64]) -> f64 {
+    r.iter().filter(|x| !x.is_finite()).count() as f64 / r.len().max(1) as f64
+}
+
+/// A simultaneous band over a family of quantities (a sup-t band): each member's value and
+/// bootstrap replicates in, each member's `value -+ q se` out, where `se` is the member's
+/// bootstrap standard deviation and `q` the `level` quantile over replicates of the largest
+/// studentized deviation `max_c |rep_c - value_c| / se_c`. All members are covered at once
+/// with probability about `level`, so "at every point" is judged at the stated level rather
+/// than once per point (Montiel Olea & Plagborg-Moller 2019; the max-statistic of
+/// docs/theory.md §10). With `log`, the band is built on the log scale (ratios). A member
+/// whose replicates never vary gets a band of width 0; replicates in which some member is
+/// undefined are left out of `q` (each member's own `undefined` share is kept).
+pub fn simultaneous(values: &[f64], reps: &[&[f64]], level: f64, log: bool) -> Vec<Estimate> {
+    let g = |x: f64| if log { x.ln() } else { x };
+    let back = |x: f64| if log { x.exp() } else { x };
+    let se: Vec<f64> = reps
+        .iter()
+        .map(|r| {
+            let v: Vec<f64> = r.iter().map(|x| g(*x)).filter(|x| x.is_finite()).collect();
+            if v.len() < 2 {
+                return f64::NAN;
+            }
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+        })
+        .collect();
+    let n = reps.iter().map(|r| r.len()).min().unwrap_or(0);
+    let t: Vec<f64> = (0..n)
+        .filter_map(|b| {
+            let mut worst: f64 = 0.0;
+            for (c, r) in reps.iter().enumerate() {
+                let (x, v) = (g(r[b]), g(values[c]));
+                if !x.is_finite() || !v.is_finite() {
+                    return None;
+                }
+                if se[c] > 0.0 {
+                    worst = worst.max((x - v).abs() / se[c]);
+                }
+            }
+            Some(worst)
+        })
+        .collect();
+    let q = if t.is_empty() { f64::NAN } else { quantile(&t, level) };
+    values
+        .iter()
+        .zip(&se)
+        .zip(reps)
+        .map(|((v, s), r)| {
+            let (lo, hi) = if *s == 0.0 { (*v, *v) } else { (back(g(*v) - q * s), back(g(*v) + q * s)) };
+            Estimate { value: *v, lo, hi, undefined: undefined_share(r) }
         })
         .collect()
 }
@@ -279,5 +350,41 @@ mod tests {
         let half = (e.hi - e.lo) / 2.0;
         assert!(e.lo < e.value && e.value < e.hi && (half - 0.31).abs() < 0.08, "{e:?}");
         assert_eq!(a["never"].undefined, 1.0);
+    }
+
+    /// Independent normal estimates, one per cell: the band at 95% covers all of them at
+    /// once in about 95% of datasets, where per-cell 95% intervals cover all twelve in only
+    /// about 0.95^12 = 54%.
+    #[test]
+    fn the_simultaneous_band_covers_every_cell_at_its_level() {
+        use rand_distr::{Distribution, StandardNormal};
+        let (cells, datasets, reps) = (12, 400, 400);
+        let mut rng = crate::rng::rng(3, 9);
+        let (mut all_in, mut all_in_pointwise) = (0, 0);
+        for _ in 0..datasets {
+            // The truth is 0 in every cell; the estimate is one draw with se 1, and the
+            // replicates are draws around the estimate (a parametric bootstrap).
+            let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
+            let values: Vec<f64> = (0..cells).map(|_| normal()).collect();
+            let r: Vec<Vec<f64>> = values.iter().map(|v| (0..reps).map(|_| v + normal()).collect()).collect();
+            let refs: Vec<&[f64]> = r.iter().map(|x| x.as_slice()).collect();
+            let band = simultaneous(&values, &refs, 0.95, false);
+            all_in += band.iter().all(|e| e.lo <= 0.0 && 0.0 <= e.hi) as usize;
+            all_in_pointwise += values.iter().all(|v| v.abs() <= 1.96) as usize;
+        }
+        let (cover, pointwise) = (all_in as f64 / datasets as f64, all_in_pointwise as f64 / datasets as f64);
+        assert!((0.91..=0.99).contains(&cover), "simultaneous coverage {cover}");
+        assert!(pointwise < 0.65, "pointwise intervals cover all cells far less often: {pointwise}");
+    }
+
+    #[test]
+    fn the_band_is_on_the_log_scale_for_ratios_and_flat_where_nothing_varies() {
+        let values = [2.0, 1.0];
+        let r1: Vec<f64> = (0..200).map(|i| 2.0 * (0.1 * ((i % 21) as f64 - 10.0) / 10.0).exp()).collect();
+        let r2 = vec![1.0; 200];
+        let band = simultaneous(&values, &[&r1, &r2], 0.95, true);
+        // Symmetric in log around 2: lo * hi = 4.
+        assert!((band[0].lo * band[0].hi - 4.0).abs() < 1e-9 && band[0].lo < 2.0, "{:?}", band[0]);
+        assert_eq!((band[1].lo, band[1].hi), (1.0, 1.0));
     }
 }

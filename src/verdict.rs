@@ -11,9 +11,11 @@ pub enum Kind {
     Equal,
     /// Same on a log scale: the interval widened by a factor `1 + tolerance`.
     Ratio,
-    /// The interval's upper end is at most `predict + tolerance`.
+    /// The interval's upper end is at most `predict + tolerance` (holds); its lower end above
+    /// that fails; an interval across it is undecided.
     Below,
-    /// The interval's lower end is at least `predict - tolerance`.
+    /// The interval's lower end is at least `predict - tolerance` (holds); its upper end
+    /// below that fails; an interval across it is undecided.
     Above,
 }
 
@@ -24,19 +26,26 @@ pub enum Verdict {
     Holds,
     /// The data contradict the prediction.
     Fails,
+    /// A one-sided bound the interval lies across: the data neither establish it nor
+    /// contradict it at this budget (more trials or tasks may decide).
+    Undecided,
     /// The quantity could not be measured (too often undefined over the bootstrap): no
     /// evidence either way, so it neither confirms a claim nor refutes one.
     Undefined,
 }
 
 /// What a spec expects of its claim: most specs state a claim that should hold; a refuted
-/// form is kept as a spec that must keep failing (a regression test of the checker's power).
+/// form is kept as a spec that must keep failing (a regression test of the checker's power);
+/// an open question is kept as a spec the data do not decide at its budget (no check may
+/// fail, and some one-sided check stays undecided), so that a change that decides it, either
+/// way, is noticed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expect {
     #[default]
     Pass,
     Fail,
+    Undecided,
 }
 
 /// A number as a person reads it: four significant digits, scientific notation outside
@@ -93,12 +102,24 @@ pub fn judge(kind: Kind, predict: f64, tolerance: f64, e: &Estimate, level: f64)
             (ok, format!("{} {rel} [{}, {}], the interval {widened}", num(p), num(a), num(b)))
         }
         Kind::Below => {
-            let ok = hi <= p + tol;
-            (ok, format!("upper end {} {} {}", num(hi), if ok { "<=" } else { ">" }, num(p + tol)))
+            let bound = p + tol;
+            return if hi <= bound {
+                (Verdict::Holds, format!("holds: upper end {} <= {}", num(hi), num(bound)))
+            } else if lo > bound {
+                (Verdict::Fails, format!("fails: lower end {} > {}", num(lo), num(bound)))
+            } else {
+                (Verdict::Undecided, format!("undecided: [{}, {}] lies across {}", num(lo), num(hi), num(bound)))
+            };
         }
         Kind::Above => {
-            let ok = lo >= p - tol;
-            (ok, format!("lower end {} {} {}", num(lo), if ok { ">=" } else { "<" }, num(p - tol)))
+            let bound = p - tol;
+            return if lo >= bound {
+                (Verdict::Holds, format!("holds: lower end {} >= {}", num(lo), num(bound)))
+            } else if hi < bound {
+                (Verdict::Fails, format!("fails: upper end {} < {}", num(hi), num(bound)))
+            } else {
+                (Verdict::Undecided, format!("undecided: [{}, {}] lies across {}", num(lo), num(hi), num(bound)))
+            };
         }
     };
     if ok {
@@ -119,7 +140,7 @@ pub fn judge_each(kind: Kind, tolerance: f64, at: &[(String, f64, Estimate)], le
     }
     let judged: Vec<(Verdict, String)> = at.iter().map(|(_, p, e)| judge(kind, *p, tolerance, e, level)).collect();
     let named = |v: Verdict| -> Vec<usize> { (0..at.len()).filter(|&i| judged[i].0 == v).collect() };
-    let (fails, undefined) = (named(Verdict::Fails), named(Verdict::Undefined));
+    let (fails, undefined, undecided) = (named(Verdict::Fails), named(Verdict::Undefined), named(Verdict::Undecided));
     let list = |idx: &[usize]| idx.iter().map(|&i| at[i].0.as_str()).collect::<Vec<_>>().join("; ");
     if let Some(&i) = fails.first() {
         let reason = format!("fails at {} of {} points ({}); at {}: {}", fails.len(), at.len(), list(&fails), at[i].0, judged[i].1);
@@ -128,6 +149,10 @@ pub fn judge_each(kind: Kind, tolerance: f64, at: &[(String, f64, Estimate)], le
     if let Some(&i) = undefined.first() {
         let reason = format!("undefined at {} of {} points ({})", undefined.len(), at.len(), list(&undefined));
         return (Verdict::Undefined, i, reason);
+    }
+    if let Some(&i) = undecided.first() {
+        let reason = format!("undecided at {} of {} points ({}); at {}: {}", undecided.len(), at.len(), list(&undecided), at[i].0, judged[i].1);
+        return (Verdict::Undecided, i, reason);
     }
     // Every point holds: show the one whose estimate sits farthest from its prediction.
     let gap = |(_, p, e): &(String, f64, Estimate)| match kind {
@@ -138,33 +163,60 @@ pub fn judge_each(kind: Kind, tolerance: f64, at: &[(String, f64, Estimate)], le
     (Verdict::Holds, i, format!("holds at all {} points; farthest at {}: {}", at.len(), at[i].0, judged[i].1))
 }
 
-/// Whether a claim's checks meet its spec's expectation, and if not, why. Each verdict comes
-/// with its check's own expectation, if it states one. A claim holds when every check holds.
-/// A refutation needs evidence: at least one check must fail on data (an undefined quantity
-/// refutes nothing), and every check that states an expectation must meet it.
-pub fn meets(expect: Expect, checks: &[(Option<Expect>, Verdict)]) -> (bool, String) {
+/// How a claim's checks stand against its spec's expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standing {
+    /// The expected verdict: a true claim holds, a refuted form fails where it says.
+    AsExpected,
+    /// The data cannot tell: no check contradicts the expectation, but a one-sided check it
+    /// needs is undecided.
+    Undecided,
+    /// The data contradict the expectation (or a quantity it needs is undefined).
+    Contradicted,
+}
+
+/// Whether a claim's checks meet its spec's expectation, and why. Each verdict comes with
+/// its check's own expectation, if it states one. A claim holds when every check holds. A
+/// refutation needs evidence: at least one check must fail on data (an undefined or
+/// undecided quantity refutes nothing), and every check that states an expectation must
+/// meet it.
+pub fn meets(expect: Expect, checks: &[(Option<Expect>, Verdict)]) -> (Standing, String) {
+    use Standing::*;
     let holds = checks.iter().all(|c| c.1 == Verdict::Holds);
-    let refuted = checks.iter().any(|c| c.1 == Verdict::Fails);
-    let broken: Vec<String> = checks
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| match c.0 {
-            Some(Expect::Pass) => c.1 != Verdict::Holds,
-            Some(Expect::Fail) => c.1 != Verdict::Fails,
-            None => false,
-        })
-        .map(|(i, c)| format!("check[{i}] expected to {} but {}", if c.0 == Some(Expect::Pass) { "hold" } else { "fail" }, verdict_word(c.1)))
-        .collect();
+    let any = |v: Verdict| checks.iter().any(|c| c.1 == v);
+    let stated = |hard: bool| -> Vec<String> {
+        checks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| match (c.0, c.1) {
+                (Some(Expect::Undecided), _) => false,
+                (Some(_), Verdict::Undecided) => !hard,
+                (Some(Expect::Pass), v) => hard && v != Verdict::Holds,
+                (Some(Expect::Fail), v) => hard && v != Verdict::Fails,
+                (None, _) => false,
+            })
+            .map(|(i, c)| format!("check[{i}] expected to {} but {}", if c.0 == Some(Expect::Pass) { "hold" } else { "fail" }, verdict_word(c.1)))
+            .collect()
+    };
     match expect {
-        Expect::Pass if holds => (true, "holds".into()),
-        Expect::Pass => (false, "expected to hold, but a check fails or is undefined".into()),
-        Expect::Fail if !broken.is_empty() => (false, format!("refuted, but not as stated: {}", broken.join("; "))),
-        Expect::Fail if refuted => (true, "refuted as expected".into()),
+        Expect::Pass if holds => (AsExpected, "holds".into()),
+        Expect::Pass if any(Verdict::Fails) || any(Verdict::Undefined) => (Contradicted, "expected to hold, but a check fails or is undefined".into()),
+        Expect::Pass => (Undecided, "undecided: no check fails, but a bound the claim needs is not established at this budget".into()),
+        Expect::Fail if !stated(true).is_empty() => (Contradicted, format!("refuted, but not as stated: {}", stated(true).join("; "))),
+        Expect::Fail if !stated(false).is_empty() => (Undecided, format!("undecided: {}", stated(false).join("; "))),
+        Expect::Fail if any(Verdict::Fails) => (AsExpected, "refuted as expected".into()),
+        Expect::Fail if any(Verdict::Undecided) => (Undecided, "undecided: no check fails on data, and some cannot tell".into()),
         Expect::Fail if holds => (
-            false,
+            Contradicted,
             "expected to be refuted, but every check holds: the checker lost its power or the algorithm changed".into(),
         ),
-        Expect::Fail => (false, "expected to be refuted, but no check fails on data (only undefined ones)".into()),
+        Expect::Fail => (Contradicted, "expected to be refuted, but no check fails on data (only undefined ones)".into()),
+        Expect::Undecided if any(Verdict::Fails) || any(Verdict::Undefined) => {
+            (Contradicted, "expected to stay undecided, but a check fails or is undefined: the question is decided against the claim, or the grid broke".into())
+        }
+        Expect::Undecided if holds => (Contradicted, "expected to stay undecided, but every check holds: the data now decide it (update the spec)".into()),
+        Expect::Undecided => (AsExpected, "undecided, as expected: no check fails, and the data cannot establish every bound at this budget".into()),
     }
 }
 
@@ -173,6 +225,7 @@ fn verdict_word(v: Verdict) -> &'static str {
         Verdict::Holds => "it holds",
         Verdict::Fails => "it fails",
         Verdict::Undefined => "it is undefined",
+        Verdict::Undecided => "it is undecided",
     }
 }
 
@@ -207,16 +260,19 @@ mod tests {
         let e = est(0.0, -0.4, 0.2);
         assert_eq!(judge(Kind::Below, 0.2, 0.0, &e, 0.95).0, Verdict::Holds);
         assert_eq!(judge(Kind::Below, 0.1, 0.1, &e, 0.95).0, Verdict::Holds);
-        assert_eq!(judge(Kind::Below, 0.19, 0.0, &e, 0.95).0, Verdict::Fails);
+        assert_eq!(judge(Kind::Below, 0.19, 0.0, &e, 0.95).0, Verdict::Undecided);
+        assert_eq!(judge(Kind::Below, -0.4, 0.0, &e, 0.95).0, Verdict::Undecided, "the edge itself is not beyond it");
+        assert_eq!(judge(Kind::Below, -0.41, 0.0, &e, 0.95).0, Verdict::Fails);
         assert_eq!(judge(Kind::Above, -0.4, 0.0, &e, 0.95).0, Verdict::Holds);
-        assert_eq!(judge(Kind::Above, -0.39, 0.0, &e, 0.95).0, Verdict::Fails);
+        assert_eq!(judge(Kind::Above, -0.39, 0.0, &e, 0.95).0, Verdict::Undecided);
+        assert_eq!(judge(Kind::Above, 0.21, 0.0, &e, 0.95).0, Verdict::Fails);
     }
 
     #[test]
     fn fails_reads_true_on_its_own() {
         let (v, reason) = judge(Kind::Above, 0.5, 0.0, &est(-0.36, -0.4261, -0.2192), 0.95);
         assert_eq!(v, Verdict::Fails);
-        assert!(reason.contains("lower end -0.4261 < 0.5"), "{reason}");
+        assert!(reason.contains("upper end -0.2192 < 0.5"), "{reason}");
         let (_, reason) = judge(Kind::Equal, 0.0, 0.3, &est(0.37, 0.314, 0.4178), 0.95);
         assert!(reason.contains("lies outside [0.014, 0.7178]"), "{reason}");
     }
@@ -261,28 +317,38 @@ mod tests {
     fn expectations() {
         use Verdict::*;
         let free = |v: &[Verdict]| v.iter().map(|&v| (None, v)).collect::<Vec<_>>();
-        assert!(meets(Expect::Pass, &free(&[Holds, Holds])).0);
-        assert!(!meets(Expect::Pass, &free(&[Holds, Undefined])).0);
-        assert!(meets(Expect::Fail, &free(&[Holds, Fails])).0);
-        assert!(!meets(Expect::Fail, &free(&[Holds, Holds])).0);
-        assert!(!meets(Expect::Fail, &free(&[Holds, Undefined])).0, "an undefined quantity refutes nothing");
+        let m = |e, v: &[Verdict]| meets(e, &free(v)).0;
+        assert_eq!(m(Expect::Pass, &[Holds, Holds]), Standing::AsExpected);
+        assert_eq!(m(Expect::Pass, &[Holds, Undefined]), Standing::Contradicted);
+        assert_eq!(m(Expect::Pass, &[Holds, Undecided]), Standing::Undecided);
+        assert_eq!(m(Expect::Pass, &[Fails, Undecided]), Standing::Contradicted);
+        assert_eq!(m(Expect::Fail, &[Holds, Fails]), Standing::AsExpected);
+        assert_eq!(m(Expect::Fail, &[Holds, Holds]), Standing::Contradicted);
+        assert_eq!(m(Expect::Fail, &[Holds, Undefined]), Standing::Contradicted, "an undefined quantity refutes nothing");
+        assert_eq!(m(Expect::Fail, &[Holds, Undecided]), Standing::Undecided, "nor does an undecided one");
+        assert_eq!(m(Expect::Undecided, &[Holds, Undecided]), Standing::AsExpected);
+        assert_eq!(m(Expect::Undecided, &[Holds, Holds]), Standing::Contradicted, "decided: the spec must say so");
+        assert_eq!(m(Expect::Undecided, &[Fails, Undecided]), Standing::Contradicted);
     }
 
     #[test]
     fn a_refutation_with_stated_checks_must_fail_where_it_says() {
         use Verdict::*;
         let (p, f) = (Some(Expect::Pass), Some(Expect::Fail));
-        assert!(meets(Expect::Fail, &[(p, Holds), (f, Fails), (None, Holds)]).0);
-        assert!(meets(Expect::Fail, &[(p, Holds), (f, Fails), (None, Fails)]).0);
+        let ok = |c: &[(Option<Expect>, Verdict)]| meets(Expect::Fail, c).0 == Standing::AsExpected;
+        assert!(ok(&[(p, Holds), (f, Fails), (None, Holds)]));
+        assert!(ok(&[(p, Holds), (f, Fails), (None, Fails)]));
         // The wrong check fails: a refutation of something else.
-        let (ok, why) = meets(Expect::Fail, &[(p, Fails), (f, Holds)]);
-        assert!(!ok);
+        let (standing, why) = meets(Expect::Fail, &[(p, Fails), (f, Holds)]);
+        assert_eq!(standing, Standing::Contradicted);
         assert!(why.contains("check[0] expected to hold but it fails"), "{why}");
         assert!(why.contains("check[1] expected to fail but it holds"), "{why}");
         // A stated failure that becomes undefined is not evidence.
-        assert!(!meets(Expect::Fail, &[(p, Holds), (f, Undefined)]).0);
+        assert!(!ok(&[(p, Holds), (f, Undefined)]));
+        // A stated failure the data cannot yet establish is undecided, not refuted.
+        assert_eq!(meets(Expect::Fail, &[(p, Holds), (f, Undecided)]).0, Standing::Undecided);
         // An extra failure among the checks stated to hold breaks the statement too.
-        assert!(!meets(Expect::Fail, &[(p, Fails), (f, Fails)]).0);
+        assert!(!ok(&[(p, Fails), (f, Fails)]));
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn sgd_on_fresh_prompts_follows_population_gradient_descent() {
     let exact = CountSet::exact(&prompts, 100_000).unwrap();
     let time = |training: Training, k: usize, seed: u64| {
         let mut rng = scb::rng::rng(seed, 3);
-        train_column(&prompts, k, 1.0, training, Some(&exact), &exact, 0.05, 100_000, &[], &mut rng).t_eps.expect("converges")
+        train_column(&prompts, k, 1.0, training, Some(&exact), &exact, &[0.05], 100_000, &[], &mut rng).t_eps.expect("converges")
     };
     for k in [0, 3] {
         let population = time(Training::Population, k, 0);

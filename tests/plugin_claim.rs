@@ -62,7 +62,7 @@ impl TypedClaim for Coin {
     fn config(&self) -> serde_json::Value {
         serde_json::json!({ "repeats": self.s.repeats })
     }
-    fn context(&self, point: &Point) -> Result<Exact> {
+    fn context(&self, point: &Point, _seed: u64) -> Result<Exact> {
         let (p, n) = (point.at("p"), point.at("tosses"));
         Ok(Exact { sd: (p * (1.0 - p) / n).sqrt() })
     }
@@ -74,7 +74,7 @@ impl TypedClaim for Coin {
         let m = means.iter().sum::<f64>() / means.len() as f64;
         Trial { sd: (means.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (means.len() - 1) as f64).sqrt() }
     }
-    fn estimate(&self, points: &[At<Exact>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Exact>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut g, mut x, mut y) = (vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
@@ -87,7 +87,7 @@ impl TypedClaim for Coin {
         q.insert("sd_exponent".into(), within_slope(&g, &x, &y));
         q
     }
-    fn panels(&self, points: &[At<Exact>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Exact>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         vec![Panel {
             title: "spread of the mean over the exact spread".into(),
@@ -106,6 +106,8 @@ claim = "coin"
 statement = "The mean of n tosses spreads as n^-1/2."
 seed = 5
 trials = 8
+# The exact spread is a function of the point: there is no task to draw.
+fixed_task = true
 
 [grid]
 p = [0.2, 0.5]

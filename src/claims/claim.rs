@@ -11,7 +11,7 @@ use crate::stats::Quantities;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// A grid point with the context a claim built for it (an SCB task, say).
+/// A grid point with the context a claim built for one of its tasks (an SCB task, say).
 pub struct At<C> {
     pub point: Point,
     pub ctx: C,
@@ -40,17 +40,24 @@ pub trait TypedClaim: Sized + Send + Sync + 'static {
     /// Everything a trial's outcome depends on besides its seed and point, for the records'
     /// hash: change any of it, and earlier records no longer count.
     fn config(&self) -> serde_json::Value;
-    fn context(&self, point: &Point) -> Result<Self::Context>;
+    /// The context of one task at `point`, drawn from `seed`: the task's own seed, or the
+    /// spec's seed for a spec with `fixed_task = true`. Everything random about a task (P and
+    /// Q* for SCB, an evaluation set, a test set) must come from this seed, so that the
+    /// harness can draw tasks as random variables of the Monte Carlo.
+    fn context(&self, point: &Point, seed: u64) -> Result<Self::Context>;
     /// What a formula prediction may read at a point besides the axes (which every claim
     /// has, by symbol): settings, task statistics. The list is documented in docs/theory.md §9.
     fn variables(&self, _at: &At<Self::Context>) -> crate::formula::Vars {
         Vec::new()
     }
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Self::Trial;
-    /// Named quantities from the trials of every point (`trials[i]` belongs to `points[i]`).
-    fn estimate(&self, points: &[At<Self::Context>], trials: &[Vec<&Self::Trial>]) -> Quantities;
-    /// The figure, as data: the caller draws it.
-    fn panels(&self, points: &[At<Self::Context>], trials: &[Vec<&Self::Trial>], result: &ClaimResult) -> Vec<Panel>;
+    /// Named quantities from one task's trials at every point (`trials[i]` belongs to
+    /// `points[i]`). With several tasks per point the harness calls it once per task and
+    /// averages each quantity over the tasks (the per-task estimate, then the mean).
+    fn estimate(&self, points: &[&At<Self::Context>], trials: &[Vec<&Self::Trial>]) -> Quantities;
+    /// The figure, as data: the caller draws it. `points` carry each point's first task;
+    /// `trials` are all of a point's trials, task by task.
+    fn panels(&self, points: &[&At<Self::Context>], trials: &[Vec<&Self::Trial>], result: &ClaimResult) -> Vec<Panel>;
 }
 
 /// How a run is made: which grid, which slice of the trials, where the records are.

@@ -15,37 +15,45 @@ pub fn variables<C: TypedClaim>(claim: &C, at: &At<C::Context>) -> Vars {
     v
 }
 
-/// `out[i][p]`: what check i predicts at point p (NaN where a per-point check does not look).
-/// A formula that does not evaluate to a finite number at a point it judges is an error
-/// naming the check, the formula and the point; so is a whole-grid check whose formula
-/// takes different values at different points (it has one estimate to be judged against).
-pub fn predictions<C: TypedClaim>(claim: &C, spec: &ClaimSpec, ats: &[At<C::Context>]) -> Result<Vec<Vec<f64>>> {
+/// `out[c][p][i]`: what check c predicts at point p for its task i (NaN where a per-point
+/// check does not look). A formula that does not evaluate to a finite number at a point it
+/// judges is an error naming the check, the formula and the point; so is a whole-grid check
+/// whose formula takes different values at different points or tasks (it has one estimate to
+/// be judged against). A per-point check whose formula reads task statistics may differ from
+/// task to task: the analysis then judges the per-task deviation (`analysis`).
+pub fn predictions<C: TypedClaim>(claim: &C, spec: &ClaimSpec, ats: &[Vec<At<C::Context>>]) -> Result<Vec<Vec<Vec<f64>>>> {
     let mut out = Vec::with_capacity(spec.checks.len());
     for (i, c) in spec.checks.iter().enumerate() {
         let field = format!("check[{i}].predict");
         let formula = match c.predict.formula() {
             None => {
-                out.push(vec![c.predict.value().expect("a number"); ats.len()]);
+                out.push(ats.iter().map(|tasks| vec![c.predict.value().expect("a number"); tasks.len()]).collect());
                 continue;
             }
             Some(Err(e)) => return Err(invalid(field, format!("{:?} {e}", c.predict.text()))),
             Some(Ok(f)) => f,
         };
-        let mut values = vec![f64::NAN; ats.len()];
-        for (p, at) in ats.iter().enumerate().filter(|(_, at)| !c.each_point || c.applies_at(&at.point)) {
-            values[p] = formula.eval(&variables(claim, at)).map_err(|e| invalid(&field, format!("{:?} {e} at {}", formula.text, at.point.label())))?;
+        let mut values: Vec<Vec<f64>> = ats.iter().map(|tasks| vec![f64::NAN; tasks.len()]).collect();
+        for (p, tasks) in ats.iter().enumerate().filter(|(_, t)| !c.each_point || c.applies_at(&t[0].point)) {
+            for (t, at) in tasks.iter().enumerate() {
+                values[p][t] =
+                    formula.eval(&variables(claim, at)).map_err(|e| invalid(&field, format!("{:?} {e} at {}", formula.text, at.point.label())))?;
+            }
         }
         if !c.each_point {
-            if let Some(p) = (1..ats.len()).find(|&p| values[p] != values[0]) {
+            let first = values[0][0];
+            let differs = values.iter().enumerate().flat_map(|(p, v)| v.iter().enumerate().map(move |(t, x)| (p, t, *x))).find(|(_, _, x)| *x != first);
+            if let Some((p, t, x)) = differs {
+                let task = if t > 0 { format!(" (task {t})") } else { String::new() };
                 return Err(invalid(
                     field,
                     format!(
-                        "{:?} is {} at {} but {} at {}: {} is one number for the whole grid, so its prediction must be too (use settings and constants, or each_point = true)",
+                        "{:?} is {} at {} but {} at {}{task}: {} is one number for the whole grid, so its prediction must be too (use settings and constants, or each_point = true)",
                         formula.text,
-                        crate::verdict::num(values[0]),
-                        ats[0].point.label(),
-                        crate::verdict::num(values[p]),
-                        ats[p].point.label(),
+                        crate::verdict::num(first),
+                        ats[0][0].point.label(),
+                        crate::verdict::num(x),
+                        ats[p][0].point.label(),
                         c.quantity
                     ),
                 ));

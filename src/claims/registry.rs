@@ -59,7 +59,7 @@ impl<C: TypedClaim> Claim for Registered<C> {
     }
     fn trial_count(&self, spec: &ClaimSpec, quick: bool) -> Result<usize> {
         let claim = prepare::<C>(spec)?;
-        Ok(points(&claim.axes(), &spec.grid(quick), if quick { "quick.grid" } else { "grid" })?.len() * spec.trials(quick))
+        Ok(points(&claim.axes(), &spec.grid(quick), if quick { "quick.grid" } else { "grid" })?.len() * spec.tasks(quick) * spec.trials(quick))
     }
     fn hash(&self, spec: &ClaimSpec) -> Result<String> {
         Ok(runner::trial_hash(&prepare::<C>(spec)?, spec))

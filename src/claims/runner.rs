@@ -19,37 +19,32 @@ pub fn trial_hash<C: TypedClaim>(claim: &C, spec: &ClaimSpec) -> String {
     }))
 }
 
+/// A trial's place: (point, task, trial).
+type Slot = (usize, usize, usize);
+
 /// The error of a merge that finds trials without records: which shards they belong to
 /// (trial k of the list belongs to shard k mod n + 1), how many each lacks, one example,
 /// and the command that reruns each.
-fn missing_trials<T>(
-    id: &str,
-    all: &[(usize, usize)],
-    have: &HashMap<(usize, usize), T>,
-    keys: &[String],
-    shards: usize,
-    rerun: &str,
-    finish: &str,
-) -> Error {
+fn missing_trials<T>(id: &str, all: &[Slot], have: &HashMap<Slot, T>, keys: &[String], shards: usize, rerun: &str, finish: &str) -> Error {
     // Per shard: its trials, those without a record, and the first of those.
     struct Shard {
         total: usize,
         missing: usize,
-        first: Option<(usize, usize)>,
+        first: Option<Slot>,
     }
     let mut by_shard: Vec<Shard> = (0..shards).map(|_| Shard { total: 0, missing: 0, first: None }).collect();
-    for (k, pt) in all.iter().enumerate() {
+    for (k, slot) in all.iter().enumerate() {
         let s = &mut by_shard[k % shards];
         s.total += 1;
-        if !have.contains_key(pt) {
+        if !have.contains_key(slot) {
             s.missing += 1;
-            s.first = s.first.or(Some(*pt));
+            s.first = s.first.or(Some(*slot));
         }
     }
     let (mut lacking, mut commands) = (Vec::new(), Vec::new());
     for (i, s) in by_shard.iter().enumerate().map(|(i, s)| (i + 1, s)) {
-        if let Some((p, t)) = s.first {
-            lacking.push(format!("shard {i}/{shards} lacks {} of its {} trials (e.g. {} trial {t})", s.missing, s.total, keys[p]));
+        if let Some((p, task, t)) = s.first {
+            lacking.push(format!("shard {i}/{shards} lacks {} of its {} trials (e.g. {} task {task} trial {t})", s.missing, s.total, keys[p]));
             commands.push(rerun.replace("{shard}", &format!("{i}/{shards}")));
         }
     }
@@ -63,13 +58,32 @@ fn missing_trials<T>(
     )
 }
 
-/// The points of the run's grid, each with the context the claim builds for it.
-pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Result<Vec<At<C::Context>>> {
+/// The seed of task `task` at `point`: the spec's seed itself for a fixed task (so a
+/// conditional spec keeps the one task it always had), else a fresh draw per task.
+pub fn task_seed(spec: &ClaimSpec, point: &crate::grid::Point, task: usize) -> u64 {
+    if spec.fixed_task {
+        spec.seed
+    } else {
+        point.task_seed(spec.seed, task)
+    }
+}
+
+/// The points of the run's grid, each with the contexts of its tasks (`out[p][task]`).
+pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Result<Vec<Vec<At<C::Context>>>> {
     let grid_field = if quick { "quick.grid" } else { "grid" };
     let pts = points(&claim.axes(), &spec.grid(quick), grid_field)?;
-    let built: Vec<Result<At<C::Context>>> = pts.into_par_iter().map(|point| Ok(At { ctx: claim.context(&point)?, point })).collect();
+    let tasks = spec.tasks(quick);
+    let units: Vec<(usize, usize)> = (0..pts.len()).flat_map(|p| (0..tasks).map(move |i| (p, i))).collect();
+    let built: Vec<Result<At<C::Context>>> = units
+        .par_iter()
+        .map(|&(p, i)| {
+            let point = pts[p].clone();
+            Ok(At { ctx: claim.context(&point, task_seed(spec, &point, i))?, point })
+        })
+        .collect();
     // The first failing point in grid order, whatever the threads did: the same error every run.
-    built.into_iter().collect()
+    let mut built = built.into_iter();
+    (0..pts.len()).map(|_| built.by_ref().take(tasks).collect::<Result<Vec<_>>>()).collect()
 }
 
 /// Runs (or resumes) a spec's trials and, unless this is a shard, judges the claim.
@@ -77,41 +91,49 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
     let ats = contexts(claim, spec, run.quick)?;
     // Before any record is read or written: a formula that fails at a point stops here.
     let predicts = super::predictions::predictions(claim, spec, &ats)?;
-    let n_trials = spec.trials(run.quick);
+    let (n_tasks, n_trials) = (spec.tasks(run.quick), spec.trials(run.quick));
     let hash = trial_hash(claim, spec);
-    let keys: Vec<String> = ats.iter().map(|a| a.point.key()).collect();
-    let mut have: HashMap<(usize, usize), C::Trial> = HashMap::new();
+    let keys: Vec<String> = ats.iter().map(|a| a[0].point.key()).collect();
+    let mut have: HashMap<Slot, C::Trial> = HashMap::new();
     let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-    for ((key, t), rec) in run.store.load(&hash)? {
-        if let (Some(&p), true) = (index.get(key.as_str()), t < n_trials) {
+    let fixed = spec.fixed_task;
+    for ((key, task, t), rec) in run.store.load(&hash)? {
+        // A fixed task's records carry no task index; drawn tasks' records carry theirs.
+        let task = match (fixed, task) {
+            (true, None) => Some(0),
+            (false, Some(i)) if i < n_tasks => Some(i),
+            _ => None,
+        };
+        if let (Some(&p), Some(i), true) = (index.get(key.as_str()), task, t < n_trials) {
             match serde_json::from_value::<C::Trial>(rec.result) {
                 Ok(trial) => {
-                    have.insert((p, t), trial);
+                    have.insert((p, i, t), trial);
                 }
-                Err(e) => eprintln!("warning: a record of {key}, trial {t} does not read as a {} trial ({e}); it will be rerun", C::ID),
+                Err(e) => eprintln!("warning: a record of {key}, task {i}, trial {t} does not read as a {} trial ({e}); it will be rerun", C::ID),
             }
         }
     }
-    let all: Vec<(usize, usize)> = (0..ats.len()).flat_map(|p| (0..n_trials).map(move |t| (p, t))).collect();
+    let all: Vec<Slot> = (0..ats.len()).flat_map(|p| (0..n_tasks).flat_map(move |i| (0..n_trials).map(move |t| (p, i, t)))).collect();
     let mine = |k: usize| run.shard.is_none_or(|(i, n)| k % n == i - 1);
-    let pending: Vec<(usize, usize)> = all.iter().enumerate().filter(|(k, pt)| mine(*k) && !have.contains_key(pt)).map(|(_, pt)| *pt).collect();
-    let reused = all.iter().enumerate().filter(|(k, pt)| mine(*k) && have.contains_key(pt)).count();
+    let pending: Vec<Slot> = all.iter().enumerate().filter(|(k, s)| mine(*k) && !have.contains_key(s)).map(|(_, s)| *s).collect();
+    let reused = all.iter().enumerate().filter(|(k, s)| mine(*k) && have.contains_key(s)).count();
     if let (super::Missing::Refuse { shards, rerun, finish }, false) = (&run.missing, pending.is_empty()) {
         return Err(missing_trials(&spec.id, &all, &have, &keys, *shards, rerun, finish));
     }
     if !pending.is_empty() {
         let sink = run.store.open(run.shard)?;
         let bar = crate::ui::progress(pending.len() as u64, &format!("{} trials", spec.id), run.progress);
-        let done: Vec<((usize, usize), C::Trial)> = pending
+        let done: Vec<(Slot, C::Trial)> = pending
             .par_iter()
-            .map(|&(p, t)| {
-                let at = &ats[p];
-                let seed = at.point.trial_seed(spec.seed, t);
+            .map(|&(p, i, t)| {
+                let at = &ats[p][i];
+                let seed = at.point.trial_seed(task_seed(spec, &at.point, i), t);
                 let trial = claim.run_trial(at, seed);
                 let result = serde_json::to_value(&trial).map_err(|e| Error::Other(e.to_string()))?;
-                sink.append(&super::store::Record { hash: hash.clone(), key: keys[p].clone(), trial: t, seed, result })?;
+                let task = (!fixed).then_some(i);
+                sink.append(&super::store::Record { hash: hash.clone(), key: keys[p].clone(), task, trial: t, seed, result })?;
                 bar.inc(1);
-                Ok(((p, t), trial))
+                Ok(((p, i, t), trial))
             })
             .collect::<Result<_>>()?;
         bar.finish_and_clear();
@@ -119,13 +141,15 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
     }
     let provenance = Provenance { simulated: pending.len(), reused };
     if let Some(shard) = run.shard {
-        let missing = all.iter().filter(|pt| !have.contains_key(pt)).count();
+        let missing = all.iter().filter(|s| !have.contains_key(s)).count();
         return Ok(Outcome::ShardDone { shard, provenance, pending_elsewhere: missing });
     }
-    let data: Vec<Vec<C::Trial>> =
-        (0..ats.len()).map(|p| (0..n_trials).map(|t| have.remove(&(p, t)).expect("every trial ran")).collect()).collect();
+    let data: Vec<Vec<Vec<C::Trial>>> = (0..ats.len())
+        .map(|p| (0..n_tasks).map(|i| (0..n_trials).map(|t| have.remove(&(p, i, t)).expect("every trial ran")).collect()).collect())
+        .collect();
     let result = analysis::analyse(claim, spec, &ats, &data, &predicts, run.quick);
-    let refs: Vec<Vec<&C::Trial>> = data.iter().map(|v| v.iter().collect()).collect();
-    let panels = claim.panels(&ats, &refs, &result);
+    let first: Vec<&At<C::Context>> = ats.iter().map(|a| &a[0]).collect();
+    let refs: Vec<Vec<&C::Trial>> = data.iter().map(|tasks| tasks.iter().flatten().collect()).collect();
+    let panels = claim.panels(&first, &refs, &result);
     Ok(Outcome::Judged { result, panels, provenance })
 }

@@ -17,13 +17,17 @@ pub struct Record {
     pub hash: String,
     /// The point's canonical key.
     pub key: String,
+    /// The task's index at the point; absent for a spec with a fixed task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<usize>,
+    /// The trial's index within its task.
     pub trial: usize,
     pub seed: u64,
     pub result: serde_json::Value,
 }
 
-/// Records by (point key, trial).
-pub type Records = HashMap<(String, usize), Record>;
+/// Records by (point key, task, trial).
+pub type Records = HashMap<(String, Option<usize>, usize), Record>;
 
 pub trait TrialStore: Sync {
     /// Every readable record of `hash`, from every file of the store.
@@ -165,7 +169,7 @@ pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {
                 if r.hash != hash {
                     stale += 1;
                 } else {
-                    out.entry((r.key.clone(), r.trial)).or_insert(r);
+                    out.entry((r.key.clone(), r.task, r.trial)).or_insert(r);
                 }
             }
             Some((true, _)) => good_len = offset,
@@ -229,5 +233,33 @@ impl Sink for FileSink {
         let line = serde_json::to_string(rec).map_err(|e| Error::Other(e.to_string()))? + "\n";
         // One write per record under the lock: records never interleave.
         self.file.lock().expect("no panics while holding the lock").write_all(line.as_bytes()).map_err(io_err(&self.path))
+    }
+}
+
+/// Records kept in memory only: for runs whose trials are not worth keeping on disk (each
+/// seed of a calibration), shared by every spec of that run so that specs with the same
+/// configuration (a claim and its refuted form) simulate their trials once.
+#[derive(Default)]
+pub struct MemoryStore {
+    records: std::sync::Arc<Mutex<Vec<Record>>>,
+}
+
+impl TrialStore for MemoryStore {
+    fn load(&self, hash: &str) -> Result<Records> {
+        let all = self.records.lock().expect("no panics while holding the lock");
+        Ok(all.iter().filter(|r| r.hash == hash).map(|r| ((r.key.clone(), r.task, r.trial), r.clone())).collect())
+    }
+
+    fn open(&self, _: Option<(usize, usize)>) -> Result<Box<dyn Sink>> {
+        Ok(Box::new(MemorySink(self.records.clone())))
+    }
+}
+
+struct MemorySink(std::sync::Arc<Mutex<Vec<Record>>>);
+
+impl Sink for MemorySink {
+    fn append(&self, rec: &Record) -> Result<()> {
+        self.0.lock().expect("no panics while holding the lock").push(rec.clone());
+        Ok(())
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{invalid, io_err, Error, Result};
 use crate::io::Staged;
 use crate::result::{ClaimResult, Provenance, RunInfo};
 use crate::spec::ClaimSpec;
-use crate::verdict::{num, Expect};
+use crate::verdict::{num, Expect, Standing};
 use std::path::{Path, PathBuf};
 
 /// How `check` runs.
@@ -36,6 +36,21 @@ impl Checked {
         self.results.iter().all(|(r, _)| r.as_expected)
     }
 
+    /// The process's exit code for what was judged: 0 when every verdict is as expected, 1
+    /// when the data contradict some spec's expectation, 5 when none is contradicted but some
+    /// cannot tell yet (undecided). Bad input (2), input/output (3) and internal faults (4)
+    /// come from errors instead.
+    pub fn exit_code(&self) -> u8 {
+        let standing = |s: Standing| self.results.iter().any(|(r, _)| r.standing == s);
+        if standing(Standing::Contradicted) {
+            1
+        } else if standing(Standing::Undecided) {
+            5
+        } else {
+            0
+        }
+    }
+
     /// One closing line: what held, what was refuted as expected, what was not as expected,
     /// how many trials ran, and where the report is.
     pub fn summary(&self, out: &Path) -> String {
@@ -43,10 +58,17 @@ impl Checked {
             let n = self.shards.len();
             return format!("{n} spec{} sharded; judge each with the scb merge command above", if n == 1 { "" } else { "s" });
         }
-        let (hold, refuted, off) = crate::result::tally(self.results.iter().map(|(r, _)| r));
+        let t = crate::result::tally(self.results.iter().map(|(r, _)| r));
+        let (hold, refuted, undecided, off) = (t.hold, t.refuted, t.undecided, t.off);
         let (sim, reused) = self.results.iter().fold((0, 0), |a, (_, p)| (a.0 + p.simulated, a.1 + p.reused));
         let n = self.results.len();
         let mut s = format!("{n} spec{}: {hold} hold, {refuted} refuted as expected", if n == 1 { "" } else { "s" });
+        if t.open > 0 {
+            s += &format!(", {} open (undecided as expected)", t.open);
+        }
+        if !undecided.is_empty() {
+            s += &format!(", {} undecided ({})", undecided.len(), undecided.join(", "));
+        }
         if !off.is_empty() {
             s += &format!(", {} NOT as expected ({})", off.len(), off.join(", "));
         }
@@ -78,10 +100,10 @@ pub fn spec_ids(theorems: &Path) -> Result<Vec<String>> {
 }
 
 /// Canonical order for runs and the summary: by checker (registry order), true claims
-/// before refuted forms, then by id.
-fn canonical_key(registry: &[&dyn Claim], claim: &str, expect: Expect, id: &str) -> (usize, bool, String) {
+/// before refuted forms before open questions, then by id.
+fn canonical_key(registry: &[&dyn Claim], claim: &str, expect: Expect, id: &str) -> (usize, u8, String) {
     let pos = registry.iter().position(|c| c.id() == claim).unwrap_or(usize::MAX);
-    (pos, expect == Expect::Fail, id.to_string())
+    (pos, expect as u8, id.to_string())
 }
 
 /// Reads every named spec (`all`: every spec in `theorems`) and checks each against its
@@ -238,6 +260,7 @@ fn print_result(r: &ClaimResult, p: &Provenance) {
         p.simulated,
         p.reused
     );
+    eprintln!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level);
     for c in &r.checks {
         eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
     }
@@ -287,7 +310,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     };
     let hash = claim.hash(&spec)?;
     let records: Records = store.load(&hash)?;
-    let mut keys: Vec<&(String, usize)> = records.keys().collect();
+    let mut keys: Vec<&(String, Option<usize>, usize)> = records.keys().collect();
     keys.sort();
     let mut text = String::new();
     for k in keys {
@@ -321,13 +344,18 @@ pub fn write_index(registry: &[&dyn Claim], out: &Path) -> Result<()> {
             match serde_json::from_str::<ClaimResult>(&text) {
                 Ok(r) => {
                     let info = std::fs::read_to_string(d.join("run.json")).ok().and_then(|t| serde_json::from_str::<RunInfo>(&t).ok());
-                    results.push((r, info))
+                    let cals = [false, true]
+                        .iter()
+                        .filter_map(|q| std::fs::read_to_string(d.join(super::calibrate::file_name(*q))).ok())
+                        .filter_map(|t| serde_json::from_str::<crate::result::Calibration>(&t).ok())
+                        .collect();
+                    results.push((r, info, cals))
                 }
                 Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
             }
         }
     }
-    results.sort_by_key(|(r, _)| canonical_key(registry, &r.spec.claim, r.expect, &r.id));
+    results.sort_by_key(|(r, _, _)| canonical_key(registry, &r.spec.claim, r.expect, &r.id));
     let mut staged = Staged::begin(out)?;
     staged.write("index.html", crate::report::html::index(&results).as_bytes())?;
     staged.commit()

@@ -1,6 +1,6 @@
 //! The summary page over all claims: a verdict table, then each claim's figure and checks.
 
-use crate::result::{ClaimResult, RunInfo};
+use crate::result::{Calibration, ClaimResult, RunInfo};
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -8,37 +8,66 @@ pub fn escape(s: &str) -> String {
 
 use crate::verdict::{num, Expect, Kind, Verdict};
 
-/// The page over every result, each with how it came about (`run.json`, where present).
-pub fn index(results: &[(ClaimResult, Option<RunInfo>)]) -> String {
+/// One result on the page: what was judged, how it came about (`run.json`, where present),
+/// and its calibrations (`calibration.json`, `calibration-quick.json`, where present).
+pub type Entry = (ClaimResult, Option<RunInfo>, Vec<Calibration>);
+
+/// The page over every result.
+pub fn index(results: &[Entry]) -> String {
     let mut h = String::from(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>scb: claim verdicts</title>\n<style>\
 body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
-.PASS{color:#00795a;font-weight:bold}.FAIL{color:#b34000;font-weight:bold}img{max-width:100%;border:1px solid #eee}\
+.PASS{color:#00795a;font-weight:bold}.FAIL{color:#b34000;font-weight:bold}.UNDECIDED{color:#8a6d00;font-weight:bold}img{max-width:100%;border:1px solid #eee}\
 code{background:#f4f4f4;padding:0 3px}</style></head><body>\n\
 <h1>scb: one-layer transformer theory checked against simulation</h1>\n\
 <p>Each claim is run as Monte Carlo trials of the training algorithm (docs/theory.md in the repository derives every prediction). \
-Every number below carries a percentile bootstrap interval over trials. A check passes when the prediction lies \
-inside the interval widened by the stated tolerance (or, for one-sided checks, when the interval's end is on the \
-predicted side). A refuted form of a claim is kept as a spec that must keep failing: \
-its verdict is FAIL, and that is the expected outcome.</p>\n",
+Every number below carries a percentile bootstrap interval, and each claim says which randomness it covers: \
+by default tasks (the model's data law: P and Q* for SCB, the evaluation or test set for the others) are drawn \
+afresh for every task of every point and the bootstrap resamples whole tasks, so an interval covers the \
+task-to-task spread as well as trial noise. A check passes when the prediction lies inside the interval widened \
+by the stated tolerance; a one-sided check holds when the interval's end is on the predicted side, fails when \
+the whole interval is beyond the bound, and is UNDECIDED when it lies across. A check at every point is judged on \
+one simultaneous band over the points. A refuted form of a claim is kept as a spec that must keep failing: \
+its verdict is FAIL, and that is the expected outcome. The calibration column gives, from <code>scb calibrate</code>, \
+on how many of K independent master seeds the spec reached its expected verdict.</p>\n",
     );
-    let (hold, refuted, off) = crate::result::tally(results.iter().map(|(r, _)| r));
+    let t = crate::result::tally(results.iter().map(|(r, _, _)| r));
+    let list = |ids: &[&str], what: &str, class: &str| {
+        if ids.is_empty() {
+            String::new()
+        } else {
+            format!(", {} <span class=\"{class}\">{what}</span> ({})", ids.len(), escape(&ids.join(", ")))
+        }
+    };
     h += &format!(
-        "<p><b>{} specs: {hold} hold, {refuted} refuted as expected{}.</b></p>\n",
+        "<p><b>{} specs: {} hold, {} refuted as expected, {} open (undecided as expected){}{}.</b></p>\n",
         results.len(),
-        if off.is_empty() { String::new() } else { format!(", {} <span class=\"FAIL\">not as expected</span> ({})", off.len(), escape(&off.join(", "))) }
+        t.hold,
+        t.refuted,
+        t.open,
+        list(&t.undecided, "undecided", "UNDECIDED"),
+        list(&t.off, "not as expected", "FAIL")
     );
-    let row = |(r, info): &(ClaimResult, Option<RunInfo>)| {
+    let calibrated = |cals: &[Calibration]| {
+        if cals.is_empty() {
+            return "not calibrated".to_string();
+        }
+        cals.iter().map(|c| format!("{}: {}/{} seeds", c.grid, c.as_expected, c.seeds.len())).collect::<Vec<_>>().join("; ")
+    };
+    let row = |(r, info, cals): &Entry| {
         let v = r.verdict_word();
         let ok = if r.as_expected { "PASS" } else { "FAIL" };
         format!(
-            "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td class=\"{ok}\">{}</td><td>{}</td><td>{} grid: {} points x {} trials</td><td>{}</td></tr>\n",
+            "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td class=\"{ok}\">{}</td><td>{}</td><td>{} grid: {} points x {} tasks x {} trials; intervals cover {}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&r.outcome),
             escape(&r.statement),
             if r.quick { "quick" } else { "full" },
             r.points.len(),
+            r.tasks_per_point,
             r.trials_per_point,
+            escape(&r.randomness),
+            escape(&calibrated(cals)),
             info.as_ref().map_or("unknown".into(), |i| escape(&format!(
                 "{} simulated, {} reused; scb {}, {}{}",
                 i.provenance.simulated,
@@ -50,18 +79,25 @@ its verdict is FAIL, and that is the expected outcome.</p>\n",
             id = r.id
         )
     };
-    for (title, expect) in [("Claims", Expect::Pass), ("Refuted forms, kept as expected failures", Expect::Fail)] {
-        let these: Vec<&(ClaimResult, Option<RunInfo>)> = results.iter().filter(|(r, _)| r.expect == expect).collect();
+    let sections = [
+        ("Claims", Expect::Pass),
+        ("Refuted forms, kept as expected failures", Expect::Fail),
+        ("Open questions, undecided at their budget", Expect::Undecided),
+    ];
+    for (title, expect) in sections {
+        let these: Vec<&Entry> = results.iter().filter(|(r, _, _)| r.expect == expect).collect();
         if these.is_empty() {
             continue;
         }
-        h += &format!("<h3>{title}</h3>\n<table><tr><th>spec</th><th>verdict</th><th>as expected?</th><th>statement</th><th>grid</th><th>this run</th></tr>\n");
+        h += &format!(
+            "<h3>{title}</h3>\n<table><tr><th>spec</th><th>verdict</th><th>as expected?</th><th>statement</th><th>grid and randomness</th><th>calibration</th><th>this run</th></tr>\n"
+        );
         these.iter().for_each(|r| h += &row(r));
         h += "</table>\n";
     }
-    for (r, _) in results {
+    for (r, _, cals) in results {
         let v = r.verdict_word();
-        let refuted = if r.expect == Expect::Fail { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
+        let refuted = if r.expect != Expect::Pass { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
         h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
         h += &format!("<p><img src=\"{id}/{id}.svg\" alt=\"{id} figure\"></p>\n", id = r.id);
         h += &format!(
@@ -86,6 +122,7 @@ its verdict is FAIL, and that is the expected outcome.</p>\n",
             let kind = if c.spec.each_point { format!("{kind}, at each point") } else { kind };
             let pv = match c.verdict {
                 Verdict::Holds => "PASS",
+                Verdict::Undecided => "UNDECIDED",
                 _ => "FAIL",
             };
             h += &format!(
@@ -100,7 +137,46 @@ its verdict is FAIL, and that is the expected outcome.</p>\n",
             );
         }
         h += "</table>\n";
+        h += &calibration_table(cals);
     }
     h += "<p>Per-trial records are in <code>&lt;claim&gt;/trials.jsonl</code>; every number above, per grid point too, is in <code>&lt;claim&gt;/result.json</code>.</p>\n</body></html>\n";
+    h
+}
+
+/// Each calibration of a claim: per check, on how many seeds it reached its expected verdict,
+/// and how often it rejected its planted deviation.
+fn calibration_table(cals: &[Calibration]) -> String {
+    let mut h = String::new();
+    for c in cals {
+        let k = c.seeds.len();
+        h += &format!(
+            "<p><b>Calibration, {} grid:</b> {} master seeds; the expected verdict on {}/{k}, undecided on {}/{k}. Intervals cover {}.</p>\n\
+<table><tr><th>check</th><th>expected</th><th>seeds that reach it</th><th>holds / fails / undecided / undefined</th><th>planted deviation</th><th>rejected (up / down)</th></tr>\n",
+            c.grid,
+            k,
+            c.as_expected,
+            c.undecided,
+            escape(&c.randomness)
+        );
+        for ch in &c.checks {
+            let side = |n: Option<usize>| n.map_or("-".to_string(), |n| format!("{n}/{k}"));
+            h += &format!(
+                "<tr><td><code>{}</code> ({}{})</td><td>{}</td><td>{}/{k}</td><td>{} / {} / {} / {}</td><td>{}</td><td>{} / {}</td></tr>\n",
+                escape(&ch.quantity),
+                format!("{:?}", ch.kind).to_lowercase(),
+                if ch.each_point { ", each point" } else { "" },
+                ch.expected,
+                ch.stable,
+                ch.holds,
+                ch.fails,
+                ch.undecided,
+                ch.undefined,
+                ch.plant.map_or("-".to_string(), num),
+                side(ch.rejected_up),
+                side(ch.rejected_down)
+            );
+        }
+        h += "</table>\n";
+    }
     h
 }

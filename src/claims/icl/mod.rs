@@ -9,6 +9,7 @@ pub mod time_scale;
 use crate::error::{check_range, invalid, Result};
 use crate::models::icl::{CountSet, Prompts, Training};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// How the columns are trained and timed: the `[run]` table of both claims.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,18 +57,57 @@ impl Run {
     }
 }
 
-/// A grid point's prompts, and the count set every trial there is evaluated on.
+/// A task at a grid point: the prompts, the count set every trial there is evaluated on (the
+/// task's draw), and, computed once when first asked, the population reference.
 pub struct Setting {
     pub prompts: Prompts,
     pub eval: CountSet,
+    population: OnceLock<Vec<Vec<Option<f64>>>>,
 }
 
 impl Setting {
     pub fn new(prompts: Prompts, run: &Run, seed: u64, key: &str) -> Setting {
         let mut rng = crate::rng::rng(seed ^ crate::rng::fnv1a(key.as_bytes()), crate::rng::stream::PREDICT);
         let eval = CountSet::sample(&prompts, run.eval_samples, &mut rng);
-        Setting { prompts, eval }
+        Setting { prompts, eval, population: OnceLock::new() }
     }
+
+    /// `out[c][l]`: the population reference's steps to `levels[l]` for `columns[c]` (see
+    /// [`population_passages`]). Computed on first use and kept (a claim always asks for the
+    /// same columns and levels), so validating a spec costs nothing and the bootstrap
+    /// computes it once.
+    pub fn population(&self, columns: &[usize], run: &Run, levels: &[f64]) -> &[Vec<Option<f64>>] {
+        self.population
+            .get_or_init(|| columns.iter().map(|&k| population_passages(&self.prompts, &self.eval, k, run.eta, levels, run.max_steps)).collect())
+    }
+}
+
+/// Steps for column k to bring loss_k to each of `levels` (decreasing) under gradient descent
+/// on the population loss of the count reduction, `z <- z - eta (p_k / 2) grad loss_k(z)`, with
+/// the task's count set as the population: the exact dynamics whose level the Monte Carlo
+/// median is checked against. SGD's expected step is this one, so its median time sits near
+/// it; a factor 2 in the step moves one and not the other. Written apart from `train_column`
+/// on purpose: a reference that shared its update could not catch an error in it.
+pub fn population_passages(prompts: &Prompts, set: &CountSet, k: usize, eta: f64, levels: &[f64], max_steps: u64) -> Vec<Option<f64>> {
+    let mut z = vec![0.0; prompts.k()];
+    let mut g = vec![0.0; prompts.k()];
+    let mut out = vec![None; levels.len()];
+    let mut prev = set.loss(&z, k, Some(&mut g));
+    for step in 1..=max_steps {
+        let scale = eta * 0.5 * prompts.p[k];
+        z.iter_mut().zip(&g).for_each(|(x, d)| *x -= scale * d);
+        let now = set.loss(&z, k, Some(&mut g));
+        for (o, level) in out.iter_mut().zip(levels) {
+            if o.is_none() && now <= *level {
+                *o = Some(crate::models::icl::passage(step, prev, now, *level));
+            }
+        }
+        if out.last().is_some_and(Option::is_some) {
+            break;
+        }
+        prev = now;
+    }
+    out
 }
 
 /// Log-spaced steps (with 0) up to `max`, for trajectories.

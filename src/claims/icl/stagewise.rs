@@ -51,7 +51,6 @@ pub struct Trial {
 pub struct Stagewise {
     s: Settings,
     run: Run,
-    seed: u64,
 }
 
 impl TypedClaim for Stagewise {
@@ -63,6 +62,7 @@ impl TypedClaim for Stagewise {
         ("ratio_exponent", "exponent of K in the ratio rare / dominant of the median steps"),
         ("t_dom", "median steps to eps of the dominant column, per point (t_dom@point)"),
         ("t_rare", "median steps to eps of a rare column, per point (t_rare@point)"),
+        ("level", "median steps to eps over the population reference's (gradient descent on the task's exact count-reduction loss), per task, geometric mean over points and both columns (per point: level_dom@point, level_rare@point)"),
     ];
     const SECTIONS: &'static [&'static str] = &["run", "settings"];
     type Context = Setting;
@@ -72,7 +72,7 @@ impl TypedClaim for Stagewise {
         let (s, run): (Settings, Run) = (spec.section("settings")?, spec.section("run")?);
         run.validate()?;
         check_range("settings.p_dom", s.p_dom, 0.0, 1.0, true)?;
-        Ok(Stagewise { s, run, seed: spec.seed })
+        Ok(Stagewise { s, run })
     }
     fn axes(&self) -> Vec<Axis> {
         vec![Axis::integer("k", "K", 3, 4096, "number of features")]
@@ -80,30 +80,35 @@ impl TypedClaim for Stagewise {
     fn config(&self) -> serde_json::Value {
         serde_json::json!({ "run": self.run, "settings": self.s })
     }
-    fn context(&self, point: &Point) -> Result<Setting> {
+    fn context(&self, point: &Point, seed: u64) -> Result<Setting> {
         let k = point.at("k") as usize;
         let p_rare = (1.0 - self.s.p_dom) / (k - 1) as f64;
         let prompts = Prompts::imbalanced(k, self.s.p_dom, self.run.context_length(p_rare.min(self.s.p_dom)))?;
-        Ok(Setting::new(prompts, &self.run, self.seed, &point.key()))
+        Ok(Setting::new(prompts, &self.run, seed, &point.key()))
     }
 
     fn run_trial(&self, at: &At<Setting>, seed: u64) -> Trial {
         let (r, set) = (&self.run, &at.ctx);
         let mut rng = crate::rng::rng(seed, crate::rng::stream::DATA);
-        let dom = train_column(&set.prompts, 0, r.eta, r.training(), None, &set.eval, r.eps, r.max_steps, &[], &mut rng);
+        let dom = train_column(&set.prompts, 0, r.eta, r.training(), None, &set.eval, &[r.eps], r.max_steps, &[], &mut rng);
         let record = log_steps(r.max_steps, 10);
-        let rare = train_column(&set.prompts, 1, r.eta, r.training(), None, &set.eval, r.eps, r.max_steps, &record, &mut rng);
+        let rare = train_column(&set.prompts, 1, r.eta, r.training(), None, &set.eval, &[r.eps], r.max_steps, &record, &mut rng);
         let trajectory = rare.trajectory.iter().map(|(t, z)| (*t, z[1], z[0], z[2])).collect();
         Trial { t_dom: dom.t_eps, t_rare: rare.t_eps, trajectory }
     }
 
-    fn estimate(&self, points: &[At<Setting>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Setting>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
-        let (mut lk, mut ld, mut lr) = (vec![], vec![], vec![]);
+        let (mut lk, mut ld, mut lr, mut levels) = (vec![], vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
             let (d, r) = (censored_median(ts.iter().map(|t| t.t_dom)), censored_median(ts.iter().map(|t| t.t_rare)));
             q.insert(format!("t_dom@{}", at.point.key()), d);
             q.insert(format!("t_rare@{}", at.point.key()), r);
+            let reference = at.ctx.population(&[0, 1], &self.run, &[self.run.eps]);
+            let (ld_, lr_) = (d / reference[0][0].unwrap_or(f64::NAN), r / reference[1][0].unwrap_or(f64::NAN));
+            q.insert(format!("level_dom@{}", at.point.key()), ld_);
+            q.insert(format!("level_rare@{}", at.point.key()), lr_);
+            levels.extend([ld_.ln(), lr_.ln()]);
             lk.push(at.point.at("k").ln());
             ld.push(d.ln());
             lr.push(r.ln());
@@ -112,10 +117,11 @@ impl TypedClaim for Stagewise {
         q.insert("dom_exponent".into(), ols(&lk, &ld).1);
         q.insert("rare_exponent".into(), ols(&lk, &lr).1);
         q.insert("ratio_exponent".into(), ols(&lk, &ratio).1);
+        q.insert("level".into(), (levels.iter().sum::<f64>() / levels.len() as f64).exp());
         q
     }
 
-    fn panels(&self, points: &[At<Setting>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Setting>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let k = |p: &Point| p.at("k");
         let (k0, k1) = (pts.iter().map(k).fold(f64::INFINITY, f64::min), pts.iter().map(k).fold(0.0, f64::max));

@@ -51,9 +51,9 @@ impl Setup {
         ]
     }
 
-    /// The point's test set: fresh sequences from a stream of the point's own.
-    pub fn test_set(&self, p: &Point) -> Vec<(Array2<f64>, f64)> {
-        let mut rng = crate::rng::rng(self.seed ^ crate::rng::fnv1a(p.key().as_bytes()), crate::rng::stream::PREDICT);
+    /// A test set at the point: fresh sequences from the task's seed and the point's key.
+    pub fn test_set(&self, p: &Point, seed: u64) -> Vec<(Array2<f64>, f64)> {
+        let mut rng = crate::rng::rng(seed ^ crate::rng::fnv1a(p.key().as_bytes()), crate::rng::stream::PREDICT);
         let (mp, d) = (p.at("patterns") as usize, p.at("d") as usize);
         (0..self.test_size).map(|_| self.data.draw(mp, d, &mut rng)).collect()
     }

@@ -67,7 +67,19 @@ impl TypedClaim for Updates {
         ("patterns_exponent", "exponent of M in the stable rank (one intercept per d, m)"),
         ("d_exponent", "exponent of d in the stable rank (one intercept per M, m)"),
         ("m_exponent", "exponent of m in the stable rank (one intercept per M, d)"),
-        ("test_error", "test error of the trained net, largest mean over points"),
+        ("stable_rank_w_q", "stable rank of dW_Q, geometric mean over trials, per point (likewise _w_k, _w_v)"),
+        ("stable_rank_w_k", "stable rank of dW_K, per point"),
+        ("stable_rank_w_v", "stable rank of dW_V, per point"),
+        ("patterns_exponent_w_q", "exponent of M in dW_Q's stable rank (one intercept per d, m)"),
+        ("patterns_exponent_w_k", "exponent of M in dW_K's stable rank"),
+        ("patterns_exponent_w_v", "exponent of M in dW_V's stable rank"),
+        ("d_exponent_w_q", "exponent of d in dW_Q's stable rank (one intercept per M, m)"),
+        ("d_exponent_w_k", "exponent of d in dW_K's stable rank"),
+        ("d_exponent_w_v", "exponent of d in dW_V's stable rank"),
+        ("m_exponent_w_q", "exponent of m in dW_Q's stable rank (one intercept per M, d)"),
+        ("m_exponent_w_k", "exponent of m in dW_K's stable rank"),
+        ("m_exponent_w_v", "exponent of m in dW_V's stable rank"),
+        ("test_error", "test error of the trained net, per point (test_error@point)"),
     ];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Vec<(Array2<f64>, f64)>;
@@ -86,8 +98,8 @@ impl TypedClaim for Updates {
     fn config(&self) -> serde_json::Value {
         serde_json::json!({ "data": self.setup.data, "training": self.setup.training, "settings": self.s })
     }
-    fn context(&self, point: &Point) -> Result<Self::Context> {
-        Ok(self.setup.test_set(point))
+    fn context(&self, point: &Point, seed: u64) -> Result<Self::Context> {
+        Ok(self.setup.test_set(point, seed))
     }
 
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Trial {
@@ -102,9 +114,10 @@ impl TypedClaim for Updates {
         t
     }
 
-    fn estimate(&self, points: &[At<Self::Context>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Self::Context>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
-        let (mut logs, mut energy, mut errors) = (vec![], vec![], vec![]);
+        let (mut logs, mut energy) = (vec![], vec![]);
+        let mut per_matrix: [Vec<f64>; 3] = Default::default();
         let (mut gm, mut gd, mut gw, mut xm, mut xd, mut xw) = (vec![], vec![], vec![], vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
             let p = &at.point;
@@ -113,9 +126,10 @@ impl TypedClaim for Updates {
             for (i, name) in MATRICES.iter().enumerate() {
                 let r = ts.iter().map(|t| t.stable[i].ln()).sum::<f64>() / ts.len() as f64;
                 q.insert(format!("stable_rank_{}@{}", name.to_lowercase(), p.key()), r.exp());
+                per_matrix[i].push(r);
             }
             energy.extend(ts.iter().flat_map(|t| t.energy.iter().map(|&e| e as f64)));
-            errors.push(ts.iter().map(|t| t.test_error).sum::<f64>() / ts.len() as f64);
+            q.insert(format!("test_error@{}", p.key()), ts.iter().map(|t| t.test_error).sum::<f64>() / ts.len() as f64);
             let (m_, d, w) = (p.at("patterns"), p.at("d"), p.at("m"));
             // Groups hold the other two axes fixed.
             gm.push((d * 65536.0 + w) as u64);
@@ -131,11 +145,18 @@ impl TypedClaim for Updates {
         q.insert("patterns_exponent".into(), within_slope(&gm, &xm, &logs));
         q.insert("d_exponent".into(), within_slope(&gd, &xd, &logs));
         q.insert("m_exponent".into(), within_slope(&gw, &xw, &logs));
-        q.insert("test_error".into(), errors.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+        // Per matrix: each must stay low-rank on its own (W_K alone measures about 1, so a
+        // mean over the three could hide a W_Q or W_V that grows).
+        for (i, name) in MATRICES.iter().enumerate() {
+            let m = name.to_lowercase();
+            q.insert(format!("patterns_exponent_{m}"), within_slope(&gm, &xm, &per_matrix[i]));
+            q.insert(format!("d_exponent_{m}"), within_slope(&gd, &xd, &per_matrix[i]));
+            q.insert(format!("m_exponent_{m}"), within_slope(&gw, &xw, &per_matrix[i]));
+        }
         q
     }
 
-    fn panels(&self, points: &[At<Self::Context>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Self::Context>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         // Panel 1: the updates' singular value spectra (over the largest) at the largest point.
         let last = points.len() - 1;
         let spectra = (0..3)

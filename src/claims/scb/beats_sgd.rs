@@ -90,7 +90,7 @@ impl TypedClaim for BeatsSgd {
         Trial { prox, sgd }
     }
 
-    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let mut margin = [f64::INFINITY; 2];
         for (at, ts) in points.iter().zip(trials) {
@@ -112,7 +112,7 @@ impl TypedClaim for BeatsSgd {
         q
     }
 
-    fn panels(&self, points: &[At<Task>], trials: &[Vec<&Trial>], _: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Task>], trials: &[Vec<&Trial>], _: &ClaimResult) -> Vec<Panel> {
         // Per metric: geometric-mean final distance against the SGD rate, one series per
         // grid point, with ScbProx's as a dashed level in the same colour.
         let panel = |m: usize, what: &str| {

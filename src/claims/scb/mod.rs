@@ -20,8 +20,8 @@ macro_rules! scb_setting {
         fn config(&self) -> serde_json::Value {
             self.scb.config(&self.s)
         }
-        fn context(&self, point: &crate::grid::Point) -> crate::error::Result<crate::models::scb::task::Task> {
-            self.scb.task_at(point)
+        fn context(&self, point: &crate::grid::Point, seed: u64) -> crate::error::Result<crate::models::scb::task::Task> {
+            self.scb.task_at(point, seed)
         }
         fn variables(&self, at: &crate::claims::At<crate::models::scb::task::Task>) -> crate::formula::Vars {
             self.scb.variables(&at.ctx, &self.s)
@@ -91,9 +91,10 @@ impl Scb {
         TaskConfig { n: p.at("n") as usize, t: p.at("t") as usize, q: p.at("q") as usize, ..self.task.clone() }
     }
 
-    /// The point's task: drawn from the spec's seed, so points with the same N share P.
-    pub fn task_at(&self, p: &Point) -> Result<Task> {
-        Task::generate(&self.task_config(p), self.seed)
+    /// A task at the point, drawn from `seed` (the task's seed; with a fixed task the spec's,
+    /// so that points with the same N share P).
+    pub fn task_at(&self, p: &Point, seed: u64) -> Result<Task> {
+        Task::generate(&self.task_config(p), seed)
     }
 
     /// What a formula may read at a point besides the axes: the task's statistics, every

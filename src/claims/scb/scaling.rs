@@ -336,11 +336,11 @@ impl TypedClaim for Scaling {
         })
     }
 
-    fn context(&self, point: &Point) -> Result<Ctx> {
-        let task = self.scb.task_at(point)?;
+    fn context(&self, point: &Point, seed: u64) -> Result<Ctx> {
+        let task = self.scb.task_at(point, seed)?;
         // The start's statistics are those of trial 0's start (a random start differs from
         // trial to trial only in its noise direction).
-        let seed0 = point.trial_seed(self.scb.seed, 0);
+        let seed0 = point.trial_seed(seed, 0);
         let start = self.init(&task, point, seed0);
         let mut vars = task_vars(&task);
         vars.extend(start_vars(&task, &start));
@@ -383,7 +383,7 @@ impl TypedClaim for Scaling {
         }
     }
 
-    fn estimate(&self, points: &[At<Ctx>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Ctx>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let mut log_ratio = Vec::with_capacity(points.len());
         for (at, ts) in points.iter().zip(trials) {
@@ -414,7 +414,7 @@ impl TypedClaim for Scaling {
         q
     }
 
-    fn panels(&self, points: &[At<Ctx>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Ctx>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let predicted = |p: &Point| result.value(&format!("predicted@{}", p.key()));
         let (lo, hi) = pts.iter().map(predicted).fold((f64::INFINITY, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));

@@ -73,7 +73,7 @@ impl TypedClaim for SoftmaxLink {
         compare(&at.ctx, &prox.params, &soft.params)
     }
 
-    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let mean = |ts: &[&Trial], f: fn(&Trial) -> f64| ts.iter().map(|t| f(t)).sum::<f64>() / ts.len() as f64;
         let fields: [(&str, fn(&Trial) -> f64); 6] = [
@@ -99,7 +99,7 @@ impl TypedClaim for SoftmaxLink {
         q
     }
 
-    fn panels(&self, points: &[At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         // One x position per grid point; series side by side, so equal values do not hide
         // each other.
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();

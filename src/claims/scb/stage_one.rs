@@ -145,7 +145,7 @@ impl TypedClaim for StageOne {
         self.trial(&at.ctx, seed)
     }
 
-    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut groups, mut log_t, mut log_n1, mut log_n, mut log_r) = (vec![], vec![], vec![], vec![], vec![]);
         let mut log_rb = vec![];
@@ -170,7 +170,7 @@ impl TypedClaim for StageOne {
         q
     }
 
-    fn panels(&self, points: &[At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         // Panel 1: measured n against n1, with the fit and the prediction.
         let n1_of = |p: &Point| points.iter().find(|a| a.point == *p).map_or(f64::NAN, |a| n1(&a.ctx, self.s.c));
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();

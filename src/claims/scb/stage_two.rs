@@ -163,7 +163,7 @@ impl TypedClaim for StageTwo {
         out
     }
 
-    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut dg, mut dx, mut dyv) = (vec![], vec![], vec![]);
         let (mut ag, mut ax, mut aya) = (vec![], vec![], vec![]);
@@ -203,7 +203,7 @@ impl TypedClaim for StageTwo {
         q
     }
 
-    fn panels(&self, points: &[At<Task>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Task>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         // Panel 1: RMS max distance against samples, one line per T at the largest Q, with
         // the predicted slope drawn through the last checkpoint of the first line.
         let shown_q = points.iter().map(|a| a.point.at("q")).fold(1.0, f64::max);

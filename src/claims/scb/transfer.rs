@@ -199,7 +199,7 @@ impl TypedClaim for Transfer {
         Trial { transfer, predicted_at_1: at_1, fell_back_at, scratch }
     }
 
-    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut g_rho, mut x_t, mut y_t) = (vec![], vec![], vec![]);
         let (mut g_t, mut x_rho, mut y_rho) = (vec![], vec![], vec![]);
@@ -252,7 +252,7 @@ impl TypedClaim for Transfer {
         q
     }
 
-    fn panels(&self, points: &[At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let mut rhos: Vec<f64> = pts.iter().map(|p| p.at("rho")).collect();
         rhos.sort_by(f64::total_cmp);

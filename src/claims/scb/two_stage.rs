@@ -107,7 +107,7 @@ impl TypedClaim for TwoStage {
         Trial { switched_at: learner.switched_at(), hit }
     }
 
-    fn estimate(&self, points: &[At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let groups: Vec<u64> = points.iter().map(|a| (a.point.at("n") * 1024.0 + a.point.at("q")) as u64).collect();
         let log_t: Vec<f64> = points.iter().map(|a| a.point.at("t").ln()).collect();
@@ -127,7 +127,7 @@ impl TypedClaim for TwoStage {
         q
     }
 
-    fn panels(&self, points: &[At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+    fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let t = |p: &Point| p.at("t");
         // The claim as guides through each series' first point: stage two inside the band of

@@ -16,17 +16,27 @@ pub enum Training {
     Sgd { batch: usize },
 }
 
-/// One column's run: the iteration at which `loss_k` (on `eval`) first reached `eps`,
-/// interpolated log-linearly within the step, and the trajectory of `Q[:, k]` at the steps in
-/// `record` up to then (and at the last step). The run stops at eps.
+/// One column's run: the iteration at which `loss_k` (on `eval`) first reached the last
+/// (smallest) level, interpolated log-linearly within the step, the same for every level,
+/// and the trajectory of `Q[:, k]` at the steps in `record` up to then (and at the last
+/// step). The run stops at the last level.
 #[derive(Clone, Debug, Default)]
 pub struct ColumnRun {
     pub t_eps: Option<f64>,
+    /// First passage below each level, in the order given.
+    pub passages: Vec<Option<f64>>,
     pub trajectory: Vec<(u64, Vec<f64>)>,
 }
 
+/// Where `loss` first fell to `level` within the step from `prev` (at step - 1) to `now`
+/// (at step): interpolated log-linearly.
+pub fn passage(step: u64, prev: f64, now: f64, level: f64) -> f64 {
+    let f = if prev > now && now > 0.0 { ((prev.ln() - level.ln()) / (prev.ln() - now.ln())).clamp(0.0, 1.0) } else { 1.0 };
+    (step - 1) as f64 + f
+}
+
 /// Trains column `k` from Q[:, k] = 0 with step `eta` on `L = 1/2 sum_j p_j loss_j` until
-/// loss_k <= eps (on `eval`) or `max_steps`.
+/// loss_k (on `eval`) is at most the last of `levels` (decreasing), or `max_steps`.
 #[allow(clippy::too_many_arguments)]
 pub fn train_column<R: Rng>(
     prompts: &Prompts,
@@ -35,7 +45,7 @@ pub fn train_column<R: Rng>(
     training: Training,
     train_set: Option<&CountSet>,
     eval: &CountSet,
-    eps: f64,
+    levels: &[f64],
     max_steps: u64,
     record: &[u64],
     rng: &mut R,
@@ -44,7 +54,8 @@ pub fn train_column<R: Rng>(
     let mut z = vec![0.0; kk];
     let (mut g, mut gs, mut a, mut fw) = (vec![0.0; kk], vec![0.0; kk], vec![0.0; kk], vec![0.0; kk]);
     let mut n = vec![0u32; kk];
-    let mut out = ColumnRun::default();
+    let eps = *levels.last().expect("at least one level");
+    let mut out = ColumnRun { passages: vec![None; levels.len()], ..Default::default() };
     let mut prev = eval.loss(&z, k, None);
     if record.first() == Some(&0) {
         out.trajectory.push((0, z.clone()));
@@ -73,9 +84,13 @@ pub fn train_column<R: Rng>(
             out.trajectory.push((step, z.clone()));
         }
         let now = eval.loss(&z, k, None);
+        for (i, level) in levels.iter().enumerate() {
+            if out.passages[i].is_none() && now <= *level {
+                out.passages[i] = Some(passage(step, prev, now, *level));
+            }
+        }
         if now <= eps {
-            let f = if prev > now && now > 0.0 { ((prev.ln() - eps.ln()) / (prev.ln() - now.ln())).clamp(0.0, 1.0) } else { 1.0 };
-            out.t_eps = Some((step - 1) as f64 + f);
+            out.t_eps = out.passages[levels.len() - 1];
             out.trajectory.push((step, z.clone()));
             break;
         }
