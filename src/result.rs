@@ -246,6 +246,15 @@ pub struct CheckCalibration {
 }
 
 impl Calibration {
+    /// The file a calibration is written to, in the spec's report folder.
+    pub fn file_name(quick: bool) -> &'static str {
+        if quick {
+            "calibration-quick.json"
+        } else {
+            "calibration.json"
+        }
+    }
+
     /// The share of seeds with the expected verdict.
     pub fn stability(&self) -> f64 {
         self.as_expected as f64 / self.seeds.len().max(1) as f64

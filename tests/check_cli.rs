@@ -19,9 +19,17 @@ fn stderr(o: &Output) -> String {
 /// claim), with `edit` applied to its text.
 fn small_stage_one(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
     let text = std::fs::read_to_string(theorem("stage_one")).unwrap();
-    let text = text.replace("trials = 64\nbootstrap", "trials = 16\nbootstrap").replace("grid = { n = [8, 32], t = [16, 128] }", "grid = { n = [8, 16], t = [16, 32] }");
-    let text = text.replace("[quick]\ntrials = 64", "[quick]\ntrials = 16");
-    assert!(text.contains(T_EXPONENT_1) && text.contains("grid = { n = [8, 16], t = [16, 32] }") && text.contains("[quick]\ntrials = 16"), "theorems/stage_one.toml changed shape");
+    // 2 tasks of 8 trials a point: 16 trials a point, on both grids; only the exponent
+    // checks, which so few tasks can settle (the levels of n/n1 need the spec's own tasks).
+    let mut blocks = text.split("[[check]]");
+    let head = blocks.next().unwrap().to_string();
+    let text = blocks.filter(|b| !b.contains("quantity = \"ratio\"\n")).fold(head, |t, b| t + "[[check]]" + b);
+    let text = text.replace("trials = 16\ntasks = 12\nbootstrap", "trials = 8\ntasks = 2\nbootstrap").replace("grid = { n = [8, 32], t = [16, 128] }", "grid = { n = [8, 16], t = [16, 32] }");
+    let text = text.replace("[quick]\ntrials = 16\n# More tasks on the quick grid: it must catch a 5% error in n1 at its two N = 32 points.\ntasks = 24", "[quick]\ntrials = 8\ntasks = 2");
+    assert!(
+        text.contains(T_EXPONENT_1) && text.contains("grid = { n = [8, 16], t = [16, 32] }") && text.contains("[quick]\ntrials = 8\ntasks = 2") && text.contains("tasks = 2\nbootstrap"),
+        "theorems/stage_one.toml changed shape"
+    );
     let p = dir.join(format!("{name}.toml"));
     std::fs::write(&p, edit(text.replace("id = \"stage_one\"", &format!("id = \"{name}\"\nclaim = \"stage_one\"")))).unwrap();
     p
@@ -123,8 +131,11 @@ fn bad_specs_and_arguments_exit_2_naming_the_key() {
     let base = std::fs::read_to_string(theorem("stage_one")).unwrap();
     let out = dir.path().join("out");
     let cases: Vec<(String, &str)> = vec![
-        (base.replace("trials = 64", "trails = 64"), "trails"),
-        (base.replace("trials = 64\n", ""), "trials"),
+        (base.replace("trials = 16", "trails = 16"), "trails"),
+        (base.replace("trials = 16\ntasks", "tasks"), "trials"),
+        (base.replace("tasks = 12", "tasks = 1"), "tasks: must be a whole number in [2, 100000]"),
+        (base.replace("tasks = 12", "tasks = 12\nfixed_task = true"), "tasks: must be 1 or absent with fixed_task = true"),
+        (base.replacen("plant = 0.25", "plant = -1", 1), ".plant: must be"),
         (base.replace("c = 0.5", "c = 1.5"), "settings.c"),
         (base.replace("c = 0.5", "c = 0.5\nslack = 2"), "slack"),
         (base.replace("quantity = \"ratio\"", "quantity = \"speed\""), "check[0].quantity"),
@@ -134,7 +145,7 @@ fn bad_specs_and_arguments_exit_2_naming_the_key() {
         (base.replace("id = \"stage_one\"", "id = \"x\"\nexpect = \"maybe\""), "maybe"),
         (base.replace("t = [16, 32, 64, 128]", "t = [16, 32, 64, 128]\nq = [200]"), "q"),
         (base.replace("name = \"scb-prox\"", "name = \"adam\""), "adam"),
-        (base.replace("trials = 64\n", "trials = 64\nbootstrap = 0\n"), "bootstrap"),
+        (base.replace("bootstrap = 1000", "bootstrap = 0"), "bootstrap"),
     ];
     for (i, (text, key)) in cases.iter().enumerate() {
         let p = dir.path().join(format!("bad{i}.toml"));
@@ -178,7 +189,11 @@ fn check_all_quick_runs_every_spec_end_to_end_and_meets_every_expectation() {
         assert_eq!(res["holds"], spec.expect == scb::verdict::Expect::Pass, "{id}");
         assert!(index.contains(&format!("{id}/{id}.svg")));
         assert!(out.join(id).join(format!("{id}.svg")).is_file());
-        let line = if spec.expect == scb::verdict::Expect::Pass { format!("{id}: PASS") } else { format!("{id}: FAIL (refuted as expected)") };
+        let line = match spec.expect {
+            scb::verdict::Expect::Pass => format!("{id}: PASS"),
+            scb::verdict::Expect::Fail => format!("{id}: FAIL (refuted as expected)"),
+            scb::verdict::Expect::Undecided => format!("{id}: UNDECIDED (undecided, as expected"),
+        };
         assert!(stderr(&r).contains(&line), "{line}: {}", stderr(&r));
     }
 }
@@ -242,11 +257,11 @@ fn a_killed_run_resumes_without_losing_or_duplicating_a_trial() {
     let r = scb(&["check", s, "--quick", "--out", killed.to_str().unwrap()], "2");
     assert!(r.status.success(), "{}", stderr(&r));
     let text = std::fs::read_to_string(&records).unwrap();
-    let keys: std::collections::HashSet<(String, u64)> = text
+    let keys: std::collections::HashSet<(String, u64, u64)> = text
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["key"].as_str().unwrap().to_string(), v["trial"].as_u64().unwrap())
+            (v["key"].as_str().unwrap().to_string(), v["task"].as_u64().unwrap(), v["trial"].as_u64().unwrap())
         })
         .collect();
     assert_eq!(text.lines().count(), total, "no trial duplicated");
@@ -361,7 +376,8 @@ fn a_quick_run_or_another_configuration_never_replaces_a_result_silently() {
     let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("stage_one/run.json")).unwrap()).unwrap();
     assert_eq!((run["grid"].as_str(), run["simulated"].as_u64(), run["reused"].as_u64()), (Some("full"), Some(192), Some(0)));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(index.contains("full grid: 12 points x 16 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 specs: "), "index lacks the run's provenance");
+    assert!(index.contains("full grid: 12 points x 2 tasks x 8 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 specs: "), "index lacks the run's provenance");
+    assert!(e.contains("intervals cover tasks and trials: 2 tasks per point, 8 trials each"), "{e}");
     let claim = out.join("stage_one");
     let before = snapshot(&claim);
     let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap()], "2");

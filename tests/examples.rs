@@ -190,7 +190,7 @@ fn a_bad_formula_is_refused_in_one_line_and_nothing_is_written() {
     let o = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], dir.path());
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("check[3].predict") && err.contains("is 1 at N=8, T=16, Q=2 but 2 at N=8, T=32, Q=2") && err.contains("t_exponent is one number"), "{err}");
+    assert!(err.contains("check[4].predict") && err.contains("is 1 at N=8, T=16, Q=2 but 2 at N=8, T=32, Q=2") && err.contains("t_exponent is one number"), "{err}");
     assert!(!out.exists());
 }
 
@@ -212,4 +212,29 @@ fn a_checks_formula_is_judged_point_by_point() {
     assert_eq!(r.checks[1].verdict, Verdict::Fails, "{:?}", reasons(&r));
     assert!(r.checks[1].reason.contains("T=128"), "{}", r.checks[1].reason);
     assert_eq!(r.checks[1].predicted, Some(8.0), "the prediction at the point shown");
+}
+
+#[test]
+fn a_formula_of_task_statistics_is_judged_per_task() {
+    // n1 written as a formula of the task's statistics is a different number for every task
+    // of a point: the check is judged on measured / predicted formed within each task, then
+    // averaged, which is stage_one's own ratio. So it reaches the same verdict, with the same
+    // value, as the dedicated 2% check at N = 32; and n1 off by 5% fails it.
+    let dir = tempfile::tempdir().unwrap();
+    let n1 = "c^2 / (1 - c^2) * (T * (1 - 1/N) * (sum_inv_mu - N) - energy) / energy";
+    let mut real = load("theorems/stage_one.toml");
+    let dedicated = real.checks.iter().position(|c| c.at.get("n") == Some(&vec![32.0])).expect("the N = 32 check");
+    let mut check = real.checks[dedicated].clone();
+    check.quantity = "n_hat".into();
+    check.predict = scb::spec::Predict::Formula(n1.into());
+    real.checks.push(check.clone());
+    let r = run(&real, dir.path());
+    let (own, formula) = (&r.checks[dedicated], r.checks.last().unwrap());
+    assert_eq!(formula.verdict, own.verdict, "{:?}", reasons(&r));
+    assert!(formula.reason.contains("per-task deviation"), "{}", formula.reason);
+    assert!((formula.estimate.value / own.estimate.value - 1.0).abs() < 0.01, "{:?} vs {:?}", formula.estimate, own.estimate);
+    let mut off = real.clone();
+    off.checks.last_mut().unwrap().predict = scb::spec::Predict::Formula(format!("1.05 * {n1}"));
+    let r = run(&off, dir.path());
+    assert_eq!(r.checks.last().unwrap().verdict, Verdict::Fails, "{:?}", reasons(&r));
 }

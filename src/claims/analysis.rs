@@ -216,3 +216,64 @@ fn family(
     );
     (at, note)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, f64)]) -> Quantities {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn a_quantity_is_the_mean_of_the_per_task_estimates_and_undefined_if_a_task_lacks_it() {
+        let m = mean_over_tasks(&[q(&[("a", 1.0), ("b", 2.0)]), q(&[("a", 3.0)]), q(&[("a", 5.0), ("b", f64::NAN)])]);
+        assert_eq!(m["a"], 3.0);
+        assert!(m["b"].is_nan(), "a task without b, and a task with b undefined, leave b undefined");
+    }
+
+    #[test]
+    fn a_prediction_varies_by_task_only_within_a_point() {
+        // Different values at different points, equal within each: not varying by task.
+        assert!(!varies_by_task(&[vec![1.0, 1.0], vec![2.0, 2.0]]));
+        assert!(varies_by_task(&[vec![1.0, 1.0], vec![2.0, 2.5]]));
+        // Points a per-point check skips are NaN, and do not count.
+        assert!(!varies_by_task(&[vec![f64::NAN, f64::NAN], vec![2.0, 2.0]]));
+    }
+
+    #[test]
+    fn a_point_s_members_are_its_quantity_and_the_cells_that_refine_it_and_no_other_point_s() {
+        let e = Estimate { value: 0.0, lo: 0.0, hi: 0.0, undefined: 0.0 };
+        let qs: BTreeMap<String, Estimate> =
+            ["m@N=1", "m@N=1,R=0.5", "m@N=1,R=0.8", "m@N=10", "m@N=10,R=0.5", "mm@N=1"].iter().map(|k| (k.to_string(), e.clone())).collect();
+        let found: Vec<&str> = members(&qs, "m", "N=1").iter().map(|s| s.as_str()).collect();
+        assert_eq!(found, ["m@N=1", "m@N=1,R=0.5", "m@N=1,R=0.8"]);
+    }
+
+    #[test]
+    fn a_per_point_check_is_judged_on_the_simultaneous_band_and_says_so() {
+        // Two points, each with its own spread of replicates: the band that covers both at
+        // once is wider than either point's own 95% interval.
+        let spec: ClaimSpec = toml::from_str(
+            "id = \"x\"\nstatement = \"s\"\nseed = 1\ntrials = 2\n[quick]\ntrials = 2\n[[check]]\nquantity = \"m\"\neach_point = true\nkind = \"equal\"\npredict = 0.0\ntolerance = 0.0\n",
+        )
+        .unwrap();
+        let pts = crate::grid::points(&[crate::grid::Axis::integer("n", "N", 1, 10, "")], &toml::from_str("n = [1, 2]").unwrap(), "grid").unwrap();
+        // Two members whose replicates move independently (different orders of one spread).
+        let reps: Replicates = [("m@N=1", 1usize), ("m@N=2", 7)]
+            .iter()
+            .map(|(k, step)| (k.to_string(), (0..1000).map(|i| 0.1 * (((i * step) % 41) as f64 - 20.0) / 12.0).collect()))
+            .collect();
+        let quantities: BTreeMap<String, Estimate> = reps
+            .iter()
+            .map(|(k, r)| (k.clone(), Estimate { value: 0.0, lo: crate::stats::quantile(r, 0.025), hi: crate::stats::quantile(r, 0.975), undefined: 0.0 }))
+            .collect();
+        let predicts = vec![vec![vec![0.0], vec![0.0]]];
+        let checks = judge_checks(&spec, &pts, &quantities, &reps, &predicts, &[false], |_| String::new());
+        assert_eq!(checks[0].verdict, Verdict::Holds);
+        assert!(checks[0].reason.contains("simultaneous 95% band over 2 points"), "{}", checks[0].reason);
+        let band = &checks[0].estimate;
+        let own = &quantities["m@N=1"];
+        assert!(band.hi > own.hi && band.lo < own.lo, "band {band:?} inside the point's own interval {own:?}");
+    }
+}

@@ -100,15 +100,6 @@ fn expected(spec: &ClaimSpec, i: usize) -> &'static str {
     }
 }
 
-/// The file a calibration is written to, in the spec's report folder.
-pub fn file_name(quick: bool) -> &'static str {
-    if quick {
-        "calibration-quick.json"
-    } else {
-        "calibration.json"
-    }
-}
-
 /// Calibrates every named spec under `opts.seeds` master seeds, seed by seed (so specs that
 /// share trials share them), and writes each spec's `calibration.json`.
 pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOptions) -> Result<Vec<Calibration>> {
@@ -116,7 +107,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
         return Err(crate::error::invalid("--seeds", format!("must be a whole number in [1, 10000] (got {})", opts.seeds)));
     }
     let specs = super::check::load_specs(registry, names, &opts.theorems)?;
-    let partial_name = format!(".{}.partial.jsonl", file_name(opts.quick));
+    let partial_name = format!(".{}.partial.jsonl", Calibration::file_name(opts.quick));
     let mut done: Vec<Vec<SeedOutcome>> = Vec::new();
     for (spec, _) in &specs {
         let dir = opts.out.join(&spec.id);
@@ -176,7 +167,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
         let cal = summarise(spec, opts.quick, seeds, &mine);
         let dir = opts.out.join(&spec.id);
         let mut staged = crate::io::Staged::begin(&dir)?;
-        staged.json(file_name(opts.quick), &cal)?;
+        staged.json(Calibration::file_name(opts.quick), &cal)?;
         staged.commit()?;
         let _ = std::fs::remove_file(dir.join(&partial_name));
         out.push(cal);
@@ -259,5 +250,5 @@ pub fn describe(c: &Calibration) -> String {
 
 /// Where a calibration of `id` is: `<out>/<id>/calibration[-quick].json`.
 pub fn path(out: &Path, id: &str, quick: bool) -> PathBuf {
-    out.join(id).join(file_name(quick))
+    out.join(id).join(Calibration::file_name(quick))
 }

@@ -346,7 +346,7 @@ pub fn write_index(registry: &[&dyn Claim], out: &Path) -> Result<()> {
                     let info = std::fs::read_to_string(d.join("run.json")).ok().and_then(|t| serde_json::from_str::<RunInfo>(&t).ok());
                     let cals = [false, true]
                         .iter()
-                        .filter_map(|q| std::fs::read_to_string(d.join(super::calibrate::file_name(*q))).ok())
+                        .filter_map(|q| std::fs::read_to_string(d.join(crate::result::Calibration::file_name(*q))).ok())
                         .filter_map(|t| serde_json::from_str::<crate::result::Calibration>(&t).ok())
                         .collect();
                     results.push((r, info, cals))

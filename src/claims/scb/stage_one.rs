@@ -125,6 +125,7 @@ impl TypedClaim for StageOne {
         ("ratio_bound", "measured n over the earlier n1 with noise energy T sum 1/mu, geometric mean over the grid"),
         ("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid"),
         ("t_exponent", "exponent of T in the measured n, one intercept per N"),
+        ("n_hat", "measured n (samples to corr_V >= c at frequency 1/2), per point (n_hat@point), mean over tasks"),
     ];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
