@@ -51,6 +51,10 @@ pub trait TypedClaim: Sized + Send + Sync + 'static {
         Vec::new()
     }
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Self::Trial;
+    /// Work a task's context needs before its trials are judged but not to be validated (a
+    /// reference computed once per task): the runner calls it for every task in parallel
+    /// before the analysis, which itself runs on one thread.
+    fn prepare(&self, _at: &At<Self::Context>) {}
     /// Named quantities from one task's trials at every point (`trials[i]` belongs to
     /// `points[i]`). With several tasks per point the harness calls it once per task and
     /// averages each quantity over the tasks (the per-task estimate, then the mean).

@@ -147,6 +147,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
     let data: Vec<Vec<Vec<C::Trial>>> = (0..ats.len())
         .map(|p| (0..n_tasks).map(|i| (0..n_trials).map(|t| have.remove(&(p, i, t)).expect("every trial ran")).collect()).collect())
         .collect();
+    ats.par_iter().flatten().for_each(|at| claim.prepare(at));
     let result = analysis::analyse(claim, spec, &ats, &data, &predicts, run.quick);
     let first: Vec<&At<C::Context>> = ats.iter().map(|a| &a[0]).collect();
     let refs: Vec<Vec<&C::Trial>> = data.iter().map(|tasks| tasks.iter().flatten().collect()).collect();

@@ -97,6 +97,10 @@ impl TypedClaim for Stagewise {
         Trial { t_dom: dom.t_eps, t_rare: rare.t_eps, trajectory }
     }
 
+    fn prepare(&self, at: &At<Setting>) {
+        at.ctx.population(&[0, 1], &self.run, &[self.run.eps]);
+    }
+
     fn estimate(&self, points: &[&At<Setting>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let (mut lk, mut ld, mut lr, mut levels) = (vec![], vec![], vec![], vec![]);

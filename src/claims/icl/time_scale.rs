@@ -113,6 +113,11 @@ impl TypedClaim for TimeScale {
         Trial { t_eps, curves }
     }
 
+    fn prepare(&self, at: &At<Setting>) {
+        let columns: Vec<usize> = (0..at.ctx.prompts.k()).collect();
+        at.ctx.population(&columns, &self.run, &self.s.eps_levels);
+    }
+
     fn estimate(&self, points: &[&At<Setting>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let levels = &self.s.eps_levels;
