@@ -191,7 +191,11 @@ impl ClaimResult {
     pub fn title(&self) -> String {
         let failed: Vec<&str> = self.checks.iter().filter(|c| c.verdict != Verdict::Holds).map(|c| c.spec.quantity.as_str()).collect();
         let verdict = if self.holds { "PASS".to_string() } else { format!("{} ({})", self.verdict_word(), failed.join(", ")) };
-        let expected = if self.expect == Expect::Fail && self.as_expected { ", refuted as expected" } else { "" };
+        let expected = match (self.expect, self.as_expected) {
+            (Expect::Fail, true) => ", refuted as expected",
+            (Expect::Undecided, true) => ", open as expected",
+            _ => "",
+        };
         let quick = if self.quick { " (quick grid)" } else { "" };
         format!("{}: {verdict}{expected}{quick}", self.id)
     }
