@@ -108,7 +108,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
     }
     let specs = super::check::load_specs(registry, names, &opts.theorems)?;
     let partial_name = format!(".{}.partial.jsonl", Calibration::file_name(opts.quick));
-    let mut done: Vec<Vec<SeedOutcome>> = Vec::new();
+    let (mut done, mut texts): (Vec<Vec<SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
     for (spec, _) in &specs {
         let dir = opts.out.join(&spec.id);
         crate::io::ensure_dir(&dir)?;
@@ -122,11 +122,12 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
             .filter(|o| o.spec == text)
             .collect();
         done.push(kept);
+        texts.push(text);
     }
     let bar = crate::ui::progress((opts.seeds * specs.len()) as u64, "calibration (seeds x specs)", opts.progress);
     for k in 1..=opts.seeds {
         let store = MemoryStore::default();
-        for ((spec, claim), outcomes) in specs.iter().zip(done.iter_mut()) {
+        for (((spec, claim), outcomes), text) in specs.iter().zip(done.iter_mut()).zip(&texts) {
             let seed = master_seed(spec.seed, k);
             if outcomes.iter().any(|o| o.seed == seed) {
                 bar.inc(1);
@@ -145,7 +146,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
                 })
             };
             let outcome = SeedOutcome {
-                spec: serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?,
+                spec: text.clone(),
                 seed,
                 standing: r.standing,
                 verdicts: r.checks.iter().map(|c| c.verdict).collect(),
