@@ -79,13 +79,7 @@ impl RunInfo {
                     .filter(|s| !s.is_empty())
             })
             .clone();
-        RunInfo {
-            grid: if quick { "quick" } else { "full" }.into(),
-            provenance,
-            version: env!("CARGO_PKG_VERSION").into(),
-            date: utc_now(),
-            commit,
-        }
+        RunInfo { grid: if quick { "quick" } else { "full" }.into(), provenance, version: env!("CARGO_PKG_VERSION").into(), date: utc_now(), commit }
     }
 }
 
@@ -193,6 +187,7 @@ impl ClaimResult {
         let verdict = if self.holds { "PASS".to_string() } else { format!("{} ({})", self.verdict_word(), failed.join(", ")) };
         let expected = match (self.expect, self.as_expected) {
             (Expect::Fail, true) => ", refuted as expected",
+            (Expect::Undecided, true) if self.holds => ", an open question settled in its favour",
             (Expect::Undecided, true) => ", open as expected",
             _ => "",
         };

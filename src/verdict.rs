@@ -36,9 +36,9 @@ pub enum Verdict {
 
 /// What a spec expects of its claim: most specs state a claim that should hold; a refuted
 /// form is kept as a spec that must keep failing (a regression test of the checker's power);
-/// an open question is kept as a spec the data do not decide at its budget (no check may
-/// fail, and some one-sided check stays undecided), so that a change that decides it, either
-/// way, is noticed.
+/// an open question is kept as a spec that no check may refute: a refutation (or a quantity
+/// turned undefined) is noticed as a contradiction, while data that settle it in the claim's
+/// favour are reported, not failed, since near a bound that happens on some seeds by chance.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expect {
@@ -82,11 +82,7 @@ pub fn judge(kind: Kind, predict: f64, tolerance: f64, e: &Estimate, level: f64)
         let share = if e.value.is_finite() { e.undefined } else { 1.0 };
         return (
             Verdict::Undefined,
-            format!(
-                "undefined in {:.0}% of bootstrap replicates (at most {:.1}% allowed): the grid does not bracket it",
-                100.0 * share,
-                100.0 * max_undefined
-            ),
+            format!("undefined in {:.0}% of bootstrap replicates (at most {:.1}% allowed): the grid does not bracket it", 100.0 * share, 100.0 * max_undefined),
         );
     }
     let (lo, hi, p, tol) = (e.lo, e.hi, predict, tolerance);
@@ -207,15 +203,18 @@ pub fn meets(expect: Expect, checks: &[(Option<Expect>, Verdict)]) -> (Standing,
         Expect::Fail if !stated(false).is_empty() => (Undecided, format!("undecided: {}", stated(false).join("; "))),
         Expect::Fail if any(Verdict::Fails) => (AsExpected, "refuted as expected".into()),
         Expect::Fail if any(Verdict::Undecided) => (Undecided, "undecided: no check fails on data, and some cannot tell".into()),
-        Expect::Fail if holds => (
-            Contradicted,
-            "expected to be refuted, but every check holds: the checker lost its power or the algorithm changed".into(),
-        ),
+        Expect::Fail if holds => (Contradicted, "expected to be refuted, but every check holds: the checker lost its power or the algorithm changed".into()),
         Expect::Fail => (Contradicted, "expected to be refuted, but no check fails on data (only undefined ones)".into()),
         Expect::Undecided if any(Verdict::Fails) || any(Verdict::Undefined) => {
             (Contradicted, "expected to stay undecided, but a check fails or is undefined: the question is decided against the claim, or the grid broke".into())
         }
-        Expect::Undecided if holds => (Contradicted, "expected to stay undecided, but every check holds: the data now decide it (update the spec)".into()),
+        // An open question that the data settle in the claim's favour is not an error: near
+        // the bound a budget settles it on some seeds and not others, so an exit code there
+        // would report noise. It is said, not failed.
+        Expect::Undecided if holds => (
+            AsExpected,
+            "open question, settled in the claim's favour at this budget: every check holds (expect = \"pass\" once it holds on calibration)".into(),
+        ),
         Expect::Undecided => (AsExpected, "undecided, as expected: no check fails, and the data cannot establish every bound at this budget".into()),
     }
 }
@@ -327,7 +326,7 @@ mod tests {
         assert_eq!(m(Expect::Fail, &[Holds, Undefined]), Standing::Contradicted, "an undefined quantity refutes nothing");
         assert_eq!(m(Expect::Fail, &[Holds, Undecided]), Standing::Undecided, "nor does an undecided one");
         assert_eq!(m(Expect::Undecided, &[Holds, Undecided]), Standing::AsExpected);
-        assert_eq!(m(Expect::Undecided, &[Holds, Holds]), Standing::Contradicted, "decided: the spec must say so");
+        assert_eq!(m(Expect::Undecided, &[Holds, Holds]), Standing::AsExpected, "settled in its favour: said, not failed");
         assert_eq!(m(Expect::Undecided, &[Fails, Undecided]), Standing::Contradicted);
     }
 

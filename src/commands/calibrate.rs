@@ -176,6 +176,13 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
     Ok(out)
 }
 
+/// A seed's standing, from its verdicts and the spec as it is now (not as stored), so a
+/// change in how verdicts meet an expectation re-reads a resumed calibration correctly.
+fn standing(spec: &ClaimSpec, o: &SeedOutcome) -> Standing {
+    let checks: Vec<(Option<Expect>, Verdict)> = spec.checks.iter().map(|c| c.expect).zip(o.verdicts.iter().copied()).collect();
+    crate::verdict::meets(spec.expect, &checks).0
+}
+
 fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOutcome]) -> Calibration {
     let count = |f: &dyn Fn(&SeedOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
     let checks = spec
@@ -216,8 +223,8 @@ fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOu
         seeds,
         randomness: spec.randomness(quick),
         level: spec.level,
-        as_expected: count(&|o| o.standing == Standing::AsExpected),
-        undecided: count(&|o| o.standing == Standing::Undecided),
+        as_expected: count(&|o| standing(spec, o) == Standing::AsExpected),
+        undecided: count(&|o| standing(spec, o) == Standing::Undecided),
         checks,
     }
 }

@@ -64,7 +64,7 @@ impl Checked {
         let n = self.results.len();
         let mut s = format!("{n} spec{}: {hold} hold, {refuted} refuted as expected", if n == 1 { "" } else { "s" });
         if t.open > 0 {
-            s += &format!(", {} open (undecided as expected)", t.open);
+            s += &format!(", {} open (not refuted, as expected)", t.open);
         }
         if !undecided.is_empty() {
             s += &format!(", {} undecided ({})", undecided.len(), undecided.join(", "));
@@ -252,14 +252,7 @@ pub fn check_one(registry: &[&dyn Claim], spec: &ClaimSpec, opts: &CheckOptions)
 fn print_result(r: &ClaimResult, p: &Provenance) {
     let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
     let grid = if r.quick { "quick grid" } else { "full grid" };
-    eprintln!(
-        "{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]",
-        r.id,
-        r.verdict_word(),
-        p.simulated + p.reused,
-        p.simulated,
-        p.reused
-    );
+    eprintln!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused);
     eprintln!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level);
     for c in &r.checks {
         eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
@@ -286,19 +279,30 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         [] if store.files().is_empty() => {
             return Err(invalid(
                 "dir",
-                format!("{} holds no trial records to merge: run the shards first (scb check {id} --shard i/n --out {})", claim_dir.display(), claim_dir.parent().unwrap_or(Path::new(".")).display()),
+                format!(
+                    "{} holds no trial records to merge: run the shards first (scb check {id} --shard i/n --out {})",
+                    claim_dir.display(),
+                    claim_dir.parent().unwrap_or(Path::new(".")).display()
+                ),
             ))
         }
         [] => 1,
         many => {
             let list: Vec<String> = many.iter().map(|n| format!("of {n}")).collect();
-            return Err(invalid("dir", format!("{} holds shards of different splits ({}); merge one split, or remove the others", claim_dir.display(), list.join(", "))));
+            return Err(invalid(
+                "dir",
+                format!("{} holds shards of different splits ({}); merge one split, or remove the others", claim_dir.display(), list.join(", ")),
+            ));
         }
     };
     let _lease = store.lease(None)?;
     let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
     guard_existing(claim, &spec, claim_dir, quick, false, &out)?;
-    let mut rerun = format!("scb check {} --shard {{shard}} --out {}", if theorems == Path::new("theorems") { id.to_string() } else { path.display().to_string() }, out.display());
+    let mut rerun = format!(
+        "scb check {} --shard {{shard}} --out {}",
+        if theorems == Path::new("theorems") { id.to_string() } else { path.display().to_string() },
+        out.display()
+    );
     if quick {
         rerun += " --quick";
     }
@@ -336,7 +340,8 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
 /// The summary page over the results found in `out`'s subfolders, in canonical order.
 pub fn write_index(registry: &[&dyn Claim], out: &Path) -> Result<()> {
     let mut results = Vec::new();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
     dirs.sort();
     for d in dirs {
         let p = d.join("result.json");

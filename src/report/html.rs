@@ -41,7 +41,7 @@ on how many of K independent master seeds the spec reached its expected verdict.
         }
     };
     h += &format!(
-        "<p><b>{} specs: {} hold, {} refuted as expected, {} open (undecided as expected){}{}.</b></p>\n",
+        "<p><b>{} specs: {} hold, {} refuted as expected, {} open (not refuted, as expected){}{}.</b></p>\n",
         results.len(),
         t.hold,
         t.refuted,
@@ -82,7 +82,7 @@ on how many of K independent master seeds the spec reached its expected verdict.
     let sections = [
         ("Claims", Expect::Pass),
         ("Refuted forms, kept as expected failures", Expect::Fail),
-        ("Open questions, undecided at their budget", Expect::Undecided),
+        ("Open questions, which no check may refute", Expect::Undecided),
     ];
     for (title, expect) in sections {
         let these: Vec<&Entry> = results.iter().filter(|(r, _, _)| r.expect == expect).collect();
