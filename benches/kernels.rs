@@ -24,28 +24,18 @@ fn kernels(c: &mut Criterion) {
         let id = format!("N{n}_T{t}_B{b}");
         g.throughput(Throughput::Elements(b as u64));
         let mut grad = Grad::new(n, t);
-        g.bench_with_input(BenchmarkId::new("batch_grad_dense", &id), &(), |bch, _| {
-            bch.iter(|| batch_grad(black_box(&params), black_box(&batch), &mut grad))
-        });
+        g.bench_with_input(BenchmarkId::new("batch_grad_dense", &id), &(), |bch, _| bch.iter(|| batch_grad(black_box(&params), black_box(&batch), &mut grad)));
         // Stage two's attention: exactly Q-sparse, as the threshold leaves it.
         let sparse = Params::new(params.v(), task.qstar.view());
-        g.bench_with_input(BenchmarkId::new("batch_grad_sparse", &id), &(), |bch, _| {
-            bch.iter(|| batch_grad(black_box(&sparse), black_box(&batch), &mut grad))
-        });
+        g.bench_with_input(BenchmarkId::new("batch_grad_sparse", &id), &(), |bch, _| bch.iter(|| batch_grad(black_box(&sparse), black_box(&batch), &mut grad)));
         let cfg = ProxConfig { switch: SwitchRule::Never, ..Default::default() };
         let mut algo = ScbProx::new(cfg, &task);
         g.bench_with_input(BenchmarkId::new("scb_prox_step", &id), &(), |bch, _| {
-            bch.iter_batched_ref(
-                || params.clone(),
-                |p| algo.step(p, black_box(&batch)),
-                criterion::BatchSize::SmallInput,
-            )
+            bch.iter_batched_ref(|| params.clone(), |p| algo.step(p, black_box(&batch)), criterion::BatchSize::SmallInput)
         });
         let mut fresh = batch.clone();
         let mut rng = scb::rng::rng(3, 3);
-        g.bench_with_input(BenchmarkId::new("sample_batch", &id), &(), |bch, _| {
-            bch.iter(|| task.sample_into(&mut rng, &mut fresh))
-        });
+        g.bench_with_input(BenchmarkId::new("sample_batch", &id), &(), |bch, _| bch.iter(|| task.sample_into(&mut rng, &mut fresh)));
     }
     g.finish();
 }

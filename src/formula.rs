@@ -28,9 +28,7 @@ impl Formula {
         if text.trim().is_empty() {
             return Err("is empty: write a number or a formula such as \"T * ln(N)\"".into());
         }
-        exmex::parse::<f64>(text)
-            .map(|ex| Formula { text: text.to_string(), ex })
-            .map_err(|e| format!("does not parse ({})", crate::ui::one_line(e.msg())))
+        exmex::parse::<f64>(text).map(|ex| Formula { text: text.to_string(), ex }).map_err(|e| format!("does not parse ({})", crate::ui::one_line(e.msg())))
     }
 
     /// The variables the formula reads, in the order `eval` takes them.

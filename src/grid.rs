@@ -47,10 +47,9 @@ impl Axis {
             (AxisKind::Integer { min, max }, _) => Err(invalid(field, format!("must be whole numbers in [{min}, {max}] (got {v})"))),
             (AxisKind::Real { min, max }, toml::Value::Float(x)) if x.is_finite() && *x >= min && *x <= max => Ok(*x),
             (AxisKind::Real { min, max }, toml::Value::Integer(x)) if (*x as f64) >= min && (*x as f64) <= max => Ok(*x as f64),
-            (AxisKind::Real { min, max }, _) => Err(invalid(
-                field,
-                format!("must be numbers in [{}, {}] (got {v})", crate::verdict::num(min), crate::verdict::num(max)),
-            )),
+            (AxisKind::Real { min, max }, _) => {
+                Err(invalid(field, format!("must be numbers in [{}, {}] (got {v})", crate::verdict::num(min), crate::verdict::num(max))))
+            }
         }
     }
 }
@@ -172,7 +171,11 @@ mod tests {
     use super::*;
 
     fn axes() -> Vec<Axis> {
-        vec![Axis::integer("n", "N", 2, 100, "vocabulary").or(16.0), Axis::integer("t", "T", 1, 1000, "context"), Axis::real("rho", "rho", 0.0, 1.0, "correlation")]
+        vec![
+            Axis::integer("n", "N", 2, 100, "vocabulary").or(16.0),
+            Axis::integer("t", "T", 1, 1000, "context"),
+            Axis::real("rho", "rho", 0.0, 1.0, "correlation"),
+        ]
     }
 
     fn grid(text: &str) -> Grid {

@@ -99,12 +99,7 @@ mod tests {
         let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
         // a column-major, b row-major transposed view, c written into a wider row-major buffer.
         let mut c = vec![9.0; m * (n + 2)];
-        matmul(
-            ViewMut { data: &mut c, offset: 1, rows: m, cols: n, rs: n + 2, cs: 1 },
-            View::cols(&a, m, k),
-            View::rows(&b, n, k).t(),
-            0.5,
-        );
+        matmul(ViewMut { data: &mut c, offset: 1, rows: m, cols: n, rs: n + 2, cs: 1 }, View::cols(&a, m, k), View::rows(&b, n, k).t(), 0.5);
         for i in 0..m {
             for j in 0..n {
                 let want: f64 = (0..k).map(|l| a[l * m + i] * b[j * k + l]).sum::<f64>() * 0.5;

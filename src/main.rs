@@ -195,11 +195,9 @@ impl TrainArgs {
     fn spec(&self, default_samples: u64) -> Result<TrainSpec> {
         let mut spec = match &self.config {
             Some(p) => commands::train::read_train_spec(p)?,
-            None => TrainSpec {
-                task: Default::default(),
-                run: RunConfig { samples: default_samples, ..Default::default() },
-                algorithm: LearnerConfig::default(),
-            },
+            None => {
+                TrainSpec { task: Default::default(), run: RunConfig { samples: default_samples, ..Default::default() }, algorithm: LearnerConfig::default() }
+            }
         };
         if let Some(name) = &self.algorithm {
             if name != spec.algorithm.name() {
@@ -246,7 +244,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
             for s in commands::submit::submit(REGISTRY, &specs, &opts)? {
                 println!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
-                eprintln!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, s.dir.join("slurm").display(), s.dir.join("result.json").display());
+                eprintln!(
+                    "  watch: squeue -j {},{}   logs: {}   result: {}",
+                    s.array,
+                    s.merge,
+                    s.dir.join("slurm").display(),
+                    s.dir.join("result.json").display()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -258,7 +262,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprint!("{}", commands::calibrate::describe(c));
             }
             let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
-            eprintln!("{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}", cals.len(), below.len(), 100.0 * need, if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) });
+            eprintln!(
+                "{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}",
+                cals.len(),
+                below.len(),
+                100.0 * need,
+                if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) }
+            );
             if commands::check::write_index(REGISTRY, &opts.out).is_err() {
                 eprintln!("warning: index.html not rewritten");
             }

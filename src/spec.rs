@@ -189,10 +189,7 @@ impl ClaimSpec {
         } else {
             for (name, t) in [("tasks", self.tasks), ("quick.tasks", self.quick.tasks)] {
                 if let Some(t) = t.filter(|t| !(2..=100_000).contains(t)) {
-                    return Err(invalid(
-                        name,
-                        format!("must be a whole number in [2, 100000] (got {t}); for one task per point, set fixed_task = true"),
-                    ));
+                    return Err(invalid(name, format!("must be a whole number in [2, 100000] (got {t}); for one task per point, set fixed_task = true")));
                 }
             }
         }
@@ -260,11 +257,7 @@ impl ClaimSpec {
         if self.fixed_task {
             format!("trials only, conditional on one fixed task per point ({} trials, resampled)", self.trials(quick))
         } else {
-            format!(
-                "tasks and trials: {} tasks per point, {} trials each, whole tasks resampled",
-                self.tasks(quick),
-                self.trials(quick)
-            )
+            format!("tasks and trials: {} tasks per point, {} trials each, whole tasks resampled", self.tasks(quick), self.trials(quick))
         }
     }
 
@@ -289,10 +282,7 @@ impl ClaimSpec {
         for key in self.sections.keys() {
             if !known.contains(&key.as_str()) {
                 let all = ["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "grid", "quick", "check"];
-                return Err(invalid(
-                    key,
-                    format!("unknown field {key:?}: a spec has {}, and this claim reads {}", all.join(", "), known.join(", ")),
-                ));
+                return Err(invalid(key, format!("unknown field {key:?}: a spec has {}, and this claim reads {}", all.join(", "), known.join(", "))));
             }
         }
         Ok(())

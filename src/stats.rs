@@ -86,7 +86,7 @@ pub fn isotonic(y: &[f64]) -> Vec<f64> {
             blocks.push(((v1 * n1 as f64 + v2 * n2 as f64) / (n1 + n2) as f64, n1 + n2));
         }
     }
-    blocks.into_iter().flat_map(|(v, n)| std::iter::repeat(v).take(n)).collect()
+    blocks.into_iter().flat_map(|(v, n)| std::iter::repeat_n(v, n)).collect()
 }
 
 /// Where a success frequency `p` measured at increasing `x` first reaches `level`,
@@ -94,7 +94,7 @@ pub fn isotonic(y: &[f64]) -> Vec<f64> {
 /// curve never reaches it, or starts above it (the grid does not bracket the crossing).
 pub fn log_crossing(x: &[f64], p: &[f64], level: f64) -> Option<f64> {
     let f = isotonic(p);
-    if f.first().map_or(true, |&v| v >= level) {
+    if f.first().is_none_or(|&v| v >= level) {
         return None;
     }
     let i = f.iter().position(|&v| v >= level)?;
@@ -182,8 +182,7 @@ pub fn bootstrap_replicates<T, R: Rng>(
     let point = estimate(&full);
     let mut reps: Replicates = point.keys().map(|k| (k.clone(), Vec::new())).collect();
     for _ in 0..replicates {
-        let sample: Vec<Vec<&T>> =
-            data.iter().map(|v| (0..v.len()).map(|_| &v[rng.random_range(0..v.len())]).collect()).collect();
+        let sample: Vec<Vec<&T>> = data.iter().map(|v| (0..v.len()).map(|_| &v[rng.random_range(0..v.len())]).collect()).collect();
         let q = estimate(&sample);
         for (k, r) in reps.iter_mut() {
             r.push(q.get(k).copied().unwrap_or(f64::NAN));

@@ -1,12 +1,12 @@
 //! One training run: a task, a learner, a sample budget. Plain data out.
 
-use crate::learners::{LearnerConfig, Learner};
 use crate::error::{invalid, Result};
 use crate::learners::StepInfo;
+use crate::learners::{Learner, LearnerConfig};
 use crate::models::scb::metrics::{corr_a, corr_v, dist_a, dist_v, support_recovery, Snapshot};
 use crate::models::scb::model::{Params, Population};
-use crate::rng;
 use crate::models::scb::task::{Batch, Task, TaskConfig};
+use crate::rng;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ impl RunConfig {
 
 /// Samples per step: what one batch buffer can hold.
 pub fn check_batch(field: &str, batch: usize) -> Result<()> {
-    if batch < 1 || batch > 1 << 24 {
+    if !(1..=1 << 24).contains(&batch) {
         return Err(invalid(field, format!("must be an integer in [1, 16777216] (got {batch})")));
     }
     Ok(())

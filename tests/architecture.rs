@@ -82,11 +82,8 @@ fn dependency_graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    let modules: BTreeMap<String, PathBuf> = files
-        .iter()
-        .filter(|f| !f.ends_with("lib.rs") && !f.ends_with("main.rs"))
-        .map(|f| (module_of(&src, f), f.clone()))
-        .collect();
+    let modules: BTreeMap<String, PathBuf> =
+        files.iter().filter(|f| !f.ends_with("lib.rs") && !f.ends_with("main.rs")).map(|f| (module_of(&src, f), f.clone())).collect();
     let module = |path: &str| -> Option<String> {
         let parts: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
         (1..=parts.len()).rev().map(|i| parts[..i].join("::")).find(|m| modules.contains_key(m))

@@ -24,10 +24,18 @@ fn small_stage_one(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> P
     let mut blocks = text.split("[[check]]");
     let head = blocks.next().unwrap().to_string();
     let text = blocks.filter(|b| !b.contains("quantity = \"ratio\"\n")).fold(head, |t, b| t + "[[check]]" + b);
-    let text = text.replace("trials = 16\ntasks = 12\nbootstrap", "trials = 8\ntasks = 2\nbootstrap").replace("grid = { n = [8, 32], t = [16, 128] }", "grid = { n = [8, 16], t = [16, 32] }");
-    let text = text.replace("[quick]\ntrials = 16\n# More tasks on the quick grid: it must catch a 5% error in n1 at its two N = 32 points.\ntasks = 24", "[quick]\ntrials = 8\ntasks = 2");
+    let text = text
+        .replace("trials = 16\ntasks = 12\nbootstrap", "trials = 8\ntasks = 2\nbootstrap")
+        .replace("grid = { n = [8, 32], t = [16, 128] }", "grid = { n = [8, 16], t = [16, 32] }");
+    let text = text.replace(
+        "[quick]\ntrials = 16\n# More tasks on the quick grid: it must catch a 5% error in n1 at its two N = 32 points.\ntasks = 24",
+        "[quick]\ntrials = 8\ntasks = 2",
+    );
     assert!(
-        text.contains(T_EXPONENT_1) && text.contains("grid = { n = [8, 16], t = [16, 32] }") && text.contains("[quick]\ntrials = 8\ntasks = 2") && text.contains("tasks = 2\nbootstrap"),
+        text.contains(T_EXPONENT_1)
+            && text.contains("grid = { n = [8, 16], t = [16, 32] }")
+            && text.contains("[quick]\ntrials = 8\ntasks = 2")
+            && text.contains("tasks = 2\nbootstrap"),
         "theorems/stage_one.toml changed shape"
     );
     let p = dir.join(format!("{name}.toml"));
@@ -62,7 +70,8 @@ fn check_writes_results_figure_index_and_exit_codes() {
     assert!(stderr(&r).contains("wrong: FAIL (expected to hold"), "{}", stderr(&r));
     assert!(std::fs::read_to_string(out.join("wrong/wrong.svg")).unwrap().contains("wrong: FAIL (t_exponent)"));
     // The same wrong prediction declared a refuted form: the verdict is as expected, exit 0.
-    let refuted = small_stage_one(dir.path(), "refuted", |t| t.replace(T_EXPONENT_1, T_EXPONENT_3).replacen("\nstatement", "\nexpect = \"fail\"\nstatement", 1));
+    let refuted =
+        small_stage_one(dir.path(), "refuted", |t| t.replace(T_EXPONENT_1, T_EXPONENT_3).replacen("\nstatement", "\nexpect = \"fail\"\nstatement", 1));
     let r = scb(&["check", refuted.to_str().unwrap(), "--quick", "--out", o], "2");
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     assert!(stderr(&r).contains("refuted: FAIL (refuted as expected)"), "{}", stderr(&r));
@@ -173,10 +182,7 @@ fn check_all_quick_runs_every_spec_end_to_end_and_meets_every_expectation() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
     let theorems = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
-    let r = scb(
-        &["check", "all", "--quick", "--out", out.to_str().unwrap(), "--theorems", theorems.to_str().unwrap()],
-        "2",
-    );
+    let r = scb(&["check", "all", "--quick", "--out", out.to_str().unwrap(), "--theorems", theorems.to_str().unwrap()], "2");
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     let ids = scb::commands::check::spec_ids(&theorems).unwrap();
@@ -272,7 +278,8 @@ fn a_killed_run_resumes_without_losing_or_duplicating_a_trial() {
 
 /// Every file of a folder with its bytes, to show that a refusal changed nothing.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut v: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+    let mut v: Vec<(PathBuf, Vec<u8>)> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
     v.sort();
     v
 }
@@ -357,7 +364,6 @@ fn a_live_shard_or_run_keeps_merges_and_other_runs_out() {
     assert!(r.status.success(), "{}", stderr(&r));
 }
 
-
 #[test]
 fn a_quick_run_or_another_configuration_never_replaces_a_result_silently() {
     let dir = tempfile::tempdir().unwrap();
@@ -376,7 +382,10 @@ fn a_quick_run_or_another_configuration_never_replaces_a_result_silently() {
     let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("stage_one/run.json")).unwrap()).unwrap();
     assert_eq!((run["grid"].as_str(), run["simulated"].as_u64(), run["reused"].as_u64()), (Some("full"), Some(192), Some(0)));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(index.contains("full grid: 12 points x 2 tasks x 8 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 specs: "), "index lacks the run's provenance");
+    assert!(
+        index.contains("full grid: 12 points x 2 tasks x 8 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 specs: "),
+        "index lacks the run's provenance"
+    );
     assert!(e.contains("intervals cover tasks and trials: 2 tasks per point, 8 trials each"), "{e}");
     let claim = out.join("stage_one");
     let before = snapshot(&claim);

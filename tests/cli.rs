@@ -47,11 +47,7 @@ fn train_writes_every_file_and_is_identical_across_thread_counts() {
 fn config_file_gives_the_same_run_as_flags() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("run.toml");
-    std::fs::write(
-        &cfg,
-        "[task]\nn = 8\nt = 16\nq = 2\n[run]\nsamples = 40000\nseed = 1\n[algorithm]\nname = \"scb-prox\"\n",
-    )
-    .unwrap();
+    std::fs::write(&cfg, "[task]\nn = 8\nt = 16\nq = 2\n[run]\nsamples = 40000\nseed = 1\n[algorithm]\nname = \"scb-prox\"\n").unwrap();
     let (a, b) = (dir.path().join("flags"), dir.path().join("config"));
     run_ok(&train_args(&a), "2");
     run_ok(&["train".into(), "--config".into(), cfg.display().to_string(), "--out".into(), b.display().to_string()], "2");
@@ -96,15 +92,11 @@ fn bad_input_exits_2_with_one_line_naming_the_field_and_writes_nothing() {
 fn figure_prox_vs_sgd_writes_svg_and_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().display().to_string();
-    let r = scb(
-        &["figure", "prox-vs-sgd", "--n", "8", "--t", "16", "--samples", "40000", "--lrs", "1,100", "--out", &out],
-        "2",
-    );
+    let r = scb(&["figure", "prox-vs-sgd", "--n", "8", "--t", "16", "--samples", "40000", "--lrs", "1,100", "--out", &out], "2");
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let svg = std::fs::read_to_string(dir.path().join("prox_vs_sgd.svg")).unwrap();
     assert!(svg.contains("ScbProx") && svg.contains("SGD lr=1") && svg.contains("(diverged)"));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("prox_vs_sgd.json")).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("prox_vs_sgd.json")).unwrap()).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 3);
 }
 

@@ -184,13 +184,17 @@ fn a_bad_formula_is_refused_in_one_line_and_nothing_is_written() {
     assert!(!out.exists());
     // A whole-grid quantity (the T exponent) has one estimate: a formula that varies over
     // the grid cannot be its prediction.
-    let varies = text.replacen("quantity = \"t_exponent\"\nkind = \"equal\"\npredict = 1.0", "quantity = \"t_exponent\"\nkind = \"equal\"\npredict = \"T / 16\"", 1);
+    let varies =
+        text.replacen("quantity = \"t_exponent\"\nkind = \"equal\"\npredict = 1.0", "quantity = \"t_exponent\"\nkind = \"equal\"\npredict = \"T / 16\"", 1);
     assert_ne!(varies, text, "theorems/stage_one.toml changed shape");
     std::fs::write(&spec, varies).unwrap();
     let o = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], dir.path());
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("check[4].predict") && err.contains("is 1 at N=8, T=16, Q=2 but 2 at N=8, T=32, Q=2") && err.contains("t_exponent is one number"), "{err}");
+    assert!(
+        err.contains("check[4].predict") && err.contains("is 1 at N=8, T=16, Q=2 but 2 at N=8, T=32, Q=2") && err.contains("t_exponent is one number"),
+        "{err}"
+    );
     assert!(!out.exists());
 }
 

@@ -120,8 +120,32 @@ fn freshly_drawn_figures_have_no_cut_off_or_overlapping_text() {
     let out = |name: &str| dir.path().join(name).display().to_string();
     let runs: Vec<Vec<String>> = vec![
         vec!["train".into(), "--n".into(), "8".into(), "--t".into(), "16".into(), "--samples".into(), "40000".into(), "--out".into(), out("train")],
-        vec!["figure".into(), "prox-vs-sgd".into(), "--n".into(), "8".into(), "--t".into(), "16".into(), "--samples".into(), "40000".into(), "--lrs".into(), "1,100".into(), "--out".into(), out("pvs")],
-        vec!["figure".into(), "attention".into(), "--n".into(), "32".into(), "--t".into(), "64".into(), "--samples".into(), "40960".into(), "--out".into(), out("att")],
+        vec![
+            "figure".into(),
+            "prox-vs-sgd".into(),
+            "--n".into(),
+            "8".into(),
+            "--t".into(),
+            "16".into(),
+            "--samples".into(),
+            "40000".into(),
+            "--lrs".into(),
+            "1,100".into(),
+            "--out".into(),
+            out("pvs"),
+        ],
+        vec![
+            "figure".into(),
+            "attention".into(),
+            "--n".into(),
+            "32".into(),
+            "--t".into(),
+            "64".into(),
+            "--samples".into(),
+            "40960".into(),
+            "--out".into(),
+            out("att"),
+        ],
     ];
     for args in runs {
         let r = Command::new(bin).args(&args).output().unwrap();

@@ -34,7 +34,11 @@ fn params_for(n: usize, t: usize, seed: u64, sparse: bool) -> Params {
         return p;
     }
     let mut a = p.a().to_owned();
-    a.indexed_iter_mut().for_each(|((s, k), x)| if (s * 7 + k * 3 + seed as usize) % 3 == 0 { *x = 0.0 });
+    a.indexed_iter_mut().for_each(|((s, k), x)| {
+        if (s * 7 + k * 3 + seed as usize).is_multiple_of(3) {
+            *x = 0.0
+        }
+    });
     Params::new(p.v(), a.view())
 }
 

@@ -65,10 +65,8 @@ fn sampled_runs_approach_the_population_trajectory_as_the_batch_grows() {
     let steps = 30;
     for (name, learner) in learners {
         let (_, pop) = run_spec(&spec(learner.clone(), 64, steps, true), |_| ()).unwrap();
-        let gaps: Vec<f64> = [64, 1024, 16384]
-            .iter()
-            .map(|&b| gap(&run_spec(&spec(learner.clone(), b, steps, false), |_| ()).unwrap().1.params, &pop.params))
-            .collect();
+        let gaps: Vec<f64> =
+            [64, 1024, 16384].iter().map(|&b| gap(&run_spec(&spec(learner.clone(), b, steps, false), |_| ()).unwrap().1.params, &pop.params)).collect();
         // The noise of a batch mean falls as B^-1/2: 16x per factor 256 in B. Ask for 4x.
         assert!(gaps[0] > gaps[1] && gaps[1] > gaps[2], "{name}: {gaps:?}");
         assert!(gaps[2] < gaps[0] / 4.0, "{name}: {gaps:?}");

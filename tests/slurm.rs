@@ -44,10 +44,14 @@ fn wait(jobs: &[&str]) {
 #[test]
 fn submit_runs_through_slurm_and_a_cancelled_shard_is_never_a_finished_result() {
     if !slurm_is_live() {
-        assert!(std::env::var_os("SCB_REQUIRE_SLURM").is_none(), "SCB_REQUIRE_SLURM is set but no SLURM answers (sinfo failed): start one with scripts/slurm-local.sh start");
+        assert!(
+            std::env::var_os("SCB_REQUIRE_SLURM").is_none(),
+            "SCB_REQUIRE_SLURM is set but no SLURM answers (sinfo failed): start one with scripts/slurm-local.sh start"
+        );
         // Written to the stream itself, past the test harness's capture, so that it shows.
         use std::io::Write;
-        let _ = std::io::stderr().write_all(b"tests/slurm.rs: skipped: no live SLURM here (scripts/slurm-local.sh start runs one; CI sets SCB_REQUIRE_SLURM)\n");
+        let _ =
+            std::io::stderr().write_all(b"tests/slurm.rs: skipped: no live SLURM here (scripts/slurm-local.sh start runs one; CI sets SCB_REQUIRE_SLURM)\n");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -66,7 +70,11 @@ fn submit_runs_through_slurm_and_a_cancelled_shard_is_never_a_finished_result() 
     let log = std::fs::read_to_string(claim.join("slurm/merge.log")).unwrap_or_default();
     assert!(claim.join("result.json").exists(), "the merge job wrote no result; its log:\n{log}");
     for f in ["result.json", "quantities.csv", "stage_one.svg"] {
-        assert_eq!(std::fs::read(root.join("whole/stage_one").join(f)).unwrap(), std::fs::read(claim.join(f)).unwrap(), "{f}: sharded through SLURM differs from unsharded");
+        assert_eq!(
+            std::fs::read(root.join("whole/stage_one").join(f)).unwrap(),
+            std::fs::read(claim.join(f)).unwrap(),
+            "{f}: sharded through SLURM differs from unsharded"
+        );
     }
     assert!(log.contains("merged from 3 shards"), "{log}");
 
@@ -91,15 +99,39 @@ fn submit_runs_through_slurm_and_a_cancelled_shard_is_never_a_finished_result() 
 fn dry_run_prints_an_array_and_a_merge_that_runs_however_the_array_ends() {
     let dir = tempfile::tempdir().unwrap();
     let th = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
-    let r = scb(&["submit", "stage_one", "two_stage", "--quick", "--shards", "4", "--cpus", "3", "--time", "1:00:00", "--dry-run", "--out", "runs", "--theorems", th.to_str().unwrap()], dir.path());
+    let r = scb(
+        &[
+            "submit",
+            "stage_one",
+            "two_stage",
+            "--quick",
+            "--shards",
+            "4",
+            "--cpus",
+            "3",
+            "--time",
+            "1:00:00",
+            "--dry-run",
+            "--out",
+            "runs",
+            "--theorems",
+            th.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
     assert!(r.status.success(), "{}", text(&r));
     let out = String::from_utf8_lossy(&r.stdout);
     for id in ["stage_one", "two_stage"] {
         assert!(out.contains(&format!("#SBATCH --job-name=scb-{id}\n#SBATCH --array=1-4\n")), "{out}");
-        assert!(out.contains(&format!("check 'stage_one'")) && out.contains("--quick --shard \"${SLURM_ARRAY_TASK_ID}/4\""), "{out}");
+        assert!(out.contains("check 'stage_one'") && out.contains("--quick --shard \"${SLURM_ARRAY_TASK_ID}/4\""), "{out}");
         assert!(out.contains(&format!("merge '{}'", dir.path().join("runs").join(id).display())), "{out}");
     }
-    assert!(out.contains("--dependency=afterany:") && out.contains("#SBATCH --cpus-per-task=3\nexport RAYON_NUM_THREADS=3") && out.contains("#SBATCH --time=1:00:00"), "{out}");
+    assert!(
+        out.contains("--dependency=afterany:")
+            && out.contains("#SBATCH --cpus-per-task=3\nexport RAYON_NUM_THREADS=3")
+            && out.contains("#SBATCH --time=1:00:00"),
+        "{out}"
+    );
     assert!(!dir.path().join("runs").exists(), "a dry run wrote files");
     // Bad input: one line naming the flag, exit 2, nothing written.
     for (flag, value) in [("--shards", "0"), ("--time", "1h"), ("--partition", "a b")] {

@@ -15,10 +15,7 @@ pub fn per_point(
     label: impl Into<String>,
     color: usize,
 ) -> Series {
-    let (pts, errs) = points
-        .into_iter()
-        .filter_map(|p| result.at(name, &p).map(|e| ((x(&p), e.value), (e.lo, e.hi))))
-        .unzip();
+    let (pts, errs) = points.into_iter().filter_map(|p| result.at(name, &p).map(|e| ((x(&p), e.value), (e.lo, e.hi)))).unzip();
     Series::points(label, color, pts, Some(errs))
 }
 

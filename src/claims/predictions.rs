@@ -36,8 +36,7 @@ pub fn predictions<C: TypedClaim>(claim: &C, spec: &ClaimSpec, ats: &[Vec<At<C::
         let mut values: Vec<Vec<f64>> = ats.iter().map(|tasks| vec![f64::NAN; tasks.len()]).collect();
         for (p, tasks) in ats.iter().enumerate().filter(|(_, t)| !c.each_point || c.applies_at(&t[0].point)) {
             for (t, at) in tasks.iter().enumerate() {
-                values[p][t] =
-                    formula.eval(&variables(claim, at)).map_err(|e| invalid(&field, format!("{:?} {e} at {}", formula.text, at.point.label())))?;
+                values[p][t] = formula.eval(&variables(claim, at)).map_err(|e| invalid(&field, format!("{:?} {e} at {}", formula.text, at.point.label())))?;
             }
         }
         if !c.each_point {

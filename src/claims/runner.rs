@@ -50,11 +50,7 @@ fn missing_trials<T>(id: &str, all: &[Slot], have: &HashMap<Slot, T>, keys: &[St
     }
     crate::error::invalid(
         "shards",
-        format!(
-            "{id}: {}; nothing was merged or changed. Rerun: {}; or simulate them on this machine: {finish}",
-            lacking.join("; "),
-            commands.join(" && ")
-        ),
+        format!("{id}: {}; nothing was merged or changed. Rerun: {}; or simulate them on this machine: {finish}", lacking.join("; "), commands.join(" && ")),
     )
 }
 
@@ -144,9 +140,8 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
         let missing = all.iter().filter(|s| !have.contains_key(s)).count();
         return Ok(Outcome::ShardDone { shard, provenance, pending_elsewhere: missing });
     }
-    let data: Vec<Vec<Vec<C::Trial>>> = (0..ats.len())
-        .map(|p| (0..n_tasks).map(|i| (0..n_trials).map(|t| have.remove(&(p, i, t)).expect("every trial ran")).collect()).collect())
-        .collect();
+    let data: Vec<Vec<Vec<C::Trial>>> =
+        (0..ats.len()).map(|p| (0..n_tasks).map(|i| (0..n_trials).map(|t| have.remove(&(p, i, t)).expect("every trial ran")).collect()).collect()).collect();
     ats.par_iter().flatten().for_each(|at| claim.prepare(at));
     let result = analysis::analyse(claim, spec, &ats, &data, &predicts, run.quick);
     let first: Vec<&At<C::Context>> = ats.iter().map(|a| &a[0]).collect();

@@ -96,7 +96,12 @@ pub fn limits() -> Limits {
         let mut c = vec![0.0; n * n];
         best_of(5, || {
             let t0 = Instant::now();
-            crate::linalg::matmul(crate::linalg::ViewMut { data: &mut c, offset: 0, rows: n, cols: n, rs: n, cs: 1 }, crate::linalg::View::rows(&a, n, n), crate::linalg::View::rows(&a, n, n), 1.0);
+            crate::linalg::matmul(
+                crate::linalg::ViewMut { data: &mut c, offset: 0, rows: n, cols: n, rs: n, cs: 1 },
+                crate::linalg::View::rows(&a, n, n),
+                crate::linalg::View::rows(&a, n, n),
+                1.0,
+            );
             black_box(&c);
             2.0 * (n * n * n) as f64 / t0.elapsed().as_secs_f64() / 1e9
         })

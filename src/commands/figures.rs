@@ -96,15 +96,8 @@ pub fn figure_prox_vs_sgd(base: &TrainSpec, lrs: &[f64], out: &Path) -> Result<V
         vlines: vec![],
         y_clip: Some(10.0),
     };
-    let title = format!(
-        "ScbProx vs SGD on N={}, T={}, Q={}, alpha={}, batch {}",
-        task.n, task.t, task.q, base.task.alpha, base.run.batch
-    );
-    report::draw(
-        &staged.path("prox_vs_sgd.svg"),
-        &title,
-        &[panel("P: |V-P|/|P|", |r| r.snap.dist_v), panel("Q*: |A-Q*|/|Q*|", |r| r.snap.dist_a)],
-    )?;
+    let title = format!("ScbProx vs SGD on N={}, T={}, Q={}, alpha={}, batch {}", task.n, task.t, task.q, base.task.alpha, base.run.batch);
+    report::draw(&staged.path("prox_vs_sgd.svg"), &title, &[panel("P: |V-P|/|P|", |r| r.snap.dist_v), panel("Q*: |A-Q*|/|Q*|", |r| r.snap.dist_a)])?;
     staged.written("prox_vs_sgd.svg");
     staged.json("prox_vs_sgd.json", &results)?;
     write_methods(&mut staged, &results, &runs)?;
@@ -214,10 +207,7 @@ pub fn figure_attention(base: &TrainSpec, softmax: &crate::learners::SoftmaxConf
     let soft = &runs[1].1;
     let cmp = crate::models::scb::metrics::compare(task, &prox.params, &soft.params);
     let size = format!("N={}, T={}, Q={}, {} samples", task.n, task.t, task.q, base.run.samples);
-    let amax = [task.qstar.view(), prox.params.a(), soft.params.a()]
-        .iter()
-        .flat_map(|m| m.iter().copied())
-        .fold(0.0f64, f64::max);
+    let amax = [task.qstar.view(), prox.params.a(), soft.params.a()].iter().flat_map(|m| m.iter().copied()).fold(0.0f64, f64::max);
     heatmaps(
         &staged.path("attention.svg"),
         &format!("Attention A (T x N): truth, ScbProx, softmax ({size})"),
@@ -276,4 +266,3 @@ pub fn figure_attention(base: &TrainSpec, softmax: &crate::learners::SoftmaxConf
     staged.commit()?;
     Ok(cmp)
 }
-

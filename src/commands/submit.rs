@@ -71,8 +71,20 @@ fn q(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
 
-/// The scripts for one spec. `spec_arg` is what `scb check` is given (an id or a path).
-pub fn scripts(exe: &Path, cwd: &Path, id: &str, spec_arg: &str, merge_theorems: &Path, opts: &SubmitOptions, out: &Path, theorems: &Path) -> Scripts {
+/// The absolute paths a script names: the binary, the folder it runs in, and where its specs
+/// and reports are.
+pub struct Places<'a> {
+    pub exe: &'a Path,
+    pub cwd: &'a Path,
+    pub out: &'a Path,
+    pub theorems: &'a Path,
+}
+
+/// The scripts for one spec. `spec_arg` is what `scb check` is given (an id or a path);
+/// `merge_theorems` is where `scb merge` finds that spec (the named file's folder, or
+/// --theorems).
+pub fn scripts(places: &Places, id: &str, spec_arg: &str, merge_theorems: &Path, opts: &SubmitOptions) -> Scripts {
+    let Places { exe, cwd, out, theorems } = *places;
     let dir = out.join(id);
     let logs = dir.join("slurm");
     let mut head = String::new();
@@ -156,10 +168,19 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
             }
             None => (spec.id.clone(), theorems.clone()),
         };
-        let s = scripts(&exe, &cwd, &spec.id, &spec_arg, &merge_theorems, opts, &out, &theorems);
+        let places = Places { exe: &exe, cwd: &cwd, out: &out, theorems: &theorems };
+        let s = scripts(&places, &spec.id, &spec_arg, &merge_theorems, opts);
         let dir = out.join(&spec.id);
         if opts.dry_run {
-            println!("# {}: {}\n{}\n# {}: merge, after the array: sbatch --parsable --dependency=afterany:<array id> {}\n{}", spec.id, dir.join("slurm/array.sh").display(), s.array, spec.id, dir.join("slurm/merge.sh").display(), s.merge);
+            println!(
+                "# {}: {}\n{}\n# {}: merge, after the array: sbatch --parsable --dependency=afterany:<array id> {}\n{}",
+                spec.id,
+                dir.join("slurm/array.sh").display(),
+                s.array,
+                spec.id,
+                dir.join("slurm/merge.sh").display(),
+                s.merge
+            );
             continue;
         }
         let slurm = dir.join("slurm");

@@ -117,10 +117,7 @@ pub(crate) fn write_run(staged: &mut Staged, spec: &TrainSpec, task: &Task, run:
         y_label: "relative distance to truth".into(),
         x_log: true,
         y_log: true,
-        series: vec![
-            Series::line("dist_V = |V-P|/|P|", 0, pts(|r| r.snap.dist_v)),
-            Series::line("dist_A = |A-Q*|/|Q*|", 1, pts(|r| r.snap.dist_a)),
-        ],
+        series: vec![Series::line("dist_V = |V-P|/|P|", 0, pts(|r| r.snap.dist_v)), Series::line("dist_A = |A-Q*|/|Q*|", 1, pts(|r| r.snap.dist_a))],
         vlines: vec![],
         y_clip: Some(10.0),
     };
@@ -143,4 +140,3 @@ pub fn history_csv(rows: &[HistoryRow]) -> String {
     }
     s
 }
-

@@ -148,4 +148,3 @@ pub(crate) fn recenter_columns(v: &mut [f64], n: usize) {
         col.iter_mut().for_each(|x| *x += shift);
     }
 }
-

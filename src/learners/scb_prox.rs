@@ -214,7 +214,6 @@ impl ScbProx {
             }
         }
     }
-
 }
 
 /// The weight of the t-th target (t from 0) in the dual average: `2/(t+2)`. It weighs

@@ -64,4 +64,3 @@ impl Learner for Sgd {
         StepInfo { batch_loss: self.grad.loss, stage: 1, lambda: 0.0 }
     }
 }
-

@@ -152,4 +152,3 @@ impl Learner for Softmax {
         StepInfo { batch_loss: self.grad.loss, stage: 1, lambda: 0.0 }
     }
 }
-

@@ -178,8 +178,7 @@ pub fn draw(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
     let root = SVGBackend::new(path, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(perr)?;
     let (head, body) = root.split_vertically(40);
-    head.draw(&Text::new(title.to_string(), (12, 12), (FONT, 18).into_font().color(&BLACK)))
-        .map_err(perr)?;
+    head.draw(&Text::new(title.to_string(), (12, 12), (FONT, 18).into_font().color(&BLACK))).map_err(perr)?;
     let cols = body.split_evenly((1, panels.len().max(1)));
     for (panel, area) in panels.iter().zip(cols) {
         let (plot, legend) = area.split_vertically(PLOT_H);
@@ -202,11 +201,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
     let (x0, x1) = range(xs, p.x_log);
     let (y0, y1) = range(all(), p.y_log);
     let mut b = ChartBuilder::on(area);
-    b.caption(&p.title, (FONT, 15))
-        .margin(8)
-        .margin_right(20)
-        .x_label_area_size(44)
-        .y_label_area_size(72);
+    b.caption(&p.title, (FONT, 15)).margin(8).margin_right(20).x_label_area_size(44).y_label_area_size(72);
     macro_rules! body {
         ($chart:expr) => {{
             let mut chart = $chart;
@@ -226,52 +221,30 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
                 .map_err(perr)?;
             for (x, label) in &p.vlines {
                 let style = ShapeStyle::from(&RGBColor(90, 90, 90)).stroke_width(1);
-                chart
-                    .draw_series(DashedLineSeries::new(vec![(*x, y0), (*x, y1)], 4, 4, style))
-                    .map_err(perr)?;
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        label.clone(),
-                        (*x, y1),
-                        (FONT, 11).into_font().color(&RGBColor(90, 90, 90)),
-                    )))
-                    .map_err(perr)?;
+                chart.draw_series(DashedLineSeries::new(vec![(*x, y0), (*x, y1)], 4, 4, style)).map_err(perr)?;
+                chart.draw_series(std::iter::once(Text::new(label.clone(), (*x, y1), (FONT, 11).into_font().color(&RGBColor(90, 90, 90))))).map_err(perr)?;
             }
             for (s, pts) in p.series.iter().zip(&clipped) {
                 let c = color(s.color);
-                let pts: Vec<(f64, f64)> =
-                    pts.iter().copied().filter(|q| usable(q, p.x_log, p.y_log)).collect();
+                let pts: Vec<(f64, f64)> = pts.iter().copied().filter(|q| usable(q, p.x_log, p.y_log)).collect();
                 match s.mark {
                     Mark::Line => {
-                        chart
-                            .draw_series(LineSeries::new(pts, ShapeStyle::from(&c).stroke_width(2)))
-                            .map_err(perr)?;
+                        chart.draw_series(LineSeries::new(pts, ShapeStyle::from(&c).stroke_width(2))).map_err(perr)?;
                     }
                     Mark::Dashed => {
-                        chart
-                            .draw_series(DashedLineSeries::new(pts, 8, 5, ShapeStyle::from(&c).stroke_width(2)))
-                            .map_err(perr)?;
+                        chart.draw_series(DashedLineSeries::new(pts, 8, 5, ShapeStyle::from(&c).stroke_width(2))).map_err(perr)?;
                     }
                     Mark::Points => {
                         if let Some(err) = &s.err {
                             for (q, e) in s.points.iter().zip(err) {
                                 if usable(&(q.0, e.0), p.x_log, p.y_log) && usable(&(q.0, e.1), p.x_log, p.y_log) {
                                     chart
-                                        .draw_series(std::iter::once(ErrorBar::new_vertical(
-                                            q.0,
-                                            e.0,
-                                            q.1,
-                                            e.1,
-                                            ShapeStyle::from(&c).stroke_width(1),
-                                            8,
-                                        )))
+                                        .draw_series(std::iter::once(ErrorBar::new_vertical(q.0, e.0, q.1, e.1, ShapeStyle::from(&c).stroke_width(1), 8)))
                                         .map_err(perr)?;
                                 }
                             }
                         }
-                        chart
-                            .draw_series(pts.into_iter().map(|q| Circle::new(q, 4, ShapeStyle::from(&c).filled())))
-                            .map_err(perr)?;
+                        chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, ShapeStyle::from(&c).filled()))).map_err(perr)?;
                     }
                 }
             }
@@ -283,9 +256,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
     let base = |lo: f64, hi: f64| if hi / lo < 100.0 { 2.0 } else { 10.0 };
     let (bx, by) = (base(x0, x1), base(y0, y1));
     match (p.x_log, p.y_log) {
-        (true, true) => body!(b
-            .build_cartesian_2d((x0..x1).log_scale().base(bx), (y0..y1).log_scale().base(by))
-            .map_err(perr)?),
+        (true, true) => body!(b.build_cartesian_2d((x0..x1).log_scale().base(bx), (y0..y1).log_scale().base(by)).map_err(perr)?),
         (true, false) => body!(b.build_cartesian_2d((x0..x1).log_scale().base(bx), y0..y1).map_err(perr)?),
         (false, true) => body!(b.build_cartesian_2d(x0..x1, (y0..y1).log_scale().base(by)).map_err(perr)?),
         (false, false) => body!(b.build_cartesian_2d(x0..x1, y0..y1).map_err(perr)?),
@@ -306,21 +277,15 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
                 }
             }
         }
-        area.draw(&Text::new(s.label.clone(), (x + 34, y + 2), (FONT, 12).into_font().color(&BLACK)))
-            .map_err(perr)?;
+        area.draw(&Text::new(s.label.clone(), (x + 34, y + 2), (FONT, 12).into_font().color(&BLACK))).map_err(perr)?;
     }
     Ok(())
 }
 
 /// Viridis, by linear interpolation between five of its anchors.
 pub fn viridis(x: f64) -> RGBColor {
-    const A: [(f64, [f64; 3]); 5] = [
-        (0.0, [68.0, 1.0, 84.0]),
-        (0.25, [59.0, 82.0, 139.0]),
-        (0.5, [33.0, 145.0, 140.0]),
-        (0.75, [94.0, 201.0, 98.0]),
-        (1.0, [253.0, 231.0, 37.0]),
-    ];
+    const A: [(f64, [f64; 3]); 5] =
+        [(0.0, [68.0, 1.0, 84.0]), (0.25, [59.0, 82.0, 139.0]), (0.5, [33.0, 145.0, 140.0]), (0.75, [94.0, 201.0, 98.0]), (1.0, [253.0, 231.0, 37.0])];
     let x = if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 };
     let i = A.iter().rposition(|a| a.0 <= x).unwrap_or(0).min(A.len() - 2);
     let f = (x - A[i].0) / (A[i + 1].0 - A[i].0);

@@ -77,8 +77,7 @@ impl Setting {
     /// same columns and levels), so validating a spec costs nothing and the bootstrap
     /// computes it once.
     pub fn population(&self, columns: &[usize], run: &Run, levels: &[f64]) -> &[Vec<Option<f64>>] {
-        self.population
-            .get_or_init(|| columns.iter().map(|&k| population_passages(&self.prompts, &self.eval, k, run.eta, levels, run.max_steps)).collect())
+        self.population.get_or_init(|| columns.iter().map(|&k| population_passages(&self.prompts, &self.eval, k, run.eta, levels, run.max_steps)).collect())
     }
 }
 
@@ -112,9 +111,7 @@ pub fn population_passages(prompts: &Prompts, set: &CountSet, k: usize, eta: f64
 
 /// Log-spaced steps (with 0) up to `max`, for trajectories.
 pub fn log_steps(max: u64, per_decade: u32) -> Vec<u64> {
-    let mut v: Vec<u64> = std::iter::once(0)
-        .chain((0..).map(|i| 10f64.powf(i as f64 / per_decade as f64).round() as u64).take_while(|&s| s <= max))
-        .collect();
+    let mut v: Vec<u64> = std::iter::once(0).chain((0..).map(|i| 10f64.powf(i as f64 / per_decade as f64).round() as u64).take_while(|&s| s <= max)).collect();
     v.dedup();
     v
 }

@@ -137,7 +137,12 @@ impl TypedClaim for Stagewise {
             series.push(Series::dashed("claimed: flat", 0, slope_line(k0, d0.value, k1, 0.0)));
         }
         let p1 = Panel {
-            title: format!("steps to loss <= {}: K exponents {:.2} (dominant), {:.2} (rare)", self.run.eps, result.value("dom_exponent"), result.value("rare_exponent")),
+            title: format!(
+                "steps to loss <= {}: K exponents {:.2} (dominant), {:.2} (rare)",
+                self.run.eps,
+                result.value("dom_exponent"),
+                result.value("rare_exponent")
+            ),
             x_label: "number of features K".into(),
             y_label: "SGD steps (median over trials)".into(),
             x_log: true,

@@ -68,7 +68,10 @@ impl TypedClaim for TimeScale {
         ("p_exponent_first", "the same exponent at the largest eps of the sequence"),
         ("approach", "|p_exponent_first + 1| - |p_exponent + 1|: how much closer to -1 the exponent comes as eps shrinks"),
         ("t_eps", "median steps to the smallest eps of column k, per point and column (t_eps@point,k=...)"),
-        ("level", "median steps to the smallest eps over the population reference's, per task, geometric mean over points and columns (per point: level@point)"),
+        (
+            "level",
+            "median steps to the smallest eps over the population reference's, per task, geometric mean over points and columns (per point: level@point)",
+        ),
     ];
     const SECTIONS: &'static [&'static str] = &["run", "settings"];
     type Context = Setting;
@@ -177,7 +180,13 @@ impl TypedClaim for TimeScale {
             series.push(Series::dashed(format!("predicted: p^{pred}"), 7, vec![first, (p_min, first.1 * (p_min / first.0).powf(pred))]));
         }
         let p1 = Panel {
-            title: format!("steps to loss_k <= {}: exponent of p_k {:.2} (at eps = {}: {:.2})", self.run.eps, result.value("p_exponent"), self.s.eps_levels[0], result.value("p_exponent_first")),
+            title: format!(
+                "steps to loss_k <= {}: exponent of p_k {:.2} (at eps = {}: {:.2})",
+                self.run.eps,
+                result.value("p_exponent"),
+                self.s.eps_levels[0],
+                result.value("p_exponent_first")
+            ),
             x_label: "feature probability p_k".into(),
             y_label: "SGD steps (median over trials)".into(),
             x_log: true,

@@ -36,7 +36,10 @@ impl Setup {
         for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
             for p in crate::grid::points(&setup.axes(), &spec.grid(quick), field)? {
                 if p.at("patterns") > p.at("d") {
-                    return Err(invalid(format!("{field}.patterns"), format!("must be at most d: M orthonormal patterns in R^d (got M={} at d={})", p.at("patterns"), p.at("d"))));
+                    return Err(invalid(
+                        format!("{field}.patterns"),
+                        format!("must be at most d: M orthonormal patterns in R^d (got M={} at d={})", p.at("patterns"), p.at("d")),
+                    ));
                 }
             }
         }

@@ -2,7 +2,6 @@
 //! `[task]` and `[algorithm]` tables, the grid axes n, t, q (defaults from `[task]`) and,
 //! for transfer, rho, and one drawn task per grid point.
 
-
 use crate::error::{invalid, Result};
 use crate::grid::{points, Axis, Point};
 use crate::learners::LearnerConfig;

@@ -215,8 +215,7 @@ impl Scaling {
             Protocol::Train => censored_median(ts.iter().map(|t| t.samples)),
             Protocol::FirstStep => {
                 let ladder: Vec<f64> = self.ladder.iter().map(|&n| n as f64).collect();
-                let freq: Vec<f64> =
-                    (0..ladder.len()).map(|k| ts.iter().filter(|t| t.reached(k)).count() as f64 / ts.len() as f64).collect();
+                let freq: Vec<f64> = (0..ladder.len()).map(|k| ts.iter().filter(|t| t.reached(k)).count() as f64 / ts.len() as f64).collect();
                 log_crossing(&ladder, &freq, 0.5).unwrap_or(f64::NAN)
             }
         }
@@ -234,8 +233,7 @@ impl Scaling {
 /// `first-step`: sample sizes 2^(k/r) for r = `rungs_per_doubling`, from 1 up to the budget.
 fn ladder(run: &RunSettings) -> Vec<usize> {
     let r = f64::from(run.rungs_per_doubling);
-    let mut sizes: Vec<usize> =
-        (0..).map(|k| 2f64.powf(k as f64 / r).round() as u64).take_while(|&n| n <= run.budget).map(|n| n as usize).collect();
+    let mut sizes: Vec<usize> = (0..).map(|k| 2f64.powf(k as f64 / r).round() as u64).take_while(|&n| n <= run.budget).map(|n| n as usize).collect();
     sizes.dedup();
     sizes
 }
@@ -276,9 +274,11 @@ impl TypedClaim for Scaling {
             _ => {}
         }
         let text = |key: &str, example: &str| -> Result<String> {
-            spec.sections.get(key).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| {
-                invalid(key, format!("a scaling spec needs {key} = \"...\" before its first table, e.g. {key} = \"{example}\""))
-            })
+            spec.sections
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| invalid(key, format!("a scaling spec needs {key} = \"...\" before its first table, e.g. {key} = \"{example}\"")))
         };
         let event = parse_event(&text("event", "corr_a >= 0.9")?)?;
         let formula = text("predict", "Q^2 * ln(T) / rho^2")?;
@@ -301,10 +301,7 @@ impl TypedClaim for Scaling {
             if let Some(axis) = c.quantity.strip_prefix("residual_") {
                 for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
                     if spec.grid(quick).get(axis).is_none_or(|v| v.len() < 2) {
-                        return Err(invalid(
-                            format!("check[{i}].quantity"),
-                            format!("{} needs at least two values of {axis} on the {field}", c.quantity),
-                        ));
+                        return Err(invalid(format!("check[{i}].quantity"), format!("{} needs at least two values of {axis} on the {field}", c.quantity)));
                     }
                 }
             }
@@ -358,7 +355,10 @@ impl TypedClaim for Scaling {
         all.extend(vars.iter().cloned());
         let predicted = self.predict.eval(&all).map_err(|e| invalid("predict", format!("{:?} {e} at {}", self.predict.text, point.label())))?;
         if predicted <= 0.0 {
-            return Err(invalid("predict", format!("{:?} is {} at {}: a sample count must be positive", self.predict.text, crate::verdict::num(predicted), point.label())));
+            return Err(invalid(
+                "predict",
+                format!("{:?} is {} at {}: a sample count must be positive", self.predict.text, crate::verdict::num(predicted), point.label()),
+            ));
         }
         Ok(Ctx { task, vars, predicted })
     }
@@ -426,7 +426,11 @@ impl TypedClaim for Scaling {
         let mut series = vec![per_point(result, "measured", pts.clone(), predicted, format!("measured, {how} {}", ci(result)), 0)];
         series.push(Series::dashed("identity: measured = predicted", 7, vec![(lo, lo), (hi, hi)]));
         if k.is_finite() {
-            series.push(Series::line(format!("constant {}: measured = {} x predicted", crate::verdict::num(k), crate::verdict::num(k)), 1, vec![(lo, k * lo), (hi, k * hi)]));
+            series.push(Series::line(
+                format!("constant {}: measured = {} x predicted", crate::verdict::num(k), crate::verdict::num(k)),
+                1,
+                vec![(lo, k * lo), (hi, k * hi)],
+            ));
         }
         let mut panels = vec![Panel {
             title: format!("samples to {}: measured against the formula", event_text(self.event)),

@@ -35,11 +35,13 @@ impl Default for Settings {
 /// One trial: the two models compared.
 pub type Trial = Comparison;
 
-
 pub struct SoftmaxLink {
     scb: Scb,
     s: Settings,
 }
+
+/// A per-trial number the claim averages, read off a trial.
+type Field = fn(&Trial) -> f64;
 
 impl TypedClaim for SoftmaxLink {
     const ID: &'static str = "softmax_link";
@@ -76,7 +78,7 @@ impl TypedClaim for SoftmaxLink {
     fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let mean = |ts: &[&Trial], f: fn(&Trial) -> f64| ts.iter().map(|t| f(t)).sum::<f64>() / ts.len() as f64;
-        let fields: [(&str, fn(&Trial) -> f64); 6] = [
+        let fields: [(&str, Field); 6] = [
             ("agree", |t| t.agree),
             ("spearman", |t| t.spearman),
             ("excess_softmax", |t| t.excess_softmax),
@@ -89,11 +91,8 @@ impl TypedClaim for SoftmaxLink {
             for (at, v) in points.iter().zip(&per) {
                 q.insert(format!("{name}@{}", at.point.key()), *v);
             }
-            let agg = if name.starts_with("excess") {
-                per.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-            } else {
-                per.iter().sum::<f64>() / per.len() as f64
-            };
+            let agg =
+                if name.starts_with("excess") { per.iter().cloned().fold(f64::NEG_INFINITY, f64::max) } else { per.iter().sum::<f64>() / per.len() as f64 };
             q.insert(name.into(), agg);
         }
         q
@@ -121,7 +120,11 @@ impl TypedClaim for SoftmaxLink {
             title: "attention agreement per grid point".into(),
             x_label: format!("grid point ({})", labels.join("; ")),
             y_label: "fraction / correlation".into(),
-            series: series(&[("agree", "top-Q agreement, softmax vs ScbProx"), ("support_softmax", "softmax support = truth"), ("spearman", "Spearman of weights")]),
+            series: series(&[
+                ("agree", "top-Q agreement, softmax vs ScbProx"),
+                ("support_softmax", "softmax support = truth"),
+                ("spearman", "Spearman of weights"),
+            ]),
             ..Default::default()
         };
         let p2 = Panel {

@@ -114,9 +114,7 @@ impl StageOne {
 
     /// The measured n over n1 at one point: where P(corr_V >= c) crosses 1/2, in units of n1.
     pub fn crossing(&self, ts: &[&Trial]) -> f64 {
-        let freq: Vec<f64> = (0..self.s.ratios.len())
-            .map(|i| ts.iter().filter(|t| t.corr_v[i] >= self.s.c).count() as f64 / ts.len() as f64)
-            .collect();
+        let freq: Vec<f64> = (0..self.s.ratios.len()).map(|i| ts.iter().filter(|t| t.corr_v[i] >= self.s.c).count() as f64 / ts.len() as f64).collect();
         log_crossing(&self.s.ratios, &freq, 0.5).unwrap_or(f64::NAN)
     }
 }
@@ -140,7 +138,7 @@ impl TypedClaim for StageOne {
         if !(s.c > 0.0 && s.c < 1.0) {
             return Err(invalid("settings.c", format!("must be a number in (0, 1) (got {})", s.c)));
         }
-        if s.ratios.len() < 2 || s.ratios.windows(2).any(|w| !(w[0] < w[1])) || s.ratios[0] <= 0.0 {
+        if s.ratios.len() < 2 || s.ratios.windows(2).any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less)) || s.ratios[0] <= 0.0 {
             return Err(invalid("settings.ratios", "must be at least two increasing positive numbers"));
         }
         Ok(StageOne { scb: Scb::from(spec, false)?, s })

@@ -73,11 +73,7 @@ impl StageTwo {
     fn checkpoints(&self) -> Vec<u64> {
         let steps = self.s.samples / self.s.batch as u64;
         let per = self.s.checkpoints_per_decade as f64;
-        let mut v: Vec<u64> = (0..)
-            .map(|i| 10f64.powf(i as f64 / per).round() as u64)
-            .take_while(|&s| s < steps)
-            .chain([steps])
-            .collect();
+        let mut v: Vec<u64> = (0..).map(|i| 10f64.powf(i as f64 / per).round() as u64).take_while(|&s| s < steps).chain([steps]).collect();
         v.dedup();
         v
     }

@@ -127,12 +127,8 @@ impl Transfer {
     /// budget), or started in stage two for the joint procedure.
     fn transfer_learner(&self, fallback_samples: u64) -> LearnerConfig {
         match (&self.scb.algorithm, self.s.procedure) {
-            (LearnerConfig::ScbProx(c), Procedure::FreezeV) => {
-                LearnerConfig::ScbProx(ProxConfig { freeze_v: Some(FreezeV { fallback_samples }), ..c.clone() })
-            }
-            (LearnerConfig::ScbProx(c), Procedure::Joint) => {
-                LearnerConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() })
-            }
+            (LearnerConfig::ScbProx(c), Procedure::FreezeV) => LearnerConfig::ScbProx(ProxConfig { freeze_v: Some(FreezeV { fallback_samples }), ..c.clone() }),
+            (LearnerConfig::ScbProx(c), Procedure::Joint) => LearnerConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() }),
             (other, _) => other.clone(),
         }
     }
@@ -242,11 +238,8 @@ impl TypedClaim for Transfer {
         rhos.sort_by(f64::total_cmp);
         rhos.dedup();
         for r in rhos {
-            let (xs, ys): (Vec<f64>, Vec<f64>) = points
-                .iter()
-                .filter(|a| a.point.at("rho") == r)
-                .map(|a| (a.point.at("t").ln(), q[&format!("transfer@{}", a.point.key())].ln()))
-                .unzip();
+            let (xs, ys): (Vec<f64>, Vec<f64>) =
+                points.iter().filter(|a| a.point.at("rho") == r).map(|a| (a.point.at("t").ln(), q[&format!("transfer@{}", a.point.key())].ln())).unzip();
             q.insert(format!("t_exponent@rho={r}"), ols(&xs, &ys).1);
         }
         q
@@ -281,16 +274,12 @@ impl TypedClaim for Transfer {
             series,
             ..Default::default()
         };
-        let (ep, ee): (Vec<(f64, f64)>, Vec<(f64, f64)>) = rhos
-            .iter()
-            .filter_map(|r| result.q(&format!("t_exponent@rho={r}")).map(|e| ((*r, e.value), (e.lo, e.hi))))
-            .unzip();
+        type Xy = Vec<(f64, f64)>;
+        let (ep, ee): (Xy, Xy) = rhos.iter().filter_map(|r| result.q(&format!("t_exponent@rho={r}")).map(|e| ((*r, e.value), (e.lo, e.hi)))).unzip();
         let flat = |y: f64| vec![(rhos[0], y), (*rhos.last().expect("rho grid"), y)];
         let scratch = result.value("t_exponent_scratch");
-        let mut p2_series = vec![
-            Series::points(format!("transfer {}", ci(result)), 0, ep, Some(ee)),
-            Series::dashed(format!("from scratch: {scratch:.2}"), 7, flat(scratch)),
-        ];
+        let mut p2_series =
+            vec![Series::points(format!("transfer {}", ci(result)), 0, ep, Some(ee)), Series::dashed(format!("from scratch: {scratch:.2}"), 7, flat(scratch))];
         if let Some(c) = result.checks.iter().find(|c| c.spec.quantity == "t_exponent_transfer") {
             let bound = c.prediction() + c.spec.tolerance;
             p2_series.push(Series::dashed(format!("claimed bound {bound}"), 6, flat(bound)));

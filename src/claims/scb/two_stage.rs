@@ -67,10 +67,12 @@ pub struct TwoStage {
     s: Settings,
 }
 
+/// A trial's number of samples to an event, if it happened.
+type Reading = fn(&Trial) -> Option<f64>;
+
 /// Per point (median over trials, censored runs counted as +inf): samples to the switch,
 /// from the switch to eps, and the stage-one share.
-const PER_POINT: [(&str, fn(&Trial) -> Option<f64>); 3] =
-    [("n_switch", |t| t.switched_at.map(|s| s as f64)), ("n_post", Trial::post), ("share", Trial::share)];
+const PER_POINT: [(&str, Reading); 3] = [("n_switch", |t| t.switched_at.map(|s| s as f64)), ("n_post", Trial::post), ("share", Trial::share)];
 
 impl TypedClaim for TwoStage {
     const ID: &'static str = "two_stage";

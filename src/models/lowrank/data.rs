@@ -57,7 +57,15 @@ impl Data {
                 x[[pattern, l]] += 1.0;
             }
             if balance != 0 {
-                let y = if self.random_labels { if rng.random::<bool>() { 1.0 } else { -1.0 } } else { balance.signum() as f64 };
+                let y = if self.random_labels {
+                    if rng.random::<bool>() {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                } else {
+                    balance.signum() as f64
+                };
                 return (x, y);
             }
         }

@@ -43,9 +43,9 @@ impl Net {
         }
     }
 
-    /// The attention (L x L, column l = output l's weights over s), contexts (d_v x L) and
-    /// hidden pre-activations (m x L) of one sequence.
-    fn forward(&self, x: &Array2<f64>) -> (Array2<f64>, Array2<f64>, Array2<f64>, Array2<f64>, Array2<f64>, Array2<f64>) {
+    /// Keys, queries, values, the attention (L x L, column l = output l's weights over s),
+    /// contexts (d_v x L) and hidden pre-activations (m x L) of one sequence.
+    fn forward(&self, x: &Array2<f64>) -> [Array2<f64>; 6] {
         let (k, q, v) = (self.wk.dot(x), self.wq.dot(x), self.wv.dot(x));
         let mut alpha = k.t().dot(&q);
         for mut col in alpha.axis_iter_mut(Axis(1)) {
@@ -56,19 +56,19 @@ impl Net {
         }
         let c = v.dot(&alpha);
         let h = self.wo.dot(&c);
-        (k, q, v, alpha, c, h)
+        [k, q, v, alpha, c, h]
     }
 
     /// The output F(X).
     pub fn output(&self, x: &Array2<f64>) -> f64 {
-        let (.., h) = self.forward(x);
+        let [.., h] = self.forward(x);
         let l = x.ncols() as f64;
         h.axis_iter(Axis(1)).map(|col| col.iter().zip(&self.a).map(|(hi, ai)| ai * hi.max(0.0)).sum::<f64>()).sum::<f64>() / l
     }
 
     /// Hinge loss of one sequence, adding its gradient to `g` (scaled by `scale`).
     pub fn loss_grad(&self, x: &Array2<f64>, y: f64, g: &mut Grads, scale: f64) -> f64 {
-        let (k, q, v, alpha, c, h) = self.forward(x);
+        let [k, q, v, alpha, c, h] = self.forward(x);
         let l = x.ncols() as f64;
         let f: f64 = h.axis_iter(Axis(1)).map(|col| col.iter().zip(&self.a).map(|(hi, ai)| ai * hi.max(0.0)).sum::<f64>()).sum::<f64>() / l;
         let loss = (1.0 - y * f).max(0.0);

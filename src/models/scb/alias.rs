@@ -47,12 +47,8 @@ impl Alias {
             p[j] = 1.0;
             alias[j] = j as u32;
         }
-        let thr = p
-            .iter()
-            .zip(&alias)
-            .enumerate()
-            .map(|(j, (&pj, &a))| if a as usize == j || pj >= 1.0 { u64::MAX } else { (pj * 2f64.powi(64)) as u64 })
-            .collect();
+        let thr =
+            p.iter().zip(&alias).enumerate().map(|(j, (&pj, &a))| if a as usize == j || pj >= 1.0 { u64::MAX } else { (pj * 2f64.powi(64)) as u64 }).collect();
         Alias { m: m as u64, thr, alias }
     }
 
@@ -84,11 +80,7 @@ impl Alias {
             // Words in column j: [ceil(j 2^64/m), ceil((j+1) 2^64/m)); kept: f = u m - j 2^64 < thr.
             let start = ceil_div(j as u128 * two64, m);
             let end = ceil_div((j as u128 + 1) * two64, m);
-            let keep_end = if self.alias[j] as usize == j {
-                end
-            } else {
-                ceil_div(j as u128 * two64 + self.thr[j] as u128, m).min(end)
-            };
+            let keep_end = if self.alias[j] as usize == j { end } else { ceil_div(j as u128 * two64 + self.thr[j] as u128, m).min(end) };
             p[j] += keep_end - start;
             p[self.alias[j] as usize] += end - keep_end;
         }

@@ -198,8 +198,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
 }
 
 pub fn compare(task: &Task, prox: &Params, soft: &Params) -> Comparison {
-    let agree = (0..task.n).filter(|&k| top_q(prox.a_col(k), task.q) == top_q(soft.a_col(k), task.q)).count() as f64
-        / task.n as f64;
+    let agree = (0..task.n).filter(|&k| top_q(prox.a_col(k), task.q) == top_q(soft.a_col(k), task.q)).count() as f64 / task.n as f64;
     let spearman = (0..task.n).map(|k| spearman(prox.a_col(k), soft.a_col(k))).sum::<f64>() / task.n as f64;
     let pop = Population::new(task);
     Comparison {

@@ -3,9 +3,9 @@
 //! allocating per sample.
 
 use crate::error::{check_range, invalid, Result};
+use crate::models::scb::alias::Alias;
 use crate::rng;
 use ndarray::{Array1, Array2, Axis};
-use crate::models::scb::alias::Alias;
 use rand::Rng;
 use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};
@@ -46,16 +46,7 @@ pub struct TaskConfig {
 
 impl Default for TaskConfig {
     fn default() -> Self {
-        TaskConfig {
-            n: 16,
-            t: 64,
-            q: 2,
-            alpha: 0.5,
-            family: PFamily::Dirichlet,
-            support: 4,
-            weights: QWeights::Uniform,
-            q_alpha: 1.0,
-        }
+        TaskConfig { n: 16, t: 64, q: 2, alpha: 0.5, family: PFamily::Dirichlet, support: 4, weights: QWeights::Uniform, q_alpha: 1.0 }
     }
 }
 
@@ -68,18 +59,12 @@ impl TaskConfig {
             return Err(invalid("t", format!("must be an integer in [1, 1048576] (got {})", self.t)));
         }
         if self.q < 1 || self.q > self.t {
-            return Err(invalid(
-                "q",
-                format!("must be an integer in [1, T={}] (got {})", self.t, self.q),
-            ));
+            return Err(invalid("q", format!("must be an integer in [1, T={}] (got {})", self.t, self.q)));
         }
         check_range("alpha", self.alpha, 0.0, f64::MAX, true)?;
         check_range("q_alpha", self.q_alpha, 0.0, f64::MAX, true)?;
         if self.family == PFamily::Sparse && (self.support < 1 || self.support > self.n) {
-            return Err(invalid(
-                "support",
-                format!("must be an integer in [1, N={}] (got {})", self.n, self.support),
-            ));
+            return Err(invalid("support", format!("must be an integer in [1, N={}] (got {})", self.n, self.support)));
         }
         Ok(())
     }
@@ -291,7 +276,7 @@ pub fn stationary(p: &Array2<f64>) -> Result<Array1<f64>> {
         None => return Err(invalid("P", "is reducible: its stationary distribution is not unique")),
     };
     let resid = (p.dot(&mu) - &mu).iter().fold(0.0f64, |a, x| a.max(x.abs()));
-    if mu.iter().any(|x| !(*x > 1e-12)) || resid > 1e-9 {
+    if mu.iter().any(|x| x.partial_cmp(&1e-12) != Some(std::cmp::Ordering::Greater)) || resid > 1e-9 {
         return Err(invalid("P", "must be irreducible (stationary distribution with every mu_j > 0)"));
     }
     Ok(mu)

@@ -33,10 +33,7 @@ impl Params {
     }
     /// `V0 = (1/N) 1 1^T`, `A0 = (1/T) 1 1^T`.
     pub fn uninformative(n: usize, t: usize) -> Params {
-        Params {
-            v: Array2::from_elem((n, n).f(), 1.0 / n as f64),
-            a: Array2::from_elem((t, n).f(), 1.0 / t as f64),
-        }
+        Params { v: Array2::from_elem((n, n).f(), 1.0 / n as f64), a: Array2::from_elem((t, n).f(), 1.0 / t as f64) }
     }
     pub fn n(&self) -> usize {
         self.v.nrows()
@@ -90,4 +87,3 @@ pub fn center_v(v: ArrayView2<f64>, mu: &Array1<f64>) -> Array2<f64> {
     }
     out
 }
-
