@@ -2,9 +2,9 @@
 //! one, SGD) and with stage two's Q-sparse attention, one full ScbProx step, and sampling.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use scb::learners::{Learner, ProxConfig, ScbProx, SwitchRule};
-use scb::models::scb::model::{batch_grad, Grad, Params};
-use scb::models::scb::task::{Batch, Task, TaskConfig};
+use scb::theories::scb::learners::{Learner, ProxConfig, ScbProx, SwitchRule};
+use scb::theories::scb::model::{batch_grad, Grad, Params};
+use scb::theories::scb::task::{Batch, Task, TaskConfig};
 use std::hint::black_box;
 
 fn setup(n: usize, t: usize, b: usize) -> (Task, Batch, Params) {

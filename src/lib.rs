@@ -5,15 +5,15 @@
 //!
 //! A claim's path, each step plain data in and out:
 //!
-//! `spec` (the TOML envelope) -> `claims::registry` (which claim checks it) -> `grid`
+//! `spec` (the TOML envelope) -> `theories::REGISTRY` (which claim checks it) -> `grid`
 //! (its axes' points, with typed keys) -> `claims::runner` (trials in parallel, records in
 //! `claims::store`, resumable) -> the claim's quantities -> `claims::analysis` (bootstrap,
 //! verdicts by `verdict`) -> `result` -> the claim's panels -> `report` (SVG, JSON, CSV,
 //! the summary page).
 //!
-//! What trials run on: `models` (one folder per model: data, parameters, gradients,
-//! metrics), `learners` (the SCB learners behind one trait), `train` (the training loop and
-//! the events runs are timed to). `commands` is what the CLI does; `main.rs` parses flags.
+//! What trials run on: `theories`, one folder per theory (its data, model, learners,
+//! training loop, claims, and commands of its own). Everything else is the harness and
+//! names no theory. `commands` is what the CLI does; `main.rs` parses flags.
 
 pub mod claims;
 pub mod commands;
@@ -21,15 +21,13 @@ pub mod error;
 pub mod formula;
 pub mod grid;
 pub mod io;
-pub mod learners;
 pub mod linalg;
-pub mod models;
 pub mod report;
 pub mod result;
 pub mod rng;
 pub mod spec;
 pub mod stats;
-pub mod train;
+pub mod theories;
 pub mod ui;
 pub mod verdict;
 

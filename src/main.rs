@@ -1,8 +1,9 @@
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use scb::claims::REGISTRY;
 use scb::commands::{self, check::CheckOptions};
-use scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
-use scb::train::{RunConfig, TrainSpec};
+use scb::theories::scb::commands as scb_commands;
+use scb::theories::scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
+use scb::theories::scb::train::{RunConfig, TrainSpec};
+use scb::theories::REGISTRY;
 use scb::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -194,7 +195,7 @@ struct TrainArgs {
 impl TrainArgs {
     fn spec(&self, default_samples: u64) -> Result<TrainSpec> {
         let mut spec = match &self.config {
-            Some(p) => commands::train::read_train_spec(p)?,
+            Some(p) => scb_commands::train::read_train_spec(p)?,
             None => {
                 TrainSpec { task: Default::default(), run: RunConfig { samples: default_samples, ..Default::default() }, algorithm: LearnerConfig::default() }
             }
@@ -226,23 +227,23 @@ const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expect
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
-            let sps = commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
+            let sps = scb_commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
             eprintln!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::BenchLimits => {
-            let l = commands::bench::limits();
+            let l = scb_commands::bench::limits();
             println!("{}", serde_json::to_string(&l).map_err(|e| scb::Error::Other(e.to_string()))?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
-            let checked = commands::check::merge(REGISTRY, &dir, &theorems, quick, finish_locally)?;
+            let checked = commands::check::merge(&REGISTRY, &dir, &theorems, quick, finish_locally)?;
             eprintln!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
             let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
-            for s in commands::submit::submit(REGISTRY, &specs, &opts)? {
+            for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
                 println!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
                 eprintln!(
                     "  watch: squeue -j {},{}   logs: {}   result: {}",
@@ -256,7 +257,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Calibrate { specs, seeds, quick, out, theorems } => {
             let opts = commands::calibrate::CalibrateOptions { quick, seeds, out, theorems, progress: true };
-            let cals = commands::calibrate::calibrate(REGISTRY, &specs, &opts)?;
+            let cals = commands::calibrate::calibrate(&REGISTRY, &specs, &opts)?;
             let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
             for c in &cals {
                 eprint!("{}", commands::calibrate::describe(c));
@@ -269,20 +270,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 100.0 * need,
                 if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) }
             );
-            if commands::check::write_index(REGISTRY, &opts.out).is_err() {
+            if commands::check::write_index(&REGISTRY, &opts.out).is_err() {
                 eprintln!("warning: index.html not rewritten");
             }
             Ok(if below.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Check { specs, quick, out, theorems, shard, replace } => {
             let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace };
-            let checked = commands::check::check(REGISTRY, &specs, &opts)?;
+            let checked = commands::check::check(&REGISTRY, &specs, &opts)?;
             eprintln!("{}", checked.summary(&opts.out));
             Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Train(args) => {
             let spec = args.spec(600_000)?;
-            let out = commands::train::train(&spec, &args.out)?;
+            let out = scb_commands::train::train(&spec, &args.out)?;
             if let Some(last) = out.history.last() {
                 eprintln!(
                     "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
@@ -302,7 +303,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             common.t = common.t.or(Some(32));
             let spec = common.spec(1_000_000)?;
             let softmax = SoftmaxConfig { lr: softmax_lr, ..Default::default() };
-            let c = commands::figures::figure_attention(&spec, &softmax, &common.out)?;
+            let c = scb_commands::figures::figure_attention(&spec, &softmax, &common.out)?;
             eprintln!(
                 "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
                 c.agree, c.support_softmax, c.spearman, c.excess_prox, c.excess_softmax
@@ -311,7 +312,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Figure { which: Figure::PopulationVsSampled { common, batches, steps } } => {
             let spec = common.spec(1_000_000)?;
-            for m in commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
+            for m in scb_commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
                 eprintln!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
@@ -319,7 +320,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Figure { which: Figure::ProxVsSgd { common, lrs } } => {
             let spec = common.spec(1_000_000)?;
-            let res = commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
+            let res = scb_commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
             for m in &res {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
                 eprintln!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
@@ -344,7 +345,7 @@ fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
 /// written into the help from the registry and the learners' own list.
 fn command() -> clap::Command {
     let claims: Vec<String> = REGISTRY.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
-    let learners = scb::learners::NAMES.join(", ");
+    let learners = scb::theories::scb::learners::NAMES.join(", ");
     Cli::command()
         .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}\n\n{EXIT_CODES}", claims.join("\n"))))
         .mut_subcommand("merge", |c| c.after_help(EXIT_CODES))

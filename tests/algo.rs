@@ -3,10 +3,10 @@
 use nalgebra::DMatrix;
 use ndarray::Array2;
 use rand::Rng;
-use scb::learners::{FreezeV, Learner, LearnerConfig, ProxConfig, ScbProx, SgdConfig, StageTwoRule, SwitchRule};
-use scb::models::scb::model::{batch_grad, Grad, Params};
-use scb::models::scb::task::{Batch, Task, TaskConfig};
-use scb::train::{run_spec, RunConfig, TrainSpec};
+use scb::theories::scb::learners::{FreezeV, Learner, LearnerConfig, ProxConfig, ScbProx, SgdConfig, StageTwoRule, SwitchRule};
+use scb::theories::scb::model::{batch_grad, Grad, Params};
+use scb::theories::scb::task::{Batch, Task, TaskConfig};
+use scb::theories::scb::train::{run_spec, RunConfig, TrainSpec};
 
 fn dm(a: &Array2<f64>) -> DMatrix<f64> {
     DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
@@ -160,7 +160,7 @@ fn unknown_algorithm_and_bad_rates_name_the_field() {
         scb::Error::Invalid { field, .. } => field,
         e => panic!("{e}"),
     };
-    assert_eq!(field(scb::learners::LearnerConfig::named("adam").unwrap_err()), "algorithm");
+    assert_eq!(field(scb::theories::scb::learners::LearnerConfig::named("adam").unwrap_err()), "algorithm");
     let nan = LearnerConfig::Sgd(SgdConfig { lr: f64::NAN, ..Default::default() });
     assert_eq!(field(nan.validate().unwrap_err()), "lr");
     let big = LearnerConfig::ScbProx(ProxConfig { eta: 1.5, ..Default::default() });
@@ -195,7 +195,7 @@ fn a_frozen_v_stays_put_until_the_support_is_stable_and_is_released_by_the_fallb
     let task = Task::generate(&TaskConfig { n: 8, t: 32, q: 2, ..Default::default() }, 5).unwrap();
     let mut b = Batch::new(256, task.t);
     for (rho, fallback) in [(1.0, 10_000_000), (0.0, 20 * 256)] {
-        let start = scb::models::scb::init::transfer(&task, rho, &mut scb::rng::rng(1, 3));
+        let start = scb::theories::scb::init::transfer(&task, rho, &mut scb::rng::rng(1, 3));
         let cfg = ProxConfig { freeze_v: Some(FreezeV { fallback_samples: fallback }), ..Default::default() };
         let mut algo = ScbProx::new(cfg, &task);
         let mut params = start.clone();
@@ -230,7 +230,7 @@ fn stepping_from_a_gradient_is_the_same_step() {
     let learners = [
         LearnerConfig::ScbProx(ProxConfig::default()),
         LearnerConfig::Sgd(SgdConfig::default()),
-        LearnerConfig::Softmax(scb::learners::SoftmaxConfig::default()),
+        LearnerConfig::Softmax(scb::theories::scb::learners::SoftmaxConfig::default()),
     ];
     for cfg in learners {
         let (mut by_batch, mut by_grad) = (cfg.build(&task), cfg.build(&task));

@@ -3,9 +3,9 @@
 //! number of allocations at B = 256 as at B = 4096 (the matrix products take one packing
 //! buffer each; the step a few O(N) scratch vectors). Counted with a global allocator.
 
-use scb::learners::{LearnerConfig, ProxConfig, SwitchRule};
-use scb::models::scb::model::{batch_grad, Grad, Params};
-use scb::models::scb::task::{Batch, Task, TaskConfig};
+use scb::theories::scb::learners::{LearnerConfig, ProxConfig, SwitchRule};
+use scb::theories::scb::model::{batch_grad, Grad, Params};
+use scb::theories::scb::task::{Batch, Task, TaskConfig};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

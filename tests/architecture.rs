@@ -1,4 +1,5 @@
-//! The shape of the code: the source files depend on each other without a cycle.
+//! The shape of the code: the source files depend on each other without a cycle, the
+//! harness names no theory, and no theory reaches into another.
 //!
 //! A file depends on another where it names it by a `crate::` or `super::` path. Module
 //! declarations and `pub use` re-exports are left out (they hold no logic), and so are
@@ -180,6 +181,38 @@ fn the_source_files_have_no_dependency_cycle() {
     if let Some(c) = find_cycle(&graph) {
         panic!("dependency cycle: {}", c.join(" -> "));
     }
+}
+
+/// The theory a module belongs to (`theories::scb::claims::stage_one` -> `scb`), if any.
+fn theory_of(m: &str) -> Option<&str> {
+    m.strip_prefix("theories::").map(|rest| rest.split("::").next().unwrap_or(rest))
+}
+
+#[test]
+fn the_harness_names_no_theory_and_theories_stay_in_their_folders() {
+    let graph = dependency_graph();
+    assert!(graph.keys().filter(|m| theory_of(m).is_some()).count() >= 20, "the theories were not read");
+    assert!(graph["theories::scb::claims::stage_one"].contains("claims::claim"), "a claim must use the harness");
+    for (m, deps) in &graph {
+        let named: Vec<&String> = match theory_of(m) {
+            // The harness: nothing under theories/ (the list `theories::REGISTRY` is
+            // handed to it by the binary).
+            None if m != "theories" => deps.iter().filter(|d| d.as_str() == "theories" || theory_of(d).is_some()).collect(),
+            None => Vec::new(),
+            Some(t) => deps.iter().filter(|d| theory_of(d).is_some_and(|u| u != t)).collect(),
+        };
+        assert!(named.is_empty(), "{m} depends on {named:?}: the harness names no theory, and a theory keeps to its folder");
+    }
+}
+
+#[test]
+fn the_theory_check_sees_a_harness_file_that_names_a_theory() {
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    g.insert("report::figure".into(), ["theories::scb::task".to_string()].into());
+    let bad: Vec<&String> = g.iter().filter(|(m, d)| theory_of(m).is_none() && d.iter().any(|d| theory_of(d).is_some())).map(|(m, _)| m).collect();
+    assert_eq!(bad, vec!["report::figure"]);
+    assert_eq!(theory_of("theories::icl::claims::stagewise"), Some("icl"));
+    assert_eq!(theory_of("claims::runner"), None);
 }
 
 #[test]

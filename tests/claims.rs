@@ -3,11 +3,11 @@
 //! `theorems/*.toml` on their quick grids; variants that change only predictions re-judge
 //! the same trial records (the trial hash ignores predictions), ablations simulate anew.
 
-use scb::claims::REGISTRY;
 use scb::commands::check::{check_one, CheckOptions};
-use scb::learners::{LearnerConfig, StageTwoRule};
 use scb::result::ClaimResult;
 use scb::spec::ClaimSpec;
+use scb::theories::scb::learners::{LearnerConfig, StageTwoRule};
+use scb::theories::REGISTRY;
 use scb::verdict::{Kind, Verdict};
 use std::path::Path;
 
@@ -19,10 +19,10 @@ fn spec(id: &str) -> ClaimSpec {
 /// to replace another configuration's result), so variants that change only predictions
 /// re-judge the same records.
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
-    let hash = scb::claims::find(REGISTRY, spec).unwrap().hash(spec).unwrap();
+    let hash = scb::claims::find(&REGISTRY, spec).unwrap().hash(spec).unwrap();
     let out = out.join(&hash[..16]);
     let opts = CheckOptions { quick: true, out, theorems: "theorems".into(), shard: None, progress: false, replace: false };
-    check_one(REGISTRY, spec, &opts).unwrap()
+    check_one(&REGISTRY, spec, &opts).unwrap()
 }
 
 fn reasons(r: &ClaimResult) -> Vec<String> {
@@ -53,7 +53,7 @@ fn rejects(real: &ClaimSpec, dir: &Path, quantity: &str, kind: Kind, p: f64) {
     assert!(!holds(&r, quantity, kind), "{quantity} ({kind:?}) = {p} accepted: {:?}", reasons(&r));
 }
 
-fn with_prox(spec: &ClaimSpec, f: impl Fn(&mut scb::learners::ProxConfig)) -> ClaimSpec {
+fn with_prox(spec: &ClaimSpec, f: impl Fn(&mut scb::theories::scb::learners::ProxConfig)) -> ClaimSpec {
     let mut s = spec.clone();
     let mut learner: LearnerConfig = s.section("algorithm").unwrap();
     match &mut learner {

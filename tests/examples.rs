@@ -3,10 +3,10 @@
 //! fails on its T axis and only there, a wrong constant and a broken algorithm are rejected,
 //! and a bad formula is refused in one line with nothing written. Quick grids throughout.
 
-use scb::claims::REGISTRY;
 use scb::commands::check::{check_one, CheckOptions};
 use scb::result::ClaimResult;
 use scb::spec::ClaimSpec;
+use scb::theories::REGISTRY;
 use scb::verdict::Verdict;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,9 +21,9 @@ fn load(rel: &str) -> ClaimSpec {
 
 /// The spec's quick grid, in a folder of its configuration's own.
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
-    let hash = scb::claims::find(REGISTRY, spec).unwrap().hash(spec).unwrap();
+    let hash = scb::claims::find(&REGISTRY, spec).unwrap().hash(spec).unwrap();
     let opts = CheckOptions { quick: true, out: out.join(&hash[..16]), theorems: path("theorems"), shard: None, progress: false, replace: false };
-    check_one(REGISTRY, spec, &opts).unwrap()
+    check_one(&REGISTRY, spec, &opts).unwrap()
 }
 
 fn verdict(r: &ClaimResult, quantity: &str) -> Verdict {

@@ -3,7 +3,7 @@
 
 use rand::Rng;
 use rand_distr::StandardNormal;
-use scb::models::icl::{loss_grad, prompt_error, train_column, CountSet, Prompts, Training};
+use scb::theories::icl::{loss_grad, prompt_error, train_column, CountSet, Prompts, Training};
 
 /// A draw from the feature law `p`.
 fn feature<R: Rng>(p: &[f64], rng: &mut R) -> usize {

@@ -3,7 +3,7 @@
 
 use ndarray::Array2;
 use rand::Rng;
-use scb::models::lowrank::{energy_rank, pruned, singular_values, stable_rank, Data, Net, Pruning};
+use scb::theories::lowrank::{energy_rank, pruned, singular_values, stable_rank, Data, Net, Pruning};
 
 fn loss(net: &Net, x: &Array2<f64>, y: f64) -> f64 {
     (1.0 - y * net.output(x)).max(0.0)

@@ -5,8 +5,8 @@ use ndarray::{Array2, ShapeBuilder};
 use quickcheck::{QuickCheck, TestResult};
 use rand::Rng;
 use rand_distr::StandardNormal;
-use scb::models::scb::model::{batch_grad, batch_grad_with, Grad, Params, Path, Population};
-use scb::models::scb::task::{Batch, QWeights, Task, TaskConfig};
+use scb::theories::scb::model::{batch_grad, batch_grad_with, Grad, Params, Path, Population};
+use scb::theories::scb::task::{Batch, QWeights, Task, TaskConfig};
 
 fn random_params(n: usize, t: usize, seed: u64) -> Params {
     let mut rng = scb::rng::rng(seed, 7);
@@ -232,7 +232,7 @@ fn params_store_columns_contiguously_whatever_the_input_layout() {
 
 #[test]
 fn softmax_logit_gradients_match_finite_differences() {
-    use scb::learners::{softmax_backward, softmax_columns};
+    use scb::theories::scb::learners::{softmax_backward, softmax_columns};
     fn prop(seed: u64, n: u8, t: u8) -> TestResult {
         let (n, t) = (2 + n as usize % 5, 1 + t as usize % 7);
         let task = small_task(n, t, 1 + seed as usize % t, seed);

@@ -136,7 +136,7 @@ tolerance = 0.1
 
 /// The one registry line: this claim, next to (not instead of) the harness's own.
 fn registry() -> Vec<&'static dyn Claim> {
-    let mut r: Vec<&'static dyn Claim> = scb::claims::REGISTRY.to_vec();
+    let mut r: Vec<&'static dyn Claim> = scb::theories::REGISTRY.to_vec();
     r.push(&Registered::<Coin>::NEW);
     r
 }
@@ -173,7 +173,7 @@ fn the_harness_alone_does_not_know_the_claim_and_says_so() {
     let spec = dir.path().join("coin_spread.toml");
     std::fs::write(&spec, SPEC).unwrap();
     let opts = CheckOptions { quick: true, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), shard: None, progress: false, replace: false };
-    let err = check(scb::claims::REGISTRY, &[spec.display().to_string()], &opts).err().unwrap().to_string();
+    let err = check(&scb::theories::REGISTRY, &[spec.display().to_string()], &opts).err().unwrap().to_string();
     assert!(err.contains("claim: must be one of stage_one") && err.contains("(got \"coin\")"), "{err}");
 }
 

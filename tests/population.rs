@@ -5,10 +5,10 @@
 //! the population trajectory as the batch grows, for every learner.
 
 use ndarray::Array2;
-use scb::learners::{LearnerConfig, ProxConfig, SgdConfig, SoftmaxConfig, SwitchRule};
-use scb::models::scb::model::{Grad, Params, Population};
-use scb::models::scb::task::{Task, TaskConfig};
-use scb::train::{run_spec, RunConfig, TrainSpec};
+use scb::theories::scb::learners::{LearnerConfig, ProxConfig, SgdConfig, SoftmaxConfig, SwitchRule};
+use scb::theories::scb::model::{Grad, Params, Population};
+use scb::theories::scb::task::{Task, TaskConfig};
+use scb::theories::scb::train::{run_spec, RunConfig, TrainSpec};
 
 fn spec(algorithm: LearnerConfig, batch: usize, steps: u64, population: bool) -> TrainSpec {
     TrainSpec {
@@ -28,7 +28,7 @@ fn gap(a: &Params, b: &Params) -> f64 {
 fn the_driver_steps_on_the_closed_form_gradients() {
     let task = Task::generate(&TaskConfig { n: 6, t: 10, q: 3, ..Default::default() }, 2).unwrap();
     let pop = Population::new(&task);
-    let params = scb::models::scb::init::warm(&task, 0.4, 0.3, &mut scb::rng::rng(1, 1));
+    let params = scb::theories::scb::init::warm(&task, 0.4, 0.3, &mut scb::rng::rng(1, 1));
     let mut g = Grad::new(task.n, task.t);
     g.set_population(&pop, &params, 1000);
     let (gv, ga) = pop.grads(&params);

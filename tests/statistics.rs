@@ -86,7 +86,7 @@ impl TypedClaim for Cells {
 }
 
 fn registry() -> Vec<&'static dyn Claim> {
-    let mut r: Vec<&'static dyn Claim> = scb::claims::REGISTRY.to_vec();
+    let mut r: Vec<&'static dyn Claim> = scb::theories::REGISTRY.to_vec();
     r.push(&Registered::<Cells>::NEW);
     r
 }

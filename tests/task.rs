@@ -4,7 +4,7 @@
 mod common;
 use common::{chi2_stat, pvalue};
 use ndarray::{array, Array2};
-use scb::models::scb::task::{Batch, PFamily, QWeights, Task, TaskConfig};
+use scb::theories::scb::task::{Batch, PFamily, QWeights, Task, TaskConfig};
 
 fn task() -> Task {
     let cfg = TaskConfig { n: 8, t: 12, q: 3, alpha: 0.7, weights: QWeights::Dirichlet, ..Default::default() };

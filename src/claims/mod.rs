@@ -1,20 +1,18 @@
-//! Claims: what a theorem spec is checked by. A claim is one file implementing
-//! [`TypedClaim`] (its axes, its per-point context, one Monte Carlo trial, the quantities
-//! of a set of trials, the panels of its figure), one line in [`REGISTRY`](registry::REGISTRY), and one TOML in
-//! `theorems/`. Everything else is shared: the runner simulates and resumes trials
+//! Claims: what a theorem spec is checked by, as far as the harness knows them. A claim is
+//! one file in its theory's folder implementing [`TypedClaim`] (its axes, its per-point
+//! context, one Monte Carlo trial, the quantities of a set of trials, the panels of its
+//! figure), one line in its theory's `CLAIMS`, and one TOML in `theorems/`. Everything
+//! else is shared: the runner simulates and resumes trials
 //! (`runner`, records behind `store`), `analysis` turns trials into intervals and verdicts,
 //! and the caller writes the files. Plain data passes between them.
 
 pub mod analysis;
 pub mod claim;
 pub mod figures;
-pub mod icl;
-pub mod lowrank;
 pub mod predictions;
 pub mod registry;
 pub mod runner;
-pub mod scb;
 pub mod store;
 
 pub use claim::{At, Claim, Missing, Outcome, Run, TypedClaim};
-pub use registry::{find, Registered, REGISTRY};
+pub use registry::{find, Registered};

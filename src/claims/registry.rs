@@ -1,9 +1,10 @@
-//! The registry: every claim the harness knows, and the adapter that makes a typed claim an
-//! entry. Spec validation, `check all`, `merge`, the help text and the tests read this list.
+//! The adapter that makes a typed claim an entry of a registry (a `&[&dyn Claim]`), and
+//! finding a spec's claim in one. The registry itself is `theories::REGISTRY`: the
+//! harness names no theory, and is handed the list.
 
 use super::claim::{Claim, Outcome, Run, TypedClaim};
 use super::predictions::predictions;
-use super::{icl, lowrank, runner, scb};
+use super::runner;
 use crate::error::{invalid, Result};
 use crate::grid::points;
 use crate::spec::ClaimSpec;
@@ -69,22 +70,6 @@ impl<C: TypedClaim> Claim for Registered<C> {
         runner::check(&claim, spec, run)
     }
 }
-
-/// Every claim the harness knows, in the order reports list them. A new claim is a file in
-/// this folder (or a subfolder per theory) and one line here.
-pub static REGISTRY: &[&dyn Claim] = &[
-    &Registered::<scb::stage_one::StageOne>::NEW,
-    &Registered::<scb::stage_two::StageTwo>::NEW,
-    &Registered::<scb::two_stage::TwoStage>::NEW,
-    &Registered::<scb::transfer::Transfer>::NEW,
-    &Registered::<scb::beats_sgd::BeatsSgd>::NEW,
-    &Registered::<scb::softmax_link::SoftmaxLink>::NEW,
-    &Registered::<scb::scaling::Scaling>::NEW,
-    &Registered::<icl::stagewise::Stagewise>::NEW,
-    &Registered::<icl::time_scale::TimeScale>::NEW,
-    &Registered::<lowrank::updates::Updates>::NEW,
-    &Registered::<lowrank::pruning::MagnitudePruning>::NEW,
-];
 
 /// The claim a spec names, from `registry`.
 pub fn find<'a>(registry: &[&'a dyn Claim], spec: &ClaimSpec) -> Result<&'a dyn Claim> {

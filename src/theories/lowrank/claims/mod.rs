@@ -1,0 +1,74 @@
+//! Claims about a one-layer transformer trained by SGD on label-relevant and irrelevant
+//! patterns (docs/theory.md §8; the set-up is reconstructed from the abstract of Li, Wang,
+//! Zhang, Liu & Chen, 2024). What they share: the `[data]` and `[training]` tables, the grid
+//! axes (patterns M, dimension d, width m), and a fixed test set per point.
+
+pub mod pruning;
+pub mod updates;
+
+use crate::error::{invalid, Result};
+use crate::grid::{Axis, Point};
+use crate::spec::ClaimSpec;
+use crate::theories::lowrank::{Data, Training};
+use ndarray::Array2;
+
+/// The tables these claims read.
+pub const SECTIONS: &[&str] = &["data", "training", "settings"];
+
+/// What both claims read besides their settings.
+pub struct Setup {
+    pub data: Data,
+    pub training: Training,
+    pub seed: u64,
+    /// Test sequences per point.
+    pub test_size: usize,
+}
+
+impl Setup {
+    pub fn from(spec: &ClaimSpec, test_size: usize) -> Result<Setup> {
+        let (data, training): (Data, Training) = (spec.section("data")?, spec.section("training")?);
+        data.validate()?;
+        training.validate()?;
+        if test_size < 100 {
+            return Err(invalid("settings.test_size", "must be at least 100"));
+        }
+        let setup = Setup { data, training, seed: spec.seed, test_size };
+        for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
+            for p in crate::grid::points(&setup.axes(), &spec.grid(quick), field)? {
+                if p.at("patterns") > p.at("d") {
+                    return Err(invalid(
+                        format!("{field}.patterns"),
+                        format!("must be at most d: M orthonormal patterns in R^d (got M={} at d={})", p.at("patterns"), p.at("d")),
+                    ));
+                }
+            }
+        }
+        Ok(setup)
+    }
+
+    pub fn axes(&self) -> Vec<Axis> {
+        vec![
+            Axis::integer("patterns", "M", 3, 4096, "orthonormal patterns (2 label-relevant)").or(8.0),
+            Axis::integer("d", "d", 3, 4096, "token dimension").or(32.0),
+            Axis::integer("m", "m", 2, 1 << 16, "neurons of W_O").or(32.0),
+        ]
+    }
+
+    /// A test set at the point: fresh sequences from the task's seed and the point's key.
+    pub fn test_set(&self, p: &Point, seed: u64) -> Vec<(Array2<f64>, f64)> {
+        let mut rng = crate::rng::rng(seed ^ crate::rng::fnv1a(p.key().as_bytes()), crate::rng::stream::PREDICT);
+        let (mp, d) = (p.at("patterns") as usize, p.at("d") as usize);
+        (0..self.test_size).map(|_| self.data.draw(mp, d, &mut rng)).collect()
+    }
+
+    /// Trains at point `p` from the trial's seed; returns the start and the trained net.
+    pub fn train(&self, p: &Point, seed: u64) -> (crate::theories::lowrank::Net, crate::theories::lowrank::Net) {
+        let mut rng = crate::rng::rng(seed, crate::rng::stream::DATA);
+        crate::theories::lowrank::train(&self.data, p.at("patterns") as usize, p.at("d") as usize, p.at("m") as usize, &self.training, &mut rng)
+    }
+}
+
+/// This theory's claims, in the order reports list them: a new claim is a file in this
+/// folder and one line here.
+pub static CLAIMS: &[&dyn crate::claims::Claim] =
+    &[&crate::claims::Registered::<updates::Updates>::NEW, &crate::claims::Registered::<pruning::MagnitudePruning>::NEW];

@@ -1,0 +1,204 @@
+//! Claim lowrank_updates: the updates SGD makes to W_Q, W_K and W_V are low-rank, their
+//! effective rank about 2 (the number of label-relevant patterns) and flat in the number of
+//! patterns M, the dimension d and the width m.
+//!
+//! Why. Every gradient of these matrices is a sum of outer products with token vectors, and
+//! only the label-relevant patterns carry a direction that does not average out over the
+//! data: the hinge gradient is `-y` times terms symmetric in the irrelevant patterns, and y is
+//! set by mu+ and mu-. The accumulated update therefore lies, up to noise, in the span of
+//! the two relevant patterns (on the right) and whatever those map to (on the left): rank 2,
+//! whatever M, d or m.
+//!
+//! A trial trains from a small random start and records the stable rank
+//! `||dW||_F^2 / ||dW||_2^2` of each update, the count of singular values holding 99% of its
+//! energy, its leading singular values, and the trained net's test error.
+
+use super::{Setup, SECTIONS};
+use crate::claims::figures::{ci, per_point};
+use crate::claims::{At, TypedClaim};
+use crate::error::{invalid, Result};
+use crate::grid::{Axis, Point};
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
+use crate::stats::{within_slope, Quantities};
+use crate::theories::lowrank::{energy_rank, singular_values, stable_rank};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub test_size: usize,
+    /// Leading singular values kept per update, for the figure.
+    pub spectrum: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { test_size: 1000, spectrum: 8 }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Trial {
+    /// Stable ranks of dW_Q, dW_K, dW_V.
+    pub stable: [f64; 3],
+    /// Singular values for 99% of the energy, for dW_Q, dW_K, dW_V.
+    pub energy: [usize; 3],
+    /// Leading singular values of each update, over the largest.
+    pub spectra: [Vec<f64>; 3],
+    pub test_error: f64,
+}
+
+pub struct Updates {
+    setup: Setup,
+    s: Settings,
+}
+
+const MATRICES: [&str; 3] = ["W_Q", "W_K", "W_V"];
+
+impl TypedClaim for Updates {
+    const ID: &'static str = "lowrank_updates";
+    const ABOUT: &'static str = "one-layer transformer on relevant/irrelevant patterns: W_Q, W_K, W_V's SGD updates have rank about 2";
+    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
+        ("stable_rank", "stable rank of the updates, geometric mean over W_Q, W_K, W_V, trials and points (per point: stable_rank@point)"),
+        ("energy_rank", "singular values holding 99% of the updates' energy, mean over W_Q, W_K, W_V, trials and points"),
+        ("patterns_exponent", "exponent of M in the stable rank (one intercept per d, m)"),
+        ("d_exponent", "exponent of d in the stable rank (one intercept per M, m)"),
+        ("m_exponent", "exponent of m in the stable rank (one intercept per M, d)"),
+        ("stable_rank_w_q", "stable rank of dW_Q, geometric mean over trials, per point (likewise _w_k, _w_v)"),
+        ("stable_rank_w_k", "stable rank of dW_K, per point"),
+        ("stable_rank_w_v", "stable rank of dW_V, per point"),
+        ("patterns_exponent_w_q", "exponent of M in dW_Q's stable rank (one intercept per d, m)"),
+        ("patterns_exponent_w_k", "exponent of M in dW_K's stable rank"),
+        ("patterns_exponent_w_v", "exponent of M in dW_V's stable rank"),
+        ("d_exponent_w_q", "exponent of d in dW_Q's stable rank (one intercept per M, m)"),
+        ("d_exponent_w_k", "exponent of d in dW_K's stable rank"),
+        ("d_exponent_w_v", "exponent of d in dW_V's stable rank"),
+        ("m_exponent_w_q", "exponent of m in dW_Q's stable rank (one intercept per M, d)"),
+        ("m_exponent_w_k", "exponent of m in dW_K's stable rank"),
+        ("m_exponent_w_v", "exponent of m in dW_V's stable rank"),
+        ("test_error", "test error of the trained net, per point (test_error@point)"),
+    ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Vec<(Array2<f64>, f64)>;
+    type Trial = Trial;
+
+    fn new(spec: &ClaimSpec) -> Result<Self> {
+        let s: Settings = spec.section("settings")?;
+        if s.spectrum < 1 {
+            return Err(invalid("settings.spectrum", "must be a whole number >= 1"));
+        }
+        Ok(Updates { setup: Setup::from(spec, s.test_size)?, s })
+    }
+    fn axes(&self) -> Vec<Axis> {
+        self.setup.axes()
+    }
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({ "data": self.setup.data, "training": self.setup.training, "settings": self.s })
+    }
+    fn context(&self, point: &Point, seed: u64) -> Result<Self::Context> {
+        Ok(self.setup.test_set(point, seed))
+    }
+
+    fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Trial {
+        let (start, net) = self.setup.train(&at.point, seed);
+        let mut t = Trial { stable: [0.0; 3], energy: [0; 3], spectra: Default::default(), test_error: net.error(&at.ctx) };
+        for (i, (a, b)) in [(&start.wq, &net.wq), (&start.wk, &net.wk), (&start.wv, &net.wv)].into_iter().enumerate() {
+            let s = singular_values(&(b - a));
+            t.stable[i] = stable_rank(&s);
+            t.energy[i] = energy_rank(&s, 0.99);
+            t.spectra[i] = s.iter().take(self.s.spectrum).map(|x| x / s[0].max(f64::MIN_POSITIVE)).collect();
+        }
+        t
+    }
+
+    fn estimate(&self, points: &[&At<Self::Context>], trials: &[Vec<&Trial>]) -> Quantities {
+        let mut q = Quantities::new();
+        let (mut logs, mut energy) = (vec![], vec![]);
+        let mut per_matrix: [Vec<f64>; 3] = Default::default();
+        let (mut gm, mut gd, mut gw, mut xm, mut xd, mut xw) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+        for (at, ts) in points.iter().zip(trials) {
+            let p = &at.point;
+            let per = ts.iter().flat_map(|t| t.stable.iter().map(|r| r.ln())).sum::<f64>() / (3 * ts.len()) as f64;
+            q.insert(format!("stable_rank@{}", p.key()), per.exp());
+            for (i, name) in MATRICES.iter().enumerate() {
+                let r = ts.iter().map(|t| t.stable[i].ln()).sum::<f64>() / ts.len() as f64;
+                q.insert(format!("stable_rank_{}@{}", name.to_lowercase(), p.key()), r.exp());
+                per_matrix[i].push(r);
+            }
+            energy.extend(ts.iter().flat_map(|t| t.energy.iter().map(|&e| e as f64)));
+            q.insert(format!("test_error@{}", p.key()), ts.iter().map(|t| t.test_error).sum::<f64>() / ts.len() as f64);
+            let (m_, d, w) = (p.at("patterns"), p.at("d"), p.at("m"));
+            // Groups hold the other two axes fixed.
+            gm.push((d * 65536.0 + w) as u64);
+            gd.push((m_ * 65536.0 + w) as u64);
+            gw.push((m_ * 65536.0 + d) as u64);
+            xm.push(m_.ln());
+            xd.push(d.ln());
+            xw.push(w.ln());
+            logs.push(per);
+        }
+        q.insert("stable_rank".into(), (logs.iter().sum::<f64>() / logs.len() as f64).exp());
+        q.insert("energy_rank".into(), energy.iter().sum::<f64>() / energy.len() as f64);
+        q.insert("patterns_exponent".into(), within_slope(&gm, &xm, &logs));
+        q.insert("d_exponent".into(), within_slope(&gd, &xd, &logs));
+        q.insert("m_exponent".into(), within_slope(&gw, &xw, &logs));
+        // Per matrix: each must stay low-rank on its own (W_K alone measures about 1, so a
+        // mean over the three could hide a W_Q or W_V that grows).
+        for (i, name) in MATRICES.iter().enumerate() {
+            let m = name.to_lowercase();
+            q.insert(format!("patterns_exponent_{m}"), within_slope(&gm, &xm, &per_matrix[i]));
+            q.insert(format!("d_exponent_{m}"), within_slope(&gd, &xd, &per_matrix[i]));
+            q.insert(format!("m_exponent_{m}"), within_slope(&gw, &xw, &per_matrix[i]));
+        }
+        q
+    }
+
+    fn panels(&self, points: &[&At<Self::Context>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        // Panel 1: the updates' singular value spectra (over the largest) at the largest point.
+        let last = points.len() - 1;
+        let spectra = (0..3)
+            .map(|i| {
+                let len = trials[last].iter().map(|t| t.spectra[i].len()).min().unwrap_or(0);
+                let mean = (0..len).map(|j| (j as f64 + 1.0, trials[last].iter().map(|t| t.spectra[i][j]).sum::<f64>() / trials[last].len() as f64)).collect();
+                Series::line(format!("d{}", MATRICES[i]), i, mean)
+            })
+            .collect();
+        let p1 = Panel {
+            title: format!("singular values of the updates, {}", points[last].point.label()),
+            x_label: "index".into(),
+            y_label: "singular value / largest (mean over trials)".into(),
+            y_log: true,
+            series: spectra,
+            ..Default::default()
+        };
+        // Panel 2: stable rank per point against M, one series per (d, m).
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+        let mut groups: Vec<(f64, f64)> = pts.iter().map(|p| (p.at("d"), p.at("m"))).collect();
+        groups.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+        groups.dedup();
+        let mut series: Vec<Series> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, (d, m))| {
+                let these = pts.iter().filter(|p| p.at("d") == *d && p.at("m") == *m).cloned();
+                let label = if i == 0 { format!("d={d}, m={m} {}", ci(result)) } else { format!("d={d}, m={m}") };
+                per_point(result, "stable_rank", these, |p| p.at("patterns"), label, i)
+            })
+            .collect();
+        let ms: Vec<f64> = pts.iter().map(|p| p.at("patterns")).collect();
+        let (m0, m1) = (ms.iter().cloned().fold(f64::INFINITY, f64::min), ms.iter().cloned().fold(0.0, f64::max));
+        series.push(Series::dashed("claimed: 2, flat", 7, vec![(m0, 2.0), (m1, 2.0)]));
+        let p2 = Panel {
+            title: format!("stable rank of the updates: M exponent {:.2}", result.value("patterns_exponent")),
+            x_label: "patterns M".into(),
+            y_label: "stable rank (geometric mean over W_Q, W_K, W_V)".into(),
+            x_log: true,
+            series,
+            ..Default::default()
+        };
+        vec![p1, p2]
+    }
+}

@@ -1,0 +1,133 @@
+//! The claims about sparse contextual bigrams (docs/theory.md §5). What they share: the
+//! `[task]` and `[algorithm]` tables, the grid axes n, t, q (defaults from `[task]`) and,
+//! for transfer, rho, and one drawn task per grid point.
+
+use crate::error::{invalid, Result};
+use crate::grid::{points, Axis, Point};
+use crate::spec::ClaimSpec;
+use crate::theories::scb::learners::LearnerConfig;
+use crate::theories::scb::task::{Task, TaskConfig};
+use serde::Serialize;
+
+/// The methods every SCB claim shares: its axes, its records' hash input and its per-point
+/// task all come from its `scb: Scb` field (and its `s` settings).
+macro_rules! scb_setting {
+    () => {
+        fn axes(&self) -> Vec<crate::grid::Axis> {
+            self.scb.axes()
+        }
+        fn config(&self) -> serde_json::Value {
+            self.scb.config(&self.s)
+        }
+        fn context(&self, point: &crate::grid::Point, seed: u64) -> crate::error::Result<crate::theories::scb::task::Task> {
+            self.scb.task_at(point, seed)
+        }
+        fn variables(&self, at: &crate::claims::At<crate::theories::scb::task::Task>) -> crate::formula::Vars {
+            self.scb.variables(&at.ctx, &self.s)
+        }
+    };
+}
+pub(crate) use scb_setting;
+
+pub mod beats_sgd;
+pub mod scaling;
+pub mod softmax_link;
+pub mod stage_one;
+pub mod stage_two;
+pub mod transfer;
+pub mod two_stage;
+
+/// The tables an SCB claim reads.
+pub const SECTIONS: &[&str] = &["task", "algorithm", "settings"];
+
+/// The top-level numbers of a serialisable table, by key.
+pub fn numbers(table: &impl Serialize) -> crate::formula::Vars {
+    match serde_json::to_value(table) {
+        Ok(serde_json::Value::Object(m)) => m.into_iter().filter_map(|(k, v)| v.as_f64().map(|x| (k, x))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What every SCB claim reads from its spec besides its settings.
+pub struct Scb {
+    pub task: TaskConfig,
+    pub algorithm: LearnerConfig,
+    pub seed: u64,
+    with_rho: bool,
+}
+
+impl Scb {
+    /// Reads `[task]` and `[algorithm]`, and checks every point of both grids makes a task.
+    pub fn from(spec: &ClaimSpec, with_rho: bool) -> Result<Scb> {
+        let task: TaskConfig = spec.section("task")?;
+        if !spec.sections.contains_key("algorithm") {
+            return Err(invalid("algorithm", "an SCB claim needs an [algorithm] table (name = \"scb-prox\", \"sgd\" or \"softmax\")"));
+        }
+        let algorithm: LearnerConfig = spec.section("algorithm")?;
+        algorithm.validate()?;
+        let scb = Scb { task, algorithm, seed: spec.seed, with_rho };
+        for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
+            for p in points(&scb.axes(), &spec.grid(quick), field)? {
+                scb.task_config(&p).validate()?;
+            }
+        }
+        Ok(scb)
+    }
+
+    pub fn axes(&self) -> Vec<Axis> {
+        let mut axes = vec![
+            Axis::integer("n", "N", 2, 1 << 16, "vocabulary size").or(self.task.n as f64),
+            Axis::integer("t", "T", 1, 1 << 20, "context length").or(self.task.t as f64),
+            Axis::integer("q", "Q", 1, 1 << 20, "attention sparsity").or(self.task.q as f64),
+        ];
+        if self.with_rho {
+            axes.push(Axis::real("rho", "rho", 0.0, 1.0, "correlation of the pretrained V with P"));
+        }
+        axes
+    }
+
+    pub fn task_config(&self, p: &Point) -> TaskConfig {
+        TaskConfig { n: p.at("n") as usize, t: p.at("t") as usize, q: p.at("q") as usize, ..self.task.clone() }
+    }
+
+    /// A task at the point, drawn from `seed` (the task's seed; with a fixed task the spec's,
+    /// so that points with the same N share P).
+    pub fn task_at(&self, p: &Point, seed: u64) -> Result<Task> {
+        Task::generate(&self.task_config(p), seed)
+    }
+
+    /// What a formula may read at a point besides the axes: the task's statistics, every
+    /// number among the claim's settings by its key (`batch` also as `B`), and the learner's
+    /// step size (`eta` or `lr`).
+    pub fn variables(&self, task: &Task, settings: &impl Serialize) -> crate::formula::Vars {
+        let mut v = crate::theories::scb::statistics::task_vars(task);
+        v.extend(numbers(settings));
+        if let Some(b) = v.iter().find(|(k, _)| k == "batch").map(|x| x.1) {
+            v.push(("B".into(), b));
+        }
+        v.extend(self.step_size());
+        v
+    }
+
+    /// The learner's step size as a formula variable: ScbProx's `eta`, or `lr`.
+    pub fn step_size(&self) -> crate::formula::Vars {
+        numbers(&self.algorithm).into_iter().filter(|(k, _)| k == "eta" || k == "lr").collect()
+    }
+
+    /// The trial hash's input: the task, the learner, and the claim's settings.
+    pub fn config(&self, settings: &impl Serialize) -> serde_json::Value {
+        serde_json::json!({ "task": self.task, "algorithm": self.algorithm, "settings": settings })
+    }
+}
+
+/// This theory's claims, in the order reports list them: a new claim is a file in this
+/// folder and one line here.
+pub static CLAIMS: &[&dyn crate::claims::Claim] = &[
+    &crate::claims::Registered::<stage_one::StageOne>::NEW,
+    &crate::claims::Registered::<stage_two::StageTwo>::NEW,
+    &crate::claims::Registered::<two_stage::TwoStage>::NEW,
+    &crate::claims::Registered::<transfer::Transfer>::NEW,
+    &crate::claims::Registered::<beats_sgd::BeatsSgd>::NEW,
+    &crate::claims::Registered::<softmax_link::SoftmaxLink>::NEW,
+    &crate::claims::Registered::<scaling::Scaling>::NEW,
+];

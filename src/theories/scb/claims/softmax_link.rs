@@ -1,0 +1,140 @@
+//! Claim 5, softmax link (docs/theory.md §5): the softmax transformer and the linear one learn the
+//! same attention supports and rankings on SCB, and converge to similar losses.
+//!
+//! A trial trains ScbProx and the softmax model on the same task and the same batches.
+
+use super::{Scb, SECTIONS};
+use crate::claims::figures::per_point;
+use crate::claims::{At, TypedClaim};
+use crate::error::{invalid, Result};
+use crate::grid::Point;
+use crate::report::Panel;
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
+use crate::stats::Quantities;
+use crate::theories::scb::learners::{LearnerConfig, SoftmaxConfig};
+use crate::theories::scb::metrics::{compare, Comparison};
+use crate::theories::scb::task::Task;
+use crate::theories::scb::train::{train_from_start, RunConfig};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub samples: u64,
+    pub batch: usize,
+    pub softmax: SoftmaxConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { samples: 1_000_000, batch: 2048, softmax: SoftmaxConfig::default() }
+    }
+}
+
+/// One trial: the two models compared.
+pub type Trial = Comparison;
+
+pub struct SoftmaxLink {
+    scb: Scb,
+    s: Settings,
+}
+
+/// A per-trial number the claim averages, read off a trial.
+type Field = fn(&Trial) -> f64;
+
+impl TypedClaim for SoftmaxLink {
+    const ID: &'static str = "softmax_link";
+    const ABOUT: &'static str = "the softmax and linear transformers learn the same attention supports";
+    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
+        ("agree", "fraction of query tokens with the same top-Q positions in both models (mean over the grid)"),
+        ("spearman", "Spearman correlation of the two models' attention weights, mean over query tokens and the grid"),
+        ("excess_softmax", "softmax model's final population excess loss, largest mean over grid points"),
+        ("excess_prox", "ScbProx's final population excess loss, largest mean over grid points"),
+        ("support_softmax", "softmax model's support recovery against the truth (mean over the grid)"),
+    ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Task;
+    type Trial = Trial;
+
+    fn new(spec: &ClaimSpec) -> Result<Self> {
+        let s: Settings = spec.section("settings")?;
+        if s.batch < 1 || s.samples < s.batch as u64 {
+            return Err(invalid("settings.samples", "must be at least one batch"));
+        }
+        s.softmax.validate()?;
+        Ok(SoftmaxLink { scb: Scb::from(spec, false)?, s })
+    }
+    super::scb_setting!();
+
+    fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
+        // The same seed gives both learners the same batches.
+        let run = RunConfig { samples: self.s.samples, batch: self.s.batch, seed, rows_per_decade: 1, population: false };
+        let prox = train_from_start(&at.ctx, &self.scb.algorithm, &run, |_| {});
+        let soft = train_from_start(&at.ctx, &LearnerConfig::Softmax(self.s.softmax.clone()), &run, |_| {});
+        compare(&at.ctx, &prox.params, &soft.params)
+    }
+
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+        let mut q = Quantities::new();
+        let mean = |ts: &[&Trial], f: fn(&Trial) -> f64| ts.iter().map(|t| f(t)).sum::<f64>() / ts.len() as f64;
+        let fields: [(&str, Field); 6] = [
+            ("agree", |t| t.agree),
+            ("spearman", |t| t.spearman),
+            ("excess_softmax", |t| t.excess_softmax),
+            ("excess_prox", |t| t.excess_prox),
+            ("support_softmax", |t| t.support_softmax),
+            ("support_prox", |t| t.support_prox),
+        ];
+        for (name, f) in fields {
+            let per: Vec<f64> = trials.iter().map(|ts| mean(ts, f)).collect();
+            for (at, v) in points.iter().zip(&per) {
+                q.insert(format!("{name}@{}", at.point.key()), *v);
+            }
+            let agg =
+                if name.starts_with("excess") { per.iter().cloned().fold(f64::NEG_INFINITY, f64::max) } else { per.iter().sum::<f64>() / per.len() as f64 };
+            q.insert(name.into(), agg);
+        }
+        q
+    }
+
+    fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        // One x position per grid point; series side by side, so equal values do not hide
+        // each other.
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+        let index = |p: &Point| pts.iter().position(|q| q == p).expect("a grid point") as f64 + 1.0;
+        let series = |names: &[(&str, &str)]| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(c, (key, label))| {
+                    let dx = (c as f64 - (names.len() as f64 - 1.0) / 2.0) * 0.12;
+                    let mut s = per_point(result, key, pts.clone(), |p| index(p) + dx, *label, c);
+                    s.points.retain(|p| p.1 > 0.0 || !key.starts_with("excess"));
+                    s
+                })
+                .collect()
+        };
+        let labels: Vec<String> = pts.iter().enumerate().map(|(i, p)| format!("{}: {}", i + 1, p.label())).collect();
+        let p1 = Panel {
+            title: "attention agreement per grid point".into(),
+            x_label: format!("grid point ({})", labels.join("; ")),
+            y_label: "fraction / correlation".into(),
+            series: series(&[
+                ("agree", "top-Q agreement, softmax vs ScbProx"),
+                ("support_softmax", "softmax support = truth"),
+                ("spearman", "Spearman of weights"),
+            ]),
+            ..Default::default()
+        };
+        let p2 = Panel {
+            title: "final population excess loss".into(),
+            x_label: "grid point".into(),
+            y_label: "excess loss".into(),
+            y_log: true,
+            series: series(&[("excess_prox", "ScbProx"), ("excess_softmax", "softmax")]),
+            ..Default::default()
+        };
+        vec![p1, p2]
+    }
+}

@@ -1,0 +1,179 @@
+//! Claim two_stage: trained end to end from scratch, ScbProx's first stage costs samples
+//! that grow with T and its second does not: the samples to the switch grow with T, the
+//! samples from the switch to max(dist_V, dist_A) <= eps are flat in T, and so the stage-one
+//! share of the total rises with T.
+//!
+//! Derivation. Stage one has to lift V from no correlation with P; its cost is that of
+//! claim stage_one, linear in T (the noise energy of `h/mu` grows with T). The switch
+//! fires once the top-Q supports are stable, which needs corr_V bounded away from 0, so
+//! the samples to the switch inherit stage one's growth in T, diluted by a T-independent
+//! part (the rule's patience, and the steps A needs once V is informative). From the
+//! switch on, the run is the warm-started stage two of claim stage_two, whose cost grows
+//! at most as log T. Small batches (256) make stage one span many steps, so its T
+//! dependence is resolved, not quantised by the step count.
+//!
+//! A trial trains from the uninformative start and records the samples at the switch and
+//! when max(dist_V, dist_A) first falls to eps in stage two (interpolated within the step).
+
+use super::{Scb, SECTIONS};
+use crate::claims::figures::{ci, per_point, slope_line};
+use crate::claims::{At, TypedClaim};
+use crate::error::{check_range, invalid, Result};
+use crate::grid::Point;
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
+use crate::stats::{censored_median, within_slope, Quantities};
+use crate::theories::scb::model::Params;
+use crate::theories::scb::task::Task;
+use crate::theories::scb::train::{samples_to, Event, RunConfig};
+use crate::verdict::Kind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub batch: usize,
+    /// A run that has not reached eps after this many samples is censored.
+    pub max_samples: u64,
+    pub eps: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { batch: 256, max_samples: 2_000_000, eps: 0.05 }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Trial {
+    /// Samples consumed at the switch to stage two.
+    pub switched_at: Option<u64>,
+    /// Samples until max(dist_V, dist_A) <= eps in stage two.
+    pub hit: Option<f64>,
+}
+
+impl Trial {
+    fn post(&self) -> Option<f64> {
+        Some(self.hit? - self.switched_at? as f64)
+    }
+    fn share(&self) -> Option<f64> {
+        Some(self.switched_at? as f64 / self.hit?)
+    }
+}
+
+pub struct TwoStage {
+    scb: Scb,
+    s: Settings,
+}
+
+/// A trial's number of samples to an event, if it happened.
+type Reading = fn(&Trial) -> Option<f64>;
+
+/// Per point (median over trials, censored runs counted as +inf): samples to the switch,
+/// from the switch to eps, and the stage-one share.
+const PER_POINT: [(&str, Reading); 3] = [("n_switch", |t| t.switched_at.map(|s| s as f64)), ("n_post", Trial::post), ("share", Trial::share)];
+
+impl TypedClaim for TwoStage {
+    const ID: &'static str = "two_stage";
+    const ABOUT: &'static str = "end to end from scratch: stage one's cost grows with T, stage two's does not";
+    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
+        ("t_exponent_switch", "exponent of T in the median samples to the switch (one intercept per N, Q)"),
+        ("t_exponent_post", "exponent of T in the median samples from the switch to max(dist_V, dist_A) <= eps"),
+        ("exponent_gap", "t_exponent_switch - t_exponent_post"),
+        ("t_exponent_share", "exponent of T in the median stage-one share n_switch / n_total"),
+    ];
+    const SECTIONS: &'static [&'static str] = SECTIONS;
+    type Context = Task;
+    type Trial = Trial;
+
+    fn new(spec: &ClaimSpec) -> Result<Self> {
+        let s: Settings = spec.section("settings")?;
+        if s.batch < 1 {
+            return Err(invalid("settings.batch", "must be a whole number >= 1"));
+        }
+        if s.max_samples < s.batch as u64 {
+            return Err(invalid("settings.max_samples", format!("must be at least one batch ({})", s.batch)));
+        }
+        check_range("settings.eps", s.eps, 0.0, 1.0, true)?;
+        Ok(TwoStage { scb: Scb::from(spec, false)?, s })
+    }
+    super::scb_setting!();
+
+    fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
+        let task = &at.ctx;
+        let mut learner = self.scb.algorithm.build(task);
+        let mut params = Params::uninformative(task.n, task.t);
+        let run = RunConfig { samples: self.s.max_samples, batch: self.s.batch, seed, rows_per_decade: 1, population: false };
+        let hit = samples_to(task, learner.as_mut(), &mut params, &run, Event::Dist(self.s.eps), true);
+        Trial { switched_at: learner.switched_at(), hit }
+    }
+
+    fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
+        let mut q = Quantities::new();
+        let groups: Vec<u64> = points.iter().map(|a| (a.point.at("n") * 1024.0 + a.point.at("q")) as u64).collect();
+        let log_t: Vec<f64> = points.iter().map(|a| a.point.at("t").ln()).collect();
+        let mut slopes = Vec::new();
+        for (name, f) in PER_POINT {
+            let med: Vec<f64> = trials.iter().map(|ts| censored_median(ts.iter().map(|t| f(t)))).collect();
+            for (at, m) in points.iter().zip(&med) {
+                q.insert(format!("{name}@{}", at.point.key()), *m);
+            }
+            let logs: Vec<f64> = med.iter().map(|m| m.ln()).collect();
+            slopes.push(within_slope(&groups, &log_t, &logs));
+        }
+        q.insert("t_exponent_switch".into(), slopes[0]);
+        q.insert("t_exponent_post".into(), slopes[1]);
+        q.insert("exponent_gap".into(), slopes[0] - slopes[1]);
+        q.insert("t_exponent_share".into(), slopes[2]);
+        q
+    }
+
+    fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+        let t = |p: &Point| p.at("t");
+        // The claim as guides through each series' first point: stage two inside the band of
+        // its allowed exponents, stage one at least as steep as the gap requires.
+        let bound = |q: &str, kind: Kind| result.spec.checks.iter().find(|c| c.quantity == q && c.kind == kind).and_then(|c| c.predict.value());
+        let first = |key: &str| pts.first().and_then(|p| result.at(key, p)).map(|e| e.value);
+        let (t0, t1) = (pts.iter().map(t).fold(f64::INFINITY, f64::min), pts.iter().map(t).fold(0.0, f64::max));
+        let mut p1_series = vec![
+            per_point(result, "n_switch", pts.clone(), t, format!("stage one: to the switch {}", ci(result)), 0),
+            per_point(result, "n_post", pts.clone(), t, format!("stage two: switch to dist <= {}", self.s.eps), 1),
+        ];
+        if let Some(y0) = first("n_post") {
+            for (kind, word) in [(Kind::Below, "most"), (Kind::Above, "least")] {
+                if let Some(b) = bound("t_exponent_post", kind) {
+                    p1_series.push(Series::dashed(format!("claimed: T^{b} at {word}"), 1, slope_line(t0, y0, t1, b)));
+                }
+            }
+        }
+        if let (Some(y0), Some(gap)) = (first("n_switch"), bound("exponent_gap", Kind::Above)) {
+            let slope = result.value("t_exponent_post") + gap;
+            p1_series.push(Series::dashed(format!("claimed: at least T^{slope:.2} (gap {gap})"), 0, slope_line(t0, y0, t1, slope)));
+        }
+        let p1 = Panel {
+            title: format!("T exponents: to the switch {:.2}, after it {:.2}", result.value("t_exponent_switch"), result.value("t_exponent_post")),
+            x_label: "context length T".into(),
+            y_label: "samples (median over trials)".into(),
+            x_log: true,
+            y_log: true,
+            series: p1_series,
+            ..Default::default()
+        };
+        let mut share = vec![per_point(result, "share", pts.clone(), t, format!("median share {}", ci(result)), 2)];
+        if let Some(y0) = first("share") {
+            share.push(Series::dashed("claimed: rising (slope 0 at least)", 2, slope_line(t0, y0, t1, 0.0)));
+        }
+        let p2 = Panel {
+            title: format!("stage-one share of the samples: T exponent {:.2}", result.value("t_exponent_share")),
+            x_label: "context length T".into(),
+            y_label: "n_switch / n_total".into(),
+            x_log: true,
+            y_log: true,
+            series: share,
+            ..Default::default()
+        };
+        vec![p1, p2]
+    }
+}

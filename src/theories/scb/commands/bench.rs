@@ -1,0 +1,138 @@
+//! Measurements for the speed section: one batch gradient written out for the numpy check,
+//! and this core's limits (f64 FMA peak, the generator's cost per word).
+
+use crate::error::{Error, Result};
+use crate::io::Staged;
+use crate::theories::scb::task::Task;
+use std::path::Path;
+
+/// `scb bench-grad`: one batch and a dense state, written with scb's gradient and its
+/// one-thread speed, for `benches/baseline_numpy.py` to check and compare against.
+pub fn bench_grad(n: usize, t: usize, b: usize, reps: usize, out: &Path) -> Result<f64> {
+    use crate::theories::scb::model::{batch_grad, Grad, Params};
+    let task = Task::generate(&crate::theories::scb::task::TaskConfig { n, t, q: 2.min(t), ..Default::default() }, 1)?;
+    crate::theories::scb::train::RunConfig { samples: b as u64, batch: b, ..Default::default() }.validate()?;
+    let mut staged = Staged::begin(out)?;
+    let mut batch = crate::theories::scb::task::Batch::new(b, t);
+    task.sample_into(&mut crate::rng::rng(1, 2), &mut batch);
+    // A dense, non-uniform state: every weight nonzero, as in stage one.
+    let mut rng = crate::rng::rng(1, 3);
+    use rand::Rng;
+    let v = ndarray::Array2::from_shape_fn((n, n), |_| rng.random::<f64>() / n as f64);
+    let a = ndarray::Array2::from_shape_fn((t, n), |_| rng.random::<f64>() * 2.0 / t as f64);
+    let params = Params::new(v.view(), a.view());
+    let mut g = Grad::new(n, t);
+    batch_grad(&params, &batch, &mut g);
+    let start = std::time::Instant::now();
+    for _ in 0..reps {
+        batch_grad(&params, &batch, &mut g);
+    }
+    let per = start.elapsed().as_secs_f64() / reps as f64;
+    let samples_per_s = b as f64 / per;
+    let to_i64 = |v: &[u32]| ndarray::Array1::from_iter(v.iter().map(|&x| x as i64));
+    let ctx = ndarray::Array2::from_shape_vec((b, t), batch.ctx.iter().map(|&x| x as i64).collect()).expect("b x t");
+    for (name, arr) in [("query.npy", to_i64(&batch.query)), ("out.npy", to_i64(&batch.out))] {
+        let mut buf = Vec::new();
+        ndarray_npy::WriteNpyExt::write_npy(&arr, &mut buf).map_err(|e| Error::Other(e.to_string()))?;
+        staged.write(name, &buf)?;
+    }
+    let mut buf = Vec::new();
+    ndarray_npy::WriteNpyExt::write_npy(&ctx, &mut buf).map_err(|e| Error::Other(e.to_string()))?;
+    staged.write("ctx.npy", &buf)?;
+    staged.npy2("V.npy", params.v())?;
+    staged.npy2("A.npy", params.a())?;
+    staged.npy2("GV.npy", g.gv.view())?;
+    staged.npy2("GA.npy", g.ga.view())?;
+    staged.json("timing.json", &serde_json::json!({ "n": n, "t": t, "b": b, "reps": reps, "seconds_per_batch": per, "samples_per_s": samples_per_s }))?;
+    staged.commit()?;
+    Ok(samples_per_s)
+}
+
+/// What this core can do at most: its f64 FMA rate and the cost of one random word.
+#[derive(serde::Serialize)]
+pub struct Limits {
+    /// Peak f64 throughput of fused multiply-adds (two flops each), all vector units busy.
+    pub fma_gflops: f64,
+    /// Throughput of a large matrix product by the crate the gradient uses (a practical peak).
+    pub gemm_gflops: f64,
+    /// Nanoseconds per 64-bit word of the harness's generator.
+    pub ns_per_word: f64,
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fma_loop(iters: usize) -> f64 {
+    use std::arch::x86_64::*;
+    // Twelve independent chains hide the FMA latency behind both ports.
+    let mut acc = [_mm256_set1_pd(0.0); 12];
+    let (a, b) = (_mm256_set1_pd(0.999_999_9), _mm256_set1_pd(1e-7));
+    for _ in 0..iters {
+        for x in acc.iter_mut() {
+            *x = _mm256_fmadd_pd(*x, a, b);
+        }
+    }
+    let mut s = 0.0;
+    for x in acc {
+        let mut o = [0.0; 4];
+        _mm256_storeu_pd(o.as_mut_ptr(), x);
+        s += o.iter().sum::<f64>();
+    }
+    s
+}
+
+/// The largest of `reps` measurements (rates: the least disturbed run is the fastest).
+fn best_of<F: FnMut() -> f64>(reps: usize, mut f: F) -> f64 {
+    (0..reps).map(|_| f()).fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// Measures the limits (about a second).
+pub fn limits() -> Limits {
+    use rand::RngCore;
+    use std::hint::black_box;
+    use std::time::Instant;
+    let gemm_gflops = {
+        let n = 512;
+        let a: Vec<f64> = (0..n * n).map(|i| (i % 7) as f64).collect();
+        let mut c = vec![0.0; n * n];
+        best_of(5, || {
+            let t0 = Instant::now();
+            crate::linalg::matmul(
+                crate::linalg::ViewMut { data: &mut c, offset: 0, rows: n, cols: n, rs: n, cs: 1 },
+                crate::linalg::View::rows(&a, n, n),
+                crate::linalg::View::rows(&a, n, n),
+                1.0,
+            );
+            black_box(&c);
+            2.0 * (n * n * n) as f64 / t0.elapsed().as_secs_f64() / 1e9
+        })
+    };
+    #[cfg(target_arch = "x86_64")]
+    let fma_gflops = if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        let iters = 20_000_000;
+        best_of(3, || {
+            let t0 = Instant::now();
+            // SAFETY: AVX2 and FMA are present, checked above.
+            black_box(unsafe { fma_loop(iters) });
+            (iters * 12 * 4 * 2) as f64 / t0.elapsed().as_secs_f64() / 1e9
+        })
+    } else {
+        gemm_gflops
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let fma_gflops = gemm_gflops;
+    let ns_per_word = {
+        let mut rng = crate::rng::rng(1, 1);
+        let words = 50_000_000u64;
+        let per_second = best_of(3, || {
+            let t0 = Instant::now();
+            let mut s = 0u64;
+            for _ in 0..words {
+                s = s.wrapping_add(rng.next_u64());
+            }
+            black_box(s);
+            words as f64 / t0.elapsed().as_secs_f64()
+        });
+        1e9 / per_second
+    };
+    Limits { fma_gflops, gemm_gflops, ns_per_word }
+}
