@@ -30,5 +30,6 @@ pub mod stats;
 pub mod theories;
 pub mod ui;
 pub mod verdict;
+pub(crate) mod watch;
 
 pub use error::{Error, Result};

@@ -24,4 +24,4 @@ mod train;
 pub use counts::CountSet;
 pub use loss::{feature_weights, loss_grad, loss_grad_w, prompt_error};
 pub use prompts::Prompts;
-pub use train::{passage, train_column, ColumnRun, Training};
+pub use train::{train_column, ColumnRun, Training};

@@ -3,6 +3,7 @@
 use super::counts::CountSet;
 use super::loss::{feature_weights, loss_grad_w};
 use super::prompts::Prompts;
+use crate::watch::FirstPassage;
 use rand::Rng;
 use rand_distr::{Binomial, Distribution};
 
@@ -28,13 +29,6 @@ pub struct ColumnRun {
     pub trajectory: Vec<(u64, Vec<f64>)>,
 }
 
-/// Where `loss` first fell to `level` within the step from `prev` (at step - 1) to `now`
-/// (at step): interpolated log-linearly.
-pub fn passage(step: u64, prev: f64, now: f64, level: f64) -> f64 {
-    let f = if prev > now && now > 0.0 { ((prev.ln() - level.ln()) / (prev.ln() - now.ln())).clamp(0.0, 1.0) } else { 1.0 };
-    (step - 1) as f64 + f
-}
-
 /// Trains column `k` from Q[:, k] = 0 with step `eta` on `L = 1/2 sum_j p_j loss_j` until
 /// loss_k (on `eval`) is at most the last of `levels` (decreasing), or `max_steps`.
 #[allow(clippy::too_many_arguments)]
@@ -54,8 +48,8 @@ pub fn train_column<R: Rng>(
     let mut z = vec![0.0; kk];
     let (mut g, mut gs, mut a, mut fw) = (vec![0.0; kk], vec![0.0; kk], vec![0.0; kk], vec![0.0; kk]);
     let mut n = vec![0u32; kk];
-    let eps = *levels.last().expect("at least one level");
-    let mut out = ColumnRun { passages: vec![None; levels.len()], ..Default::default() };
+    let mut out = ColumnRun::default();
+    let mut passages = FirstPassage::new(levels);
     let mut prev = eval.loss(&z, k, None);
     if record.first() == Some(&0) {
         out.trajectory.push((0, z.clone()));
@@ -84,17 +78,13 @@ pub fn train_column<R: Rng>(
             out.trajectory.push((step, z.clone()));
         }
         let now = eval.loss(&z, k, None);
-        for (i, level) in levels.iter().enumerate() {
-            if out.passages[i].is_none() && now <= *level {
-                out.passages[i] = Some(passage(step, prev, now, *level));
-            }
-        }
-        if now <= eps {
-            out.t_eps = out.passages[levels.len() - 1];
+        if passages.observe(step, prev, now) {
             out.trajectory.push((step, z.clone()));
             break;
         }
         prev = now;
     }
+    out.t_eps = *passages.hits.last().expect("at least one level");
+    out.passages = passages.hits;
     out
 }

@@ -7,6 +7,7 @@ use crate::theories::scb::learners::{Learner, LearnerConfig};
 use crate::theories::scb::metrics::{corr_a, corr_v, dist_a, dist_v, support_recovery, Snapshot};
 use crate::theories::scb::model::{Params, Population};
 use crate::theories::scb::task::{Batch, Task, TaskConfig};
+use crate::watch::{crossing, Approach, LogSpaced};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,15 +99,6 @@ pub struct RunOutput {
     pub diverged_at: Option<u64>,
 }
 
-/// Log-spaced checkpoints: is `step` (1-based) one at which to record?
-fn record_at(step: u64, last: u64, per_decade: u32) -> bool {
-    if step == 1 || step == last {
-        return true;
-    }
-    let bucket = |s: u64| ((s as f64).log10() * per_decade as f64).floor() as i64;
-    bucket(step) != bucket(step - 1)
-}
-
 /// What the driver shows the watcher after each step.
 pub struct StepView<'a> {
     /// 1-based.
@@ -163,7 +155,7 @@ pub fn train(task: &Task, learner: &mut dyn Learner, init: Params, run: &RunConf
     let mut diverged_at = None;
     drive(task, learner, &mut params, run, |v| {
         let finite = v.params.all_finite() && v.info.batch_loss.is_finite();
-        if !finite || record_at(v.step, steps, run.rows_per_decade) {
+        if !finite || LogSpaced::new(run.rows_per_decade).opens_bucket(v.step, steps) {
             history.push(HistoryRow {
                 samples: v.samples,
                 stage: v.info.stage,
@@ -244,19 +236,7 @@ impl Event {
     /// linearly for the rising quantities, log-linearly for the decaying ones (distances
     /// and losses fall geometrically).
     pub fn crossing(&self, prev: f64, now: f64) -> f64 {
-        let level = self.level();
-        let f = if self.rising() {
-            if now > prev && prev.is_finite() {
-                (level - prev) / (now - prev)
-            } else {
-                1.0
-            }
-        } else if prev > now && prev.is_finite() && now > 0.0 {
-            (prev.ln() - level.ln()) / (prev.ln() - now.ln())
-        } else {
-            1.0
-        };
-        f.clamp(0.0, 1.0)
+        crossing(if self.rising() { Approach::Rising } else { Approach::Falling }, prev, now, self.level())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod time_scale;
 
 use crate::error::{check_range, invalid, Result};
 use crate::theories::icl::{CountSet, Prompts, Training};
+use crate::watch::{FirstPassage, LogSpaced};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -90,30 +91,23 @@ impl Setting {
 pub fn population_passages(prompts: &Prompts, set: &CountSet, k: usize, eta: f64, levels: &[f64], max_steps: u64) -> Vec<Option<f64>> {
     let mut z = vec![0.0; prompts.k()];
     let mut g = vec![0.0; prompts.k()];
-    let mut out = vec![None; levels.len()];
+    let mut passages = FirstPassage::new(levels);
     let mut prev = set.loss(&z, k, Some(&mut g));
     for step in 1..=max_steps {
         let scale = eta * 0.5 * prompts.p[k];
         z.iter_mut().zip(&g).for_each(|(x, d)| *x -= scale * d);
         let now = set.loss(&z, k, Some(&mut g));
-        for (o, level) in out.iter_mut().zip(levels) {
-            if o.is_none() && now <= *level {
-                *o = Some(crate::theories::icl::passage(step, prev, now, *level));
-            }
-        }
-        if out.last().is_some_and(Option::is_some) {
+        if passages.observe(step, prev, now) {
             break;
         }
         prev = now;
     }
-    out
+    passages.hits
 }
 
 /// Log-spaced steps (with 0) up to `max`, for trajectories.
 pub fn log_steps(max: u64, per_decade: u32) -> Vec<u64> {
-    let mut v: Vec<u64> = std::iter::once(0).chain((0..).map(|i| 10f64.powf(i as f64 / per_decade as f64).round() as u64).take_while(|&s| s <= max)).collect();
-    v.dedup();
-    v
+    std::iter::once(0).chain(LogSpaced::new(per_decade).before(max.saturating_add(1))).collect()
 }
 
 /// This theory's claims, in the order reports list them: a new claim is a file in this

@@ -28,6 +28,7 @@ use crate::spec::ClaimSpec;
 use crate::stats::{censored_median, within_slope, Quantities};
 use crate::theories::scb::learners::{LearnerConfig, ProxConfig, SwitchRule};
 use crate::theories::scb::metrics::{dist_a, dist_v};
+use crate::watch::LogSpaced;
 use crate::theories::scb::model::Population;
 use crate::theories::scb::task::Task;
 use crate::theories::scb::train::{drive, Event, Flow, RunConfig};
@@ -72,9 +73,8 @@ impl StageTwo {
     /// Checkpoints in steps: log-spaced, deduplicated, ending at the last step.
     fn checkpoints(&self) -> Vec<u64> {
         let steps = self.s.samples / self.s.batch as u64;
-        let per = self.s.checkpoints_per_decade as f64;
-        let mut v: Vec<u64> = (0..).map(|i| 10f64.powf(i as f64 / per).round() as u64).take_while(|&s| s < steps).chain([steps]).collect();
-        v.dedup();
+        let mut v = LogSpaced::new(self.s.checkpoints_per_decade).before(steps);
+        v.push(steps);
         v
     }
 
