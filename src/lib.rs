@@ -18,17 +18,18 @@
 pub mod claims;
 pub mod commands;
 pub mod error;
-pub mod formula;
+pub(crate) mod formula;
 pub mod grid;
 pub mod io;
-pub mod linalg;
+pub(crate) mod linalg;
+pub mod prelude;
 pub mod report;
 pub mod result;
 pub mod rng;
 pub mod spec;
 pub mod stats;
 pub mod theories;
-pub mod ui;
+pub(crate) mod ui;
 pub mod verdict;
 pub(crate) mod watch;
 

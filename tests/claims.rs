@@ -19,7 +19,7 @@ fn spec(id: &str) -> ClaimSpec {
 /// to replace another configuration's result), so variants that change only predictions
 /// re-judge the same records.
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
-    let hash = scb::claims::find(&REGISTRY, spec).unwrap().hash(spec).unwrap();
+    let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
     let out = out.join(&hash[..16]);
     let opts = CheckOptions { quick: true, out, theorems: "theorems".into(), shard: None, progress: false, replace: false };
     check_one(&REGISTRY, spec, &opts).unwrap()

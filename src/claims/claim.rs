@@ -101,12 +101,21 @@ pub trait Claim: Sync {
     fn id(&self) -> &'static str;
     fn about(&self) -> &'static str;
     fn quantities(&self) -> &'static [(&'static str, &'static str)];
-    /// Checks everything about the spec that needs the claim, without running anything.
-    fn validate(&self, spec: &ClaimSpec) -> Result<()>;
-    /// The spec's points on a grid, and the number of trials there (for planning shards).
-    fn trial_count(&self, spec: &ClaimSpec, quick: bool) -> Result<usize>;
+    /// Parses the spec's tables into the claim's own types and checks its grids, quantities
+    /// and `where` clauses against the claim, once: what a run is made from.
+    fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>>;
+}
+
+/// A spec bound to its claim, parsed and checked once ([`Claim::prepare`]).
+pub trait Prepared: Send + Sync {
+    fn spec(&self) -> &ClaimSpec;
+    /// Builds both grids' contexts and evaluates every formula there: a bad formula, or a
+    /// point whose context cannot be built, is refused before any spec runs.
+    fn validate(&self) -> Result<()>;
     /// The hash under which the spec's trial records are filed.
-    fn hash(&self, spec: &ClaimSpec) -> Result<String>;
+    fn hash(&self) -> &str;
+    /// The records hash of another spec of the same claim (an earlier run's), if it parses.
+    fn hash_of(&self, other: &ClaimSpec) -> Option<String>;
     /// Runs (or resumes) the spec's trials and judges the claim.
-    fn check(&self, spec: &ClaimSpec, run: &Run) -> Result<Outcome>;
+    fn check(&self, run: &Run) -> Result<Outcome>;
 }

@@ -14,5 +14,5 @@ pub mod registry;
 pub mod runner;
 pub mod store;
 
-pub use claim::{At, Claim, Missing, Outcome, Run, TypedClaim};
+pub use claim::{At, Claim, Missing, Outcome, Prepared, Run, TypedClaim};
 pub use registry::{find, Registered};

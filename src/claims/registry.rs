@@ -2,7 +2,7 @@
 //! finding a spec's claim in one. The registry itself is `theories::REGISTRY`: the
 //! harness names no theory, and is handed the list.
 
-use super::claim::{Claim, Outcome, Run, TypedClaim};
+use super::claim::{Claim, Outcome, Prepared, Run, TypedClaim};
 use super::predictions::predictions;
 use super::runner;
 use crate::error::{invalid, Result};
@@ -18,7 +18,7 @@ impl<C> Registered<C> {
 }
 
 /// Parses a spec for claim `C` and checks its grids, quantities and checks against it.
-pub fn prepare<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
+fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
     spec.only_sections(C::SECTIONS)?;
     let claim = C::new(spec)?;
     let axes = claim.axes();
@@ -49,25 +49,39 @@ impl<C: TypedClaim> Claim for Registered<C> {
     fn quantities(&self) -> &'static [(&'static str, &'static str)] {
         C::QUANTITIES
     }
-    /// Also builds both grids' contexts and evaluates every formula there: a bad formula, or
-    /// a point whose context cannot be built, is refused before any spec runs.
-    fn validate(&self, spec: &ClaimSpec) -> Result<()> {
-        let claim = prepare::<C>(spec)?;
+    fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>> {
+        let claim = parse::<C>(&spec)?;
+        let hash = runner::trial_hash(&claim, &spec);
+        Ok(Box::new(Bound { claim, spec, hash }))
+    }
+}
+
+/// A typed claim with its spec: what [`Claim::prepare`] returns.
+struct Bound<C> {
+    claim: C,
+    spec: ClaimSpec,
+    hash: String,
+}
+
+impl<C: TypedClaim> Prepared for Bound<C> {
+    fn spec(&self) -> &ClaimSpec {
+        &self.spec
+    }
+    fn validate(&self) -> Result<()> {
         for quick in [false, true] {
-            predictions(&claim, spec, &runner::contexts(&claim, spec, quick)?)?;
+            predictions(&self.claim, &self.spec, &runner::contexts(&self.claim, &self.spec, quick)?)?;
         }
         Ok(())
     }
-    fn trial_count(&self, spec: &ClaimSpec, quick: bool) -> Result<usize> {
-        let claim = prepare::<C>(spec)?;
-        Ok(points(&claim.axes(), &spec.grid(quick), if quick { "quick.grid" } else { "grid" })?.len() * spec.tasks(quick) * spec.trials(quick))
+    fn hash(&self) -> &str {
+        &self.hash
     }
-    fn hash(&self, spec: &ClaimSpec) -> Result<String> {
-        Ok(runner::trial_hash(&prepare::<C>(spec)?, spec))
+    fn hash_of(&self, other: &ClaimSpec) -> Option<String> {
+        let claim = parse::<C>(other).ok()?;
+        Some(runner::trial_hash(&claim, other))
     }
-    fn check(&self, spec: &ClaimSpec, run: &Run) -> Result<Outcome> {
-        let claim = prepare::<C>(spec)?;
-        runner::check(&claim, spec, run)
+    fn check(&self, run: &Run) -> Result<Outcome> {
+        runner::check(&self.claim, &self.spec, run)
     }
 }
 

@@ -7,7 +7,7 @@
 //! interrupted calibration resumes where it stopped.
 
 use crate::claims::store::MemoryStore;
-use crate::claims::{Claim, Missing, Outcome, Run};
+use crate::claims::{find, Claim, Missing, Outcome, Run};
 use crate::error::{io_err, Error, Result};
 use crate::result::{Calibration, CheckCalibration, ClaimResult};
 use crate::spec::{ClaimSpec, Predict};
@@ -85,7 +85,7 @@ fn planted_spec(spec: &ClaimSpec, up: bool) -> Option<ClaimSpec> {
 
 fn judged(claim: &dyn Claim, spec: &ClaimSpec, quick: bool, store: &MemoryStore) -> Result<ClaimResult> {
     let run = Run { quick, shard: None, progress: false, store, missing: Missing::Simulate };
-    match claim.check(spec, &run)? {
+    match claim.prepare(spec.clone())?.check(&run)? {
         Outcome::Judged { result, .. } => Ok(result),
         Outcome::ShardDone { .. } => Err(Error::Other("a calibration run ended as a shard".into())),
     }
@@ -106,10 +106,11 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
     if !(1..=10_000).contains(&opts.seeds) {
         return Err(crate::error::invalid("--seeds", format!("must be a whole number in [1, 10000] (got {})", opts.seeds)));
     }
-    let specs = super::check::load_specs(registry, names, &opts.theorems)?;
+    let prepared = super::check::load_specs(registry, names, &opts.theorems)?;
+    let specs: Vec<(&ClaimSpec, &dyn Claim)> = prepared.iter().map(|p| Ok((p.spec(), find(registry, p.spec())?))).collect::<Result<_>>()?;
     let partial_name = format!(".{}.partial.jsonl", Calibration::file_name(opts.quick));
     let (mut done, mut texts): (Vec<Vec<SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
-    for (spec, _) in &specs {
+    for (spec, _) in specs.iter().copied() {
         let dir = opts.out.join(&spec.id);
         crate::io::ensure_dir(&dir)?;
         let text = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
@@ -127,7 +128,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
     let bar = crate::ui::progress((opts.seeds * specs.len()) as u64, "calibration (seeds x specs)", opts.progress);
     for k in 1..=opts.seeds {
         let store = MemoryStore::default();
-        for (((spec, claim), outcomes), text) in specs.iter().zip(done.iter_mut()).zip(&texts) {
+        for (((spec, claim), outcomes), text) in specs.iter().copied().zip(done.iter_mut()).zip(&texts) {
             let seed = master_seed(spec.seed, k);
             if outcomes.iter().any(|o| o.seed == seed) {
                 bar.inc(1);
@@ -135,11 +136,11 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
             }
             let mut s = spec.clone();
             s.seed = seed;
-            let r = judged(*claim, &s, opts.quick, &store)?;
+            let r = judged(claim, &s, opts.quick, &store)?;
             let side = |up: bool| -> Result<Vec<Option<Verdict>>> {
                 Ok(match planted_spec(&s, up) {
                     Some(p) => {
-                        let rp = judged(*claim, &p, opts.quick, &store)?;
+                        let rp = judged(claim, &p, opts.quick, &store)?;
                         rp.checks.iter().zip(&p.checks).map(|(c, cs)| (cs.plant.is_some() && planted(cs.kind, up)).then_some(c.verdict)).collect()
                     }
                     None => vec![None; s.checks.len()],
@@ -162,7 +163,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
     }
     bar.finish_and_clear();
     let mut out = Vec::new();
-    for ((spec, _), outcomes) in specs.iter().zip(&done) {
+    for ((spec, _), outcomes) in specs.iter().copied().zip(&done) {
         let seeds: Vec<u64> = (1..=opts.seeds).map(|k| master_seed(spec.seed, k)).collect();
         let mine: Vec<&SeedOutcome> = seeds.iter().filter_map(|s| outcomes.iter().find(|o| o.seed == *s)).collect();
         let cal = summarise(spec, opts.quick, seeds, &mine);

@@ -3,15 +3,18 @@
 //! page rewritten over every result in the output folder.
 
 use crate::claims::store::{FileStore, Records, TrialStore};
-use crate::claims::{find, Claim, Missing, Outcome, Run};
+use crate::claims::{find, Claim, Missing, Outcome, Prepared, Run};
 use crate::error::{invalid, io_err, Error, Result};
-use crate::io::Staged;
+use crate::report::reporter::canonical_key;
+use crate::report::{Files, IndexPage, Reporter, Reports};
 use crate::result::{ClaimResult, Provenance, RunInfo};
 use crate::spec::ClaimSpec;
-use crate::verdict::{num, Expect, Standing};
+use crate::verdict::Standing;
 use std::path::{Path, PathBuf};
 
-/// How `check` runs.
+/// How `check` runs. The default is the CLI's: the full grids of `theorems/` into `reports/`,
+/// no progress bars.
+#[derive(Clone, Debug)]
 pub struct CheckOptions {
     pub quick: bool,
     /// The reports root: a spec writes to `<out>/<id>/`.
@@ -22,6 +25,12 @@ pub struct CheckOptions {
     /// Discard a folder's result and records from another grid or configuration instead of
     /// refusing to replace them.
     pub replace: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions { quick: false, out: "reports".into(), theorems: "theorems".into(), shard: None, progress: false, replace: false }
+    }
 }
 
 /// What a `check` found, spec by spec.
@@ -99,16 +108,14 @@ pub fn spec_ids(theorems: &Path) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-/// Canonical order for runs and the summary: by checker (registry order), true claims
-/// before refuted forms before open questions, then by id.
-fn canonical_key(registry: &[&dyn Claim], claim: &str, expect: Expect, id: &str) -> (usize, u8, String) {
-    let pos = registry.iter().position(|c| c.id() == claim).unwrap_or(usize::MAX);
-    (pos, expect as u8, id.to_string())
+/// The registry's claim ids, in its order: the order runs and the summary page list specs in.
+fn claim_ids(registry: &[&dyn Claim]) -> Vec<&'static str> {
+    registry.iter().map(|c| c.id()).collect()
 }
 
 /// Reads every named spec (`all`: every spec in `theorems`) and checks each against its
 /// claim before anything runs: a typo in the last one must not cost the first one's run.
-pub fn load_specs<'a>(registry: &[&'a dyn Claim], names: &[String], theorems: &Path) -> Result<Vec<(ClaimSpec, &'a dyn Claim)>> {
+pub fn load_specs(registry: &[&dyn Claim], names: &[String], theorems: &Path) -> Result<Vec<Box<dyn Prepared>>> {
     let names: Vec<String> = if names.iter().any(|n| n == "all") { spec_ids(theorems)? } else { names.to_vec() };
     let mut specs = Vec::new();
     for name in &names {
@@ -118,11 +125,12 @@ pub fn load_specs<'a>(registry: &[&'a dyn Claim], names: &[String], theorems: &P
             return Err(invalid("claim", format!("must be one of {}, all, or a .toml path (got {name:?})", known.join(", "))));
         }
         let spec = ClaimSpec::load(&path)?;
-        let claim = find(registry, &spec).map_err(|e| in_file(&path, e))?;
-        claim.validate(&spec).map_err(|e| in_file(&path, e))?;
-        specs.push((spec, claim));
+        let prepared = find(registry, &spec).and_then(|claim| claim.prepare(spec)).map_err(|e| in_file(&path, e))?;
+        prepared.validate().map_err(|e| in_file(&path, e))?;
+        specs.push(prepared);
     }
-    specs.sort_by_key(|(s, _)| canonical_key(registry, &s.claim, s.expect, &s.id));
+    let ids = claim_ids(registry);
+    specs.sort_by_key(|p| canonical_key(&ids, &p.spec().claim, p.spec().expect, &p.spec().id));
     Ok(specs)
 }
 
@@ -136,31 +144,113 @@ fn in_file(path: &Path, e: Error) -> Error {
 
 /// `scb check`: runs the named specs, writes each one's folder, and rewrites
 /// `<out>/index.html` over every result present in `<out>`.
+///
+/// A spec is named by id (`<theorems>/<id>.toml`, or `all`) or by path. Every spec is
+/// validated before any runs; an interrupted run resumes from its records.
+///
+/// # Example
+///
+/// A fair die's mean face is (faces + 1) / 2, checked on 400 rolls of two dice:
+///
+/// ```
+/// use scb::prelude::*;
+///
+/// struct Die;
+///
+/// impl TypedClaim for Die {
+///     const ID: &'static str = "die";
+///     const ABOUT: &'static str = "a fair die's mean face is (faces + 1) / 2";
+///     const QUANTITIES: &'static [(&'static str, &'static str)] = &[("mean", "mean face over (faces + 1) / 2")];
+///     const SECTIONS: &'static [&'static str] = &[];
+///     type Context = ();
+///     type Trial = f64;
+///
+///     fn new(_: &ClaimSpec) -> Result<Self> {
+///         Ok(Die)
+///     }
+///     fn axes(&self) -> Vec<Axis> {
+///         vec![Axis::integer("faces", "f", 2, 100, "faces of the die")]
+///     }
+///     fn config(&self) -> serde_json::Value {
+///         serde_json::Value::Null
+///     }
+///     fn context(&self, _: &Point, _: u64) -> Result<()> {
+///         Ok(())
+///     }
+///     fn run_trial(&self, at: &At<()>, seed: u64) -> f64 {
+///         use rand::Rng;
+///         let faces = at.point.at("faces") as u32;
+///         1.0 + rng::rng(seed, rng::stream::DATA).random_range(0..faces) as f64
+///     }
+///     fn estimate(&self, points: &[&At<()>], trials: &[Vec<&f64>]) -> Quantities {
+///         let ratio = |at: &At<()>, ts: &Vec<&f64>| ts.iter().copied().sum::<f64>() / ts.len() as f64 / ((at.point.at("faces") + 1.0) / 2.0);
+///         let r: Vec<f64> = points.iter().zip(trials).map(|(at, ts)| ratio(at, ts)).collect();
+///         Quantities::from([("mean".to_string(), r.iter().sum::<f64>() / r.len() as f64)])
+///     }
+///     fn panels(&self, _: &[&At<()>], _: &[Vec<&f64>], _: &ClaimResult) -> Vec<Panel> {
+///         vec![]
+///     }
+/// }
+///
+/// let dir = tempfile::tempdir()?;
+/// let spec = r#"
+/// id = "die"
+/// claim = "die"
+/// statement = "A die is fair."
+/// seed = 3
+/// trials = 400
+/// fixed_task = true
+/// [grid]
+/// faces = [6, 20]
+/// [quick]
+/// trials = 100
+/// [[check]]
+/// quantity = "mean"
+/// kind = "ratio"
+/// predict = 1.0
+/// tolerance = 0.1
+/// "#;
+/// std::fs::write(dir.path().join("die.toml"), spec)?;
+/// let registry: Vec<&dyn Claim> = vec![&Registered::<Die>::NEW];
+/// let opts = CheckOptions { out: dir.path().join("reports"), theorems: dir.path().into(), ..Default::default() };
+/// let checked = check(&registry, &["die".to_string()], &opts)?;
+/// assert!(checked.as_expected());
+/// // The records are kept: a second check re-judges them and simulates nothing.
+/// let again = check(&registry, &["die".to_string()], &opts)?;
+/// assert_eq!(again.results[0].1.simulated, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> Result<Checked> {
+    check_with(registry, names, opts, &Reports::standard(claim_ids(registry)))
+}
+
+/// [`check`], with the findings sent to `reporter` rather than to the CLI's files, console
+/// and summary page (`Reports::standard`): a library caller may keep only the files, say.
+pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions, reporter: &dyn Reporter) -> Result<Checked> {
     let specs = load_specs(registry, names, &opts.theorems)?;
     crate::io::ensure_dir(&opts.out)?;
     let mut checked = Checked { results: Vec::new(), shards: Vec::new() };
-    for (spec, claim) in &specs {
+    for prepared in &specs {
+        let spec = prepared.spec();
         let dir = opts.out.join(&spec.id);
-        match run_spec(*claim, spec, opts)? {
+        match run_spec(prepared.as_ref(), opts, reporter)? {
             Outcome::Judged { result, provenance, .. } => {
-                print_result(&result, &provenance);
                 checked.results.push((result, provenance));
             }
             Outcome::ShardDone { shard: (i, n), provenance, pending_elsewhere } => {
-                eprintln!(
+                reporter.note(&format!(
                     "{}: shard {i}/{n} done ({} trials simulated, {} reused; {pending_elsewhere} left to other shards); once every shard is done: {}",
                     spec.id,
                     provenance.simulated,
                     provenance.reused,
                     merge_command(&dir, &spec_source(&spec.id, names, &opts.theorems), opts.quick)
-                );
+                ));
                 checked.shards.push((spec.id.clone(), (i, n), provenance, pending_elsewhere));
             }
         }
     }
     if opts.shard.is_none() {
-        write_index(registry, &opts.out)?;
+        reporter.finished(&opts.out)?;
     }
     Ok(checked)
 }
@@ -191,15 +281,15 @@ pub fn merge_command(dir: &Path, theorems: &Path, quick: bool) -> String {
 
 /// Checks one spec under its claim and, when judged, writes its folder. Holds the folder's
 /// lease throughout.
-fn run_spec(claim: &dyn Claim, spec: &ClaimSpec, opts: &CheckOptions) -> Result<Outcome> {
-    let dir = opts.out.join(&spec.id);
+fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporter) -> Result<Outcome> {
+    let dir = opts.out.join(&prepared.spec().id);
     let store = FileStore::new(&dir);
     let _lease = store.lease(opts.shard)?;
-    guard_existing(claim, spec, &dir, opts.quick, opts.replace, &opts.out)?;
+    guard_existing(prepared, &dir, opts.quick, opts.replace, &opts.out, reporter)?;
     let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
-    let outcome = claim.check(spec, &run)?;
+    let outcome = prepared.check(&run)?;
     if let Outcome::Judged { result, panels, provenance } = &outcome {
-        crate::report::files::write_claim(&dir, result, panels, &RunInfo::now(opts.quick, *provenance))?;
+        reporter.judged(&dir, result, panels, &RunInfo::now(opts.quick, *provenance))?;
     }
     Ok(outcome)
 }
@@ -208,13 +298,14 @@ fn run_spec(claim: &dyn Claim, spec: &ClaimSpec, opts: &CheckOptions) -> Result<
 /// result (or the reverse), or a spec with the same id but another configuration (task,
 /// learner, seed, settings; changed predictions only re-judge, and may replace). With
 /// `replace`, the old result and records are discarded first.
-fn guard_existing(claim: &dyn Claim, spec: &ClaimSpec, dir: &Path, quick: bool, replace: bool, out: &Path) -> Result<()> {
+fn guard_existing(prepared: &dyn Prepared, dir: &Path, quick: bool, replace: bool, out: &Path, reporter: &dyn Reporter) -> Result<()> {
+    let spec = prepared.spec();
     let Ok(text) = std::fs::read_to_string(dir.join("result.json")) else { return Ok(()) };
     let old: Option<ClaimResult> = serde_json::from_str(&text).ok();
     let grid = |q: bool| if q { "quick" } else { "full" };
     let conflict = match &old {
         Some(o) if o.quick != quick => Some(format!("the {}-grid result of {}; this {}-grid run would replace it", grid(o.quick), o.id, grid(quick))),
-        Some(o) if o.spec.claim != spec.claim || claim.hash(&o.spec).ok() != claim.hash(spec).ok() => {
+        Some(o) if o.spec.claim != spec.claim || prepared.hash_of(&o.spec).as_deref() != Some(prepared.hash()) => {
             Some(format!("a result of {} from another configuration (task, learner, seed or settings differ); this run would replace it and its records", o.id))
         }
         Some(_) => None,
@@ -234,28 +325,18 @@ fn guard_existing(claim: &dyn Claim, spec: &ClaimSpec, dir: &Path, quick: bool, 
             std::fs::remove_file(&p).map_err(io_err(&p))?;
         }
     }
-    eprintln!("{}: replaced the earlier result and its records (--replace)", spec.id);
+    reporter.note(&format!("{}: replaced the earlier result and its records (--replace)", spec.id));
     Ok(())
 }
 
 /// One spec, already loaded, checked and written (no summary page): what tests and
 /// library users call.
 pub fn check_one(registry: &[&dyn Claim], spec: &ClaimSpec, opts: &CheckOptions) -> Result<ClaimResult> {
-    let claim = find(registry, spec)?;
-    claim.validate(spec)?;
-    match run_spec(claim, spec, opts)? {
+    let prepared = find(registry, spec)?.prepare(spec.clone())?;
+    prepared.validate()?;
+    match run_spec(prepared.as_ref(), opts, &Files)? {
         Outcome::Judged { result, .. } => Ok(result),
         Outcome::ShardDone { .. } => Err(invalid("--shard", "check_one judges a whole spec; run shards through `check`")),
-    }
-}
-
-fn print_result(r: &ClaimResult, p: &Provenance) {
-    let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
-    let grid = if r.quick { "quick grid" } else { "full grid" };
-    eprintln!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused);
-    eprintln!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level);
-    for c in &r.checks {
-        eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
     }
 }
 
@@ -271,7 +352,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         let known = spec_ids(theorems)?;
         return Err(invalid("dir", format!("must be <reports>/<id> for a spec id in {} (got {})", known.join(", "), claim_dir.display())));
     }
-    let (spec, claim) = load_specs(registry, &[path.display().to_string()], theorems)?.remove(0);
+    let prepared = load_specs(registry, &[path.display().to_string()], theorems)?.remove(0);
     let store = FileStore::new(claim_dir);
     let ns = store.shard_counts();
     let shards = match ns.as_slice() {
@@ -297,7 +378,8 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     };
     let _lease = store.lease(None)?;
     let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
-    guard_existing(claim, &spec, claim_dir, quick, false, &out)?;
+    let reporter = Reports::standard(claim_ids(registry));
+    guard_existing(prepared.as_ref(), claim_dir, quick, false, &out, &reporter)?;
     let mut rerun = format!(
         "scb check {} --shard {{shard}} --out {}",
         if theorems == Path::new("theorems") { id.to_string() } else { path.display().to_string() },
@@ -309,11 +391,10 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     let finish = merge_command(claim_dir, theorems, quick) + " --finish-locally";
     let missing = if finish_locally { Missing::Simulate } else { Missing::Refuse { shards, rerun, finish } };
     let run = Run { quick, shard: None, progress: true, store: &store, missing };
-    let Outcome::Judged { result, panels, provenance } = claim.check(&spec, &run)? else {
+    let Outcome::Judged { result, panels, provenance } = prepared.check(&run)? else {
         return Err(Error::Other("a whole run ended as a shard".into()));
     };
-    let hash = claim.hash(&spec)?;
-    let records: Records = store.load(&hash)?;
+    let records: Records = store.load(prepared.hash())?;
     let mut keys: Vec<&(String, Option<usize>, usize)> = records.keys().collect();
     keys.sort();
     let mut text = String::new();
@@ -330,38 +411,13 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     for i in 1..=shards {
         let _ = std::fs::remove_file(claim_dir.join(format!(".shard-{i}-of-{shards}.lock")));
     }
-    eprintln!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated);
-    crate::report::files::write_claim(claim_dir, &result, &panels, &RunInfo::now(quick, provenance))?;
-    print_result(&result, &provenance);
-    write_index(registry, &out)?;
+    reporter.note(&format!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated));
+    reporter.judged(claim_dir, &result, &panels, &RunInfo::now(quick, provenance))?;
+    reporter.finished(&out)?;
     Ok(Checked { results: vec![(result, provenance)], shards: Vec::new() })
 }
 
 /// The summary page over the results found in `out`'s subfolders, in canonical order.
 pub fn write_index(registry: &[&dyn Claim], out: &Path) -> Result<()> {
-    let mut results = Vec::new();
-    let mut dirs: Vec<PathBuf> =
-        std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
-    dirs.sort();
-    for d in dirs {
-        let p = d.join("result.json");
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            match serde_json::from_str::<ClaimResult>(&text) {
-                Ok(r) => {
-                    let info = std::fs::read_to_string(d.join("run.json")).ok().and_then(|t| serde_json::from_str::<RunInfo>(&t).ok());
-                    let cals = [false, true]
-                        .iter()
-                        .filter_map(|q| std::fs::read_to_string(d.join(crate::result::Calibration::file_name(*q))).ok())
-                        .filter_map(|t| serde_json::from_str::<crate::result::Calibration>(&t).ok())
-                        .collect();
-                    results.push((r, info, cals))
-                }
-                Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
-            }
-        }
-    }
-    results.sort_by_key(|(r, _, _)| canonical_key(registry, &r.spec.claim, r.expect, &r.id));
-    let mut staged = Staged::begin(out)?;
-    staged.write("index.html", crate::report::html::index(&results).as_bytes())?;
-    staged.commit()
+    IndexPage { claims: claim_ids(registry) }.finished(out)
 }

@@ -159,7 +159,7 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
         }
     }
     let mut done = Vec::new();
-    for (spec, _) in &specs {
+    for spec in specs.iter().map(|p| p.spec()) {
         let (spec_arg, merge_theorems) = match named_path(&spec.id, names) {
             Some(p) => {
                 let p = absolute(p)?;

@@ -3,6 +3,7 @@
 //! span decades, and legends drawn below the plot so they never cover data.
 
 use crate::error::{Error, Result};
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -191,75 +192,85 @@ pub fn draw(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
 
 fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, p: &Panel) -> Result<()> {
     let clipped: Vec<Vec<(f64, f64)>> = p.series.iter().map(|s| s.clipped(p.y_clip)).collect();
-    let all = || {
-        p.series.iter().zip(&clipped).flat_map(|(s, pts)| {
-            let errs = s.err.iter().flatten().flat_map(|e| [e.0, e.1]);
-            pts.iter().map(|q| q.1).chain(errs)
-        })
-    };
+    let ys = p.series.iter().zip(&clipped).flat_map(|(s, pts)| {
+        let errs = s.err.iter().flatten().flat_map(|e| [e.0, e.1]);
+        pts.iter().map(|q| q.1).chain(errs)
+    });
     let xs = p.series.iter().flat_map(|s| s.points.iter().map(|q| q.0)).chain(p.vlines.iter().map(|v| v.0));
     let (x0, x1) = range(xs, p.x_log);
-    let (y0, y1) = range(all(), p.y_log);
+    let (y0, y1) = range(ys, p.y_log);
     let mut b = ChartBuilder::on(area);
     b.caption(&p.title, (FONT, 15)).margin(8).margin_right(20).x_label_area_size(44).y_label_area_size(72);
-    macro_rules! body {
-        ($chart:expr) => {{
-            let mut chart = $chart;
-            chart
-                .configure_mesh()
-                .x_desc(&p.x_label)
-                .y_desc(&p.y_label)
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
-                .light_line_style(RGBColor(235, 235, 235))
-                .bold_line_style(RGBColor(215, 215, 215))
-                .x_labels(6)
-                .y_labels(6)
-                .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| tick(*v))
-                .draw()
-                .map_err(perr)?;
-            for (x, label) in &p.vlines {
-                let style = ShapeStyle::from(&RGBColor(90, 90, 90)).stroke_width(1);
-                chart.draw_series(DashedLineSeries::new(vec![(*x, y0), (*x, y1)], 4, 4, style)).map_err(perr)?;
-                chart.draw_series(std::iter::once(Text::new(label.clone(), (*x, y1), (FONT, 11).into_font().color(&RGBColor(90, 90, 90))))).map_err(perr)?;
-            }
-            for (s, pts) in p.series.iter().zip(&clipped) {
-                let c = color(s.color);
-                let pts: Vec<(f64, f64)> = pts.iter().copied().filter(|q| usable(q, p.x_log, p.y_log)).collect();
-                match s.mark {
-                    Mark::Line => {
-                        chart.draw_series(LineSeries::new(pts, ShapeStyle::from(&c).stroke_width(2))).map_err(perr)?;
-                    }
-                    Mark::Dashed => {
-                        chart.draw_series(DashedLineSeries::new(pts, 8, 5, ShapeStyle::from(&c).stroke_width(2))).map_err(perr)?;
-                    }
-                    Mark::Points => {
-                        if let Some(err) = &s.err {
-                            for (q, e) in s.points.iter().zip(err) {
-                                if usable(&(q.0, e.0), p.x_log, p.y_log) && usable(&(q.0, e.1), p.x_log, p.y_log) {
-                                    chart
-                                        .draw_series(std::iter::once(ErrorBar::new_vertical(q.0, e.0, q.1, e.1, ShapeStyle::from(&c).stroke_width(1), 8)))
-                                        .map_err(perr)?;
-                                }
-                            }
-                        }
-                        chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, ShapeStyle::from(&c).filled()))).map_err(perr)?;
-                    }
-                }
-            }
-            Ok::<(), Error>(())
-        }};
-    }
     // A log axis spanning under two decades has no or one power of ten to label: use
     // base 2 there (T = 16, 32, 64, ... reads naturally).
     let base = |lo: f64, hi: f64| if hi / lo < 100.0 { 2.0 } else { 10.0 };
     let (bx, by) = (base(x0, x1), base(y0, y1));
+    let body = Body { p, clipped: &clipped, y: (y0, y1) };
     match (p.x_log, p.y_log) {
-        (true, true) => body!(b.build_cartesian_2d((x0..x1).log_scale().base(bx), (y0..y1).log_scale().base(by)).map_err(perr)?),
-        (true, false) => body!(b.build_cartesian_2d((x0..x1).log_scale().base(bx), y0..y1).map_err(perr)?),
-        (false, true) => body!(b.build_cartesian_2d(x0..x1, (y0..y1).log_scale().base(by)).map_err(perr)?),
-        (false, false) => body!(b.build_cartesian_2d(x0..x1, y0..y1).map_err(perr)?),
+        (true, true) => body.draw(b.build_cartesian_2d((x0..x1).log_scale().base(bx), (y0..y1).log_scale().base(by)).map_err(perr)?),
+        (true, false) => body.draw(b.build_cartesian_2d((x0..x1).log_scale().base(bx), y0..y1).map_err(perr)?),
+        (false, true) => body.draw(b.build_cartesian_2d(x0..x1, (y0..y1).log_scale().base(by)).map_err(perr)?),
+        (false, false) => body.draw(b.build_cartesian_2d(x0..x1, y0..y1).map_err(perr)?),
+    }
+}
+
+/// A panel's mesh, marker lines and series, on whichever axes (linear or log) it has.
+struct Body<'a> {
+    p: &'a Panel,
+    clipped: &'a [Vec<(f64, f64)>],
+    y: (f64, f64),
+}
+
+impl Body<'_> {
+    fn draw<X, Y>(&self, mut chart: ChartContext<SVGBackend, Cartesian2d<X, Y>>) -> Result<()>
+    where
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let p = self.p;
+        chart
+            .configure_mesh()
+            .x_desc(&p.x_label)
+            .y_desc(&p.y_label)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .x_labels(6)
+            .y_labels(6)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .draw()
+            .map_err(perr)?;
+        let (y0, y1) = self.y;
+        for (x, label) in &p.vlines {
+            let style = ShapeStyle::from(&RGBColor(90, 90, 90)).stroke_width(1);
+            chart.draw_series(DashedLineSeries::new(vec![(*x, y0), (*x, y1)], 4, 4, style)).map_err(perr)?;
+            chart.draw_series(std::iter::once(Text::new(label.clone(), (*x, y1), (FONT, 11).into_font().color(&RGBColor(90, 90, 90))))).map_err(perr)?;
+        }
+        for (s, pts) in p.series.iter().zip(self.clipped) {
+            let c = color(s.color);
+            let pts: Vec<(f64, f64)> = pts.iter().copied().filter(|q| usable(q, p.x_log, p.y_log)).collect();
+            match s.mark {
+                Mark::Line => {
+                    chart.draw_series(LineSeries::new(pts, ShapeStyle::from(&c).stroke_width(2))).map_err(perr)?;
+                }
+                Mark::Dashed => {
+                    chart.draw_series(DashedLineSeries::new(pts, 8, 5, ShapeStyle::from(&c).stroke_width(2))).map_err(perr)?;
+                }
+                Mark::Points => {
+                    for (q, e) in s.points.iter().zip(s.err.iter().flatten()) {
+                        if usable(&(q.0, e.0), p.x_log, p.y_log) && usable(&(q.0, e.1), p.x_log, p.y_log) {
+                            chart
+                                .draw_series(std::iter::once(ErrorBar::new_vertical(q.0, e.0, q.1, e.1, ShapeStyle::from(&c).stroke_width(1), 8)))
+                                .map_err(perr)?;
+                        }
+                    }
+                    chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, ShapeStyle::from(&c).filled()))).map_err(perr)?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

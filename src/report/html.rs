@@ -14,7 +14,19 @@ pub type Entry = (ClaimResult, Option<RunInfo>, Vec<Calibration>);
 
 /// The page over every result.
 pub fn index(results: &[Entry]) -> String {
-    let mut h = String::from(
+    let mut h = header();
+    h += &summary(results);
+    h += &verdict_tables(results);
+    for e in results {
+        h += &claim_section(e);
+    }
+    h += "<p>Per-trial records are in <code>&lt;claim&gt;/trials.jsonl</code>; every number above, per grid point too, is in <code>&lt;claim&gt;/result.json</code>.</p>\n</body></html>\n";
+    h
+}
+
+/// The page's head, style and the paragraph that says how to read it.
+fn header() -> String {
+    String::from(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>scb: claim verdicts</title>\n<style>\
 body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
@@ -31,7 +43,11 @@ the whole interval is beyond the bound, and is UNDECIDED when it lies across. A 
 one simultaneous band over the points. A refuted form of a claim is kept as a spec that must keep failing: \
 its verdict is FAIL, and that is the expected outcome. The calibration column gives, from <code>scb calibrate</code>, \
 on how many of K independent master seeds the spec reached its expected verdict.</p>\n",
-    );
+    )
+}
+
+/// One line: how many specs hold, are refuted as expected, open, undecided or off.
+fn summary(results: &[Entry]) -> String {
     let t = crate::result::tally(results.iter().map(|(r, _, _)| r));
     let list = |ids: &[&str], what: &str, class: &str| {
         if ids.is_empty() {
@@ -40,7 +56,7 @@ on how many of K independent master seeds the spec reached its expected verdict.
             format!(", {} <span class=\"{class}\">{what}</span> ({})", ids.len(), escape(&ids.join(", ")))
         }
     };
-    h += &format!(
+    format!(
         "<p><b>{} specs: {} hold, {} refuted as expected, {} open (not refuted, as expected){}{}.</b></p>\n",
         results.len(),
         t.hold,
@@ -48,7 +64,12 @@ on how many of K independent master seeds the spec reached its expected verdict.
         t.open,
         list(&t.undecided, "undecided", "UNDECIDED"),
         list(&t.off, "not as expected", "FAIL")
-    );
+    )
+}
+
+/// The verdict tables, one per kind of spec (claims, refuted forms, open questions).
+fn verdict_tables(results: &[Entry]) -> String {
+    let mut h = String::new();
     let calibrated = |cals: &[Calibration]| {
         if cals.is_empty() {
             return "not calibrated".to_string();
@@ -95,51 +116,54 @@ on how many of K independent master seeds the spec reached its expected verdict.
         these.iter().for_each(|r| h += &row(r));
         h += "</table>\n";
     }
-    for (r, _, cals) in results {
-        let v = r.verdict_word();
-        let refuted = if r.expect != Expect::Pass { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
-        h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
-        h += &format!("<p><img src=\"{id}/{id}.svg\" alt=\"{id} figure\"></p>\n", id = r.id);
+    h
+}
+
+/// A claim's section: its verdict, figure, checks and calibrations.
+fn claim_section((r, _, cals): &Entry) -> String {
+    let mut h = String::new();
+    let v = r.verdict_word();
+    let refuted = if r.expect != Expect::Pass { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
+    h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
+    h += &format!("<p><img src=\"{id}/{id}.svg\" alt=\"{id} figure\"></p>\n", id = r.id);
+    h += &format!(
+        "<table><tr><th>quantity</th><th>what it is</th><th>measured [{:.0}% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n",
+        100.0 * r.spec.level
+    );
+    for c in &r.checks {
+        let (p, tol) = (escape(&c.prediction_text()), c.spec.tolerance);
+        // A one-sided bound reads as its edge: the number moved by the tolerance, or the
+        // formula and the tolerance written out.
+        let edge = |sign: f64, op: &str| match c.spec.predict.value() {
+            Some(x) => num(x + sign * tol),
+            None if tol == 0.0 => p.clone(),
+            None => format!("{p} {op} {}", num(tol)),
+        };
+        let kind = match c.spec.kind {
+            Kind::Equal => format!("= {p} &plusmn; {}", num(tol)),
+            Kind::Ratio => format!("= {p} (factor {})", num(1.0 + tol)),
+            Kind::Below => format!("&le; {}", edge(1.0, "+")),
+            Kind::Above => format!("&ge; {}", edge(-1.0, "-")),
+        };
+        let kind = if c.spec.each_point { format!("{kind}, at each point") } else { kind };
+        let pv = match c.verdict {
+            Verdict::Holds => "PASS",
+            Verdict::Undecided => "UNDECIDED",
+            _ => "FAIL",
+        };
         h += &format!(
-            "<table><tr><th>quantity</th><th>what it is</th><th>measured [{:.0}% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n",
-            100.0 * r.spec.level
+            "<tr><td><code>{}</code></td><td>{}</td><td>{} [{}, {}]</td><td>{kind}</td><td class=\"{pv}\">{}</td><td>{}</td></tr>\n",
+            escape(&c.spec.quantity),
+            escape(&c.description),
+            num(c.estimate.value),
+            num(c.estimate.lo),
+            num(c.estimate.hi),
+            escape(&c.reason),
+            escape(&c.spec.why)
         );
-        for c in &r.checks {
-            let (p, tol) = (escape(&c.prediction_text()), c.spec.tolerance);
-            // A one-sided bound reads as its edge: the number moved by the tolerance, or the
-            // formula and the tolerance written out.
-            let edge = |sign: f64, op: &str| match c.spec.predict.value() {
-                Some(x) => num(x + sign * tol),
-                None if tol == 0.0 => p.clone(),
-                None => format!("{p} {op} {}", num(tol)),
-            };
-            let kind = match c.spec.kind {
-                Kind::Equal => format!("= {p} &plusmn; {}", num(tol)),
-                Kind::Ratio => format!("= {p} (factor {})", num(1.0 + tol)),
-                Kind::Below => format!("&le; {}", edge(1.0, "+")),
-                Kind::Above => format!("&ge; {}", edge(-1.0, "-")),
-            };
-            let kind = if c.spec.each_point { format!("{kind}, at each point") } else { kind };
-            let pv = match c.verdict {
-                Verdict::Holds => "PASS",
-                Verdict::Undecided => "UNDECIDED",
-                _ => "FAIL",
-            };
-            h += &format!(
-                "<tr><td><code>{}</code></td><td>{}</td><td>{} [{}, {}]</td><td>{kind}</td><td class=\"{pv}\">{}</td><td>{}</td></tr>\n",
-                escape(&c.spec.quantity),
-                escape(&c.description),
-                num(c.estimate.value),
-                num(c.estimate.lo),
-                num(c.estimate.hi),
-                escape(&c.reason),
-                escape(&c.spec.why)
-            );
-        }
-        h += "</table>\n";
-        h += &calibration_table(cals);
     }
-    h += "<p>Per-trial records are in <code>&lt;claim&gt;/trials.jsonl</code>; every number above, per grid point too, is in <code>&lt;claim&gt;/result.json</code>.</p>\n</body></html>\n";
+    h += "</table>\n";
+    h += &calibration_table(cals);
     h
 }
 

@@ -1,8 +1,11 @@
-//! Reports: figures drawn from plain data, a claim's files, the summary page. Nothing here
-//! simulates or judges.
+//! Reports: figures drawn from plain data, a claim's files, the summary page, and the
+//! reporters that route a run's findings to them and to the console. Nothing here simulates
+//! or judges.
 
 pub mod figure;
 pub mod files;
 pub mod html;
+pub mod reporter;
 
 pub use figure::{draw, heatmaps, Heatmap, Panel, Series};
+pub use reporter::{Console, Files, IndexPage, Reporter, Reports};

@@ -4,14 +4,20 @@
 //! wiring (`main.rs`), which hands [`REGISTRY`] to the harness; `tests/architecture.rs`
 //! checks that.
 //!
-//! A new theory is a folder here, a `pub mod` line, and its `CLAIMS` in the list below.
-
-pub mod icl;
-pub mod lowrank;
-pub mod scb;
+//! A new theory is a folder here with its `claims::CLAIMS`, and its name in the one list
+//! below (which declares the module and joins its claims to the registry).
 
 use crate::claims::Claim;
 use std::sync::LazyLock;
 
-/// Every claim the harness knows, theory by theory, in the order reports list them.
-pub static REGISTRY: LazyLock<Vec<&'static dyn Claim>> = LazyLock::new(|| [scb::claims::CLAIMS, icl::claims::CLAIMS, lowrank::claims::CLAIMS].concat());
+/// Declares each theory's module and [`REGISTRY`], in the order reports list them.
+macro_rules! theories {
+    ($($theory:ident),+) => {
+        $(pub mod $theory;)+
+
+        /// Every claim the harness knows, theory by theory, in the order reports list them.
+        pub static REGISTRY: LazyLock<Vec<&'static dyn Claim>> = LazyLock::new(|| [$($theory::claims::CLAIMS),+].concat());
+    };
+}
+
+theories!(scb, icl, lowrank);

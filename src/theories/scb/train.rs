@@ -51,10 +51,10 @@ pub fn check_batch(field: &str, batch: usize) -> Result<()> {
     Ok(())
 }
 
-/// A sample count: at least `min` (a whole batch), at most 2^40.
+/// A sample count: at least `min` (one batch, or as many as the caller needs), at most 2^40.
 pub fn check_samples(field: &str, samples: u64, min: u64) -> Result<()> {
     if samples < min || samples > 1 << 40 {
-        let lo = if min == 1 { "1".to_string() } else { format!("batch={min}") };
+        let lo = min.to_string();
         return Err(invalid(field, format!("must be an integer in [{lo}, 2^40] (got {samples})")));
     }
     Ok(())

@@ -49,7 +49,7 @@ impl Default for Settings {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Trial {
-    /// Steps to loss_k <= eps_levels[l], per level l and column.
+    /// Steps to loss_k <= `eps_levels[l]`, per level l and column.
     pub t_eps: Vec<Vec<Option<f64>>>,
     /// Per column: (step, loss_k) at log-spaced steps, until eps.
     pub curves: Vec<Vec<(u64, f64)>>,

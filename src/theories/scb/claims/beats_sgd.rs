@@ -5,6 +5,7 @@
 
 use super::{Scb, SECTIONS};
 use crate::claims::{At, TypedClaim};
+use crate::theories::scb::train::{check_batch, check_samples};
 use crate::error::{invalid, Result};
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
@@ -76,9 +77,8 @@ impl TypedClaim for BeatsSgd {
         if s.lrs.is_empty() || s.lrs.iter().any(|l| !(l.is_finite() && *l > 0.0)) {
             return Err(invalid("settings.lrs", "must be a nonempty list of finite positive rates"));
         }
-        if s.batch < 1 || s.samples < s.batch as u64 {
-            return Err(invalid("settings.samples", "must be at least one batch"));
-        }
+        check_batch("settings.batch", s.batch)?;
+        check_samples("settings.samples", s.samples, s.batch as u64)?;
         Ok(BeatsSgd { scb: Scb::from(spec, false)?, s })
     }
     super::scb_setting!();

@@ -6,7 +6,8 @@
 use super::{Scb, SECTIONS};
 use crate::claims::figures::per_point;
 use crate::claims::{At, TypedClaim};
-use crate::error::{invalid, Result};
+use crate::theories::scb::train::{check_batch, check_samples};
+use crate::error::Result;
 use crate::grid::Point;
 use crate::report::Panel;
 use crate::result::ClaimResult;
@@ -59,9 +60,8 @@ impl TypedClaim for SoftmaxLink {
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
         let s: Settings = spec.section("settings")?;
-        if s.batch < 1 || s.samples < s.batch as u64 {
-            return Err(invalid("settings.samples", "must be at least one batch"));
-        }
+        check_batch("settings.batch", s.batch)?;
+        check_samples("settings.samples", s.samples, s.batch as u64)?;
         s.softmax.validate()?;
         Ok(SoftmaxLink { scb: Scb::from(spec, false)?, s })
     }

@@ -79,7 +79,7 @@ pub struct StageOne {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Trial {
-    /// corr_V after one step on n = ratios[i] * n1 samples.
+    /// corr_V after one step on n = `ratios[i] * n1` samples.
     pub corr_v: Vec<f64>,
 }
 

@@ -20,6 +20,7 @@
 use super::{Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, TypedClaim};
+use crate::theories::scb::train::{check_batch, check_samples};
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};
@@ -110,12 +111,9 @@ impl TypedClaim for StageTwo {
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
         let s: Settings = spec.section("settings")?;
-        if s.batch < 1 {
-            return Err(invalid("settings.batch", "must be a whole number >= 1"));
-        }
-        if s.samples < 10 * s.batch as u64 {
-            return Err(invalid("settings.samples", format!("must be at least 10 batches ({})", 10 * s.batch)));
-        }
+        check_batch("settings.batch", s.batch)?;
+        // Ten batches at least: the decay is fitted over the last decade of checkpoints.
+        check_samples("settings.samples", s.samples, 10 * s.batch as u64)?;
         check_range("settings.eps", s.eps, 0.0, 1.0, true)?;
         check_range("settings.corr_v", s.corr_v, 0.0, 1.0, false)?;
         check_range("settings.corr_a", s.corr_a, 0.0, 1.0, false)?;

@@ -30,6 +30,7 @@
 use super::{Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, TypedClaim};
+use crate::theories::scb::train::check_batch;
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};
@@ -159,9 +160,7 @@ impl TypedClaim for Transfer {
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
         let s: Settings = spec.section("settings")?;
-        if s.batch < 1 {
-            return Err(invalid("settings.batch", "must be a whole number >= 1"));
-        }
+        check_batch("settings.batch", s.batch)?;
         check_range("settings.c", s.c, 0.0, 1.0, true)?;
         check_range("settings.rho_nontrivial", s.rho_nontrivial, 0.0, 1.0, true)?;
         check_range("settings.fallback_rho", s.fallback_rho, 0.0, 1.0, true)?;

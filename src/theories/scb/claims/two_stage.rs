@@ -18,7 +18,8 @@
 use super::{Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point, slope_line};
 use crate::claims::{At, TypedClaim};
-use crate::error::{check_range, invalid, Result};
+use crate::theories::scb::train::{check_batch, check_samples};
+use crate::error::{check_range, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
@@ -89,12 +90,8 @@ impl TypedClaim for TwoStage {
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
         let s: Settings = spec.section("settings")?;
-        if s.batch < 1 {
-            return Err(invalid("settings.batch", "must be a whole number >= 1"));
-        }
-        if s.max_samples < s.batch as u64 {
-            return Err(invalid("settings.max_samples", format!("must be at least one batch ({})", s.batch)));
-        }
+        check_batch("settings.batch", s.batch)?;
+        check_samples("settings.max_samples", s.max_samples, s.batch as u64)?;
         check_range("settings.eps", s.eps, 0.0, 1.0, true)?;
         Ok(TwoStage { scb: Scb::from(spec, false)?, s })
     }

@@ -264,7 +264,6 @@ impl Learner for ScbProx {
     }
 
     fn update(&mut self, params: &mut Params) -> StepInfo {
-        let (n, t) = (params.n(), params.t());
         let phase = self.phase;
         let per_batch = phase == Phase::Two && self.cfg.stage_two == StageTwoRule::PerBatch;
         // Decaying steps: a constant step leaves a noise floor that biases the V and A
@@ -273,9 +272,27 @@ impl Learner for ScbProx {
         // refuted per-batch rule keeps one schedule for the run, as it was stated.
         let clock = if per_batch { self.steps } else { self.phase_steps };
         let eta = self.cfg.eta.min(2.0 / (clock as f64 + 2.0));
-        let mu = &self.mu;
+        // Read at the gradient's point, before V moves.
+        let (c1, c2) = self.v_scalars(params);
+        if phase != Phase::FrozenV {
+            self.step_v(params, eta);
+        }
+        // With c1 = 0 (V carries no signal yet, as at the start) the attention gradient is
+        // pure noise along a flat direction; skip it.
+        let lambda_mean = if !self.cfg.precondition || c1 > 0.0 { self.step_a(params, eta, c1, c2, per_batch) } else { 0.0 };
+        self.samples += self.grad.batch as u64;
+        self.steps += 1;
+        self.phase_steps += 1;
+        self.next_phase(params);
+        StepInfo { batch_loss: self.grad.loss, stage: if phase == Phase::One { 1 } else { 2 }, lambda: lambda_mean }
+    }
+}
 
-        // Scalars at the current V (the gradient's point): c1 = tr(V C V^T), c2 = ||V mu||^2.
+impl ScbProx {
+    /// c1 = tr(V C V^T) and c2 = ||V mu||^2 at the current V.
+    fn v_scalars(&self, params: &Params) -> (f64, f64) {
+        let n = params.n();
+        let mu = &self.mu;
         let v = params.v_slice();
         let mut vmu = vec![0.0; n];
         let mut dv = 0.0;
@@ -286,105 +303,103 @@ impl Learner for ScbProx {
             dv += mu[j] * col.iter().map(|x| x * x).sum::<f64>();
         }
         let c2: f64 = vmu.iter().map(|x| x * x).sum();
-        let c1 = (dv - c2).max(0.0);
-
-        // V step. (alpha C + omega mu mu^T)^{-1} = D^{-1}/alpha - (omega-alpha)/(alpha omega) 1 1^T
-        // by Sherman-Morrison (1^T mu = 1), so the solve is O(N^2).
-        if phase != Phase::FrozenV {
-            let (mut alpha, mut omega) = (0.0, 0.0);
-            for k in 0..n {
-                let a = params.a_col(k);
-                alpha += mu[k] * a.iter().map(|x| x * x).sum::<f64>();
-                omega += mu[k] * a.iter().sum::<f64>().powi(2);
-            }
-            let gv = self.grad.gv.as_slice_memory_order().expect("column-major");
-            let precond = self.cfg.precondition && alpha > 0.0 && omega > 0.0;
-            let gamma = if precond { (omega - alpha) / (alpha * omega) } else { 0.0 };
-            self.row_sums.fill(0.0);
-            for col in gv.chunks_exact(n) {
-                for (s, g) in self.row_sums.iter_mut().zip(col) {
-                    *s += g;
-                }
-            }
-            let v = params.v_slice_mut();
-            for (j, (vc, gc)) in v.chunks_exact_mut(n).zip(gv.chunks_exact(n)).enumerate() {
-                let scale = if precond { 1.0 / (alpha * mu[j]) } else { 1.0 };
-                for ((x, g), rs) in vc.iter_mut().zip(gc).zip(&self.row_sums) {
-                    *x -= eta * (g * scale - gamma * rs);
-                }
-            }
-            recenter_columns(v, n);
-        }
-
-        // A step. With c1 = 0 (V carries no signal yet, as at the start) the attention
-        // gradient is pure noise along a flat direction; skip it.
-        let mut lambda_mean = 0.0;
-        if !self.cfg.precondition || c1 > 0.0 {
-            let averaging = phase != Phase::One && !per_batch;
-            let w = average_weight(self.da_steps);
-            if averaging {
-                self.s_t = variance_factor(self.s_t, w);
-            }
-            let b = self.grad.batch as f64;
-            let shrink = if self.cfg.precondition { c2 / (c1 + t as f64 * c2) } else { 0.0 };
-            let universal = (2.0 * (t as f64).ln()).sqrt();
-            for k in 0..n {
-                let pre = if self.cfg.precondition { 1.0 / (mu[k] * c1) } else { 1.0 };
-                let g = self.grad.ga_col(k);
-                let gsum: f64 = g.iter().sum::<f64>() * pre;
-                // Per-entry noise of one batch's preconditioned gradient for query k:
-                // Var(G_A[t,k]) = n_k var(d) / B^2. The per-batch rule reads n_k off the
-                // batch, as it was stated; the average uses its expectation B mu_k, since
-                // it describes many batches (and a batch without query k would give 0).
-                let count = if averaging { b * mu[k] } else { self.grad.count[k] as f64 };
-                let sigma = (count * self.grad.da_var).sqrt() / b * pre;
-                let thresholding = phase != Phase::One && self.cfg.l1;
-                let lambda = if thresholding { self.cfg.threshold_scale * sigma * universal } else { 0.0 };
-                let a = params.a_col(k);
-                let applied = if averaging {
-                    // One-step target y_k = a_k - g_k, averaged into z_k.
-                    let z = &mut self.z[k * t..(k + 1) * t];
-                    for (((zi, out), &ai), &gi) in z.iter_mut().zip(self.col.iter_mut()).zip(a).zip(g) {
-                        let y = ai - (gi * pre - shrink * gsum);
-                        *zi = (1.0 - w) * *zi + w * y;
-                        *out = *zi;
-                    }
-                    lambda * self.s_t.sqrt()
-                } else {
-                    for ((out, &ai), &gi) in self.col.iter_mut().zip(a).zip(g) {
-                        *out = ai - eta * (gi * pre - shrink * gsum);
-                    }
-                    eta * lambda
-                };
-                lambda_mean += mu[k] * applied;
-                clip_rescale(&mut self.col, applied, params.a_col_mut(k));
-            }
-            if averaging {
-                self.da_steps += 1;
-            }
-        }
-
-        self.samples += self.grad.batch as u64;
-        self.steps += 1;
-        self.phase_steps += 1;
-        match phase {
-            Phase::One if self.switch_due(params) => {
-                self.enter(Phase::Two);
-                self.switched_at = Some(self.samples);
-            }
-            Phase::FrozenV if self.switch_due(params) => {
-                self.enter(Phase::Two);
-                self.switched_at = Some(self.samples);
-            }
-            Phase::FrozenV if self.samples >= self.cfg.freeze_v.as_ref().map_or(u64::MAX, |f| f.fallback_samples) => {
-                self.enter(Phase::One);
-                self.fell_back_at = Some(self.samples);
-            }
-            _ => {}
-        }
-        StepInfo { batch_loss: self.grad.loss, stage: if phase == Phase::One { 1 } else { 2 }, lambda: lambda_mean }
+        ((dv - c2).max(0.0), c2)
     }
-}
+
+    /// The V step. (alpha C + omega mu mu^T)^{-1} = D^{-1}/alpha - (omega-alpha)/(alpha omega) 1 1^T
+    /// by Sherman-Morrison (1^T mu = 1), so the solve is O(N^2).
+    fn step_v(&mut self, params: &mut Params, eta: f64) {
+        let n = params.n();
+        let mu = &self.mu;
+        let (mut alpha, mut omega) = (0.0, 0.0);
+        for k in 0..n {
+            let a = params.a_col(k);
+            alpha += mu[k] * a.iter().map(|x| x * x).sum::<f64>();
+            omega += mu[k] * a.iter().sum::<f64>().powi(2);
+        }
+        let gv = self.grad.gv.as_slice_memory_order().expect("column-major");
+        let precond = self.cfg.precondition && alpha > 0.0 && omega > 0.0;
+        let gamma = if precond { (omega - alpha) / (alpha * omega) } else { 0.0 };
+        self.row_sums.fill(0.0);
+        for col in gv.chunks_exact(n) {
+            for (s, g) in self.row_sums.iter_mut().zip(col) {
+                *s += g;
+            }
+        }
+        let v = params.v_slice_mut();
+        for (j, (vc, gc)) in v.chunks_exact_mut(n).zip(gv.chunks_exact(n)).enumerate() {
+            let scale = if precond { 1.0 / (alpha * mu[j]) } else { 1.0 };
+            for ((x, g), rs) in vc.iter_mut().zip(gc).zip(&self.row_sums) {
+                *x -= eta * (g * scale - gamma * rs);
+            }
+        }
+        recenter_columns(v, n);
+    }
+
+    /// The A step, query by query: a proximal (thresholded) step, or in stage two the dual
+    /// average of one-step targets. Returns the mean threshold applied (weighted by mu).
+    fn step_a(&mut self, params: &mut Params, eta: f64, c1: f64, c2: f64, per_batch: bool) -> f64 {
+        let (n, t) = (params.n(), params.t());
+        let phase = self.phase;
+        let mu = &self.mu;
+        let mut lambda_mean = 0.0;
+        let averaging = phase != Phase::One && !per_batch;
+        let w = average_weight(self.da_steps);
+        if averaging {
+            self.s_t = variance_factor(self.s_t, w);
+        }
+        let b = self.grad.batch as f64;
+        let shrink = if self.cfg.precondition { c2 / (c1 + t as f64 * c2) } else { 0.0 };
+        let universal = (2.0 * (t as f64).ln()).sqrt();
+        for k in 0..n {
+            let pre = if self.cfg.precondition { 1.0 / (mu[k] * c1) } else { 1.0 };
+            let g = self.grad.ga_col(k);
+            let gsum: f64 = g.iter().sum::<f64>() * pre;
+            // Per-entry noise of one batch's preconditioned gradient for query k:
+            // Var(G_A[t,k]) = n_k var(d) / B^2. The per-batch rule reads n_k off the
+            // batch, as it was stated; the average uses its expectation B mu_k, since
+            // it describes many batches (and a batch without query k would give 0).
+            let count = if averaging { b * mu[k] } else { self.grad.count[k] as f64 };
+            let sigma = (count * self.grad.da_var).sqrt() / b * pre;
+            let thresholding = phase != Phase::One && self.cfg.l1;
+            let lambda = if thresholding { self.cfg.threshold_scale * sigma * universal } else { 0.0 };
+            let a = params.a_col(k);
+            let applied = if averaging {
+                // One-step target y_k = a_k - g_k, averaged into z_k.
+                let z = &mut self.z[k * t..(k + 1) * t];
+                for (((zi, out), &ai), &gi) in z.iter_mut().zip(self.col.iter_mut()).zip(a).zip(g) {
+                    let y = ai - (gi * pre - shrink * gsum);
+                    *zi = (1.0 - w) * *zi + w * y;
+                    *out = *zi;
+                }
+                lambda * self.s_t.sqrt()
+            } else {
+                for ((out, &ai), &gi) in self.col.iter_mut().zip(a).zip(g) {
+                    *out = ai - eta * (gi * pre - shrink * gsum);
+                }
+                eta * lambda
+            };
+            lambda_mean += mu[k] * applied;
+            clip_rescale(&mut self.col, applied, params.a_col_mut(k));
+        }
+        if averaging {
+            self.da_steps += 1;
+        }
+        lambda_mean
+    }
+
+    /// After a step: into stage two when the switch rule says so, or back to stage one when
+    /// a frozen-V start has run out of samples.
+    fn next_phase(&mut self, params: &Params) {
+        let phase = self.phase;
+        if matches!(phase, Phase::One | Phase::FrozenV) && self.switch_due(params) {
+            self.enter(Phase::Two);
+            self.switched_at = Some(self.samples);
+        } else if phase == Phase::FrozenV && self.samples >= self.cfg.freeze_v.as_ref().map_or(u64::MAX, |f| f.fallback_samples) {
+            self.enter(Phase::One);
+            self.fell_back_at = Some(self.samples);
+        }
+    }}
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,161 @@
+//! Where a run's findings go, after criterion's `Report`/`Reports`: the analysis hands over
+//! plain data (a judged result and its panels, a line about a spec, the end of the run), and
+//! each reporter decides what to do with it. The console prints, the files reporter writes a
+//! spec's folder, the index page rewrites the summary over every result in the folder.
+
+use super::figure::Panel;
+use crate::error::Result;
+use crate::result::{Calibration, ClaimResult, Provenance, RunInfo};
+use crate::verdict::{num, Expect};
+use std::path::Path;
+
+/// One destination of a run's findings. Every method has a default that does nothing.
+pub trait Reporter {
+    /// A spec judged: its result, figure panels and how it came about, for its folder `dir`.
+    fn judged(&self, _dir: &Path, _result: &ClaimResult, _panels: &[Panel], _info: &RunInfo) -> Result<()> {
+        Ok(())
+    }
+    /// A line about a spec that is not a verdict: a shard done, a result replaced, records merged.
+    fn note(&self, _text: &str) {}
+    /// The run has ended; `out` holds every result written there, this run's and earlier ones.
+    fn finished(&self, _out: &Path) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Several reporters, each told everything in turn.
+pub struct Reports(pub Vec<Box<dyn Reporter>>);
+
+impl Reports {
+    /// The CLI's: the folder's files, then the console, and the summary page at the end, in
+    /// the order `claims` (ids, registry order) lists them.
+    pub fn standard(claims: Vec<&'static str>) -> Reports {
+        Reports(vec![Box::new(Files), Box::new(Console), Box::new(IndexPage { claims })])
+    }
+}
+
+impl Reporter for Reports {
+    fn judged(&self, dir: &Path, result: &ClaimResult, panels: &[Panel], info: &RunInfo) -> Result<()> {
+        self.0.iter().try_for_each(|r| r.judged(dir, result, panels, info))
+    }
+    fn note(&self, text: &str) {
+        self.0.iter().for_each(|r| r.note(text))
+    }
+    fn finished(&self, out: &Path) -> Result<()> {
+        self.0.iter().try_for_each(|r| r.finished(out))
+    }
+}
+
+/// A spec's folder: result.json, quantities.csv, the figure, run.json.
+pub struct Files;
+
+impl Reporter for Files {
+    fn judged(&self, dir: &Path, result: &ClaimResult, panels: &[Panel], info: &RunInfo) -> Result<()> {
+        super::files::write_claim(dir, result, panels, info)
+    }
+}
+
+/// Verdicts and notes on stderr (stdout stays free for what a command is asked to print).
+pub struct Console;
+
+impl Reporter for Console {
+    fn judged(&self, _dir: &Path, r: &ClaimResult, _panels: &[Panel], info: &RunInfo) -> Result<()> {
+        let p: &Provenance = &info.provenance;
+        let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
+        let grid = if r.quick { "quick grid" } else { "full grid" };
+        eprintln!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused);
+        eprintln!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level);
+        for c in &r.checks {
+            eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
+        }
+        Ok(())
+    }
+    fn note(&self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+
+/// `<out>/index.html`, rewritten over every result in `<out>` when a run ends.
+pub struct IndexPage {
+    /// Claim ids in registry order: the page lists results by claim in this order.
+    pub claims: Vec<&'static str>,
+}
+
+impl Reporter for IndexPage {
+    fn finished(&self, out: &Path) -> Result<()> {
+        let mut results = Vec::new();
+        let mut dirs: Vec<_> =
+            std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
+        dirs.sort();
+        for d in dirs {
+            let p = d.join("result.json");
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                match serde_json::from_str::<ClaimResult>(&text) {
+                    Ok(r) => {
+                        let info = std::fs::read_to_string(d.join("run.json")).ok().and_then(|t| serde_json::from_str::<RunInfo>(&t).ok());
+                        let cals = [false, true]
+                            .iter()
+                            .filter_map(|q| std::fs::read_to_string(d.join(Calibration::file_name(*q))).ok())
+                            .filter_map(|t| serde_json::from_str::<Calibration>(&t).ok())
+                            .collect();
+                        results.push((r, info, cals))
+                    }
+                    Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
+                }
+            }
+        }
+        results.sort_by_key(|(r, _, _)| canonical_key(&self.claims, &r.spec.claim, r.expect, &r.id));
+        let mut staged = crate::io::Staged::begin(out)?;
+        staged.write("index.html", super::html::index(&results).as_bytes())?;
+        staged.commit()
+    }
+}
+
+/// Canonical order for runs and the summary: by claim (in `claims`' order), true claims
+/// before refuted forms before open questions, then by id.
+pub fn canonical_key(claims: &[&str], claim: &str, expect: Expect, id: &str) -> (usize, u8, String) {
+    let pos = claims.iter().position(|c| *c == claim).unwrap_or(usize::MAX);
+    (pos, expect as u8, id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    struct Log(Rc<RefCell<Vec<String>>>, &'static str);
+
+    impl Reporter for Log {
+        fn note(&self, text: &str) {
+            self.0.borrow_mut().push(format!("{} note {text}", self.1));
+        }
+        fn finished(&self, out: &Path) -> Result<()> {
+            self.0.borrow_mut().push(format!("{} finished {}", self.1, out.display()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn reports_tell_every_reporter_in_turn() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let r = Reports(vec![Box::new(Log(log.clone(), "a")), Box::new(Log(log.clone(), "b"))]);
+        r.note("x");
+        r.finished(Path::new("out")).unwrap();
+        assert_eq!(*log.borrow(), ["a note x", "b note x", "a finished out", "b finished out"]);
+    }
+
+    #[test]
+    fn results_are_listed_by_claim_then_expectation_then_id() {
+        let claims = ["one", "two"];
+        let mut keys = vec![
+            canonical_key(&claims, "two", Expect::Pass, "a"),
+            canonical_key(&claims, "one", Expect::Fail, "b"),
+            canonical_key(&claims, "one", Expect::Pass, "c"),
+            canonical_key(&claims, "unknown", Expect::Pass, "d"),
+        ];
+        keys.sort();
+        let ids: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
+        assert_eq!(ids, ["c", "b", "a", "d"]);
+    }
+}
