@@ -15,6 +15,8 @@
 //!
 //! struct Spread;
 //!
+//! const EXPONENT: Quantity = Quantity::new("exponent", "exponent of n in the spread");
+//!
 //! #[derive(serde::Serialize, serde::Deserialize)]
 //! struct Trial {
 //!     mean: f64,
@@ -23,7 +25,7 @@
 //! impl TypedClaim for Spread {
 //!     const ID: &'static str = "spread";
 //!     const ABOUT: &'static str = "the mean of n tosses spreads as n^-1/2";
-//!     const QUANTITIES: &'static [(&'static str, &'static str)] = &[("exponent", "exponent of n in the spread")];
+//!     const QUANTITIES: &'static [Quantity] = &[EXPONENT];
 //!     const SECTIONS: &'static [&'static str] = &[];
 //!     type Context = ();
 //!     type Trial = Trial;
@@ -53,7 +55,7 @@
 //!             x.push(at.point.at("tosses").ln());
 //!             y.push(0.5 * var.ln());
 //!         }
-//!         Quantities::from([("exponent".to_string(), ols(&x, &y).1)])
+//!         Quantities::from([(EXPONENT.into(), ols(&x, &y).1)])
 //!     }
 //!     fn panels(&self, _: &[&At<()>], _: &[Vec<&Trial>], _: &ClaimResult) -> Vec<Panel> {
 //!         vec![]
@@ -90,7 +92,7 @@
 //! ```
 
 pub use crate::claims::figures::{ci, per_point};
-pub use crate::claims::{At, Claim, Registered, TypedClaim};
+pub use crate::claims::{At, Claim, Quantity, Registered, TypedClaim};
 pub use crate::commands::check::{check, check_with, CheckOptions, Checked};
 pub use crate::error::{check_range, invalid, Error, Result};
 pub use crate::grid::{Axis, Point};

@@ -155,16 +155,17 @@ pub struct ClaimResult {
 }
 
 impl ClaimResult {
-    pub fn q(&self, name: &str) -> Option<&Estimate> {
-        self.quantities.get(name)
+    /// The estimate under a key: a quantity (a claim's `Quantity` const) or a per-point key.
+    pub fn q(&self, name: impl AsRef<str>) -> Option<&Estimate> {
+        self.quantities.get(name.as_ref())
     }
     /// The value of a quantity, NaN when it is missing or undefined.
-    pub fn value(&self, name: &str) -> f64 {
+    pub fn value(&self, name: impl AsRef<str>) -> f64 {
         self.q(name).map_or(f64::NAN, |e| e.value)
     }
     /// The estimate of a per-point quantity at `point`.
-    pub fn at(&self, name: &str, point: &Point) -> Option<&Estimate> {
-        self.q(&format!("{name}@{}", point.key()))
+    pub fn at(&self, name: impl AsRef<str>, point: &Point) -> Option<&Estimate> {
+        self.q(format!("{}@{}", name.as_ref(), point.key()))
     }
     /// "PASS" / "FAIL" / "UNDECIDED": the claim's own verdict (undecided when no check
     /// fails but some cannot tell).
@@ -178,8 +179,8 @@ impl ClaimResult {
         }
     }
     /// The prediction of the first check of `quantity` (at its judged point), if there is one.
-    pub fn predicted(&self, quantity: &str) -> Option<f64> {
-        self.checks.iter().find(|c| c.spec.quantity == quantity).map(CheckResult::prediction)
+    pub fn predicted(&self, quantity: impl AsRef<str>) -> Option<f64> {
+        self.checks.iter().find(|c| c.spec.quantity == quantity.as_ref()).map(CheckResult::prediction)
     }
     /// "id: PASS" or "id: FAIL (which checks fail)", and whether that was expected: figure titles.
     pub fn title(&self) -> String {

@@ -66,8 +66,8 @@ fn the_transfer_law_as_a_formula_reaches_the_dedicated_verdict() {
     for p in law.points.iter() {
         let key = p.key();
         let dedicated_key = key.trim_end_matches(",B=256");
-        if let Some(d) = dedicated.q(&format!("pred_ratio@{dedicated_key}")) {
-            let l = law.q(&format!("ratio@{key}")).unwrap();
+        if let Some(d) = dedicated.q(format!("pred_ratio@{dedicated_key}")) {
+            let l = law.q(format!("ratio@{key}")).unwrap();
             assert!(overlap(l, d), "{key}: {l:?} vs {d:?}");
             compared += 1;
         }

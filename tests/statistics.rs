@@ -5,7 +5,7 @@
 //! over many master seeds (each a fresh draw of every task and trial).
 
 use rand_distr::{Distribution, Normal};
-use scb::claims::{At, Claim, Registered, TypedClaim};
+use scb::claims::{At, Claim, Quantity, Registered, TypedClaim};
 use scb::commands::calibrate::{calibrate, CalibrateOptions};
 use scb::error::Result;
 use scb::grid::{Axis, Point};
@@ -42,10 +42,13 @@ struct Trial {
     x: f64,
 }
 
+const VALUE: Quantity = Quantity::new("value", "mean over trials, per cell");
+const MEAN: Quantity = Quantity::new("mean", "mean over the cells");
+
 impl TypedClaim for Cells {
     const ID: &'static str = "cells";
     const ABOUT: &'static str = "a known value at every cell";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[("value", "mean over trials, per cell"), ("mean", "mean over the cells")];
+    const QUANTITIES: &'static [Quantity] = &[VALUE, MEAN];
     const SECTIONS: &'static [&'static str] = &["settings"];
     type Context = Effect;
     type Trial = Trial;
@@ -74,10 +77,10 @@ impl TypedClaim for Cells {
         let mut all = 0.0;
         for (at, ts) in points.iter().zip(trials) {
             let m = ts.iter().map(|t| t.x).sum::<f64>() / ts.len() as f64;
-            q.insert(format!("value@{}", at.point.key()), m);
+            q.insert(VALUE.at(&at.point), m);
             all += m;
         }
-        q.insert("mean".into(), all / points.len() as f64);
+        q.insert(MEAN.into(), all / points.len() as f64);
         q
     }
     fn panels(&self, _: &[&At<Effect>], _: &[Vec<&Trial>], _: &ClaimResult) -> Vec<Panel> {

@@ -1,6 +1,7 @@
 //! The two faces of a claim: [`TypedClaim`], what a claim's author writes, and [`Claim`],
 //! the object-safe view the registry holds; with the plain data a run takes and gives.
 
+use super::quantity::Quantity;
 use super::store::TrialStore;
 use crate::error::Result;
 use crate::grid::{Axis, Point};
@@ -18,14 +19,76 @@ pub struct At<C> {
 }
 
 /// What a claim's author writes. Typed, so a claim's trials and context are its own.
+///
+/// A registry entry is `Registered::<C>::NEW`; [`Claim::prepare`] binds a spec to it, and
+/// refuses a spec that asks for what the claim does not declare. `scb::prelude` and
+/// `commands::check::check` show claims run end to end.
+///
+/// ```
+/// use scb::prelude::*;
+///
+/// struct Toss;
+/// const HEADS: Quantity = Quantity::new("heads", "share of heads");
+///
+/// impl TypedClaim for Toss {
+///     const ID: &'static str = "toss";
+///     const ABOUT: &'static str = "a fair coin lands heads half the time";
+///     const QUANTITIES: &'static [Quantity] = &[HEADS];
+///     const SECTIONS: &'static [&'static str] = &[];
+///     type Context = ();
+///     type Trial = bool;
+///     fn new(_: &ClaimSpec) -> Result<Self> {
+///         Ok(Toss)
+///     }
+///     fn axes(&self) -> Vec<Axis> {
+///         vec![]
+///     }
+///     fn config(&self) -> serde_json::Value {
+///         serde_json::Value::Null
+///     }
+///     fn context(&self, _: &Point, _: u64) -> Result<()> {
+///         Ok(())
+///     }
+///     fn run_trial(&self, _: &At<()>, seed: u64) -> bool {
+///         use rand::Rng;
+///         rng::rng(seed, rng::stream::DATA).random()
+///     }
+///     fn estimate(&self, _: &[&At<()>], trials: &[Vec<&bool>]) -> Quantities {
+///         let heads = trials[0].iter().filter(|t| ***t).count() as f64 / trials[0].len() as f64;
+///         Quantities::from([(HEADS.into(), heads)])
+///     }
+///     fn panels(&self, _: &[&At<()>], _: &[Vec<&bool>], _: &ClaimResult) -> Vec<Panel> {
+///         vec![]
+///     }
+/// }
+///
+/// let dir = tempfile::tempdir()?;
+/// let spec = |quantity: &str| -> Result<ClaimSpec> {
+///     let text = format!(
+///         "id = 'toss'\nstatement = 'Fair.'\nseed = 1\ntrials = 100\nfixed_task = true\n[grid]\n[quick]\ntrials = 10\n\
+///          [[check]]\nquantity = '{quantity}'\nkind = 'equal'\npredict = 0.5\ntolerance = 0.1\n"
+///     );
+///     std::fs::write(dir.path().join("toss.toml"), text).unwrap();
+///     ClaimSpec::load(&dir.path().join("toss.toml"))
+/// };
+/// let entry = Registered::<Toss>::NEW;
+/// let prepared = entry.prepare(spec("heads")?)?;
+/// prepared.validate()?;
+/// assert_eq!(prepared.spec().id, "toss");
+/// // A check of a quantity the claim does not declare is refused before anything runs.
+/// let refused = entry.prepare(spec("tails")?).err().unwrap().to_string();
+/// assert!(refused.contains("check[0].quantity") && refused.contains("heads"), "{refused}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait TypedClaim: Sized + Send + Sync + 'static {
     /// The name specs use in `claim = "..."` (and the default spec id).
     const ID: &'static str;
     /// One line for the help text.
     const ABOUT: &'static str;
-    /// The quantities the claim computes, with one line each for the reports. Per-point ones
-    /// are named `name@key` in results.
-    const QUANTITIES: &'static [(&'static str, &'static str)];
+    /// The quantities the claim computes (each a const, declared once), with one line each
+    /// for the reports. Per-point ones are filed as `name@key` in results. The estimate may
+    /// return no other: a key whose name is not here is an error naming it.
+    const QUANTITIES: &'static [Quantity];
     /// The spec tables besides the shared envelope that this claim reads.
     const SECTIONS: &'static [&'static str];
     /// What a grid point needs built once for all its trials.
@@ -100,7 +163,7 @@ pub enum Outcome {
 pub trait Claim: Sync {
     fn id(&self) -> &'static str;
     fn about(&self) -> &'static str;
-    fn quantities(&self) -> &'static [(&'static str, &'static str)];
+    fn quantities(&self) -> &'static [Quantity];
     /// Parses the spec's tables into the claim's own types and checks its grids, quantities
     /// and `where` clauses against the claim, once: what a run is made from.
     fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>>;

@@ -9,13 +9,13 @@ use crate::result::ClaimResult;
 /// error bars (points without the quantity are left out).
 pub fn per_point(
     result: &ClaimResult,
-    name: &str,
+    name: impl AsRef<str>,
     points: impl IntoIterator<Item = Point>,
     x: impl Fn(&Point) -> f64,
     label: impl Into<String>,
     color: usize,
 ) -> Series {
-    let (pts, errs) = points.into_iter().filter_map(|p| result.at(name, &p).map(|e| ((x(&p), e.value), (e.lo, e.hi)))).unzip();
+    let (pts, errs) = points.into_iter().filter_map(|p| result.at(name.as_ref(), &p).map(|e| ((x(&p), e.value), (e.lo, e.hi)))).unzip();
     Series::points(label, color, pts, Some(errs))
 }
 

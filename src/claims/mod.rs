@@ -10,9 +10,11 @@ pub mod analysis;
 pub mod claim;
 pub mod figures;
 pub mod predictions;
+pub mod quantity;
 pub mod registry;
 pub mod runner;
 pub mod store;
 
 pub use claim::{At, Claim, Missing, Outcome, Prepared, Run, TypedClaim};
+pub use quantity::Quantity;
 pub use registry::{find, Registered};

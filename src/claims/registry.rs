@@ -25,8 +25,8 @@ fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
     points(&axes, &spec.grid(false), "grid")?;
     points(&axes, &spec.grid(true), "quick.grid")?;
     for (i, c) in spec.checks.iter().enumerate() {
-        if !C::QUANTITIES.iter().any(|(q, _)| *q == c.quantity) {
-            let names: Vec<&str> = C::QUANTITIES.iter().map(|q| q.0).collect();
+        if !C::QUANTITIES.iter().any(|q| q.name == c.quantity) {
+            let names: Vec<&str> = C::QUANTITIES.iter().map(|q| q.name).collect();
             return Err(invalid(format!("check[{i}].quantity"), format!("must be one of {} for claim {} (got {:?})", names.join(", "), C::ID, c.quantity)));
         }
         for name in c.at.keys() {
@@ -46,7 +46,7 @@ impl<C: TypedClaim> Claim for Registered<C> {
     fn about(&self) -> &'static str {
         C::ABOUT
     }
-    fn quantities(&self) -> &'static [(&'static str, &'static str)] {
+    fn quantities(&self) -> &'static [super::Quantity] {
         C::QUANTITIES
     }
     fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>> {

@@ -144,8 +144,74 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
         (0..ats.len()).map(|p| (0..n_tasks).map(|i| (0..n_trials).map(|t| have.remove(&(p, i, t)).expect("every trial ran")).collect()).collect()).collect();
     ats.par_iter().flatten().for_each(|at| claim.prepare(at));
     let result = analysis::analyse(claim, spec, &ats, &data, &predicts, run.quick);
+    undeclared::<C>(result.quantities.keys())?;
     let first: Vec<&At<C::Context>> = ats.iter().map(|a| &a[0]).collect();
     let refs: Vec<Vec<&C::Trial>> = data.iter().map(|tasks| tasks.iter().flatten().collect()).collect();
     let panels = claim.panels(&first, &refs, &result);
     Ok(Outcome::Judged { result, panels, provenance })
+}
+
+/// Refuses a quantity the claim's estimate returned without declaring it in `QUANTITIES`:
+/// every number in a result must be one a spec could name and the reports can describe.
+fn undeclared<'a, C: TypedClaim>(keys: impl IntoIterator<Item = &'a String>) -> Result<()> {
+    for key in keys {
+        let base = super::Quantity::base_of(key);
+        if !C::QUANTITIES.iter().any(|q| q.name == base) {
+            return Err(Error::Other(format!("claim {}: its estimate returned {key:?}, but {base:?} is not among its QUANTITIES; declare it there", C::ID)));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::Quantity;
+    use crate::grid::{Axis, Point};
+    use crate::report::Panel;
+    use crate::result::ClaimResult;
+    use crate::stats::Quantities;
+
+    struct Declares;
+    const SLOPE: Quantity = Quantity::new("slope", "a slope");
+    const LEVEL: Quantity = Quantity::new("level", "a level, per point");
+
+    impl TypedClaim for Declares {
+        const ID: &'static str = "declares";
+        const ABOUT: &'static str = "two quantities";
+        const QUANTITIES: &'static [Quantity] = &[SLOPE, LEVEL];
+        const SECTIONS: &'static [&'static str] = &[];
+        type Context = ();
+        type Trial = f64;
+        fn new(_: &ClaimSpec) -> Result<Self> {
+            Ok(Declares)
+        }
+        fn axes(&self) -> Vec<Axis> {
+            vec![]
+        }
+        fn config(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+        fn context(&self, _: &Point, _: u64) -> Result<()> {
+            Ok(())
+        }
+        fn run_trial(&self, _: &At<()>, _: u64) -> f64 {
+            0.0
+        }
+        fn estimate(&self, _: &[&At<()>], _: &[Vec<&f64>]) -> Quantities {
+            Quantities::new()
+        }
+        fn panels(&self, _: &[&At<()>], _: &[Vec<&f64>], _: &ClaimResult) -> Vec<Panel> {
+            vec![]
+        }
+    }
+
+    #[test]
+    fn a_quantity_the_claim_does_not_declare_is_an_error_naming_it() {
+        let ok: Vec<String> = ["slope", "level@N=4", "level/predicted[check 0]@N=4"].map(String::from).to_vec();
+        assert!(undeclared::<Declares>(&ok).is_ok());
+        let typo = vec!["slope".to_string(), "levle@N=4".to_string()];
+        let e = undeclared::<Declares>(&typo).unwrap_err().to_string();
+        assert!(e.contains("\"levle@N=4\"") && e.contains("declares"), "{e}");
+    }
 }

@@ -157,10 +157,12 @@ fn in_file(path: &Path, e: Error) -> Error {
 ///
 /// struct Die;
 ///
+/// const MEAN: Quantity = Quantity::new("mean", "mean face over (faces + 1) / 2");
+///
 /// impl TypedClaim for Die {
 ///     const ID: &'static str = "die";
 ///     const ABOUT: &'static str = "a fair die's mean face is (faces + 1) / 2";
-///     const QUANTITIES: &'static [(&'static str, &'static str)] = &[("mean", "mean face over (faces + 1) / 2")];
+///     const QUANTITIES: &'static [Quantity] = &[MEAN];
 ///     const SECTIONS: &'static [&'static str] = &[];
 ///     type Context = ();
 ///     type Trial = f64;
@@ -185,7 +187,7 @@ fn in_file(path: &Path, e: Error) -> Error {
 ///     fn estimate(&self, points: &[&At<()>], trials: &[Vec<&f64>]) -> Quantities {
 ///         let ratio = |at: &At<()>, ts: &Vec<&f64>| ts.iter().copied().sum::<f64>() / ts.len() as f64 / ((at.point.at("faces") + 1.0) / 2.0);
 ///         let r: Vec<f64> = points.iter().zip(trials).map(|(at, ts)| ratio(at, ts)).collect();
-///         Quantities::from([("mean".to_string(), r.iter().sum::<f64>() / r.len() as f64)])
+///         Quantities::from([(MEAN.into(), r.iter().sum::<f64>() / r.len() as f64)])
 ///     }
 ///     fn panels(&self, _: &[&At<()>], _: &[Vec<&f64>], _: &ClaimResult) -> Vec<Panel> {
 ///         vec![]

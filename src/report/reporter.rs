@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn results_are_listed_by_claim_then_expectation_then_id() {
         let claims = ["one", "two"];
-        let mut keys = vec![
+        let mut keys = [
             canonical_key(&claims, "two", Expect::Pass, "a"),
             canonical_key(&claims, "one", Expect::Fail, "b"),
             canonical_key(&claims, "one", Expect::Pass, "c"),

@@ -1,6 +1,7 @@
 //! The claim: the mean of n tosses of a coin with bias p has standard deviation
 //! sqrt(p (1 - p) / n), so its spread falls as n^-1/2.
 
+use super::axis;
 use scb::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,13 +26,14 @@ pub struct Trial {
     sd: f64,
 }
 
+// The claim's quantities, each declared once.
+const SD_EXPONENT: Quantity = Quantity::new("sd_exponent", "exponent of n in the spread of the mean (one intercept per bias)");
+const SD_RATIO: Quantity = Quantity::new("sd_ratio", "measured over exact spread, per point (sd_ratio@point)");
+
 impl TypedClaim for Spread {
     const ID: &'static str = "coin";
     const ABOUT: &'static str = "the mean of n coin tosses spreads as n^-1/2";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("sd_exponent", "exponent of n in the spread of the mean (one intercept per bias)"),
-        ("sd_ratio", "measured over exact spread, per point (sd_ratio@point)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[SD_EXPONENT, SD_RATIO];
     const SECTIONS: &'static [&'static str] = &["settings"];
     type Context = Exact;
     type Trial = Trial;
@@ -44,19 +46,19 @@ impl TypedClaim for Spread {
         Ok(Spread { s })
     }
     fn axes(&self) -> Vec<Axis> {
-        vec![Axis::real("p", "p", 0.01, 0.99, "the coin's bias"), Axis::integer("tosses", "n", 1, 1 << 20, "tosses per mean")]
+        vec![Axis::real(axis::P, "p", 0.01, 0.99, "the coin's bias"), Axis::integer(axis::TOSSES, "n", 1, 1 << 20, "tosses per mean")]
     }
     fn config(&self) -> serde_json::Value {
         serde_json::json!({ "repeats": self.s.repeats })
     }
     fn context(&self, point: &Point, _seed: u64) -> Result<Exact> {
-        let (p, n) = (point.at("p"), point.at("tosses"));
+        let (p, n) = (point.at(axis::P), point.at(axis::TOSSES));
         Ok(Exact { sd: (p * (1.0 - p) / n).sqrt() })
     }
     fn run_trial(&self, at: &At<Exact>, seed: u64) -> Trial {
         use rand::Rng;
         let mut rng = rng::rng(seed, rng::stream::DATA);
-        let (p, n) = (at.point.at("p"), at.point.at("tosses") as usize);
+        let (p, n) = (at.point.at(axis::P), at.point.at(axis::TOSSES) as usize);
         let means: Vec<f64> = (0..self.s.repeats).map(|_| (0..n).filter(|_| rng.random::<f64>() < p).count() as f64 / n as f64).collect();
         let m = means.iter().sum::<f64>() / means.len() as f64;
         Trial { sd: (means.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (means.len() - 1) as f64).sqrt() }
@@ -66,12 +68,12 @@ impl TypedClaim for Spread {
         let (mut g, mut x, mut y) = (vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
             let sd = ts.iter().map(|t| t.sd).sum::<f64>() / ts.len() as f64;
-            q.insert(format!("sd_ratio@{}", at.point.key()), sd / at.ctx.sd);
-            g.push(at.point.at("p").to_bits());
-            x.push(at.point.at("tosses").ln());
+            q.insert(SD_RATIO.at(&at.point), sd / at.ctx.sd);
+            g.push(at.point.at(axis::P).to_bits());
+            x.push(at.point.at(axis::TOSSES).ln());
             y.push(sd.ln());
         }
-        q.insert("sd_exponent".into(), within_slope(&g, &x, &y));
+        q.insert(SD_EXPONENT.into(), within_slope(&g, &x, &y));
         q
     }
     fn panels(&self, points: &[&At<Exact>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
@@ -81,7 +83,7 @@ impl TypedClaim for Spread {
             x_label: "tosses n".into(),
             y_label: "measured / exact".into(),
             x_log: true,
-            series: vec![per_point(result, "sd_ratio", pts, |p| p.at("tosses"), format!("mean over trials {}", ci(result)), 0)],
+            series: vec![per_point(result, SD_RATIO, pts, |p| p.at(axis::TOSSES), format!("mean over trials {}", ci(result)), 0)],
             ..Default::default()
         }]
     }

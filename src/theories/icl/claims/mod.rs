@@ -6,6 +6,11 @@
 pub mod stagewise;
 pub mod time_scale;
 
+/// The names of this theory's grid axes, declared once: axes, grid lookups and checks' `where` use them.
+pub mod axis {
+    pub const K: &str = "k";
+}
+
 use crate::error::{check_range, invalid, Result};
 use crate::theories::icl::{CountSet, Prompts, Training};
 use crate::watch::{FirstPassage, LogSpaced};

@@ -14,7 +14,8 @@
 //! and records T_eps for each (the step at which the column's loss, on the point's fixed
 //! evaluation set, first falls to eps), and the rare column's weights on its way.
 
-use super::{log_steps, Run, Setting};
+use crate::claims::Quantity;
+use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::{ci, per_point, slope_line};
 use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, Result};
@@ -53,17 +54,20 @@ pub struct Stagewise {
     run: Run,
 }
 
+// The quantities this claim computes, each declared once.
+const DOM_EXPONENT: Quantity = Quantity::new("dom_exponent", "exponent of K in the dominant column's median steps to eps");
+const RARE_EXPONENT: Quantity = Quantity::new("rare_exponent", "exponent of K in a rare column's median steps to eps");
+const RATIO_EXPONENT: Quantity = Quantity::new("ratio_exponent", "exponent of K in the ratio rare / dominant of the median steps");
+const T_DOM: Quantity = Quantity::new("t_dom", "median steps to eps of the dominant column, per point (t_dom@point)");
+const T_RARE: Quantity = Quantity::new("t_rare", "median steps to eps of a rare column, per point (t_rare@point)");
+const LEVEL: Quantity = Quantity::new("level", "median steps to eps over the population reference's (gradient descent on the task's exact count-reduction loss), per task, geometric mean over points and both columns (per point: level_dom@point, level_rare@point)");
+const LEVEL_DOM: Quantity = Quantity::new("level_dom", "the dominant column's median steps over the population reference's, per point (level_dom@point)");
+const LEVEL_RARE: Quantity = Quantity::new("level_rare", "the rare column's median steps over the population reference's, per point (level_rare@point)");
+
 impl TypedClaim for Stagewise {
     const ID: &'static str = "icl_stagewise";
     const ABOUT: &'static str = "softmax attention, imbalanced features: the dominant query converges first (flat in K), rare ones later";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("dom_exponent", "exponent of K in the dominant column's median steps to eps"),
-        ("rare_exponent", "exponent of K in a rare column's median steps to eps"),
-        ("ratio_exponent", "exponent of K in the ratio rare / dominant of the median steps"),
-        ("t_dom", "median steps to eps of the dominant column, per point (t_dom@point)"),
-        ("t_rare", "median steps to eps of a rare column, per point (t_rare@point)"),
-        ("level", "median steps to eps over the population reference's (gradient descent on the task's exact count-reduction loss), per task, geometric mean over points and both columns (per point: level_dom@point, level_rare@point)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[DOM_EXPONENT, RARE_EXPONENT, RATIO_EXPONENT, T_DOM, T_RARE, LEVEL, LEVEL_DOM, LEVEL_RARE];
     const SECTIONS: &'static [&'static str] = &["run", "settings"];
     type Context = Setting;
     type Trial = Trial;
@@ -75,13 +79,13 @@ impl TypedClaim for Stagewise {
         Ok(Stagewise { s, run })
     }
     fn axes(&self) -> Vec<Axis> {
-        vec![Axis::integer("k", "K", 3, 4096, "number of features")]
+        vec![Axis::integer(axis::K, "K", 3, 4096, "number of features")]
     }
     fn config(&self) -> serde_json::Value {
         serde_json::json!({ "run": self.run, "settings": self.s })
     }
     fn context(&self, point: &Point, seed: u64) -> Result<Setting> {
-        let k = point.at("k") as usize;
+        let k = point.at(axis::K) as usize;
         let p_rare = (1.0 - self.s.p_dom) / (k - 1) as f64;
         let prompts = Prompts::imbalanced(k, self.s.p_dom, self.run.context_length(p_rare.min(self.s.p_dom)))?;
         Ok(Setting::new(prompts, &self.run, seed, &point.key()))
@@ -106,42 +110,42 @@ impl TypedClaim for Stagewise {
         let (mut lk, mut ld, mut lr, mut levels) = (vec![], vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
             let (d, r) = (censored_median(ts.iter().map(|t| t.t_dom)), censored_median(ts.iter().map(|t| t.t_rare)));
-            q.insert(format!("t_dom@{}", at.point.key()), d);
-            q.insert(format!("t_rare@{}", at.point.key()), r);
+            q.insert(T_DOM.at(&at.point), d);
+            q.insert(T_RARE.at(&at.point), r);
             let reference = at.ctx.population(&[0, 1], &self.run, &[self.run.eps]);
             let (ld_, lr_) = (d / reference[0][0].unwrap_or(f64::NAN), r / reference[1][0].unwrap_or(f64::NAN));
-            q.insert(format!("level_dom@{}", at.point.key()), ld_);
-            q.insert(format!("level_rare@{}", at.point.key()), lr_);
+            q.insert(LEVEL_DOM.at(&at.point), ld_);
+            q.insert(LEVEL_RARE.at(&at.point), lr_);
             levels.extend([ld_.ln(), lr_.ln()]);
-            lk.push(at.point.at("k").ln());
+            lk.push(at.point.at(axis::K).ln());
             ld.push(d.ln());
             lr.push(r.ln());
         }
         let ratio: Vec<f64> = lr.iter().zip(&ld).map(|(r, d)| r - d).collect();
-        q.insert("dom_exponent".into(), ols(&lk, &ld).1);
-        q.insert("rare_exponent".into(), ols(&lk, &lr).1);
-        q.insert("ratio_exponent".into(), ols(&lk, &ratio).1);
-        q.insert("level".into(), (levels.iter().sum::<f64>() / levels.len() as f64).exp());
+        q.insert(DOM_EXPONENT.into(), ols(&lk, &ld).1);
+        q.insert(RARE_EXPONENT.into(), ols(&lk, &lr).1);
+        q.insert(RATIO_EXPONENT.into(), ols(&lk, &ratio).1);
+        q.insert(LEVEL.into(), (levels.iter().sum::<f64>() / levels.len() as f64).exp());
         q
     }
 
     fn panels(&self, points: &[&At<Setting>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
-        let k = |p: &Point| p.at("k");
+        let k = |p: &Point| p.at(axis::K);
         let (k0, k1) = (pts.iter().map(k).fold(f64::INFINITY, f64::min), pts.iter().map(k).fold(0.0, f64::max));
         let mut series = vec![
-            per_point(result, "t_dom", pts.clone(), k, format!("dominant query {}", ci(result)), 0),
-            per_point(result, "t_rare", pts.clone(), k, "rare query", 1),
+            per_point(result, T_DOM, pts.clone(), k, format!("dominant query {}", ci(result)), 0),
+            per_point(result, T_RARE, pts.clone(), k, "rare query", 1),
         ];
-        if let Some(d0) = pts.first().and_then(|p| result.at("t_dom", p)) {
+        if let Some(d0) = pts.first().and_then(|p| result.at(T_DOM, p)) {
             series.push(Series::dashed("claimed: flat", 0, slope_line(k0, d0.value, k1, 0.0)));
         }
         let p1 = Panel {
             title: format!(
                 "steps to loss <= {}: K exponents {:.2} (dominant), {:.2} (rare)",
                 self.run.eps,
-                result.value("dom_exponent"),
-                result.value("rare_exponent")
+                result.value(DOM_EXPONENT),
+                result.value(RARE_EXPONENT)
             ),
             x_label: "number of features K".into(),
             y_label: "SGD steps (median over trials)".into(),

@@ -20,7 +20,8 @@
 //! steps to every level and its loss at log-spaced steps. The level check compares the
 //! median steps with the population reference (`super::population_passages`).
 
-use super::{log_steps, Run, Setting};
+use crate::claims::Quantity;
+use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::ci;
 use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, invalid, Result};
@@ -60,19 +61,17 @@ pub struct TimeScale {
     run: Run,
 }
 
+// The quantities this claim computes, each declared once.
+const P_EXPONENT: Quantity = Quantity::new("p_exponent", "exponent of p_k in the median steps to the smallest eps, over the columns (one intercept per K)");
+const P_EXPONENT_FIRST: Quantity = Quantity::new("p_exponent_first", "the same exponent at the largest eps of the sequence");
+const APPROACH: Quantity = Quantity::new("approach", "|p_exponent_first + 1| - |p_exponent + 1|: how much closer to -1 the exponent comes as eps shrinks");
+const T_EPS: Quantity = Quantity::new("t_eps", "median steps to the smallest eps of column k, per point and column (t_eps@point,k=...)");
+const LEVEL: Quantity = Quantity::new("level", "median steps to the smallest eps over the population reference's, per task, geometric mean over points and columns (per point: level@point)");
+
 impl TypedClaim for TimeScale {
     const ID: &'static str = "icl_time_scale";
     const ABOUT: &'static str = "softmax attention: a query converges in time proportional to 1/p_k";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("p_exponent", "exponent of p_k in the median steps to the smallest eps, over the columns (one intercept per K)"),
-        ("p_exponent_first", "the same exponent at the largest eps of the sequence"),
-        ("approach", "|p_exponent_first + 1| - |p_exponent + 1|: how much closer to -1 the exponent comes as eps shrinks"),
-        ("t_eps", "median steps to the smallest eps of column k, per point and column (t_eps@point,k=...)"),
-        (
-            "level",
-            "median steps to the smallest eps over the population reference's, per task, geometric mean over points and columns (per point: level@point)",
-        ),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[P_EXPONENT, P_EXPONENT_FIRST, APPROACH, T_EPS, LEVEL];
     const SECTIONS: &'static [&'static str] = &["run", "settings"];
     type Context = Setting;
     type Trial = Trial;
@@ -88,13 +87,13 @@ impl TypedClaim for TimeScale {
         Ok(TimeScale { s, run })
     }
     fn axes(&self) -> Vec<Axis> {
-        vec![Axis::integer("k", "K", 2, 4096, "number of features")]
+        vec![Axis::integer(axis::K, "K", 2, 4096, "number of features")]
     }
     fn config(&self) -> serde_json::Value {
         serde_json::json!({ "run": self.run, "settings": self.s })
     }
     fn context(&self, point: &Point, seed: u64) -> Result<Setting> {
-        let k = point.at("k") as usize;
+        let k = point.at(axis::K) as usize;
         let l = self.run.context_length(Prompts::zipf(k, self.s.zipf, 1)?.p[k - 1]);
         Ok(Setting::new(Prompts::zipf(k, self.s.zipf, l)?, &self.run, seed, &point.key()))
     }
@@ -136,7 +135,7 @@ impl TypedClaim for TimeScale {
                 for (k, p) in at.ctx.prompts.p.iter().enumerate() {
                     let m = censored_median(ts.iter().map(|t| t.t_eps[l][k]));
                     if l == last {
-                        q.insert(format!("t_eps@{},k={}", at.point.key(), k + 1), m);
+                        q.insert(T_EPS.at_key(&format!("{},k={}", at.point.key(), k + 1)), m);
                         level_logs.push((m / reference[k][l].unwrap_or(f64::NAN)).ln());
                     }
                     g.push(i as u64);
@@ -144,19 +143,19 @@ impl TypedClaim for TimeScale {
                     y.push(m.ln());
                 }
                 if l == last {
-                    q.insert(format!("level@{}", at.point.key()), (level_logs.iter().sum::<f64>() / level_logs.len() as f64).exp());
+                    q.insert(LEVEL.at(&at.point), (level_logs.iter().sum::<f64>() / level_logs.len() as f64).exp());
                     ratios.extend(level_logs);
                 }
             }
             let e = within_slope(&g, &x, &y);
             // Each level's exponent, for the report (a per-level list, not a checked quantity).
-            q.insert(format!("p_exponent@eps={eps}"), e);
+            q.insert(P_EXPONENT.at_key(&format!("eps={eps}")), e);
             exponents.push(e);
         }
-        q.insert("p_exponent".into(), exponents[last]);
-        q.insert("p_exponent_first".into(), exponents[0]);
-        q.insert("approach".into(), if last > 0 { (exponents[0] + 1.0).abs() - (exponents[last] + 1.0).abs() } else { f64::NAN });
-        q.insert("level".into(), (ratios.iter().sum::<f64>() / ratios.len() as f64).exp());
+        q.insert(P_EXPONENT.into(), exponents[last]);
+        q.insert(P_EXPONENT_FIRST.into(), exponents[0]);
+        q.insert(APPROACH.into(), if last > 0 { (exponents[0] + 1.0).abs() - (exponents[last] + 1.0).abs() } else { f64::NAN });
+        q.insert(LEVEL.into(), (ratios.iter().sum::<f64>() / ratios.len() as f64).exp());
         q
     }
 
@@ -170,12 +169,12 @@ impl TypedClaim for TimeScale {
                 .p
                 .iter()
                 .enumerate()
-                .filter_map(|(k, p)| result.q(&format!("t_eps@{},k={}", at.point.key(), k + 1)).map(|e| ((*p, e.value), (e.lo, e.hi))))
+                .filter_map(|(k, p)| result.q(T_EPS.at_key(&format!("{},k={}", at.point.key(), k + 1))).map(|e| ((*p, e.value), (e.lo, e.hi))))
                 .unzip();
             series.push(Series::points(format!("{} {}", at.point.label(), ci(result)), i, pts, Some(errs)));
         }
         if let Some(first) = series.first().and_then(|s| s.points.first().copied()) {
-            let pred = result.predicted("p_exponent").unwrap_or(-1.0);
+            let pred = result.predicted(P_EXPONENT).unwrap_or(-1.0);
             let p_min = points[0].ctx.prompts.p.iter().cloned().fold(f64::INFINITY, f64::min);
             series.push(Series::dashed(format!("predicted: p^{pred}"), 7, vec![first, (p_min, first.1 * (p_min / first.0).powf(pred))]));
         }
@@ -183,9 +182,9 @@ impl TypedClaim for TimeScale {
             title: format!(
                 "steps to loss_k <= {}: exponent of p_k {:.2} (at eps = {}: {:.2})",
                 self.run.eps,
-                result.value("p_exponent"),
+                result.value(P_EXPONENT),
                 self.s.eps_levels[0],
-                result.value("p_exponent_first")
+                result.value(P_EXPONENT_FIRST)
             ),
             x_label: "feature probability p_k".into(),
             y_label: "SGD steps (median over trials)".into(),

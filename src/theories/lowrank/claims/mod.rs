@@ -6,6 +6,13 @@
 pub mod pruning;
 pub mod updates;
 
+/// The names of this theory's grid axes, declared once: axes, grid lookups and checks' `where` use them.
+pub mod axis {
+    pub const PATTERNS: &str = "patterns";
+    pub const D: &str = "d";
+    pub const M: &str = "m";
+}
+
 use crate::error::{invalid, Result};
 use crate::grid::{Axis, Point};
 use crate::spec::ClaimSpec;
@@ -14,6 +21,23 @@ use ndarray::Array2;
 
 /// The tables these claims read.
 pub const SECTIONS: &[&str] = &["data", "training", "settings"];
+
+/// The trait items every claim of this theory shares, read off its `setup` and settings `s`:
+/// its axes, the records' configuration, and a point's test set.
+macro_rules! lowrank_setting {
+    () => {
+        fn axes(&self) -> Vec<crate::grid::Axis> {
+            self.setup.axes()
+        }
+        fn config(&self) -> serde_json::Value {
+            serde_json::json!({ "data": self.setup.data, "training": self.setup.training, "settings": self.s })
+        }
+        fn context(&self, point: &crate::grid::Point, seed: u64) -> crate::error::Result<Self::Context> {
+            Ok(self.setup.test_set(point, seed))
+        }
+    };
+}
+pub(crate) use lowrank_setting;
 
 /// What both claims read besides their settings.
 pub struct Setup {
@@ -35,10 +59,10 @@ impl Setup {
         let setup = Setup { data, training, seed: spec.seed, test_size };
         for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
             for p in crate::grid::points(&setup.axes(), &spec.grid(quick), field)? {
-                if p.at("patterns") > p.at("d") {
+                if p.at(axis::PATTERNS) > p.at(axis::D) {
                     return Err(invalid(
                         format!("{field}.patterns"),
-                        format!("must be at most d: M orthonormal patterns in R^d (got M={} at d={})", p.at("patterns"), p.at("d")),
+                        format!("must be at most d: M orthonormal patterns in R^d (got M={} at d={})", p.at(axis::PATTERNS), p.at(axis::D)),
                     ));
                 }
             }
@@ -48,23 +72,23 @@ impl Setup {
 
     pub fn axes(&self) -> Vec<Axis> {
         vec![
-            Axis::integer("patterns", "M", 3, 4096, "orthonormal patterns (2 label-relevant)").or(8.0),
-            Axis::integer("d", "d", 3, 4096, "token dimension").or(32.0),
-            Axis::integer("m", "m", 2, 1 << 16, "neurons of W_O").or(32.0),
+            Axis::integer(axis::PATTERNS, "M", 3, 4096, "orthonormal patterns (2 label-relevant)").or(8.0),
+            Axis::integer(axis::D, "d", 3, 4096, "token dimension").or(32.0),
+            Axis::integer(axis::M, "m", 2, 1 << 16, "neurons of W_O").or(32.0),
         ]
     }
 
     /// A test set at the point: fresh sequences from the task's seed and the point's key.
     pub fn test_set(&self, p: &Point, seed: u64) -> Vec<(Array2<f64>, f64)> {
         let mut rng = crate::rng::rng(seed ^ crate::rng::fnv1a(p.key().as_bytes()), crate::rng::stream::PREDICT);
-        let (mp, d) = (p.at("patterns") as usize, p.at("d") as usize);
+        let (mp, d) = (p.at(axis::PATTERNS) as usize, p.at(axis::D) as usize);
         (0..self.test_size).map(|_| self.data.draw(mp, d, &mut rng)).collect()
     }
 
     /// Trains at point `p` from the trial's seed; returns the start and the trained net.
     pub fn train(&self, p: &Point, seed: u64) -> (crate::theories::lowrank::Net, crate::theories::lowrank::Net) {
         let mut rng = crate::rng::rng(seed, crate::rng::stream::DATA);
-        crate::theories::lowrank::train(&self.data, p.at("patterns") as usize, p.at("d") as usize, p.at("m") as usize, &self.training, &mut rng)
+        crate::theories::lowrank::train(&self.data, p.at(axis::PATTERNS) as usize, p.at(axis::D) as usize, p.at(axis::M) as usize, &self.training, &mut rng)
     }
 }
 

@@ -15,11 +15,12 @@
 //! checks, `analysis`). No cell's minimum or maximum is taken: the smallest of sixteen noisy
 //! cell means is biased downward, and a bootstrap of it inherits the bias.
 
+use crate::claims::Quantity;
 use super::{Setup, SECTIONS};
 use crate::claims::figures::ci;
 use crate::claims::{At, TypedClaim};
 use crate::error::{check_range, invalid, Result};
-use crate::grid::{Axis, Point};
+
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
 use crate::spec::ClaimSpec;
@@ -66,15 +67,19 @@ fn mean(ts: &[&Trial], f: fn(&Trial) -> &Vec<f64>) -> Vec<f64> {
     (0..len).map(|j| ts.iter().map(|t| f(t)[j]).sum::<f64>() / ts.len() as f64).collect()
 }
 
+// The quantities this claim computes, each declared once.
+const PRUNE_COST: Quantity = Quantity::new("prune_cost", "rise of the test error, smallest-first, per cell up to the moderate R (prune_cost@point,R=...)");
+const MARGIN_RANDOM: Quantity = Quantity::new("margin_random", "random minus smallest-first test error on the same nets, per cell (margin_random@point,R=...)");
+const MARGIN_LARGEST: Quantity = Quantity::new("margin_largest", "largest-first minus smallest-first test error on the same nets, per cell (margin_largest@point,R=...)");
+const UNPRUNED_ERROR: Quantity = Quantity::new("unpruned_error", "test error of the trained net, per point (unpruned_error@point)");
+const ERR_SMALLEST: Quantity = Quantity::new("err_smallest", "test error after pruning the smallest weights first, per point and pruned fraction (err_smallest@point,R=...)");
+const ERR_RANDOM: Quantity = Quantity::new("err_random", "test error after pruning at random, per point and pruned fraction (err_random@point,R=...)");
+const ERR_LARGEST: Quantity = Quantity::new("err_largest", "test error after pruning the largest weights first, per point and pruned fraction (err_largest@point,R=...)");
+
 impl TypedClaim for MagnitudePruning {
     const ID: &'static str = "magnitude_pruning";
     const ABOUT: &'static str = "pruning W_O's smallest neurons barely costs accuracy, and beats random and largest-first pruning";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("prune_cost", "rise of the test error, smallest-first, per cell up to the moderate R (prune_cost@point,R=...)"),
-        ("margin_random", "random minus smallest-first test error on the same nets, per cell (margin_random@point,R=...)"),
-        ("margin_largest", "largest-first minus smallest-first test error on the same nets, per cell (margin_largest@point,R=...)"),
-        ("unpruned_error", "test error of the trained net, per point (unpruned_error@point)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[PRUNE_COST, MARGIN_RANDOM, MARGIN_LARGEST, UNPRUNED_ERROR, ERR_SMALLEST, ERR_RANDOM, ERR_LARGEST];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Vec<(Array2<f64>, f64)>;
     type Trial = Trial;
@@ -90,15 +95,7 @@ impl TypedClaim for MagnitudePruning {
         check_range("settings.moderate", s.moderate, 0.0, 1.0, true)?;
         Ok(MagnitudePruning { setup: Setup::from(spec, s.test_size)?, s })
     }
-    fn axes(&self) -> Vec<Axis> {
-        self.setup.axes()
-    }
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({ "data": self.setup.data, "training": self.setup.training, "settings": self.s })
-    }
-    fn context(&self, point: &Point, seed: u64) -> Result<Self::Context> {
-        Ok(self.setup.test_set(point, seed))
-    }
+    super::lowrank_setting!();
 
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Trial {
         let (_, net) = self.setup.train(&at.point, seed);
@@ -121,17 +118,17 @@ impl TypedClaim for MagnitudePruning {
             let (s, r, l) = (mean(ts, |t| &t.smallest), mean(ts, |t| &t.random), mean(ts, |t| &t.largest));
             for (j, f) in self.s.fractions.iter().enumerate() {
                 let key = format!("{},R={f}", at.point.key());
-                q.insert(format!("err_smallest@{key}"), s[j]);
-                q.insert(format!("err_random@{key}"), r[j]);
-                q.insert(format!("err_largest@{key}"), l[j]);
+                q.insert(ERR_SMALLEST.at_key(&key), s[j]);
+                q.insert(ERR_RANDOM.at_key(&key), r[j]);
+                q.insert(ERR_LARGEST.at_key(&key), l[j]);
                 // Paired: the same nets pruned both ways, so the net-to-net spread cancels.
-                q.insert(format!("margin_random@{key}"), r[j] - s[j]);
-                q.insert(format!("margin_largest@{key}"), l[j] - s[j]);
+                q.insert(MARGIN_RANDOM.at_key(&key), r[j] - s[j]);
+                q.insert(MARGIN_LARGEST.at_key(&key), l[j] - s[j]);
                 if *f <= self.s.moderate + 1e-12 {
-                    q.insert(format!("prune_cost@{key}"), s[j] - base);
+                    q.insert(PRUNE_COST.at_key(&key), s[j] - base);
                 }
             }
-            q.insert(format!("unpruned_error@{}", at.point.key()), base);
+            q.insert(UNPRUNED_ERROR.at(&at.point), base);
         }
         q
     }
@@ -140,12 +137,12 @@ impl TypedClaim for MagnitudePruning {
         points
             .iter()
             .map(|at| {
-                let curve = |name: &str, label: String, color: usize| {
+                let curve = |name: Quantity, label: String, color: usize| {
                     let (pts, errs) = self
                         .s
                         .fractions
                         .iter()
-                        .filter_map(|f| result.q(&format!("{name}@{},R={f}", at.point.key())).map(|e| ((*f, e.value), (e.lo, e.hi))))
+                        .filter_map(|f| result.q(name.at_key(&format!("{},R={f}", at.point.key()))).map(|e| ((*f, e.value), (e.lo, e.hi))))
                         .unzip();
                     Series::points(label, color, pts, Some(errs))
                 };
@@ -154,9 +151,9 @@ impl TypedClaim for MagnitudePruning {
                     x_label: "fraction R of neurons pruned".into(),
                     y_label: "test error (mean over trials)".into(),
                     series: vec![
-                        curve("err_smallest", format!("smallest first {}", ci(result)), 0),
-                        curve("err_random", "random".into(), 6),
-                        curve("err_largest", "largest first".into(), 1),
+                        curve(ERR_SMALLEST, format!("smallest first {}", ci(result)), 0),
+                        curve(ERR_RANDOM, "random".into(), 6),
+                        curve(ERR_LARGEST, "largest first".into(), 1),
                     ],
                     ..Default::default()
                 }

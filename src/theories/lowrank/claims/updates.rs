@@ -13,11 +13,12 @@
 //! `||dW||_F^2 / ||dW||_2^2` of each update, the count of singular values holding 99% of its
 //! energy, its leading singular values, and the trained net's test error.
 
-use super::{Setup, SECTIONS};
+use crate::claims::Quantity;
+use super::{axis, Setup, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, TypedClaim};
 use crate::error::{invalid, Result};
-use crate::grid::{Axis, Point};
+use crate::grid::Point;
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
 use crate::spec::ClaimSpec;
@@ -57,30 +58,37 @@ pub struct Updates {
 }
 
 const MATRICES: [&str; 3] = ["W_Q", "W_K", "W_V"];
+/// Per matrix, in the order of `MATRICES`: its stable rank and the three exponents of it.
+const PER_MATRIX: [[Quantity; 4]; 3] = [
+    [STABLE_RANK_W_Q, PATTERNS_EXPONENT_W_Q, D_EXPONENT_W_Q, M_EXPONENT_W_Q],
+    [STABLE_RANK_W_K, PATTERNS_EXPONENT_W_K, D_EXPONENT_W_K, M_EXPONENT_W_K],
+    [STABLE_RANK_W_V, PATTERNS_EXPONENT_W_V, D_EXPONENT_W_V, M_EXPONENT_W_V],
+];
+
+// The quantities this claim computes, each declared once.
+const STABLE_RANK: Quantity = Quantity::new("stable_rank", "stable rank of the updates, geometric mean over W_Q, W_K, W_V, trials and points (per point: stable_rank@point)");
+const ENERGY_RANK: Quantity = Quantity::new("energy_rank", "singular values holding 99% of the updates' energy, mean over W_Q, W_K, W_V, trials and points");
+const PATTERNS_EXPONENT: Quantity = Quantity::new("patterns_exponent", "exponent of M in the stable rank (one intercept per d, m)");
+const D_EXPONENT: Quantity = Quantity::new("d_exponent", "exponent of d in the stable rank (one intercept per M, m)");
+const M_EXPONENT: Quantity = Quantity::new("m_exponent", "exponent of m in the stable rank (one intercept per M, d)");
+const STABLE_RANK_W_Q: Quantity = Quantity::new("stable_rank_w_q", "stable rank of dW_Q, geometric mean over trials, per point (likewise _w_k, _w_v)");
+const STABLE_RANK_W_K: Quantity = Quantity::new("stable_rank_w_k", "stable rank of dW_K, per point");
+const STABLE_RANK_W_V: Quantity = Quantity::new("stable_rank_w_v", "stable rank of dW_V, per point");
+const PATTERNS_EXPONENT_W_Q: Quantity = Quantity::new("patterns_exponent_w_q", "exponent of M in dW_Q's stable rank (one intercept per d, m)");
+const PATTERNS_EXPONENT_W_K: Quantity = Quantity::new("patterns_exponent_w_k", "exponent of M in dW_K's stable rank");
+const PATTERNS_EXPONENT_W_V: Quantity = Quantity::new("patterns_exponent_w_v", "exponent of M in dW_V's stable rank");
+const D_EXPONENT_W_Q: Quantity = Quantity::new("d_exponent_w_q", "exponent of d in dW_Q's stable rank (one intercept per M, m)");
+const D_EXPONENT_W_K: Quantity = Quantity::new("d_exponent_w_k", "exponent of d in dW_K's stable rank");
+const D_EXPONENT_W_V: Quantity = Quantity::new("d_exponent_w_v", "exponent of d in dW_V's stable rank");
+const M_EXPONENT_W_Q: Quantity = Quantity::new("m_exponent_w_q", "exponent of m in dW_Q's stable rank (one intercept per M, d)");
+const M_EXPONENT_W_K: Quantity = Quantity::new("m_exponent_w_k", "exponent of m in dW_K's stable rank");
+const M_EXPONENT_W_V: Quantity = Quantity::new("m_exponent_w_v", "exponent of m in dW_V's stable rank");
+const TEST_ERROR: Quantity = Quantity::new("test_error", "test error of the trained net, per point (test_error@point)");
 
 impl TypedClaim for Updates {
     const ID: &'static str = "lowrank_updates";
     const ABOUT: &'static str = "one-layer transformer on relevant/irrelevant patterns: W_Q, W_K, W_V's SGD updates have rank about 2";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("stable_rank", "stable rank of the updates, geometric mean over W_Q, W_K, W_V, trials and points (per point: stable_rank@point)"),
-        ("energy_rank", "singular values holding 99% of the updates' energy, mean over W_Q, W_K, W_V, trials and points"),
-        ("patterns_exponent", "exponent of M in the stable rank (one intercept per d, m)"),
-        ("d_exponent", "exponent of d in the stable rank (one intercept per M, m)"),
-        ("m_exponent", "exponent of m in the stable rank (one intercept per M, d)"),
-        ("stable_rank_w_q", "stable rank of dW_Q, geometric mean over trials, per point (likewise _w_k, _w_v)"),
-        ("stable_rank_w_k", "stable rank of dW_K, per point"),
-        ("stable_rank_w_v", "stable rank of dW_V, per point"),
-        ("patterns_exponent_w_q", "exponent of M in dW_Q's stable rank (one intercept per d, m)"),
-        ("patterns_exponent_w_k", "exponent of M in dW_K's stable rank"),
-        ("patterns_exponent_w_v", "exponent of M in dW_V's stable rank"),
-        ("d_exponent_w_q", "exponent of d in dW_Q's stable rank (one intercept per M, m)"),
-        ("d_exponent_w_k", "exponent of d in dW_K's stable rank"),
-        ("d_exponent_w_v", "exponent of d in dW_V's stable rank"),
-        ("m_exponent_w_q", "exponent of m in dW_Q's stable rank (one intercept per M, d)"),
-        ("m_exponent_w_k", "exponent of m in dW_K's stable rank"),
-        ("m_exponent_w_v", "exponent of m in dW_V's stable rank"),
-        ("test_error", "test error of the trained net, per point (test_error@point)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[STABLE_RANK, ENERGY_RANK, PATTERNS_EXPONENT, D_EXPONENT, M_EXPONENT, STABLE_RANK_W_Q, STABLE_RANK_W_K, STABLE_RANK_W_V, PATTERNS_EXPONENT_W_Q, PATTERNS_EXPONENT_W_K, PATTERNS_EXPONENT_W_V, D_EXPONENT_W_Q, D_EXPONENT_W_K, D_EXPONENT_W_V, M_EXPONENT_W_Q, M_EXPONENT_W_K, M_EXPONENT_W_V, TEST_ERROR];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Vec<(Array2<f64>, f64)>;
     type Trial = Trial;
@@ -92,15 +100,7 @@ impl TypedClaim for Updates {
         }
         Ok(Updates { setup: Setup::from(spec, s.test_size)?, s })
     }
-    fn axes(&self) -> Vec<Axis> {
-        self.setup.axes()
-    }
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({ "data": self.setup.data, "training": self.setup.training, "settings": self.s })
-    }
-    fn context(&self, point: &Point, seed: u64) -> Result<Self::Context> {
-        Ok(self.setup.test_set(point, seed))
-    }
+    super::lowrank_setting!();
 
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Trial {
         let (start, net) = self.setup.train(&at.point, seed);
@@ -122,15 +122,15 @@ impl TypedClaim for Updates {
         for (at, ts) in points.iter().zip(trials) {
             let p = &at.point;
             let per = ts.iter().flat_map(|t| t.stable.iter().map(|r| r.ln())).sum::<f64>() / (3 * ts.len()) as f64;
-            q.insert(format!("stable_rank@{}", p.key()), per.exp());
-            for (i, name) in MATRICES.iter().enumerate() {
+            q.insert(STABLE_RANK.at(p), per.exp());
+            for (i, [rank, ..]) in PER_MATRIX.iter().enumerate() {
                 let r = ts.iter().map(|t| t.stable[i].ln()).sum::<f64>() / ts.len() as f64;
-                q.insert(format!("stable_rank_{}@{}", name.to_lowercase(), p.key()), r.exp());
+                q.insert(rank.at(p), r.exp());
                 per_matrix[i].push(r);
             }
             energy.extend(ts.iter().flat_map(|t| t.energy.iter().map(|&e| e as f64)));
-            q.insert(format!("test_error@{}", p.key()), ts.iter().map(|t| t.test_error).sum::<f64>() / ts.len() as f64);
-            let (m_, d, w) = (p.at("patterns"), p.at("d"), p.at("m"));
+            q.insert(TEST_ERROR.at(p), ts.iter().map(|t| t.test_error).sum::<f64>() / ts.len() as f64);
+            let (m_, d, w) = (p.at(axis::PATTERNS), p.at(axis::D), p.at(axis::M));
             // Groups hold the other two axes fixed.
             gm.push((d * 65536.0 + w) as u64);
             gd.push((m_ * 65536.0 + w) as u64);
@@ -140,18 +140,17 @@ impl TypedClaim for Updates {
             xw.push(w.ln());
             logs.push(per);
         }
-        q.insert("stable_rank".into(), (logs.iter().sum::<f64>() / logs.len() as f64).exp());
-        q.insert("energy_rank".into(), energy.iter().sum::<f64>() / energy.len() as f64);
-        q.insert("patterns_exponent".into(), within_slope(&gm, &xm, &logs));
-        q.insert("d_exponent".into(), within_slope(&gd, &xd, &logs));
-        q.insert("m_exponent".into(), within_slope(&gw, &xw, &logs));
+        q.insert(STABLE_RANK.into(), (logs.iter().sum::<f64>() / logs.len() as f64).exp());
+        q.insert(ENERGY_RANK.into(), energy.iter().sum::<f64>() / energy.len() as f64);
+        q.insert(PATTERNS_EXPONENT.into(), within_slope(&gm, &xm, &logs));
+        q.insert(D_EXPONENT.into(), within_slope(&gd, &xd, &logs));
+        q.insert(M_EXPONENT.into(), within_slope(&gw, &xw, &logs));
         // Per matrix: each must stay low-rank on its own (W_K alone measures about 1, so a
         // mean over the three could hide a W_Q or W_V that grows).
-        for (i, name) in MATRICES.iter().enumerate() {
-            let m = name.to_lowercase();
-            q.insert(format!("patterns_exponent_{m}"), within_slope(&gm, &xm, &per_matrix[i]));
-            q.insert(format!("d_exponent_{m}"), within_slope(&gd, &xd, &per_matrix[i]));
-            q.insert(format!("m_exponent_{m}"), within_slope(&gw, &xw, &per_matrix[i]));
+        for (i, [_, patterns, d, m]) in PER_MATRIX.iter().enumerate() {
+            q.insert((*patterns).into(), within_slope(&gm, &xm, &per_matrix[i]));
+            q.insert((*d).into(), within_slope(&gd, &xd, &per_matrix[i]));
+            q.insert((*m).into(), within_slope(&gw, &xw, &per_matrix[i]));
         }
         q
     }
@@ -176,23 +175,23 @@ impl TypedClaim for Updates {
         };
         // Panel 2: stable rank per point against M, one series per (d, m).
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
-        let mut groups: Vec<(f64, f64)> = pts.iter().map(|p| (p.at("d"), p.at("m"))).collect();
+        let mut groups: Vec<(f64, f64)> = pts.iter().map(|p| (p.at(axis::D), p.at(axis::M))).collect();
         groups.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
         groups.dedup();
         let mut series: Vec<Series> = groups
             .iter()
             .enumerate()
             .map(|(i, (d, m))| {
-                let these = pts.iter().filter(|p| p.at("d") == *d && p.at("m") == *m).cloned();
+                let these = pts.iter().filter(|p| p.at(axis::D) == *d && p.at(axis::M) == *m).cloned();
                 let label = if i == 0 { format!("d={d}, m={m} {}", ci(result)) } else { format!("d={d}, m={m}") };
-                per_point(result, "stable_rank", these, |p| p.at("patterns"), label, i)
+                per_point(result, STABLE_RANK, these, |p| p.at(axis::PATTERNS), label, i)
             })
             .collect();
-        let ms: Vec<f64> = pts.iter().map(|p| p.at("patterns")).collect();
+        let ms: Vec<f64> = pts.iter().map(|p| p.at(axis::PATTERNS)).collect();
         let (m0, m1) = (ms.iter().cloned().fold(f64::INFINITY, f64::min), ms.iter().cloned().fold(0.0, f64::max));
         series.push(Series::dashed("claimed: 2, flat", 7, vec![(m0, 2.0), (m1, 2.0)]));
         let p2 = Panel {
-            title: format!("stable rank of the updates: M exponent {:.2}", result.value("patterns_exponent")),
+            title: format!("stable rank of the updates: M exponent {:.2}", result.value(PATTERNS_EXPONENT)),
             x_label: "patterns M".into(),
             y_label: "stable rank (geometric mean over W_Q, W_K, W_V)".into(),
             x_log: true,

@@ -3,6 +3,7 @@
 //!
 //! A trial trains ScbProx and SGD at each rate on the same task and the same batches.
 
+use crate::claims::Quantity;
 use super::{Scb, SECTIONS};
 use crate::claims::{At, TypedClaim};
 use crate::theories::scb::train::{check_batch, check_samples};
@@ -61,13 +62,18 @@ fn mean_log_ratio(ts: &[&Trial], i: usize, m: usize) -> f64 {
     ts.iter().map(|t| (t.sgd[i][m] / t.prox[m]).ln()).sum::<f64>() / ts.len() as f64
 }
 
+// The quantities this claim computes, each declared once.
+const MARGIN_V: Quantity = Quantity::new("margin_v", "min over grid points and SGD rates of the mean log(SGD dist_V / ScbProx dist_V)");
+const MARGIN_A: Quantity = Quantity::new("margin_a", "min over grid points and SGD rates of the mean log(SGD dist_A / ScbProx dist_A)");
+const LOG_RATIO_V: Quantity = Quantity::new("log_ratio_v", "mean over trials of log(SGD dist_V / ScbProx dist_V), per point and rate (log_ratio_v@point,lr=...)");
+const LOG_RATIO_A: Quantity = Quantity::new("log_ratio_a", "the same for dist_A (log_ratio_a@point,lr=...)");
+const PROX_DIST_V: Quantity = Quantity::new("prox_dist_v", "ScbProx's final dist_V, geometric mean over trials, per point (prox_dist_v@point)");
+const PROX_DIST_A: Quantity = Quantity::new("prox_dist_a", "ScbProx's final dist_A, geometric mean over trials, per point (prox_dist_a@point)");
+
 impl TypedClaim for BeatsSgd {
     const ID: &'static str = "beats_sgd";
     const ABOUT: &'static str = "ScbProx ends closer to the truth than SGD at every rate of a sweep";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("margin_v", "min over grid points and SGD rates of the mean log(SGD dist_V / ScbProx dist_V)"),
-        ("margin_a", "min over grid points and SGD rates of the mean log(SGD dist_A / ScbProx dist_A)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[MARGIN_V, MARGIN_A, LOG_RATIO_V, LOG_RATIO_A, PROX_DIST_V, PROX_DIST_A];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -96,19 +102,19 @@ impl TypedClaim for BeatsSgd {
         for (at, ts) in points.iter().zip(trials) {
             let key = at.point.key();
             for (i, lr) in self.s.lrs.iter().enumerate() {
-                for (m, name) in ["v", "a"].iter().enumerate() {
+                for (m, name) in [LOG_RATIO_V, LOG_RATIO_A].iter().enumerate() {
                     let r = mean_log_ratio(ts, i, m);
-                    q.insert(format!("log_ratio_{name}@{key},lr={lr}"), r);
+                    q.insert(name.at_key(&format!("{key},lr={lr}")), r);
                     margin[m] = margin[m].min(r);
                 }
             }
-            for (m, name) in ["v", "a"].iter().enumerate() {
+            for (m, name) in [PROX_DIST_V, PROX_DIST_A].iter().enumerate() {
                 let mean = ts.iter().map(|t| t.prox[m].ln()).sum::<f64>() / ts.len() as f64;
-                q.insert(format!("prox_dist_{name}@{key}"), mean.exp());
+                q.insert(name.at_key(&key), mean.exp());
             }
         }
-        q.insert("margin_v".into(), margin[0]);
-        q.insert("margin_a".into(), margin[1]);
+        q.insert(MARGIN_V.into(), margin[0]);
+        q.insert(MARGIN_A.into(), margin[1]);
         q
     }
 

@@ -37,6 +37,15 @@ pub mod stage_two;
 pub mod transfer;
 pub mod two_stage;
 
+/// The names of this theory's grid axes, declared once: axes, grid lookups and checks' `where` use them.
+pub mod axis {
+    pub const N: &str = "n";
+    pub const T: &str = "t";
+    pub const Q: &str = "q";
+    pub const B: &str = "b";
+    pub const RHO: &str = "rho";
+}
+
 /// The tables an SCB claim reads.
 pub const SECTIONS: &[&str] = &["task", "algorithm", "settings"];
 
@@ -76,18 +85,18 @@ impl Scb {
 
     pub fn axes(&self) -> Vec<Axis> {
         let mut axes = vec![
-            Axis::integer("n", "N", 2, 1 << 16, "vocabulary size").or(self.task.n as f64),
-            Axis::integer("t", "T", 1, 1 << 20, "context length").or(self.task.t as f64),
-            Axis::integer("q", "Q", 1, 1 << 20, "attention sparsity").or(self.task.q as f64),
+            Axis::integer(axis::N, "N", 2, 1 << 16, "vocabulary size").or(self.task.n as f64),
+            Axis::integer(axis::T, "T", 1, 1 << 20, "context length").or(self.task.t as f64),
+            Axis::integer(axis::Q, "Q", 1, 1 << 20, "attention sparsity").or(self.task.q as f64),
         ];
         if self.with_rho {
-            axes.push(Axis::real("rho", "rho", 0.0, 1.0, "correlation of the pretrained V with P"));
+            axes.push(Axis::real(axis::RHO, "rho", 0.0, 1.0, "correlation of the pretrained V with P"));
         }
         axes
     }
 
     pub fn task_config(&self, p: &Point) -> TaskConfig {
-        TaskConfig { n: p.at("n") as usize, t: p.at("t") as usize, q: p.at("q") as usize, ..self.task.clone() }
+        TaskConfig { n: p.at(axis::N) as usize, t: p.at(axis::T) as usize, q: p.at(axis::Q) as usize, ..self.task.clone() }
     }
 
     /// A task at the point, drawn from `seed` (the task's seed; with a fixed task the spec's,

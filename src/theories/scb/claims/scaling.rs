@@ -22,6 +22,8 @@
 //! Not the first passage along the prefixes: a prefix path fluctuates across the level
 //! before its fixed-n median does, so first passages come out low (docs/theory.md §9).
 
+use super::axis;
+use crate::claims::Quantity;
 use super::Scb;
 use crate::claims::figures::{ci, per_point, slope_line};
 use crate::claims::{At, TypedClaim};
@@ -163,7 +165,9 @@ impl Trial {
 }
 
 /// The axes whose residual exponent the claim reports, by grid name.
-const RESIDUAL_AXES: [&str; 5] = ["n", "t", "q", "b", "rho"];
+const RESIDUAL_AXES: [&str; 5] = [axis::N, axis::T, axis::Q, axis::B, axis::RHO];
+/// Each axis's residual exponent, in the order of `RESIDUAL_AXES`.
+const RESIDUALS: [Quantity; 5] = [RESIDUAL_N, RESIDUAL_T, RESIDUAL_Q, RESIDUAL_B, RESIDUAL_RHO];
 
 impl Scaling {
     fn init(&self, task: &Task, point: &Point, seed: u64) -> Params {
@@ -171,12 +175,12 @@ impl Scaling {
         match self.start {
             Start::Scratch => Params::uninformative(task.n, task.t),
             Start::Warm { corr_v, corr_a } => crate::theories::scb::init::warm(task, corr_v, corr_a, &mut rng),
-            Start::Transfer { .. } => crate::theories::scb::init::transfer(task, point.at("rho"), &mut rng),
+            Start::Transfer { .. } => crate::theories::scb::init::transfer(task, point.at(axis::RHO), &mut rng),
         }
     }
 
     fn batch(&self, point: &Point) -> usize {
-        point.get("b").map_or(self.run.batch, |b| b as usize)
+        point.get(axis::B).map_or(self.run.batch, |b| b as usize)
     }
 
     /// One step from `start` on nested prefixes of one stream, rung by rung: the rungs where
@@ -238,18 +242,22 @@ fn ladder(run: &RunSettings) -> Vec<usize> {
     sizes
 }
 
+// The quantities this claim computes, each declared once.
+const CONSTANT: Quantity = Quantity::new("constant", "geometric mean over the grid of measured / predicted samples to the event (per point: ratio@point)");
+const RATIO: Quantity = Quantity::new("ratio", "measured (censored median) over predicted samples, per point (ratio@point)");
+const RESIDUAL_N: Quantity = Quantity::new("residual_n", "exponent of N left in measured / predicted (partial slope on log-log axes, other axes fixed)");
+const RESIDUAL_T: Quantity = Quantity::new("residual_t", "exponent of T left in measured / predicted");
+const RESIDUAL_Q: Quantity = Quantity::new("residual_q", "exponent of Q left in measured / predicted");
+const RESIDUAL_B: Quantity = Quantity::new("residual_b", "exponent of the batch B left in measured / predicted");
+const RESIDUAL_RHO: Quantity = Quantity::new("residual_rho", "exponent of rho left in measured / predicted");
+const MEASURED: Quantity = Quantity::new("measured", "median samples to the event, per point (measured@point)");
+const PREDICTED: Quantity = Quantity::new("predicted", "the bound's prediction, per point (predicted@point)");
+const CENSORED: Quantity = Quantity::new("censored", "share of trials that did not reach the event within the budget, per point (censored@point)");
+
 impl TypedClaim for Scaling {
     const ID: &'static str = "scaling";
     const ABOUT: &'static str = "any samples-to-event bound written as a formula in the spec: its constant and residual exponents";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("constant", "geometric mean over the grid of measured / predicted samples to the event (per point: ratio@point)"),
-        ("ratio", "measured (censored median) over predicted samples, per point (ratio@point)"),
-        ("residual_n", "exponent of N left in measured / predicted (partial slope on log-log axes, other axes fixed)"),
-        ("residual_t", "exponent of T left in measured / predicted"),
-        ("residual_q", "exponent of Q left in measured / predicted"),
-        ("residual_b", "exponent of the batch B left in measured / predicted"),
-        ("residual_rho", "exponent of rho left in measured / predicted"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[CONSTANT, RATIO, RESIDUAL_N, RESIDUAL_T, RESIDUAL_Q, RESIDUAL_B, RESIDUAL_RHO, MEASURED, PREDICTED, CENSORED];
     const SECTIONS: &'static [&'static str] = &["task", "algorithm", "start", "event", "run", "predict"];
     type Context = Ctx;
     type Trial = Trial;
@@ -288,7 +296,7 @@ impl TypedClaim for Scaling {
         let claim = Scaling { scb, start, event, ladder: ladder(&run), run, predict };
         for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
             let grid = spec.grid(quick);
-            if transfer && matches!(claim.start, Start::Transfer { rho: None }) && grid.get("rho").is_none_or(|v| v.is_empty()) {
+            if transfer && matches!(claim.start, Start::Transfer { rho: None }) && grid.get(axis::RHO).is_none_or(|v| v.is_empty()) {
                 return Err(invalid(format!("{field}.rho"), "a transfer start needs rho: in [start] (rho = 0.5) or as a grid axis"));
             }
             if claim.run.protocol == Protocol::FirstStep && grid.contains_key("b") {
@@ -320,7 +328,7 @@ impl TypedClaim for Scaling {
             })
             .collect();
         if self.run.protocol == Protocol::Train {
-            axes.push(Axis::integer("b", "B", 1, 1 << 24, "samples per step").or(self.run.batch as f64));
+            axes.push(Axis::integer(axis::B, "B", 1, 1 << 24, "samples per step").or(self.run.batch as f64));
         }
         axes
     }
@@ -347,7 +355,7 @@ impl TypedClaim for Scaling {
         if let Start::Warm { corr_v, corr_a } = self.start {
             vars.extend([("corr_v".to_string(), corr_v), ("corr_a".to_string(), corr_a)]);
         }
-        if self.run.protocol == Protocol::Train && point.get("b").is_none() {
+        if self.run.protocol == Protocol::Train && point.get(axis::B).is_none() {
             vars.push(("B".into(), self.run.batch as f64));
         }
         vars.extend(self.scb.step_size());
@@ -389,41 +397,42 @@ impl TypedClaim for Scaling {
         for (at, ts) in points.iter().zip(trials) {
             let key = at.point.key();
             let m = self.measured(ts);
-            q.insert(format!("measured@{key}"), m);
-            q.insert(format!("predicted@{key}"), at.ctx.predicted);
-            q.insert(format!("ratio@{key}"), m / at.ctx.predicted);
-            q.insert(format!("censored@{key}"), ts.iter().filter(|t| self.censored(t)).count() as f64 / ts.len() as f64);
+            q.insert(MEASURED.at_key(&key), m);
+            q.insert(PREDICTED.at_key(&key), at.ctx.predicted);
+            q.insert(RATIO.at_key(&key), m / at.ctx.predicted);
+            q.insert(CENSORED.at_key(&key), ts.iter().filter(|t| self.censored(t)).count() as f64 / ts.len() as f64);
             log_ratio.push((m / at.ctx.predicted).ln());
         }
         let defined = log_ratio.iter().all(|x| x.is_finite());
         let mean = log_ratio.iter().sum::<f64>() / log_ratio.len() as f64;
-        q.insert("constant".into(), if defined { mean.exp() } else { f64::NAN });
+        q.insert(CONSTANT.into(), if defined { mean.exp() } else { f64::NAN });
         // Residual exponents: every axis the grid varies enters the fit together.
-        let varied: Vec<&str> = RESIDUAL_AXES
+        let varied: Vec<(&str, Quantity)> = RESIDUAL_AXES
             .into_iter()
-            .filter(|a| {
+            .zip(RESIDUALS)
+            .filter(|(a, _)| {
                 let first = points[0].point.get(a);
                 first.is_some() && points.iter().any(|p| p.point.get(a) != first)
             })
             .collect();
-        let xs: Vec<Vec<f64>> = varied.iter().map(|a| points.iter().map(|p| p.point.at(a).ln()).collect()).collect();
+        let xs: Vec<Vec<f64>> = varied.iter().map(|(a, _)| points.iter().map(|p| p.point.at(a).ln()).collect()).collect();
         let slopes = if defined && xs.iter().flatten().all(|x| x.is_finite()) { ols_multi(&xs, &log_ratio) } else { None };
-        for (i, a) in varied.iter().enumerate() {
-            q.insert(format!("residual_{a}"), slopes.as_ref().map_or(f64::NAN, |s| s[i]));
+        for (i, (_, residual)) in varied.iter().enumerate() {
+            q.insert((*residual).into(), slopes.as_ref().map_or(f64::NAN, |s| s[i]));
         }
         q
     }
 
     fn panels(&self, points: &[&At<Ctx>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
-        let predicted = |p: &Point| result.value(&format!("predicted@{}", p.key()));
+        let predicted = |p: &Point| result.value(PREDICTED.at(p));
         let (lo, hi) = pts.iter().map(predicted).fold((f64::INFINITY, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
-        let k = result.value("constant");
+        let k = result.value(CONSTANT);
         let how = match self.run.protocol {
             Protocol::Train => "median over trials",
             Protocol::FirstStep => "reached with frequency 1/2",
         };
-        let mut series = vec![per_point(result, "measured", pts.clone(), predicted, format!("measured, {how} {}", ci(result)), 0)];
+        let mut series = vec![per_point(result, MEASURED, pts.clone(), predicted, format!("measured, {how} {}", ci(result)), 0)];
         series.push(Series::dashed("identity: measured = predicted", 7, vec![(lo, lo), (hi, hi)]));
         if k.is_finite() {
             series.push(Series::line(
@@ -443,12 +452,12 @@ impl TypedClaim for Scaling {
         }];
         // One residual panel per varied axis: measured / predicted against the axis, with the
         // fitted residual exponent drawn through the constant.
-        for axis in RESIDUAL_AXES {
-            let Some(e) = result.q(&format!("residual_{axis}")) else { continue };
+        for (axis, residual) in RESIDUAL_AXES.into_iter().zip(RESIDUALS) {
+            let Some(e) = result.q(residual) else { continue };
             let sym = pts[0].coords.iter().find(|c| c.name == axis).map_or(axis.to_string(), |c| c.symbol.clone());
             let x = |p: &Point| p.at(axis);
             let (x0, x1) = pts.iter().map(x).fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
-            let mut s = vec![per_point(result, "ratio", pts.clone(), x, format!("measured / predicted {}", ci(result)), 0)];
+            let mut s = vec![per_point(result, RATIO, pts.clone(), x, format!("measured / predicted {}", ci(result)), 0)];
             if k.is_finite() && e.value.is_finite() {
                 let mid = (x0 * x1).sqrt();
                 let through = |xa: f64| k * (xa / mid).powf(e.value);

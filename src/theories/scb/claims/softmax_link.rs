@@ -3,6 +3,7 @@
 //!
 //! A trial trains ScbProx and the softmax model on the same task and the same batches.
 
+use crate::claims::Quantity;
 use super::{Scb, SECTIONS};
 use crate::claims::figures::per_point;
 use crate::claims::{At, TypedClaim};
@@ -44,16 +45,18 @@ pub struct SoftmaxLink {
 /// A per-trial number the claim averages, read off a trial.
 type Field = fn(&Trial) -> f64;
 
+// The quantities this claim computes, each declared once.
+const AGREE: Quantity = Quantity::new("agree", "fraction of query tokens with the same top-Q positions in both models (mean over the grid)");
+const SPEARMAN: Quantity = Quantity::new("spearman", "Spearman correlation of the two models' attention weights, mean over query tokens and the grid");
+const EXCESS_SOFTMAX: Quantity = Quantity::new("excess_softmax", "softmax model's final population excess loss, largest mean over grid points");
+const EXCESS_PROX: Quantity = Quantity::new("excess_prox", "ScbProx's final population excess loss, largest mean over grid points");
+const SUPPORT_SOFTMAX: Quantity = Quantity::new("support_softmax", "softmax model's support recovery against the truth (mean over the grid)");
+const SUPPORT_PROX: Quantity = Quantity::new("support_prox", "ScbProx model's support recovery against the truth (mean over the grid)");
+
 impl TypedClaim for SoftmaxLink {
     const ID: &'static str = "softmax_link";
     const ABOUT: &'static str = "the softmax and linear transformers learn the same attention supports";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("agree", "fraction of query tokens with the same top-Q positions in both models (mean over the grid)"),
-        ("spearman", "Spearman correlation of the two models' attention weights, mean over query tokens and the grid"),
-        ("excess_softmax", "softmax model's final population excess loss, largest mean over grid points"),
-        ("excess_prox", "ScbProx's final population excess loss, largest mean over grid points"),
-        ("support_softmax", "softmax model's support recovery against the truth (mean over the grid)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[AGREE, SPEARMAN, EXCESS_SOFTMAX, EXCESS_PROX, SUPPORT_SOFTMAX, SUPPORT_PROX];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -78,21 +81,21 @@ impl TypedClaim for SoftmaxLink {
     fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         let mean = |ts: &[&Trial], f: fn(&Trial) -> f64| ts.iter().map(|t| f(t)).sum::<f64>() / ts.len() as f64;
-        let fields: [(&str, Field); 6] = [
-            ("agree", |t| t.agree),
-            ("spearman", |t| t.spearman),
-            ("excess_softmax", |t| t.excess_softmax),
-            ("excess_prox", |t| t.excess_prox),
-            ("support_softmax", |t| t.support_softmax),
-            ("support_prox", |t| t.support_prox),
+        let fields: [(Quantity, Field); 6] = [
+            (AGREE, |t| t.agree),
+            (SPEARMAN, |t| t.spearman),
+            (EXCESS_SOFTMAX, |t| t.excess_softmax),
+            (EXCESS_PROX, |t| t.excess_prox),
+            (SUPPORT_SOFTMAX, |t| t.support_softmax),
+            (SUPPORT_PROX, |t| t.support_prox),
         ];
         for (name, f) in fields {
             let per: Vec<f64> = trials.iter().map(|ts| mean(ts, f)).collect();
             for (at, v) in points.iter().zip(&per) {
-                q.insert(format!("{name}@{}", at.point.key()), *v);
+                q.insert(name.at(&at.point), *v);
             }
             let agg =
-                if name.starts_with("excess") { per.iter().cloned().fold(f64::NEG_INFINITY, f64::max) } else { per.iter().sum::<f64>() / per.len() as f64 };
+                if name.name.starts_with("excess") { per.iter().cloned().fold(f64::NEG_INFINITY, f64::max) } else { per.iter().sum::<f64>() / per.len() as f64 };
             q.insert(name.into(), agg);
         }
         q
@@ -103,14 +106,14 @@ impl TypedClaim for SoftmaxLink {
         // each other.
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let index = |p: &Point| pts.iter().position(|q| q == p).expect("a grid point") as f64 + 1.0;
-        let series = |names: &[(&str, &str)]| {
+        let series = |names: &[(Quantity, &str)]| {
             names
                 .iter()
                 .enumerate()
                 .map(|(c, (key, label))| {
                     let dx = (c as f64 - (names.len() as f64 - 1.0) / 2.0) * 0.12;
                     let mut s = per_point(result, key, pts.clone(), |p| index(p) + dx, *label, c);
-                    s.points.retain(|p| p.1 > 0.0 || !key.starts_with("excess"));
+                    s.points.retain(|p| p.1 > 0.0 || !key.name.starts_with("excess"));
                     s
                 })
                 .collect()
@@ -121,9 +124,9 @@ impl TypedClaim for SoftmaxLink {
             x_label: format!("grid point ({})", labels.join("; ")),
             y_label: "fraction / correlation".into(),
             series: series(&[
-                ("agree", "top-Q agreement, softmax vs ScbProx"),
-                ("support_softmax", "softmax support = truth"),
-                ("spearman", "Spearman of weights"),
+                (AGREE, "top-Q agreement, softmax vs ScbProx"),
+                (SUPPORT_SOFTMAX, "softmax support = truth"),
+                (SPEARMAN, "Spearman of weights"),
             ]),
             ..Default::default()
         };
@@ -132,7 +135,7 @@ impl TypedClaim for SoftmaxLink {
             x_label: "grid point".into(),
             y_label: "excess loss".into(),
             y_log: true,
-            series: series(&[("excess_prox", "ScbProx"), ("excess_softmax", "softmax")]),
+            series: series(&[(EXCESS_PROX, "ScbProx"), (EXCESS_SOFTMAX, "softmax")]),
             ..Default::default()
         };
         vec![p1, p2]

@@ -19,7 +19,8 @@
 //! prefixes of it, at n = r * n1 for each ratio r; it records corr_V after each. Per grid
 //! point, the success frequency P(corr_V >= c) against n crosses 1/2 at the measured n.
 
-use super::{Scb, SECTIONS};
+use crate::claims::Quantity;
+use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, TypedClaim};
 use crate::error::{invalid, Result};
@@ -119,16 +120,17 @@ impl StageOne {
     }
 }
 
+// The quantities this claim computes, each declared once.
+const RATIO: Quantity = Quantity::new("ratio", "measured n over predicted n1, geometric mean over the grid (per point: ratio@point)");
+const RATIO_BOUND: Quantity = Quantity::new("ratio_bound", "measured n over the earlier n1 with noise energy T sum 1/mu, geometric mean over the grid");
+const SLOPE_VS_N1: Quantity = Quantity::new("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid");
+const T_EXPONENT: Quantity = Quantity::new("t_exponent", "exponent of T in the measured n, one intercept per N");
+const N_HAT: Quantity = Quantity::new("n_hat", "measured n (samples to corr_V >= c at frequency 1/2), per point (n_hat@point), mean over tasks");
+
 impl TypedClaim for StageOne {
     const ID: &'static str = "stage_one";
     const ABOUT: &'static str = "one preconditioned V-step's sample complexity n1 (linear in T)";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("ratio", "measured n over predicted n1, geometric mean over the grid (per point: ratio@point)"),
-        ("ratio_bound", "measured n over the earlier n1 with noise energy T sum 1/mu, geometric mean over the grid"),
-        ("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid"),
-        ("t_exponent", "exponent of T in the measured n, one intercept per N"),
-        ("n_hat", "measured n (samples to corr_V >= c at frequency 1/2), per point (n_hat@point), mean over tasks"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[RATIO, RATIO_BOUND, SLOPE_VS_N1, T_EXPONENT, N_HAT];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -156,20 +158,20 @@ impl TypedClaim for StageOne {
             let r = self.crossing(ts);
             let n1 = n1(&at.ctx, self.s.c);
             let key = at.point.key();
-            q.insert(format!("ratio@{key}"), r);
-            q.insert(format!("n_hat@{key}"), r * n1);
-            groups.push(at.point.at("n") as u64);
-            log_t.push(at.point.at("t").ln());
+            q.insert(RATIO.at_key(&key), r);
+            q.insert(N_HAT.at_key(&key), r * n1);
+            groups.push(at.point.at(axis::N) as u64);
+            log_t.push(at.point.at(axis::T).ln());
             log_n1.push(n1.ln());
             log_n.push((r * n1).ln());
             log_r.push(r.ln());
             log_rb.push((r * n1 / n1_bound(&at.ctx, self.s.c)).ln());
         }
         let gmean = |v: &[f64]| (v.iter().sum::<f64>() / v.len() as f64).exp();
-        q.insert("ratio_bound".into(), gmean(&log_rb));
-        q.insert("ratio".into(), gmean(&log_r));
-        q.insert("slope_vs_n1".into(), ols(&log_n1, &log_n).1);
-        q.insert("t_exponent".into(), within_slope(&groups, &log_t, &log_n));
+        q.insert(RATIO_BOUND.into(), gmean(&log_rb));
+        q.insert(RATIO.into(), gmean(&log_r));
+        q.insert(SLOPE_VS_N1.into(), ols(&log_n1, &log_n).1);
+        q.insert(T_EXPONENT.into(), within_slope(&groups, &log_t, &log_n));
         q
     }
 
@@ -177,12 +179,12 @@ impl TypedClaim for StageOne {
         // Panel 1: measured n against n1, with the fit and the prediction.
         let n1_of = |p: &Point| points.iter().find(|a| a.point == *p).map_or(f64::NAN, |a| n1(&a.ctx, self.s.c));
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
-        let measured = per_point(result, "n_hat", pts.clone(), n1_of, format!("measured {}", ci(result)), 0);
+        let measured = per_point(result, N_HAT, pts.clone(), n1_of, format!("measured {}", ci(result)), 0);
         let xs: Vec<f64> = measured.points.iter().map(|p| p.0).collect();
         let (x0, x1) = (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(0.0, f64::max));
         let line = |f: &dyn Fn(f64) -> f64| (0..=20).map(|i| x0 * (x1 / x0).powf(i as f64 / 20.0)).map(|x| (x, f(x))).collect::<Vec<_>>();
         let (a, b) = ols(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>(), &measured.points.iter().map(|p| p.1.ln()).collect::<Vec<_>>());
-        let predicted = result.predicted("ratio").unwrap_or(1.0);
+        let predicted = result.predicted(RATIO).unwrap_or(1.0);
         let p1 = Panel {
             title: format!("samples for corr_V >= {} at frequency 1/2", self.s.c),
             x_label: "predicted n1(c) (samples)".into(),
@@ -197,15 +199,15 @@ impl TypedClaim for StageOne {
             ..Default::default()
         };
         // Panel 2: measured n against T, one series per N.
-        let mut ns: Vec<f64> = pts.iter().map(|p| p.at("n")).collect();
+        let mut ns: Vec<f64> = pts.iter().map(|p| p.at(axis::N)).collect();
         ns.dedup();
         let by_n = ns
             .iter()
             .enumerate()
-            .map(|(i, n)| per_point(result, "n_hat", pts.iter().filter(|p| p.at("n") == *n).cloned(), |p| p.at("t"), format!("N={n}"), i))
+            .map(|(i, n)| per_point(result, N_HAT, pts.iter().filter(|p| p.at(axis::N) == *n).cloned(), |p| p.at(axis::T), format!("N={n}"), i))
             .collect();
         let p2 = Panel {
-            title: format!("T dependence: fitted exponent {:.3}", result.value("t_exponent")),
+            title: format!("T dependence: fitted exponent {:.3}", result.value(T_EXPONENT)),
             x_label: "context length T".into(),
             y_label: "measured n (samples)".into(),
             x_log: true,

@@ -17,7 +17,8 @@
 //! max(dist_V, dist_A) first falls to eps (interpolated in log dist within the step), and
 //! both distances at log-spaced checkpoints.
 
-use super::{Scb, SECTIONS};
+use crate::claims::Quantity;
+use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, TypedClaim};
 use crate::theories::scb::train::{check_batch, check_samples};
@@ -94,17 +95,18 @@ fn rms(ts: &[&Trial], f: fn(&Trial) -> &Vec<f64>) -> Vec<f64> {
     (0..len).map(|j| (ts.iter().map(|t| f(t)[j].powi(2)).sum::<f64>() / ts.len() as f64).sqrt()).collect()
 }
 
+// The quantities this claim computes, each declared once.
+const DECAY_V: Quantity = Quantity::new("decay_v", "exponent of samples in RMS dist_V over the last decade (one intercept per point)");
+const DECAY_A: Quantity = Quantity::new("decay_a", "exponent of samples in RMS dist_A over the last decade, points with Q >= 2 (one intercept per point; at Q = 1 the clipped, rescaled a_k is exactly q_k once its support is found, so dist_A is 0 and has no rate)");
+const T_EXPONENT: Quantity = Quantity::new("t_exponent", "exponent of T in the median samples to max(dist_V, dist_A) <= eps (one intercept per Q)");
+const Q_EXPONENT: Quantity = Quantity::new("q_exponent", "exponent of Q in the median samples to max(dist_V, dist_A) <= eps (one intercept per T)");
+const N_EPS: Quantity = Quantity::new("n_eps", "median samples to max(dist_V, dist_A) <= eps, per point (n_eps@point)");
+const FINAL_DIST: Quantity = Quantity::new("final_dist", "RMS over trials of max(dist_V, dist_A) at the end of the budget, per point (final_dist@point)");
+
 impl TypedClaim for StageTwo {
     const ID: &'static str = "stage_two";
     const ABOUT: &'static str = "stage two from a warm start: samples to eps grow as Q and at most as log T; dist ~ samples^-1/2";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("decay_v", "exponent of samples in RMS dist_V over the last decade (one intercept per point)"),
-        ("decay_a", "exponent of samples in RMS dist_A over the last decade, points with Q >= 2 (one intercept per point; at Q = 1 the clipped, rescaled a_k is exactly q_k once its support is found, so dist_A is 0 and has no rate)"),
-        ("t_exponent", "exponent of T in the median samples to max(dist_V, dist_A) <= eps (one intercept per Q)"),
-        ("q_exponent", "exponent of Q in the median samples to max(dist_V, dist_A) <= eps (one intercept per T)"),
-        ("n_eps", "median samples to max(dist_V, dist_A) <= eps, per point (n_eps@point)"),
-        ("final_dist", "RMS over trials of max(dist_V, dist_A) at the end of the budget, per point (final_dist@point)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[DECAY_V, DECAY_A, T_EXPONENT, Q_EXPONENT, N_EPS, FINAL_DIST];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -165,13 +167,13 @@ impl TypedClaim for StageTwo {
         for (i, (at, ts)) in points.iter().zip(trials).enumerate() {
             let key = at.point.key();
             let n = censored_median(ts.iter().map(|t| t.hit));
-            q.insert(format!("n_eps@{key}"), n);
+            q.insert(N_EPS.at_key(&key), n);
             let x: Vec<f64> = ts[0].samples.iter().map(|&s| s as f64).collect();
             let (v, a) = (rms(ts, |t| &t.dist_v), rms(ts, |t| &t.dist_a));
             let worst: Vec<f64> = ts.iter().map(|t| t.dist_v.last().expect("checkpoints").max(*t.dist_a.last().expect("checkpoints"))).collect();
-            q.insert(format!("final_dist@{key}"), (worst.iter().map(|x| x * x).sum::<f64>() / worst.len() as f64).sqrt());
+            q.insert(FINAL_DIST.at_key(&key), (worst.iter().map(|x| x * x).sum::<f64>() / worst.len() as f64).sqrt());
             let last = *x.last().expect("checkpoints");
-            let qv = at.point.at("q");
+            let qv = at.point.at(axis::Q);
             for (j, &xj) in x.iter().enumerate() {
                 if xj >= last / 10.0 {
                     dg.push(i as u64);
@@ -185,37 +187,37 @@ impl TypedClaim for StageTwo {
                 }
             }
             by_q.push(qv as u64);
-            by_t.push(at.point.at("t") as u64);
-            log_t.push(at.point.at("t").ln());
+            by_t.push(at.point.at(axis::T) as u64);
+            log_t.push(at.point.at(axis::T).ln());
             log_q.push(qv.ln());
             log_n.push(n.ln());
         }
-        q.insert("decay_v".into(), within_slope(&dg, &dx, &dyv));
-        q.insert("decay_a".into(), within_slope(&ag, &ax, &aya));
-        q.insert("t_exponent".into(), within_slope(&by_q, &log_t, &log_n));
-        q.insert("q_exponent".into(), within_slope(&by_t, &log_q, &log_n));
+        q.insert(DECAY_V.into(), within_slope(&dg, &dx, &dyv));
+        q.insert(DECAY_A.into(), within_slope(&ag, &ax, &aya));
+        q.insert(T_EXPONENT.into(), within_slope(&by_q, &log_t, &log_n));
+        q.insert(Q_EXPONENT.into(), within_slope(&by_t, &log_q, &log_n));
         q
     }
 
     fn panels(&self, points: &[&At<Task>], trials: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         // Panel 1: RMS max distance against samples, one line per T at the largest Q, with
         // the predicted slope drawn through the last checkpoint of the first line.
-        let shown_q = points.iter().map(|a| a.point.at("q")).fold(1.0, f64::max);
+        let shown_q = points.iter().map(|a| a.point.at(axis::Q)).fold(1.0, f64::max);
         let mut curves = Vec::new();
-        for (i, (at, ts)) in points.iter().zip(trials).filter(|(a, _)| a.point.at("q") == shown_q).enumerate() {
+        for (i, (at, ts)) in points.iter().zip(trials).filter(|(a, _)| a.point.at(axis::Q) == shown_q).enumerate() {
             let x = ts[0].samples.iter().map(|&s| s as f64);
             let (v, a) = (rms(ts, |t| &t.dist_v), rms(ts, |t| &t.dist_a));
             let worst = v.iter().zip(&a).map(|(v, a)| v.max(*a));
-            curves.push(Series::line(format!("T={}", at.point.at("t")), i, x.zip(worst).collect()));
+            curves.push(Series::line(format!("T={}", at.point.at(axis::T)), i, x.zip(worst).collect()));
         }
         if let Some(&(xl, yl)) = curves.first().and_then(|c| c.points.last()) {
-            let pred = result.predicted("decay_v").unwrap_or(-0.5);
+            let pred = result.predicted(DECAY_V).unwrap_or(-0.5);
             curves.push(Series::dashed(format!("predicted slope {pred}"), 7, vec![(xl / 100.0, yl * 100f64.powf(-pred)), (xl, yl)]));
         }
         let eps_line = curves.first().map_or(vec![], |c| vec![(c.points[0].0, self.s.eps), (c.points.last().expect("points").0, self.s.eps)]);
         curves.push(Series::dashed(format!("eps = {}", self.s.eps), 6, eps_line));
         let p1 = Panel {
-            title: format!("RMS max(dist_V, dist_A), Q={shown_q}: decay {:.2} (V), {:.2} (A)", result.value("decay_v"), result.value("decay_a")),
+            title: format!("RMS max(dist_V, dist_A), Q={shown_q}: decay {:.2} (V), {:.2} (A)", result.value(DECAY_V), result.value(DECAY_A)),
             x_label: "samples".into(),
             y_label: "RMS over trials".into(),
             x_log: true,
@@ -225,19 +227,19 @@ impl TypedClaim for StageTwo {
         };
         // Panel 2: samples to eps against T, one series per Q, with the prediction: flat in T
         // and proportional to Q^q_exponent, anchored at the smallest Q's geometric mean.
-        let mut qs: Vec<f64> = points.iter().map(|a| a.point.at("q")).collect();
+        let mut qs: Vec<f64> = points.iter().map(|a| a.point.at(axis::Q)).collect();
         qs.sort_by(f64::total_cmp);
         qs.dedup();
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let mut series: Vec<Series> = qs
             .iter()
             .enumerate()
-            .map(|(j, qv)| per_point(result, "n_eps", pts.iter().filter(|p| p.at("q") == *qv).cloned(), |p| p.at("t"), format!("Q={qv} {}", ci(result)), j))
+            .map(|(j, qv)| per_point(result, N_EPS, pts.iter().filter(|p| p.at(axis::Q) == *qv).cloned(), |p| p.at(axis::T), format!("Q={qv} {}", ci(result)), j))
             .collect();
-        let q_pred = result.predicted("q_exponent").unwrap_or(1.0);
-        let ts: Vec<f64> = pts.iter().map(|p| p.at("t")).collect();
+        let q_pred = result.predicted(Q_EXPONENT).unwrap_or(1.0);
+        let ts: Vec<f64> = pts.iter().map(|p| p.at(axis::T)).collect();
         let (t0, t1) = (ts.iter().cloned().fold(f64::INFINITY, f64::min), ts.iter().cloned().fold(0.0, f64::max));
-        let base: Vec<f64> = pts.iter().filter(|p| p.at("q") == qs[0]).filter_map(|p| result.at("n_eps", p)).map(|e| e.value.ln()).collect();
+        let base: Vec<f64> = pts.iter().filter(|p| p.at(axis::Q) == qs[0]).filter_map(|p| result.at(N_EPS, p)).map(|e| e.value.ln()).collect();
         if !base.is_empty() {
             let anchor = (base.iter().sum::<f64>() / base.len() as f64).exp();
             for (j, qv) in qs.iter().enumerate() {
@@ -247,7 +249,7 @@ impl TypedClaim for StageTwo {
             }
         }
         let p2 = Panel {
-            title: format!("samples to dist <= {}: T exponent {:.2}, Q exponent {:.2}", self.s.eps, result.value("t_exponent"), result.value("q_exponent")),
+            title: format!("samples to dist <= {}: T exponent {:.2}, Q exponent {:.2}", self.s.eps, result.value(T_EXPONENT), result.value(Q_EXPONENT)),
             x_label: "context length T".into(),
             y_label: "samples (median over trials)".into(),
             x_log: true,

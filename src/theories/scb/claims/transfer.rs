@@ -27,7 +27,8 @@
 //! A trial at (T, rho) runs the transfer; at rho = 0 it also trains from scratch on the
 //! same task, as the reference cost.
 
-use super::{Scb, SECTIONS};
+use crate::claims::Quantity;
+use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, TypedClaim};
 use crate::theories::scb::train::check_batch;
@@ -143,17 +144,23 @@ fn gmean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
 }
 
+// The quantities this claim computes, each declared once.
+const T_EXPONENT_TRANSFER: Quantity = Quantity::new("t_exponent_transfer", "exponent of T in the transfer's median samples to corr_A >= c, over nontrivial rho (one intercept per rho)");
+const RHO_EXPONENT: Quantity = Quantity::new("rho_exponent", "exponent of rho in the transfer's median samples, over rho > 0 (one intercept per T)");
+const PRED_RATIO: Quantity = Quantity::new("pred_ratio", "measured over predicted n(rho), per point with rho > 0 (pred_ratio@point)");
+const ZERO_VS_SCRATCH: Quantity = Quantity::new("zero_vs_scratch", "transfer samples at rho = 0 over samples from scratch, geometric mean over T");
+const AFTER_FALLBACK_VS_SCRATCH: Quantity = Quantity::new("after_fallback_vs_scratch", "at rho = 0, samples from the fallback to corr_A >= c over samples from scratch, geometric mean over T");
+const T_EXPONENT_SCRATCH: Quantity = Quantity::new("t_exponent_scratch", "exponent of T in the samples to corr_A >= c from scratch (at the rho = 0 points)");
+const TRANSFER: Quantity = Quantity::new("transfer", "median samples of the transfer to corr_A >= c, per point (transfer@point)");
+const FALLBACK: Quantity = Quantity::new("fallback", "share of trials that fell back to stage one, per point (fallback@point)");
+const PREDICTED: Quantity = Quantity::new("predicted", "the predicted n(rho), per point with rho > 0 (predicted@point)");
+const SCRATCH: Quantity = Quantity::new("scratch", "median samples to corr_A >= c from scratch, per point at rho = 0 (scratch@point)");
+const T_EXPONENT: Quantity = Quantity::new("t_exponent", "exponent of T in the transfer's median samples at one rho (t_exponent@rho=...)");
+
 impl TypedClaim for Transfer {
     const ID: &'static str = "transfer";
     const ABOUT: &'static str = "fine-tuning from a correlated pretrained V bypasses stage one; cost ~ n(rho)";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("t_exponent_transfer", "exponent of T in the transfer's median samples to corr_A >= c, over nontrivial rho (one intercept per rho)"),
-        ("rho_exponent", "exponent of rho in the transfer's median samples, over rho > 0 (one intercept per T)"),
-        ("pred_ratio", "measured over predicted n(rho), per point with rho > 0 (pred_ratio@point)"),
-        ("zero_vs_scratch", "transfer samples at rho = 0 over samples from scratch, geometric mean over T"),
-        ("after_fallback_vs_scratch", "at rho = 0, samples from the fallback to corr_A >= c over samples from scratch, geometric mean over T"),
-        ("t_exponent_scratch", "exponent of T in the samples to corr_A >= c from scratch (at the rho = 0 points)"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[T_EXPONENT_TRANSFER, RHO_EXPONENT, PRED_RATIO, ZERO_VS_SCRATCH, AFTER_FALLBACK_VS_SCRATCH, T_EXPONENT_SCRATCH, TRANSFER, FALLBACK, PREDICTED, SCRATCH, T_EXPONENT];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -170,7 +177,7 @@ impl TypedClaim for Transfer {
             return Err(invalid("settings.variance_samples", "must be at least 2N"));
         }
         for (g, field) in [(&spec.grid, "grid.rho"), (&spec.grid(true), "quick.grid.rho")] {
-            if g.get("rho").is_none_or(|v| v.is_empty()) {
+            if g.get(axis::RHO).is_none_or(|v| v.is_empty()) {
                 return Err(invalid(field, "transfer needs a list of rho values in [0, 1]"));
             }
         }
@@ -180,7 +187,7 @@ impl TypedClaim for Transfer {
 
     fn run_trial(&self, at: &At<Task>, seed: u64) -> Trial {
         let task = &at.ctx;
-        let rho = at.point.at("rho");
+        let rho = at.point.at(axis::RHO);
         let init = crate::theories::scb::init::transfer(task, rho, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
         let at_1 = predicted_at_1(task, &init, self.s.variance_samples, seed);
         let budget = (self.s.fallback_factor * at_1 / (self.s.fallback_rho * self.s.fallback_rho)).ceil() as u64;
@@ -201,64 +208,64 @@ impl TypedClaim for Transfer {
         let (mut zero, mut after, mut scratch_t, mut scratch_n) = (vec![], vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
             let label = at.point.key();
-            let rho = at.point.at("rho");
+            let rho = at.point.at(axis::RHO);
             let m = censored_median(ts.iter().map(|x| x.transfer));
-            q.insert(format!("transfer@{label}"), m);
-            q.insert(format!("fallback@{label}"), ts.iter().filter(|x| x.fell_back_at.is_some()).count() as f64 / ts.len() as f64);
+            q.insert(TRANSFER.at_key(&label), m);
+            q.insert(FALLBACK.at_key(&label), ts.iter().filter(|x| x.fell_back_at.is_some()).count() as f64 / ts.len() as f64);
             if rho > 0.0 {
                 let pred = ts.iter().map(|x| x.predicted_at_1).sum::<f64>() / ts.len() as f64 / (rho * rho);
-                q.insert(format!("predicted@{label}"), pred);
-                q.insert(format!("pred_ratio@{label}"), m / pred);
-                g_t.push(at.point.at("t") as u64);
+                q.insert(PREDICTED.at_key(&label), pred);
+                q.insert(PRED_RATIO.at_key(&label), m / pred);
+                g_t.push(at.point.at(axis::T) as u64);
                 x_rho.push(rho.ln());
                 y_rho.push(m.ln());
             } else {
                 let s = censored_median(ts.iter().flat_map(|x| x.scratch.iter().copied()));
-                q.insert(format!("scratch@{label}"), s);
+                q.insert(SCRATCH.at_key(&label), s);
                 zero.push(m / s);
                 let since = |x: &&Trial| x.transfer.map(|n| n - x.fell_back_at.map_or(0.0, |f| f as f64));
                 after.push(censored_median(ts.iter().map(since)) / s);
-                scratch_t.push(at.point.at("t").ln());
+                scratch_t.push(at.point.at(axis::T).ln());
                 scratch_n.push(s.ln());
             }
             if rho >= self.s.rho_nontrivial {
                 g_rho.push(rho.to_bits());
-                x_t.push(at.point.at("t").ln());
+                x_t.push(at.point.at(axis::T).ln());
                 y_t.push(m.ln());
             }
         }
-        q.insert("t_exponent_transfer".into(), within_slope(&g_rho, &x_t, &y_t));
-        q.insert("rho_exponent".into(), within_slope(&g_t, &x_rho, &y_rho));
-        q.insert("zero_vs_scratch".into(), gmean(&zero));
-        q.insert("after_fallback_vs_scratch".into(), gmean(&after));
-        q.insert("t_exponent_scratch".into(), ols(&scratch_t, &scratch_n).1);
+        q.insert(T_EXPONENT_TRANSFER.into(), within_slope(&g_rho, &x_t, &y_t));
+        q.insert(RHO_EXPONENT.into(), within_slope(&g_t, &x_rho, &y_rho));
+        q.insert(ZERO_VS_SCRATCH.into(), gmean(&zero));
+        q.insert(AFTER_FALLBACK_VS_SCRATCH.into(), gmean(&after));
+        q.insert(T_EXPONENT_SCRATCH.into(), ols(&scratch_t, &scratch_n).1);
         // Per-rho T exponents, for the figure: where the transfer stops growing with T.
-        let mut rhos: Vec<f64> = points.iter().map(|a| a.point.at("rho")).collect();
+        let mut rhos: Vec<f64> = points.iter().map(|a| a.point.at(axis::RHO)).collect();
         rhos.sort_by(f64::total_cmp);
         rhos.dedup();
         for r in rhos {
             let (xs, ys): (Vec<f64>, Vec<f64>) =
-                points.iter().filter(|a| a.point.at("rho") == r).map(|a| (a.point.at("t").ln(), q[&format!("transfer@{}", a.point.key())].ln())).unzip();
-            q.insert(format!("t_exponent@rho={r}"), ols(&xs, &ys).1);
+                points.iter().filter(|a| a.point.at(axis::RHO) == r).map(|a| (a.point.at(axis::T).ln(), q[&TRANSFER.at(&a.point)].ln())).unzip();
+            q.insert(T_EXPONENT.at_key(&format!("rho={r}")), ols(&xs, &ys).1);
         }
         q
     }
 
     fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
-        let mut rhos: Vec<f64> = pts.iter().map(|p| p.at("rho")).collect();
+        let mut rhos: Vec<f64> = pts.iter().map(|p| p.at(axis::RHO)).collect();
         rhos.sort_by(f64::total_cmp);
         rhos.dedup();
-        let at_rho = |r: f64| pts.iter().filter(move |p| p.at("rho") == r).cloned();
-        let t = |p: &Point| p.at("t");
+        let at_rho = |r: f64| pts.iter().filter(move |p| p.at(axis::RHO) == r).cloned();
+        let t = |p: &Point| p.at(axis::T);
         let mut series = Vec::new();
         if rhos.first() == Some(&0.0) {
-            series.push(per_point(result, "scratch", at_rho(0.0), t, "from scratch", 7));
+            series.push(per_point(result, SCRATCH, at_rho(0.0), t, "from scratch", 7));
         }
         for (i, r) in rhos.iter().enumerate() {
-            series.push(per_point(result, "transfer", at_rho(*r), t, format!("rho={r}"), i));
+            series.push(per_point(result, TRANSFER, at_rho(*r), t, format!("rho={r}"), i));
             if *r > 0.0 {
-                let mut pred = per_point(result, "predicted", at_rho(*r), t, format!("n({r}) predicted"), i);
+                let mut pred = per_point(result, PREDICTED, at_rho(*r), t, format!("n({r}) predicted"), i);
                 pred.mark = crate::report::figure::Mark::Dashed;
                 pred.err = None;
                 series.push(pred);
@@ -274,17 +281,17 @@ impl TypedClaim for Transfer {
             ..Default::default()
         };
         type Xy = Vec<(f64, f64)>;
-        let (ep, ee): (Xy, Xy) = rhos.iter().filter_map(|r| result.q(&format!("t_exponent@rho={r}")).map(|e| ((*r, e.value), (e.lo, e.hi)))).unzip();
+        let (ep, ee): (Xy, Xy) = rhos.iter().filter_map(|r| result.q(T_EXPONENT.at_key(&format!("rho={r}"))).map(|e| ((*r, e.value), (e.lo, e.hi)))).unzip();
         let flat = |y: f64| vec![(rhos[0], y), (*rhos.last().expect("rho grid"), y)];
-        let scratch = result.value("t_exponent_scratch");
+        let scratch = result.value(T_EXPONENT_SCRATCH);
         let mut p2_series =
             vec![Series::points(format!("transfer {}", ci(result)), 0, ep, Some(ee)), Series::dashed(format!("from scratch: {scratch:.2}"), 7, flat(scratch))];
-        if let Some(c) = result.checks.iter().find(|c| c.spec.quantity == "t_exponent_transfer") {
+        if let Some(c) = result.checks.iter().find(|c| c.spec.quantity == T_EXPONENT_TRANSFER.name) {
             let bound = c.prediction() + c.spec.tolerance;
             p2_series.push(Series::dashed(format!("claimed bound {bound}"), 6, flat(bound)));
         }
         let p2 = Panel {
-            title: format!("T exponent by rho (rho exponent {:.2})", result.value("rho_exponent")),
+            title: format!("T exponent by rho (rho exponent {:.2})", result.value(RHO_EXPONENT)),
             x_label: "correlation rho of the pretrained V with P".into(),
             y_label: "exponent of T".into(),
             series: p2_series,

@@ -15,7 +15,8 @@
 //! A trial trains from the uninformative start and records the samples at the switch and
 //! when max(dist_V, dist_A) first falls to eps in stage two (interpolated within the step).
 
-use super::{Scb, SECTIONS};
+use crate::claims::Quantity;
+use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point, slope_line};
 use crate::claims::{At, TypedClaim};
 use crate::theories::scb::train::{check_batch, check_samples};
@@ -73,17 +74,21 @@ type Reading = fn(&Trial) -> Option<f64>;
 
 /// Per point (median over trials, censored runs counted as +inf): samples to the switch,
 /// from the switch to eps, and the stage-one share.
-const PER_POINT: [(&str, Reading); 3] = [("n_switch", |t| t.switched_at.map(|s| s as f64)), ("n_post", Trial::post), ("share", Trial::share)];
+const PER_POINT: [(Quantity, Reading); 3] = [(N_SWITCH, |t| t.switched_at.map(|s| s as f64)), (N_POST, Trial::post), (SHARE, Trial::share)];
+
+// The quantities this claim computes, each declared once.
+const T_EXPONENT_SWITCH: Quantity = Quantity::new("t_exponent_switch", "exponent of T in the median samples to the switch (one intercept per N, Q)");
+const T_EXPONENT_POST: Quantity = Quantity::new("t_exponent_post", "exponent of T in the median samples from the switch to max(dist_V, dist_A) <= eps");
+const EXPONENT_GAP: Quantity = Quantity::new("exponent_gap", "t_exponent_switch - t_exponent_post");
+const T_EXPONENT_SHARE: Quantity = Quantity::new("t_exponent_share", "exponent of T in the median stage-one share n_switch / n_total");
+const N_SWITCH: Quantity = Quantity::new("n_switch", "median samples to the switch, per point (n_switch@point)");
+const N_POST: Quantity = Quantity::new("n_post", "median samples from the switch to max(dist_V, dist_A) <= eps, per point (n_post@point)");
+const SHARE: Quantity = Quantity::new("share", "median stage-one share n_switch / n_total, per point (share@point)");
 
 impl TypedClaim for TwoStage {
     const ID: &'static str = "two_stage";
     const ABOUT: &'static str = "end to end from scratch: stage one's cost grows with T, stage two's does not";
-    const QUANTITIES: &'static [(&'static str, &'static str)] = &[
-        ("t_exponent_switch", "exponent of T in the median samples to the switch (one intercept per N, Q)"),
-        ("t_exponent_post", "exponent of T in the median samples from the switch to max(dist_V, dist_A) <= eps"),
-        ("exponent_gap", "t_exponent_switch - t_exponent_post"),
-        ("t_exponent_share", "exponent of T in the median stage-one share n_switch / n_total"),
-    ];
+    const QUANTITIES: &'static [Quantity] = &[T_EXPONENT_SWITCH, T_EXPONENT_POST, EXPONENT_GAP, T_EXPONENT_SHARE, N_SWITCH, N_POST, SHARE];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -108,49 +113,49 @@ impl TypedClaim for TwoStage {
 
     fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
-        let groups: Vec<u64> = points.iter().map(|a| (a.point.at("n") * 1024.0 + a.point.at("q")) as u64).collect();
-        let log_t: Vec<f64> = points.iter().map(|a| a.point.at("t").ln()).collect();
+        let groups: Vec<u64> = points.iter().map(|a| (a.point.at(axis::N) * 1024.0 + a.point.at(axis::Q)) as u64).collect();
+        let log_t: Vec<f64> = points.iter().map(|a| a.point.at(axis::T).ln()).collect();
         let mut slopes = Vec::new();
         for (name, f) in PER_POINT {
             let med: Vec<f64> = trials.iter().map(|ts| censored_median(ts.iter().map(|t| f(t)))).collect();
             for (at, m) in points.iter().zip(&med) {
-                q.insert(format!("{name}@{}", at.point.key()), *m);
+                q.insert(name.at(&at.point), *m);
             }
             let logs: Vec<f64> = med.iter().map(|m| m.ln()).collect();
             slopes.push(within_slope(&groups, &log_t, &logs));
         }
-        q.insert("t_exponent_switch".into(), slopes[0]);
-        q.insert("t_exponent_post".into(), slopes[1]);
-        q.insert("exponent_gap".into(), slopes[0] - slopes[1]);
-        q.insert("t_exponent_share".into(), slopes[2]);
+        q.insert(T_EXPONENT_SWITCH.into(), slopes[0]);
+        q.insert(T_EXPONENT_POST.into(), slopes[1]);
+        q.insert(EXPONENT_GAP.into(), slopes[0] - slopes[1]);
+        q.insert(T_EXPONENT_SHARE.into(), slopes[2]);
         q
     }
 
     fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
-        let t = |p: &Point| p.at("t");
+        let t = |p: &Point| p.at(axis::T);
         // The claim as guides through each series' first point: stage two inside the band of
         // its allowed exponents, stage one at least as steep as the gap requires.
-        let bound = |q: &str, kind: Kind| result.spec.checks.iter().find(|c| c.quantity == q && c.kind == kind).and_then(|c| c.predict.value());
-        let first = |key: &str| pts.first().and_then(|p| result.at(key, p)).map(|e| e.value);
+        let bound = |q: Quantity, kind: Kind| result.spec.checks.iter().find(|c| c.quantity == q.name && c.kind == kind).and_then(|c| c.predict.value());
+        let first = |key: Quantity| pts.first().and_then(|p| result.at(key, p)).map(|e| e.value);
         let (t0, t1) = (pts.iter().map(t).fold(f64::INFINITY, f64::min), pts.iter().map(t).fold(0.0, f64::max));
         let mut p1_series = vec![
-            per_point(result, "n_switch", pts.clone(), t, format!("stage one: to the switch {}", ci(result)), 0),
-            per_point(result, "n_post", pts.clone(), t, format!("stage two: switch to dist <= {}", self.s.eps), 1),
+            per_point(result, N_SWITCH, pts.clone(), t, format!("stage one: to the switch {}", ci(result)), 0),
+            per_point(result, N_POST, pts.clone(), t, format!("stage two: switch to dist <= {}", self.s.eps), 1),
         ];
-        if let Some(y0) = first("n_post") {
+        if let Some(y0) = first(N_POST) {
             for (kind, word) in [(Kind::Below, "most"), (Kind::Above, "least")] {
-                if let Some(b) = bound("t_exponent_post", kind) {
+                if let Some(b) = bound(T_EXPONENT_POST, kind) {
                     p1_series.push(Series::dashed(format!("claimed: T^{b} at {word}"), 1, slope_line(t0, y0, t1, b)));
                 }
             }
         }
-        if let (Some(y0), Some(gap)) = (first("n_switch"), bound("exponent_gap", Kind::Above)) {
-            let slope = result.value("t_exponent_post") + gap;
+        if let (Some(y0), Some(gap)) = (first(N_SWITCH), bound(EXPONENT_GAP, Kind::Above)) {
+            let slope = result.value(T_EXPONENT_POST) + gap;
             p1_series.push(Series::dashed(format!("claimed: at least T^{slope:.2} (gap {gap})"), 0, slope_line(t0, y0, t1, slope)));
         }
         let p1 = Panel {
-            title: format!("T exponents: to the switch {:.2}, after it {:.2}", result.value("t_exponent_switch"), result.value("t_exponent_post")),
+            title: format!("T exponents: to the switch {:.2}, after it {:.2}", result.value(T_EXPONENT_SWITCH), result.value(T_EXPONENT_POST)),
             x_label: "context length T".into(),
             y_label: "samples (median over trials)".into(),
             x_log: true,
@@ -158,12 +163,12 @@ impl TypedClaim for TwoStage {
             series: p1_series,
             ..Default::default()
         };
-        let mut share = vec![per_point(result, "share", pts.clone(), t, format!("median share {}", ci(result)), 2)];
-        if let Some(y0) = first("share") {
+        let mut share = vec![per_point(result, SHARE, pts.clone(), t, format!("median share {}", ci(result)), 2)];
+        if let Some(y0) = first(SHARE) {
             share.push(Series::dashed("claimed: rising (slope 0 at least)", 2, slope_line(t0, y0, t1, 0.0)));
         }
         let p2 = Panel {
-            title: format!("stage-one share of the samples: T exponent {:.2}", result.value("t_exponent_share")),
+            title: format!("stage-one share of the samples: T exponent {:.2}", result.value(T_EXPONENT_SHARE)),
             x_label: "context length T".into(),
             y_label: "n_switch / n_total".into(),
             x_log: true,

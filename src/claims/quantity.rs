@@ -1,0 +1,64 @@
+//! A claim's quantities, declared once. Each is a const (`const T_DOM: Quantity = ...`)
+//! listed in the claim's `QUANTITIES`; its estimate, its panels and lookups in its result
+//! name it through the const, so a misspelt quantity is a compile error, and a spec's check
+//! naming one the claim does not declare is refused before anything runs. Per-point values
+//! are filed under `name@<point key>`.
+
+use crate::grid::Point;
+
+/// A named number a claim computes from its trials, with one line for the reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quantity {
+    pub name: &'static str,
+    pub about: &'static str,
+}
+
+impl Quantity {
+    pub const fn new(name: &'static str, about: &'static str) -> Quantity {
+        Quantity { name, about }
+    }
+
+    /// Its key at one grid point: `name@<point key>`.
+    pub fn at(self, point: &Point) -> String {
+        self.at_key(&point.key())
+    }
+
+    /// Its key under `key` (a point's key, perhaps with a cell after it, or a label).
+    pub fn at_key(self, key: &str) -> String {
+        format!("{}@{key}", self.name)
+    }
+
+    /// The declared quantity a result key belongs to: `t_dom@N=16` -> `t_dom`, and a
+    /// check's deviation `t_dom/predicted[check 0]@N=16` -> `t_dom`.
+    pub fn base_of(key: &str) -> &str {
+        key.split(['@', '/']).next().unwrap_or(key)
+    }
+}
+
+impl AsRef<str> for Quantity {
+    fn as_ref(&self) -> &str {
+        self.name
+    }
+}
+
+impl From<Quantity> for String {
+    fn from(q: Quantity) -> String {
+        q.name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_the_name_then_the_point_or_cell() {
+        const T: Quantity = Quantity::new("t_dom", "steps");
+        assert_eq!(T.at_key("K=8"), "t_dom@K=8");
+        assert_eq!(T.at_key("K=8,k=2"), "t_dom@K=8,k=2");
+        assert_eq!(Quantity::base_of("t_dom@K=8,k=2"), "t_dom");
+        assert_eq!(Quantity::base_of("t_dom/predicted[check 0]@K=8"), "t_dom");
+        assert_eq!(Quantity::base_of("level"), "level");
+        assert_eq!(String::from(T), "t_dom");
+    }
+}
