@@ -17,6 +17,7 @@
 
 pub mod claims;
 pub mod commands;
+pub mod config;
 pub mod error;
 pub(crate) mod formula;
 pub mod grid;

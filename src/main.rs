@@ -1,5 +1,6 @@
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use scb::commands::{self, check::CheckOptions};
+use scb::config::Validate;
 use scb::theories::scb::commands as scb_commands;
 use scb::theories::scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
 use scb::theories::scb::train::{RunConfig, TrainSpec};

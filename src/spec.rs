@@ -270,6 +270,11 @@ impl ClaimSpec {
     }
 
     /// One of the claim's own tables, parsed strictly (absent: the type's default).
+    /// A table as a checked config: parsed strictly and validated once (see [`crate::config`]).
+    pub fn checked<S: DeserializeOwned + Default + crate::config::Validate>(&self, name: &str) -> Result<crate::config::Checked<S>> {
+        crate::config::Checked::new(self.section::<S>(name)?)
+    }
+
     pub fn section<S: DeserializeOwned + Default>(&self, name: &str) -> Result<S> {
         match self.sections.get(name) {
             None => Ok(S::default()),

@@ -3,6 +3,7 @@
 use nalgebra::DMatrix;
 use ndarray::Array2;
 use rand::Rng;
+use scb::config::Validate;
 use scb::theories::scb::learners::{FreezeV, Learner, LearnerConfig, ProxConfig, ScbProx, SgdConfig, StageTwoRule, SwitchRule};
 use scb::theories::scb::model::{batch_grad, Grad, Params};
 use scb::theories::scb::task::{Batch, Task, TaskConfig};

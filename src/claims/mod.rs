@@ -6,13 +6,13 @@
 //! (`runner`, records behind `store`), `analysis` turns trials into intervals and verdicts,
 //! and the caller writes the files. Plain data passes between them.
 
-pub mod analysis;
+pub(crate) mod analysis;
 pub mod claim;
 pub mod figures;
-pub mod predictions;
+pub(crate) mod predictions;
 pub mod quantity;
-pub mod registry;
-pub mod runner;
+pub(crate) mod registry;
+pub(crate) mod runner;
 pub mod store;
 
 pub use claim::{At, Claim, Missing, Outcome, Prepared, Run, TypedClaim};

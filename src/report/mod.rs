@@ -3,8 +3,8 @@
 //! or judges.
 
 pub mod figure;
-pub mod files;
-pub mod html;
+pub(crate) mod files;
+pub(crate) mod html;
 pub mod reporter;
 
 pub use figure::{draw, heatmaps, Heatmap, Panel, Series};

@@ -29,13 +29,6 @@ impl Default for Data {
 }
 
 impl Data {
-    pub fn validate(&self) -> Result<()> {
-        if !(2..=4096).contains(&self.l) {
-            return Err(invalid("data.l", format!("must be a whole number in [2, 4096] (got {})", self.l)));
-        }
-        check_range("data.p_rel", self.p_rel, 0.0, 1.0, true)?;
-        check_range("data.sigma", self.sigma, 0.0, 10.0, false)
-    }
 
     /// One sequence (d x L, column l = token l) and its label; ties are drawn again.
     pub fn draw<R: Rng>(&self, m_patterns: usize, d: usize, rng: &mut R) -> (Array2<f64>, f64) {
@@ -71,3 +64,16 @@ impl Data {
         }
     }
 }
+
+crate::config::checked!(Data);
+
+impl crate::config::Validate for Data {
+    fn validate(&self) -> Result<()> {
+        if !(2..=4096).contains(&self.l) {
+            return Err(invalid("data.l", format!("must be a whole number in [2, 4096] (got {})", self.l)));
+        }
+        check_range("data.p_rel", self.p_rel, 0.0, 1.0, true)?;
+        check_range("data.sigma", self.sigma, 0.0, 10.0, false)
+    }
+}
+

@@ -25,8 +25,10 @@ impl Default for Training {
     }
 }
 
-impl Training {
-    pub fn validate(&self) -> Result<()> {
+crate::config::checked!(Training);
+
+impl crate::config::Validate for Training {
+    fn validate(&self) -> Result<()> {
         check_range("training.lr", self.lr, 0.0, 1e6, true)?;
         check_range("training.init", self.init, 0.0, 10.0, true)?;
         if self.batch < 1 || self.steps < 1 || self.d_attn < 1 {
@@ -35,6 +37,7 @@ impl Training {
         Ok(())
     }
 }
+
 
 /// Trains from the small random start on fresh batches; returns the start and the end.
 pub fn train<R: Rng>(data: &Data, m_patterns: usize, d: usize, m: usize, t: &Training, rng: &mut R) -> (Net, Net) {

@@ -2,6 +2,7 @@
 //! sparse attention targets `Qstar`, and a sampler that fills batches without
 //! allocating per sample.
 
+use crate::config::Validate;
 use crate::error::{check_range, invalid, Result};
 use crate::rng;
 use crate::theories::scb::alias::Alias;
@@ -50,8 +51,10 @@ impl Default for TaskConfig {
     }
 }
 
-impl TaskConfig {
-    pub fn validate(&self) -> Result<()> {
+crate::config::checked!(TaskConfig);
+
+impl crate::config::Validate for TaskConfig {
+    fn validate(&self) -> Result<()> {
         if self.n < 2 || self.n > 1 << 16 {
             return Err(invalid("n", format!("must be an integer in [2, 65536] (got {})", self.n)));
         }
@@ -69,6 +72,7 @@ impl TaskConfig {
         Ok(())
     }
 }
+
 
 /// A drawn task. `p` is N x N column-stochastic, `qstar` is T x N (column k = q_k).
 #[derive(Clone, Debug)]

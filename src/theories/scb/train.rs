@@ -1,5 +1,6 @@
 //! One training run: a task, a learner, a sample budget. Plain data out.
 
+use crate::config::Validate;
 use crate::error::{invalid, Result};
 use crate::rng;
 use crate::theories::scb::learners::StepInfo;
@@ -32,8 +33,10 @@ impl Default for RunConfig {
     }
 }
 
-impl RunConfig {
-    pub fn validate(&self) -> Result<()> {
+crate::config::checked!(RunConfig);
+
+impl crate::config::Validate for RunConfig {
+    fn validate(&self) -> Result<()> {
         check_batch("batch", self.batch)?;
         check_samples("samples", self.samples, self.batch as u64)?;
         if self.rows_per_decade < 1 || self.rows_per_decade > 10_000 {
@@ -42,6 +45,7 @@ impl RunConfig {
         Ok(())
     }
 }
+
 
 /// Samples per step: what one batch buffer can hold.
 pub fn check_batch(field: &str, batch: usize) -> Result<()> {
@@ -71,13 +75,16 @@ pub struct TrainSpec {
     pub algorithm: LearnerConfig,
 }
 
-impl TrainSpec {
-    pub fn validate(&self) -> Result<()> {
+crate::config::checked!(TrainSpec);
+
+impl crate::config::Validate for TrainSpec {
+    fn validate(&self) -> Result<()> {
         self.task.validate()?;
         self.run.validate()?;
         self.algorithm.validate()
     }
 }
+
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRow {

@@ -43,15 +43,6 @@ impl Default for Run {
 }
 
 impl Run {
-    pub fn validate(&self) -> Result<()> {
-        check_range("run.eps", self.eps, 0.0, 1.0, true)?;
-        check_range("run.eta", self.eta, 0.0, 1e6, true)?;
-        check_range("run.l_factor", self.l_factor, 0.0, 1e3, true)?;
-        if self.batch < 1 || self.eval_samples < 10 || self.max_steps < 1 {
-            return Err(invalid("run", "batch >= 1, eval_samples >= 10 and max_steps >= 1 are required"));
-        }
-        Ok(())
-    }
 
     /// The context length for prompts whose rarest feature has probability `p_min`.
     pub fn context_length(&self, p_min: f64) -> usize {
@@ -62,6 +53,21 @@ impl Run {
         Training::Sgd { batch: self.batch }
     }
 }
+
+crate::config::checked!(Run);
+
+impl crate::config::Validate for Run {
+    fn validate(&self) -> Result<()> {
+        check_range("run.eps", self.eps, 0.0, 1.0, true)?;
+        check_range("run.eta", self.eta, 0.0, 1e6, true)?;
+        check_range("run.l_factor", self.l_factor, 0.0, 1e3, true)?;
+        if self.batch < 1 || self.eval_samples < 10 || self.max_steps < 1 {
+            return Err(invalid("run", "batch >= 1, eval_samples >= 10 and max_steps >= 1 are required"));
+        }
+        Ok(())
+    }
+}
+
 
 /// A task at a grid point: the prompts, the count set every trial there is evaluated on (the
 /// task's draw), and, computed once when first asked, the population reference.

@@ -14,6 +14,7 @@
 //! and records T_eps for each (the step at which the column's loss, on the point's fixed
 //! evaluation set, first falls to eps), and the rare column's weights on its way.
 
+use crate::config::Checked;
 use crate::claims::Quantity;
 use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::{ci, per_point, slope_line};
@@ -51,7 +52,7 @@ pub struct Trial {
 
 pub struct Stagewise {
     s: Settings,
-    run: Run,
+    run: Checked<Run>,
 }
 
 // The quantities this claim computes, each declared once.
@@ -73,8 +74,7 @@ impl TypedClaim for Stagewise {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let (s, run): (Settings, Run) = (spec.section("settings")?, spec.section("run")?);
-        run.validate()?;
+        let (s, run): (Settings, Checked<Run>) = (spec.section("settings")?, spec.checked("run")?);
         check_range("settings.p_dom", s.p_dom, 0.0, 1.0, true)?;
         Ok(Stagewise { s, run })
     }

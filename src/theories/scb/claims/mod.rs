@@ -2,6 +2,7 @@
 //! `[task]` and `[algorithm]` tables, the grid axes n, t, q (defaults from `[task]`) and,
 //! for transfer, rho, and one drawn task per grid point.
 
+use crate::config::{Checked, Validate};
 use crate::error::{invalid, Result};
 use crate::grid::{points, Axis, Point};
 use crate::spec::ClaimSpec;
@@ -60,7 +61,7 @@ pub fn numbers(table: &impl Serialize) -> crate::formula::Vars {
 /// What every SCB claim reads from its spec besides its settings.
 pub struct Scb {
     pub task: TaskConfig,
-    pub algorithm: LearnerConfig,
+    pub algorithm: Checked<LearnerConfig>,
     pub seed: u64,
     with_rho: bool,
 }
@@ -72,8 +73,7 @@ impl Scb {
         if !spec.sections.contains_key("algorithm") {
             return Err(invalid("algorithm", "an SCB claim needs an [algorithm] table (name = \"scb-prox\", \"sgd\" or \"softmax\")"));
         }
-        let algorithm: LearnerConfig = spec.section("algorithm")?;
-        algorithm.validate()?;
+        let algorithm: Checked<LearnerConfig> = spec.checked("algorithm")?;
         let scb = Scb { task, algorithm, seed: spec.seed, with_rho };
         for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
             for p in points(&scb.axes(), &spec.grid(quick), field)? {

@@ -3,6 +3,7 @@
 //!
 //! A trial trains ScbProx and the softmax model on the same task and the same batches.
 
+use crate::config::Validate;
 use crate::claims::Quantity;
 use super::{Scb, SECTIONS};
 use crate::claims::figures::per_point;

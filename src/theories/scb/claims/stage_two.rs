@@ -82,7 +82,7 @@ impl StageTwo {
 
     /// The learner as specified, started in stage two.
     fn learner(&self) -> LearnerConfig {
-        match &self.scb.algorithm {
+        match &*self.scb.algorithm {
             LearnerConfig::ScbProx(c) => LearnerConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() }),
             other => other.clone(),
         }

@@ -128,7 +128,7 @@ impl Transfer {
     /// The learner for the transfer: the spec's ScbProx with V frozen (and the fallback
     /// budget), or started in stage two for the joint procedure.
     fn transfer_learner(&self, fallback_samples: u64) -> LearnerConfig {
-        match (&self.scb.algorithm, self.s.procedure) {
+        match (&*self.scb.algorithm, self.s.procedure) {
             (LearnerConfig::ScbProx(c), Procedure::FreezeV) => LearnerConfig::ScbProx(ProxConfig { freeze_v: Some(FreezeV { fallback_samples }), ..c.clone() }),
             (LearnerConfig::ScbProx(c), Procedure::Joint) => LearnerConfig::ScbProx(ProxConfig { switch: SwitchRule::Budget { samples: 0 }, ..c.clone() }),
             (other, _) => other.clone(),

@@ -1,6 +1,7 @@
 //! Measurements for the speed section: one batch gradient written out for the numpy check,
 //! and this core's limits (f64 FMA peak, the generator's cost per word).
 
+use crate::config::Validate;
 use crate::error::{Error, Result};
 use crate::io::Staged;
 use crate::theories::scb::task::Task;

@@ -1,5 +1,6 @@
 //! `scb train`: one run, written as run.json, history.csv, convergence.svg and .npy files.
 
+use crate::config::Validate;
 use crate::error::{invalid, Result};
 use crate::io::Staged;
 use crate::report::{self, Panel, Series};

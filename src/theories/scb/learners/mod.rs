@@ -94,13 +94,6 @@ impl LearnerConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<()> {
-        match self {
-            LearnerConfig::ScbProx(c) => c.validate(),
-            LearnerConfig::Sgd(c) => c.validate(),
-            LearnerConfig::Softmax(c) => c.validate(),
-        }
-    }
 
     /// Applies `--lr` / `--eta`; a flag the learner does not take is an error naming it.
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
@@ -119,6 +112,19 @@ impl LearnerConfig {
         }
     }
 }
+
+crate::config::checked!(LearnerConfig);
+
+impl crate::config::Validate for LearnerConfig {
+    fn validate(&self) -> Result<()> {
+        match self {
+            LearnerConfig::ScbProx(c) => c.validate(),
+            LearnerConfig::Sgd(c) => c.validate(),
+            LearnerConfig::Softmax(c) => c.validate(),
+        }
+    }
+}
+
 
 /// `validate` and `apply` of a learner that takes a learning rate (`--lr`), not `--eta`.
 pub(crate) fn rate_validate(lr: f64) -> Result<()> {

@@ -72,7 +72,20 @@ pub struct ProxConfig {
 }
 
 impl ProxConfig {
-    pub fn validate(&self) -> Result<()> {
+
+    pub fn apply(&mut self, o: &Overrides) -> Result<()> {
+        if o.lr.is_some() {
+            return Err(invalid("lr", "applies to --algorithm sgd and softmax; scb-prox takes --eta"));
+        }
+        self.eta = o.eta.unwrap_or(self.eta);
+        Ok(())
+    }
+}
+
+crate::config::checked!(ProxConfig);
+
+impl crate::config::Validate for ProxConfig {
+    fn validate(&self) -> Result<()> {
         check_range("eta", self.eta, 0.0, 1.0, true)?;
         check_range("threshold_scale", self.threshold_scale, 0.0, 1e6, false)?;
         if let SwitchRule::StableSupport { patience, fraction } = self.switch {
@@ -86,15 +99,8 @@ impl ProxConfig {
         }
         Ok(())
     }
-
-    pub fn apply(&mut self, o: &Overrides) -> Result<()> {
-        if o.lr.is_some() {
-            return Err(invalid("lr", "applies to --algorithm sgd and softmax; scb-prox takes --eta"));
-        }
-        self.eta = o.eta.unwrap_or(self.eta);
-        Ok(())
-    }
 }
+
 
 impl Default for ProxConfig {
     fn default() -> Self {

@@ -15,14 +15,20 @@ pub struct SgdConfig {
 }
 
 impl SgdConfig {
-    pub fn validate(&self) -> Result<()> {
-        super::rate_validate(self.lr)
-    }
 
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         super::rate_apply(&mut self.lr, o)
     }
 }
+
+crate::config::checked!(SgdConfig);
+
+impl crate::config::Validate for SgdConfig {
+    fn validate(&self) -> Result<()> {
+        super::rate_validate(self.lr)
+    }
+}
+
 
 impl Default for SgdConfig {
     fn default() -> Self {

@@ -26,14 +26,20 @@ pub struct SoftmaxConfig {
 }
 
 impl SoftmaxConfig {
-    pub fn validate(&self) -> Result<()> {
-        super::rate_validate(self.lr)
-    }
 
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         super::rate_apply(&mut self.lr, o)
     }
 }
+
+crate::config::checked!(SoftmaxConfig);
+
+impl crate::config::Validate for SoftmaxConfig {
+    fn validate(&self) -> Result<()> {
+        super::rate_validate(self.lr)
+    }
+}
+
 
 impl Default for SoftmaxConfig {
     fn default() -> Self {
