@@ -99,7 +99,7 @@ fn calibrated(spec: &str, seeds: usize) -> Calibration {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cells.toml");
     std::fs::write(&path, spec).unwrap();
-    let opts = CalibrateOptions { quick: false, seeds, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), progress: false };
+    let opts = CalibrateOptions { seeds, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), ..Default::default() };
     calibrate(&registry(), &[path.display().to_string()], &opts).unwrap().remove(0)
 }
 

@@ -27,6 +27,13 @@ pub struct CalibrateOptions {
 /// The stability a committed spec must reach: on the full grid and on the quick one.
 pub const REQUIRED: (f64, f64) = (0.95, 0.90);
 
+impl Default for CalibrateOptions {
+    /// The CLI's: 20 master seeds on the full grids of `theorems/`, into `reports/`.
+    fn default() -> Self {
+        CalibrateOptions { quick: false, seeds: 20, out: "reports".into(), theorems: "theorems".into(), progress: false }
+    }
+}
+
 /// Master seed k (from 1) of a spec: derived from its own seed, so two specs that share a
 /// configuration and a seed (a claim and its refuted form) share their calibration trials.
 pub fn master_seed(spec_seed: u64, k: usize) -> u64 {

@@ -38,6 +38,13 @@ pub struct Scripts {
     pub merge: String,
 }
 
+impl Default for SubmitOptions {
+    /// One shard per spec on the full grids, SLURM's own partition, time and CPUs.
+    fn default() -> Self {
+        SubmitOptions { shards: 1, quick: false, partition: None, time: None, cpus: None, dry_run: false, out: "reports".into(), theorems: "theorems".into() }
+    }
+}
+
 impl SubmitOptions {
     pub fn validate(&self) -> Result<()> {
         if !(1..=10_000).contains(&self.shards) {
