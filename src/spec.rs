@@ -271,8 +271,8 @@ impl ClaimSpec {
 
     /// One of the claim's own tables, parsed strictly (absent: the type's default).
     /// A table as a checked config: parsed strictly and validated once (see [`crate::config`]).
-    pub fn checked<S: DeserializeOwned + Default + crate::config::Validate>(&self, name: &str) -> Result<crate::config::Checked<S>> {
-        crate::config::Checked::new(self.section::<S>(name)?)
+    pub fn validated<S: DeserializeOwned + Default + crate::config::Validate>(&self, name: &str) -> Result<crate::config::Valid<S>> {
+        crate::config::Valid::new(self.section::<S>(name)?)
     }
 
     pub fn section<S: DeserializeOwned + Default>(&self, name: &str) -> Result<S> {

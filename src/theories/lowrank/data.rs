@@ -65,7 +65,7 @@ impl Data {
     }
 }
 
-crate::config::checked!(Data);
+crate::config::validated!(Data);
 
 impl crate::config::Validate for Data {
     fn validate(&self) -> Result<()> {

@@ -25,7 +25,7 @@ impl Default for Training {
     }
 }
 
-crate::config::checked!(Training);
+crate::config::validated!(Training);
 
 impl crate::config::Validate for Training {
     fn validate(&self) -> Result<()> {

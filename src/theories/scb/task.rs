@@ -51,7 +51,7 @@ impl Default for TaskConfig {
     }
 }
 
-crate::config::checked!(TaskConfig);
+crate::config::validated!(TaskConfig);
 
 impl crate::config::Validate for TaskConfig {
     fn validate(&self) -> Result<()> {

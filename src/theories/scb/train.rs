@@ -33,7 +33,7 @@ impl Default for RunConfig {
     }
 }
 
-crate::config::checked!(RunConfig);
+crate::config::validated!(RunConfig);
 
 impl crate::config::Validate for RunConfig {
     fn validate(&self) -> Result<()> {
@@ -75,7 +75,7 @@ pub struct TrainSpec {
     pub algorithm: LearnerConfig,
 }
 
-crate::config::checked!(TrainSpec);
+crate::config::validated!(TrainSpec);
 
 impl crate::config::Validate for TrainSpec {
     fn validate(&self) -> Result<()> {

@@ -54,7 +54,7 @@ impl Run {
     }
 }
 
-crate::config::checked!(Run);
+crate::config::validated!(Run);
 
 impl crate::config::Validate for Run {
     fn validate(&self) -> Result<()> {

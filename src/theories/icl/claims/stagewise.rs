@@ -14,7 +14,7 @@
 //! and records T_eps for each (the step at which the column's loss, on the point's fixed
 //! evaluation set, first falls to eps), and the rare column's weights on its way.
 
-use crate::config::Checked;
+use crate::config::Valid;
 use crate::claims::Quantity;
 use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::{ci, per_point, slope_line};
@@ -52,7 +52,7 @@ pub struct Trial {
 
 pub struct Stagewise {
     s: Settings,
-    run: Checked<Run>,
+    run: Valid<Run>,
 }
 
 // The quantities this claim computes, each declared once.
@@ -74,7 +74,7 @@ impl TypedClaim for Stagewise {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let (s, run): (Settings, Checked<Run>) = (spec.section("settings")?, spec.checked("run")?);
+        let (s, run): (Settings, Valid<Run>) = (spec.section("settings")?, spec.validated("run")?);
         check_range("settings.p_dom", s.p_dom, 0.0, 1.0, true)?;
         Ok(Stagewise { s, run })
     }

@@ -20,7 +20,7 @@
 //! steps to every level and its loss at log-spaced steps. The level check compares the
 //! median steps with the population reference (`super::population_passages`).
 
-use crate::config::Checked;
+use crate::config::Valid;
 use crate::claims::Quantity;
 use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::ci;
@@ -59,7 +59,7 @@ pub struct Trial {
 
 pub struct TimeScale {
     s: Settings,
-    run: Checked<Run>,
+    run: Valid<Run>,
 }
 
 // The quantities this claim computes, each declared once.
@@ -78,7 +78,7 @@ impl TypedClaim for TimeScale {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let (s, run): (Settings, Checked<Run>) = (spec.section("settings")?, spec.checked("run")?);
+        let (s, run): (Settings, Valid<Run>) = (spec.section("settings")?, spec.validated("run")?);
         check_range("settings.zipf", s.zipf, 0.0, 10.0, true)?;
         let levels = &s.eps_levels;
         if levels.is_empty() || levels.windows(2).any(|w| w[0] <= w[1]) || levels.last() != Some(&run.eps) {

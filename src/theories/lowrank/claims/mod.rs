@@ -13,7 +13,7 @@ pub mod axis {
     pub const M: &str = "m";
 }
 
-use crate::config::Checked;
+use crate::config::Valid;
 use crate::error::{invalid, Result};
 use crate::grid::{Axis, Point};
 use crate::spec::ClaimSpec;
@@ -42,8 +42,8 @@ pub(crate) use lowrank_setting;
 
 /// What both claims read besides their settings.
 pub struct Setup {
-    pub data: Checked<Data>,
-    pub training: Checked<Training>,
+    pub data: Valid<Data>,
+    pub training: Valid<Training>,
     pub seed: u64,
     /// Test sequences per point.
     pub test_size: usize,
@@ -51,7 +51,7 @@ pub struct Setup {
 
 impl Setup {
     pub fn from(spec: &ClaimSpec, test_size: usize) -> Result<Setup> {
-        let (data, training): (Checked<Data>, Checked<Training>) = (spec.checked("data")?, spec.checked("training")?);
+        let (data, training): (Valid<Data>, Valid<Training>) = (spec.validated("data")?, spec.validated("training")?);
         if test_size < 100 {
             return Err(invalid("settings.test_size", "must be at least 100"));
         }

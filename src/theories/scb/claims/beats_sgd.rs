@@ -3,6 +3,7 @@
 //!
 //! A trial trains ScbProx and SGD at each rate on the same task and the same batches.
 
+use crate::config::{Valid, Validate};
 use crate::claims::Quantity;
 use super::{Scb, SECTIONS};
 use crate::claims::{At, TypedClaim};
@@ -42,9 +43,23 @@ pub struct Trial {
 /// Distance recorded for a run that diverged: far above any finite run's.
 pub const DIVERGED: f64 = 1e6;
 
+
+crate::config::validated!(Settings);
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<()> {
+        if self.lrs.is_empty() || self.lrs.iter().any(|l| !(l.is_finite() && *l > 0.0)) {
+            return Err(invalid("settings.lrs", "must be a nonempty list of finite positive rates"));
+        }
+        check_batch("settings.batch", self.batch)?;
+        check_samples("settings.samples", self.samples, self.batch as u64)?;
+        Ok(())
+    }
+}
+
 pub struct BeatsSgd {
     scb: Scb,
-    s: Settings,
+    s: Valid<Settings>,
 }
 
 impl BeatsSgd {
@@ -79,12 +94,7 @@ impl TypedClaim for BeatsSgd {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.section("settings")?;
-        if s.lrs.is_empty() || s.lrs.iter().any(|l| !(l.is_finite() && *l > 0.0)) {
-            return Err(invalid("settings.lrs", "must be a nonempty list of finite positive rates"));
-        }
-        check_batch("settings.batch", s.batch)?;
-        check_samples("settings.samples", s.samples, s.batch as u64)?;
+        let s: Valid<Settings> = spec.validated("settings")?;
         Ok(BeatsSgd { scb: Scb::from(spec, false)?, s })
     }
     super::scb_setting!();

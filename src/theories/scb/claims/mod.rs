@@ -2,7 +2,7 @@
 //! `[task]` and `[algorithm]` tables, the grid axes n, t, q (defaults from `[task]`) and,
 //! for transfer, rho, and one drawn task per grid point.
 
-use crate::config::{Checked, Validate};
+use crate::config::{Valid, Validate};
 use crate::error::{invalid, Result};
 use crate::grid::{points, Axis, Point};
 use crate::spec::ClaimSpec;
@@ -61,7 +61,7 @@ pub fn numbers(table: &impl Serialize) -> crate::formula::Vars {
 /// What every SCB claim reads from its spec besides its settings.
 pub struct Scb {
     pub task: TaskConfig,
-    pub algorithm: Checked<LearnerConfig>,
+    pub algorithm: Valid<LearnerConfig>,
     pub seed: u64,
     with_rho: bool,
 }
@@ -73,7 +73,7 @@ impl Scb {
         if !spec.sections.contains_key("algorithm") {
             return Err(invalid("algorithm", "an SCB claim needs an [algorithm] table (name = \"scb-prox\", \"sgd\" or \"softmax\")"));
         }
-        let algorithm: Checked<LearnerConfig> = spec.checked("algorithm")?;
+        let algorithm: Valid<LearnerConfig> = spec.validated("algorithm")?;
         let scb = Scb { task, algorithm, seed: spec.seed, with_rho };
         for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
             for p in points(&scb.axes(), &spec.grid(quick), field)? {

@@ -3,7 +3,7 @@
 //!
 //! A trial trains ScbProx and the softmax model on the same task and the same batches.
 
-use crate::config::Validate;
+use crate::config::{Valid, Validate};
 use crate::claims::Quantity;
 use super::{Scb, SECTIONS};
 use crate::claims::figures::per_point;
@@ -38,9 +38,21 @@ impl Default for Settings {
 /// One trial: the two models compared.
 pub type Trial = Comparison;
 
+
+crate::config::validated!(Settings);
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<()> {
+        check_batch("settings.batch", self.batch)?;
+        check_samples("settings.samples", self.samples, self.batch as u64)?;
+        self.softmax.validate()?;
+        Ok(())
+    }
+}
+
 pub struct SoftmaxLink {
     scb: Scb,
-    s: Settings,
+    s: Valid<Settings>,
 }
 
 /// A per-trial number the claim averages, read off a trial.
@@ -63,10 +75,7 @@ impl TypedClaim for SoftmaxLink {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.section("settings")?;
-        check_batch("settings.batch", s.batch)?;
-        check_samples("settings.samples", s.samples, s.batch as u64)?;
-        s.softmax.validate()?;
+        let s: Valid<Settings> = spec.validated("settings")?;
         Ok(SoftmaxLink { scb: Scb::from(spec, false)?, s })
     }
     super::scb_setting!();

@@ -17,6 +17,7 @@
 //! max(dist_V, dist_A) first falls to eps (interpolated in log dist within the step), and
 //! both distances at log-spaced checkpoints.
 
+use crate::config::{Valid, Validate};
 use crate::claims::Quantity;
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
@@ -66,9 +67,27 @@ pub struct Trial {
     pub dist_a: Vec<f64>,
 }
 
+
+crate::config::validated!(Settings);
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<()> {
+        check_batch("settings.batch", self.batch)?;
+        // Ten batches at least: the decay is fitted over the last decade of checkpoints.
+        check_samples("settings.samples", self.samples, 10 * self.batch as u64)?;
+        check_range("settings.eps", self.eps, 0.0, 1.0, true)?;
+        check_range("settings.corr_v", self.corr_v, 0.0, 1.0, false)?;
+        check_range("settings.corr_a", self.corr_a, 0.0, 1.0, false)?;
+        if self.checkpoints_per_decade < 2 {
+            return Err(invalid("settings.checkpoints_per_decade", "must be a whole number >= 2"));
+        }
+        Ok(())
+    }
+}
+
 pub struct StageTwo {
     scb: Scb,
-    s: Settings,
+    s: Valid<Settings>,
 }
 
 impl StageTwo {
@@ -112,16 +131,7 @@ impl TypedClaim for StageTwo {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.section("settings")?;
-        check_batch("settings.batch", s.batch)?;
-        // Ten batches at least: the decay is fitted over the last decade of checkpoints.
-        check_samples("settings.samples", s.samples, 10 * s.batch as u64)?;
-        check_range("settings.eps", s.eps, 0.0, 1.0, true)?;
-        check_range("settings.corr_v", s.corr_v, 0.0, 1.0, false)?;
-        check_range("settings.corr_a", s.corr_a, 0.0, 1.0, false)?;
-        if s.checkpoints_per_decade < 2 {
-            return Err(invalid("settings.checkpoints_per_decade", "must be a whole number >= 2"));
-        }
+        let s: Valid<Settings> = spec.validated("settings")?;
         Ok(StageTwo { scb: Scb::from(spec, false)?, s })
     }
     super::scb_setting!();

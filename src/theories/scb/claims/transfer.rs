@@ -27,6 +27,7 @@
 //! A trial at (T, rho) runs the transfer; at rho = 0 it also trains from scratch on the
 //! same task, as the reference cost.
 
+use crate::config::{Valid, Validate};
 use crate::claims::Quantity;
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
@@ -100,9 +101,23 @@ pub struct Trial {
     pub scratch: Vec<Option<f64>>,
 }
 
+
+crate::config::validated!(Settings);
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<()> {
+        check_batch("settings.batch", self.batch)?;
+        check_range("settings.c", self.c, 0.0, 1.0, true)?;
+        check_range("settings.rho_nontrivial", self.rho_nontrivial, 0.0, 1.0, true)?;
+        check_range("settings.fallback_rho", self.fallback_rho, 0.0, 1.0, true)?;
+        check_range("settings.fallback_factor", self.fallback_factor, 0.0, 1e6, true)?;
+        Ok(())
+    }
+}
+
 pub struct Transfer {
     scb: Scb,
-    s: Settings,
+    s: Valid<Settings>,
 }
 
 pub use crate::theories::scb::statistics::mu_q90 as mu_star;
@@ -166,12 +181,7 @@ impl TypedClaim for Transfer {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.section("settings")?;
-        check_batch("settings.batch", s.batch)?;
-        check_range("settings.c", s.c, 0.0, 1.0, true)?;
-        check_range("settings.rho_nontrivial", s.rho_nontrivial, 0.0, 1.0, true)?;
-        check_range("settings.fallback_rho", s.fallback_rho, 0.0, 1.0, true)?;
-        check_range("settings.fallback_factor", s.fallback_factor, 0.0, 1e6, true)?;
+        let s: Valid<Settings> = spec.validated("settings")?;
         let scb = Scb::from(spec, true)?;
         if s.variance_samples < 2 * scb.task.n.max(2) {
             return Err(invalid("settings.variance_samples", "must be at least 2N"));

@@ -15,6 +15,7 @@
 //! A trial trains from the uninformative start and records the samples at the switch and
 //! when max(dist_V, dist_A) first falls to eps in stage two (interpolated within the step).
 
+use crate::config::{Valid, Validate};
 use crate::claims::Quantity;
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point, slope_line};
@@ -64,9 +65,21 @@ impl Trial {
     }
 }
 
+
+crate::config::validated!(Settings);
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<()> {
+        check_batch("settings.batch", self.batch)?;
+        check_samples("settings.max_samples", self.max_samples, self.batch as u64)?;
+        check_range("settings.eps", self.eps, 0.0, 1.0, true)?;
+        Ok(())
+    }
+}
+
 pub struct TwoStage {
     scb: Scb,
-    s: Settings,
+    s: Valid<Settings>,
 }
 
 /// A trial's number of samples to an event, if it happened.
@@ -94,10 +107,7 @@ impl TypedClaim for TwoStage {
     type Trial = Trial;
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
-        let s: Settings = spec.section("settings")?;
-        check_batch("settings.batch", s.batch)?;
-        check_samples("settings.max_samples", s.max_samples, s.batch as u64)?;
-        check_range("settings.eps", s.eps, 0.0, 1.0, true)?;
+        let s: Valid<Settings> = spec.validated("settings")?;
         Ok(TwoStage { scb: Scb::from(spec, false)?, s })
     }
     super::scb_setting!();

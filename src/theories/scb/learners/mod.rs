@@ -113,7 +113,7 @@ impl LearnerConfig {
     }
 }
 
-crate::config::checked!(LearnerConfig);
+crate::config::validated!(LearnerConfig);
 
 impl crate::config::Validate for LearnerConfig {
     fn validate(&self) -> Result<()> {

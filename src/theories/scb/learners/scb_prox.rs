@@ -82,7 +82,7 @@ impl ProxConfig {
     }
 }
 
-crate::config::checked!(ProxConfig);
+crate::config::validated!(ProxConfig);
 
 impl crate::config::Validate for ProxConfig {
     fn validate(&self) -> Result<()> {

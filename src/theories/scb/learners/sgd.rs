@@ -21,7 +21,7 @@ impl SgdConfig {
     }
 }
 
-crate::config::checked!(SgdConfig);
+crate::config::validated!(SgdConfig);
 
 impl crate::config::Validate for SgdConfig {
     fn validate(&self) -> Result<()> {

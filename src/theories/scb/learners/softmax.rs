@@ -32,7 +32,7 @@ impl SoftmaxConfig {
     }
 }
 
-crate::config::checked!(SoftmaxConfig);
+crate::config::validated!(SoftmaxConfig);
 
 impl crate::config::Validate for SoftmaxConfig {
     fn validate(&self) -> Result<()> {
