@@ -124,8 +124,15 @@ fn an_oversize_run_is_refused_before_anything_is_allocated_or_written() {
     assert!(!out.exists(), "a refused run created its output folder");
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM (a scheduler's kill, `kill` without a signal) end a run alike.
 #[test]
-fn ctrl_c_in_train_leaves_no_half_written_output() {
+fn ctrl_c_or_sigterm_in_train_leaves_no_half_written_output() {
+    for signal in ["-INT", "-TERM"] {
+        interrupt_train(signal);
+    }
+}
+
+fn interrupt_train(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let child = Command::new(env!("CARGO_BIN_EXE_scb"))
@@ -141,10 +148,10 @@ fn ctrl_c_in_train_leaves_no_half_written_output() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(out.exists(), "the run never started");
-    let k = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let k = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(k.success());
     let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(130), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(130), "{signal}: {:?} {}", o.status, String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted"));
-    assert!(!out.exists(), "Ctrl-C left {:?}", std::fs::read_dir(&out).map(|d| d.count()));
+    assert!(!out.exists(), "{signal} left {:?}", std::fs::read_dir(&out).map(|d| d.count()));
 }

@@ -66,7 +66,8 @@ fn a_claim_from_outside_the_harness_runs_end_to_end() {
     for f in ["result.json", "quantities.csv", "coin_spread.svg", "trials.jsonl"] {
         assert!(dir.path().join("reports/coin_spread").join(f).is_file(), "{f}");
     }
-    assert!(std::fs::read_to_string(dir.path().join("reports/index.html")).unwrap().contains("coin_spread"));
+    let index = std::fs::read_to_string(dir.path().join("reports/index.html")).unwrap();
+    assert!(index.contains("coin_spread") && index.contains("<b>1 spec: 1 hold"), "{index}");
     // A wrong exponent is rejected, on the same trials (nothing is simulated again).
     let checked = run(dir.path(), &SPEC.replace("predict = -0.5", "predict = -1.0"));
     let (r, prov) = &checked.results[0];

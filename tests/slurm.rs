@@ -143,3 +143,20 @@ fn dry_run_prints_an_array_and_a_merge_that_runs_however_the_array_ends() {
         assert!(!dir.path().join("runs").exists());
     }
 }
+
+/// Where no `sbatch` can be run, `submit` says so in one line (exit 2) and writes nothing:
+/// scripts left behind would look like a submission that never happened.
+#[test]
+fn submit_without_sbatch_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let th = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
+    let r = Command::new(env!("CARGO_BIN_EXE_scb"))
+        .args(["submit", "stage_one", "--shards", "2", "--out", "runs", "--theorems", th.to_str().unwrap()])
+        .current_dir(dir.path())
+        .env("PATH", dir.path().join("no-slurm-here"))
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(text(&r).contains("sbatch") && text(&r).trim().lines().count() == 1, "{}", text(&r));
+    assert!(!dir.path().join("runs").exists(), "scripts were written: {:?}", std::fs::read_dir(dir.path().join("runs")).map(|d| d.count()));
+}

@@ -165,6 +165,15 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
             return Err(invalid(field, format!("must be a path without spaces, quotes, '$' or '`' for a SLURM script (got {})", p.display())));
         }
     }
+    if !opts.dry_run {
+        // Before anything is written: without sbatch, a submission would only leave scripts behind.
+        Command::new("sbatch").arg("--version").output().map_err(|e| {
+            invalid(
+                "sbatch",
+                format!("cannot run sbatch ({e}): is SLURM installed here? (scripts/slurm-local.sh start runs a local one; --dry-run prints the scripts)"),
+            )
+        })?;
+    }
     let mut done = Vec::new();
     for spec in specs.iter().map(|p| p.spec()) {
         let (spec_arg, merge_theorems) = match named_path(&spec.id, names) {

@@ -57,8 +57,9 @@ fn summary(results: &[Entry]) -> String {
         }
     };
     format!(
-        "<p><b>{} specs: {} hold, {} refuted as expected, {} open (not refuted, as expected){}{}.</b></p>\n",
+        "<p><b>{} spec{}: {} hold, {} refuted as expected, {} open (not refuted, as expected){}{}.</b></p>\n",
         results.len(),
+        if results.len() == 1 { "" } else { "s" },
         t.hold,
         t.refuted,
         t.open,
