@@ -383,7 +383,7 @@ fn a_quick_run_or_another_configuration_never_replaces_a_result_silently() {
     assert_eq!((run["grid"].as_str(), run["simulated"].as_u64(), run["reused"].as_u64()), (Some("full"), Some(192), Some(0)));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
-        index.contains("full grid: 12 points x 2 tasks x 8 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 specs: "),
+        index.contains("full grid: 12 points x 2 tasks x 8 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 spec: "),
         "index lacks the run's provenance"
     );
     assert!(e.contains("intervals cover tasks and trials: 2 tasks per point, 8 trials each"), "{e}");
