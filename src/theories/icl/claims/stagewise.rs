@@ -15,10 +15,9 @@
 //! evaluation set, first falls to eps), and the rare column's weights on its way.
 
 use crate::config::Valid;
-use crate::claims::Quantity;
 use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::{ci, per_point, slope_line};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::error::{check_range, Result};
 use crate::grid::{Axis, Point};
 use crate::report::{Panel, Series};

@@ -21,10 +21,9 @@
 //! median steps with the population reference (`super::population_passages`).
 
 use crate::config::Valid;
-use crate::claims::Quantity;
 use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::ci;
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::error::{check_range, invalid, Result};
 use crate::grid::{Axis, Point};
 use crate::report::{Panel, Series};

@@ -15,12 +15,10 @@
 //! checks, `analysis`). No cell's minimum or maximum is taken: the smallest of sixteen noisy
 //! cell means is biased downward, and a bootstrap of it inherits the bias.
 
-use crate::claims::Quantity;
 use super::{Setup, SECTIONS};
 use crate::claims::figures::ci;
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::error::{check_range, invalid, Result};
-
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
 use crate::spec::ClaimSpec;

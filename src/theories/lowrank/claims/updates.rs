@@ -13,10 +13,9 @@
 //! `||dW||_F^2 / ||dW||_2^2` of each update, the count of singular values holding 99% of its
 //! energy, its leading singular values, and the trained net's test error.
 
-use crate::claims::Quantity;
 use super::{axis, Setup, SECTIONS};
 use crate::claims::figures::{ci, per_point};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::error::{invalid, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};

@@ -4,9 +4,8 @@
 //! A trial trains ScbProx and SGD at each rate on the same task and the same batches.
 
 use crate::config::{Valid, Validate};
-use crate::claims::Quantity;
 use super::{Scb, SECTIONS};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::theories::scb::train::{check_batch, check_samples};
 use crate::error::{invalid, Result};
 use crate::report::{Panel, Series};

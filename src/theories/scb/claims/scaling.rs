@@ -23,10 +23,9 @@
 //! before its fixed-n median does, so first passages come out low (docs/theory.md §9).
 
 use super::axis;
-use crate::claims::Quantity;
 use super::Scb;
 use crate::claims::figures::{ci, per_point, slope_line};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::error::{check_range, invalid, Result};
 use crate::formula::{Formula, Vars};
 use crate::grid::{Axis, Point};

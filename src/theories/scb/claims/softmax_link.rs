@@ -4,10 +4,9 @@
 //! A trial trains ScbProx and the softmax model on the same task and the same batches.
 
 use crate::config::{Valid, Validate};
-use crate::claims::Quantity;
 use super::{Scb, SECTIONS};
 use crate::claims::figures::per_point;
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::theories::scb::train::{check_batch, check_samples};
 use crate::error::Result;
 use crate::grid::Point;

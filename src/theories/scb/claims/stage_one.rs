@@ -19,10 +19,9 @@
 //! prefixes of it, at n = r * n1 for each ratio r; it records corr_V after each. Per grid
 //! point, the success frequency P(corr_V >= c) against n crosses 1/2 at the measured n.
 
-use crate::claims::Quantity;
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::error::{invalid, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};

@@ -18,10 +18,9 @@
 //! both distances at log-spaced checkpoints.
 
 use crate::config::{Valid, Validate};
-use crate::claims::Quantity;
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::theories::scb::train::{check_batch, check_samples};
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Point;

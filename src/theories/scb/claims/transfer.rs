@@ -28,10 +28,9 @@
 //! same task, as the reference cost.
 
 use crate::config::{Valid, Validate};
-use crate::claims::Quantity;
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::theories::scb::train::check_batch;
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Point;

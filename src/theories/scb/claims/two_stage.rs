@@ -16,10 +16,9 @@
 //! when max(dist_V, dist_A) first falls to eps in stage two (interpolated within the step).
 
 use crate::config::{Valid, Validate};
-use crate::claims::Quantity;
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point, slope_line};
-use crate::claims::{At, TypedClaim};
+use crate::claims::{At, Quantity, TypedClaim};
 use crate::theories::scb::train::{check_batch, check_samples};
 use crate::error::{check_range, Result};
 use crate::grid::Point;
