@@ -81,7 +81,7 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         Some(runner::trial_hash(&claim, other))
     }
     fn check(&self, run: &Run) -> Result<Outcome> {
-        runner::check(&self.claim, &self.spec, run)
+        runner::check(&self.claim, &self.spec, &self.hash, run)
     }
 }
 

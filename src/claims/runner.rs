@@ -82,18 +82,18 @@ pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Resu
     (0..pts.len()).map(|_| built.by_ref().take(tasks).collect::<Result<Vec<_>>>()).collect()
 }
 
-/// Runs (or resumes) a spec's trials and, unless this is a shard, judges the claim.
-pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Outcome> {
+/// Runs (or resumes) a spec's trials, filed under `hash` ([`trial_hash`], computed once when
+/// the spec was prepared), and, unless this is a shard, judges the claim.
+pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, run: &Run) -> Result<Outcome> {
     let ats = contexts(claim, spec, run.quick)?;
     // Before any record is read or written: a formula that fails at a point stops here.
     let predicts = super::predictions::predictions(claim, spec, &ats)?;
     let (n_tasks, n_trials) = (spec.tasks(run.quick), spec.trials(run.quick));
-    let hash = trial_hash(claim, spec);
     let keys: Vec<String> = ats.iter().map(|a| a[0].point.key()).collect();
     let mut have: HashMap<Slot, C::Trial> = HashMap::new();
     let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
     let fixed = spec.fixed_task;
-    for ((key, task, t), rec) in run.store.load(&hash)? {
+    for ((key, task, t), rec) in run.store.load(hash)? {
         // A fixed task's records carry no task index; drawn tasks' records carry theirs.
         let task = match (fixed, task) {
             (true, None) => Some(0),
@@ -127,7 +127,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, run: &Run) -> Result<Ou
                 let trial = claim.run_trial(at, seed);
                 let result = serde_json::to_value(&trial).map_err(|e| Error::Other(e.to_string()))?;
                 let task = (!fixed).then_some(i);
-                sink.append(&super::store::Record { hash: hash.clone(), key: keys[p].clone(), task, trial: t, seed, result })?;
+                sink.append(&super::store::Record { hash: hash.to_string(), key: keys[p].clone(), task, trial: t, seed, result })?;
                 bar.inc(1);
                 Ok(((p, i, t), trial))
             })
