@@ -11,17 +11,27 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Other(String),
+    /// A trial's own code (an external trial function) raised or returned what is not a
+    /// dict of finite numbers: the message names the trial, and the traceback if any.
+    #[error("{message}")]
+    Trial { message: String, traceback: Option<String> },
+    /// The run was stopped on request (Ctrl-C in Python); finished trials are kept.
+    #[error("interrupted: finished trials are kept, and a rerun resumes")]
+    Interrupted,
 }
 
 impl Error {
     /// The process's exit code: 2 for bad input (the user can fix it by changing the
     /// command or a file), 3 for a failed read or write (disk full, permissions, a vanished
-    /// folder), 4 for an internal fault. 0 and 1 are verdicts: as expected, or not.
+    /// folder), 4 for an internal fault, 6 for a failure in a trial's own (external) code, 130
+    /// for an interrupted run. 0, 1 and 5 are verdicts (as expected, not, undecided).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Invalid { .. } => 2,
             Error::Io { .. } => 3,
             Error::Other(_) => 4,
+            Error::Trial { .. } => 6,
+            Error::Interrupted => 130,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::error::{invalid, Result};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -18,22 +19,23 @@ pub enum AxisKind {
 /// One axis a claim reads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
-    /// The key in a spec's `[grid]` table.
-    pub name: &'static str,
+    /// The key in a spec's `[grid]` table. Static for a claim's own axes; owned for axes a
+    /// spec declares itself (an external trial's).
+    pub name: Cow<'static, str>,
     /// How the axis is written in point keys and labels (`N=16`).
-    pub symbol: &'static str,
+    pub symbol: Cow<'static, str>,
     pub kind: AxisKind,
     /// The value when the grid does not list the axis; `None` leaves the axis out of the points.
     pub default: Option<f64>,
-    pub about: &'static str,
+    pub about: Cow<'static, str>,
 }
 
 impl Axis {
-    pub fn integer(name: &'static str, symbol: &'static str, min: i64, max: i64, about: &'static str) -> Axis {
-        Axis { name, symbol, kind: AxisKind::Integer { min, max }, default: None, about }
+    pub fn integer(name: impl Into<Cow<'static, str>>, symbol: impl Into<Cow<'static, str>>, min: i64, max: i64, about: impl Into<Cow<'static, str>>) -> Axis {
+        Axis { name: name.into(), symbol: symbol.into(), kind: AxisKind::Integer { min, max }, default: None, about: about.into() }
     }
-    pub fn real(name: &'static str, symbol: &'static str, min: f64, max: f64, about: &'static str) -> Axis {
-        Axis { name, symbol, kind: AxisKind::Real { min, max }, default: None, about }
+    pub fn real(name: impl Into<Cow<'static, str>>, symbol: impl Into<Cow<'static, str>>, min: f64, max: f64, about: impl Into<Cow<'static, str>>) -> Axis {
+        Axis { name: name.into(), symbol: symbol.into(), kind: AxisKind::Real { min, max }, default: None, about: about.into() }
     }
     pub fn or(mut self, default: f64) -> Axis {
         self.default = Some(default);
@@ -127,15 +129,15 @@ fn fmt_value(v: f64, integer: bool) -> String {
 /// Unknown axis names and values outside an axis's range are errors naming `field.axis`.
 pub fn points(axes: &[Axis], grid: &Grid, field: &str) -> Result<Vec<Point>> {
     for name in grid.keys() {
-        if !axes.iter().any(|a| a.name == name) {
-            let known: Vec<&str> = axes.iter().map(|a| a.name).collect();
+        if !axes.iter().any(|a| a.name == name.as_str()) {
+            let known: Vec<&str> = axes.iter().map(|a| a.name.as_ref()).collect();
             return Err(invalid(format!("{field}.{name}"), format!("is not an axis of this claim (its axes: {})", known.join(", "))));
         }
     }
     let mut lists: Vec<(&Axis, Vec<f64>)> = Vec::new();
     for axis in axes {
         let f = format!("{field}.{}", axis.name);
-        let values = match grid.get(axis.name) {
+        let values = match grid.get(axis.name.as_ref()) {
             Some(vs) if !vs.is_empty() => vs.iter().map(|v| axis.value(&f, v)).collect::<Result<Vec<f64>>>()?,
             _ => match axis.default {
                 Some(d) => vec![d],
@@ -157,7 +159,7 @@ pub fn points(axes: &[Axis], grid: &Grid, field: &str) -> Result<Vec<Point>> {
             .flat_map(|p| {
                 values.iter().map(move |&v| {
                     let mut q = p.clone();
-                    q.coords.push(Coord { name: axis.name.into(), symbol: axis.symbol.into(), value: v, integer });
+                    q.coords.push(Coord { name: axis.name.to_string(), symbol: axis.symbol.to_string(), value: v, integer });
                     q
                 })
             })

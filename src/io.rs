@@ -78,6 +78,20 @@ impl Drop for Staged {
     }
 }
 
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks running checks to stop before their next trial (a host that cannot end the
+/// process, such as a Python kernel on Ctrl-C). Trials already finished are kept in the
+/// records; the run returns [`crate::Error::Interrupted`].
+pub fn request_stop(stop: bool) {
+    STOP.store(stop, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`request_stop`] asked runs to stop.
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// The staging folders this process has open, with the output folder when it created it:
 /// what an interrupt must clean up, since a signal ends the process without running drops.
 fn live() -> std::sync::MutexGuard<'static, Vec<(PathBuf, Option<PathBuf>)>> {

@@ -19,6 +19,7 @@ pub mod claims;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod external;
 pub(crate) mod formula;
 pub mod grid;
 pub mod io;

@@ -223,7 +223,7 @@ impl TrainArgs {
 }
 
 /// What `check`, `merge` and `calibrate` exit with.
-const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 2 bad input; 3 a read or write failed; 4 an internal fault.";
+const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 2 bad input; 3 a read or write failed; 4 an internal fault; 6 a trial's own code failed (an external trial raised, or returned what is not a dict of finite numbers); 130 interrupted.";
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
@@ -370,6 +370,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
+            if let scb::Error::Trial { traceback: Some(tb), .. } = &e {
+                eprintln!("{}", tb.trim_end());
+            }
             ExitCode::from(e.exit_code())
         }
     }

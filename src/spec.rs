@@ -138,6 +138,10 @@ pub struct ClaimSpec {
     /// The claim's own tables (`[task]`, `[algorithm]`, `[settings]`, ...), by name.
     #[serde(flatten)]
     pub sections: toml::Table,
+    /// The folder the spec was read from: where an external trial's module is looked for
+    /// first. Not part of the spec's content.
+    #[serde(skip)]
+    pub folder: Option<std::path::PathBuf>,
 }
 
 /// Tasks per point when a spec does not say.
@@ -163,6 +167,7 @@ impl ClaimSpec {
             spec.claim = spec.id.clone();
         }
         spec.validate().map_err(named)?;
+        spec.folder = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".").to_path_buf() } else { p.to_path_buf() });
         Ok(spec)
     }
 

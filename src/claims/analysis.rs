@@ -93,7 +93,7 @@ pub fn analyse<C: TypedClaim>(
         })
     };
     let pts: Vec<Point> = units.iter().map(|u| u[0].point.clone()).collect();
-    let describe = |q: &str| C::QUANTITIES.iter().find(|d| d.name == q).map(|d| d.about.to_string()).unwrap_or_default();
+    let describe = |q: &str| C::QUANTITIES.iter().find(|d| d.matches(q)).map(|d| d.about.to_string()).unwrap_or_default();
     let checks = judge_checks(spec, &pts, &quantities, &reps, predicts, &varying, describe);
     let verdicts: Vec<Verdict> = checks.iter().map(|c| c.verdict).collect();
     let stated: Vec<_> = checks.iter().map(|c| (c.spec.expect, c.verdict)).collect();

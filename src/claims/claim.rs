@@ -114,6 +114,12 @@ pub trait TypedClaim: Sized + Send + Sync + 'static {
         Vec::new()
     }
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Self::Trial;
+    /// What the runner calls: [`run_trial`](Self::run_trial), unless the claim's trials can
+    /// fail for reasons outside it (code run by another interpreter), in which case it
+    /// overrides this and the error stops the run with its finished trials kept.
+    fn try_trial(&self, at: &At<Self::Context>, seed: u64) -> Result<Self::Trial> {
+        Ok(self.run_trial(at, seed))
+    }
     /// Work a task's context needs before its trials are judged but not to be validated (a
     /// reference computed once per task): the runner calls it for every task in parallel
     /// before the analysis, which itself runs on one thread.

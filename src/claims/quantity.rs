@@ -18,6 +18,16 @@ impl Quantity {
         Quantity { name, about }
     }
 
+    /// Whether a result or check names this quantity. A name ending in `*` declares a family
+    /// whose members a spec fixes (`residual_*` covers `residual_n` for a spec's own axis n);
+    /// the claim's `new` checks the member against the spec.
+    pub fn matches(self, name: &str) -> bool {
+        match self.name.strip_suffix('*') {
+            Some(stem) => name.len() > stem.len() && name.starts_with(stem),
+            None => self.name == name,
+        }
+    }
+
     /// Its key at one grid point: `name@<point key>`.
     pub fn at(self, point: &Point) -> String {
         self.at_key(&point.key())
@@ -60,5 +70,14 @@ mod tests {
         assert_eq!(Quantity::base_of("t_dom/predicted[check 0]@K=8"), "t_dom");
         assert_eq!(Quantity::base_of("level"), "level");
         assert_eq!(String::from(T), "t_dom");
+    }
+
+    #[test]
+    fn a_family_matches_its_members_and_nothing_else() {
+        const R: Quantity = Quantity::new("residual_*", "residual exponents");
+        assert!(R.matches("residual_n") && R.matches("residual_rho"));
+        assert!(!R.matches("residual_") && !R.matches("residual") && !R.matches("ratio"));
+        const T: Quantity = Quantity::new("t_dom", "steps");
+        assert!(T.matches("t_dom") && !T.matches("t_dom2"));
     }
 }

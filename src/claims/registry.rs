@@ -25,13 +25,13 @@ fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
     points(&axes, &spec.grid(false), "grid")?;
     points(&axes, &spec.grid(true), "quick.grid")?;
     for (i, c) in spec.checks.iter().enumerate() {
-        if !C::QUANTITIES.iter().any(|q| q.name == c.quantity) {
+        if !C::QUANTITIES.iter().any(|q| q.matches(&c.quantity)) {
             let names: Vec<&str> = C::QUANTITIES.iter().map(|q| q.name).collect();
             return Err(invalid(format!("check[{i}].quantity"), format!("must be one of {} for claim {} (got {:?})", names.join(", "), C::ID, c.quantity)));
         }
         for name in c.at.keys() {
-            if !axes.iter().any(|a| a.name == name) {
-                let known: Vec<&str> = axes.iter().map(|a| a.name).collect();
+            if !axes.iter().any(|a| a.name == name.as_str()) {
+                let known: Vec<&str> = axes.iter().map(|a| a.name.as_ref()).collect();
                 return Err(invalid(format!("check[{i}].where.{name}"), format!("must be one of the claim's axes {}", known.join(", "))));
             }
         }

@@ -122,9 +122,12 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, run: &Run) 
         let done: Vec<(Slot, C::Trial)> = pending
             .par_iter()
             .map(|&(p, i, t)| {
+                if crate::io::stop_requested() {
+                    return Err(Error::Interrupted);
+                }
                 let at = &ats[p][i];
                 let seed = at.point.trial_seed(task_seed(spec, &at.point, i), t);
-                let trial = claim.run_trial(at, seed);
+                let trial = claim.try_trial(at, seed)?;
                 let result = serde_json::to_value(&trial).map_err(|e| Error::Other(e.to_string()))?;
                 let task = (!fixed).then_some(i);
                 sink.append(&super::store::Record { hash: hash.to_string(), key: keys[p].clone(), task, trial: t, seed, result })?;
@@ -156,7 +159,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, run: &Run) 
 fn undeclared<'a, C: TypedClaim>(keys: impl IntoIterator<Item = &'a String>) -> Result<()> {
     for key in keys {
         let base = super::Quantity::base_of(key);
-        if !C::QUANTITIES.iter().any(|q| q.name == base) {
+        if !C::QUANTITIES.iter().any(|q| q.matches(base)) {
             return Err(Error::Other(format!("claim {}: its estimate returned {key:?}, but {base:?} is not among its QUANTITIES; declare it there", C::ID)));
         }
     }

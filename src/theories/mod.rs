@@ -15,8 +15,9 @@ macro_rules! theories {
     ($($theory:ident),+) => {
         $(pub mod $theory;)+
 
-        /// Every claim the harness knows, theory by theory, in the order reports list them.
-        pub static REGISTRY: LazyLock<Vec<&'static dyn Claim>> = LazyLock::new(|| [$($theory::claims::CLAIMS),+].concat());
+        /// Every claim the harness knows, theory by theory, in the order reports list them,
+        /// then the harness's own (trials written in Python).
+        pub static REGISTRY: LazyLock<Vec<&'static dyn Claim>> = LazyLock::new(|| [$($theory::claims::CLAIMS),+, crate::external::CLAIMS].concat());
     };
 }
 

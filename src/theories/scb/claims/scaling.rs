@@ -321,7 +321,7 @@ impl TypedClaim for Scaling {
             .scb
             .axes()
             .into_iter()
-            .map(|a| match (a.name, &self.start) {
+            .map(|a| match (a.name.as_ref(), &self.start) {
                 ("rho", Start::Transfer { rho: Some(r) }) => a.or(*r),
                 _ => a,
             })

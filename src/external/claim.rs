@@ -1,0 +1,334 @@
+//! The claim `python`: a bound on the mean of a number that a trial function written in
+//! Python measures, tested without Rust. The spec names the function (`module:function`),
+//! the number it returns that the bound is about (`measure`), and the bound as a formula
+//! over the grid's axes; the grid's keys are the axes.
+//!
+//! Per point, the mean of the measure over the task's trials is divided by the bound there:
+//! - `constant`: the geometric mean over the grid of mean / bound, the bound's constant;
+//! - `residual_<axis>`: for every axis the grid varies, the partial slope of
+//!   log(mean / bound) against log(axis), the others held fixed: 0 when the formula has the
+//!   right exponent, the difference when it does not;
+//! - `exponent_<axis>`: the same fit for the mean itself (the measured exponent).
+//!
+//! Intervals come from the harness's bootstrap, like every claim's.
+
+use super::worker::{last_line, Pool, Reply, Runner};
+use crate::claims::figures::{ci, per_point, slope_line};
+use crate::claims::{At, Quantity, TypedClaim};
+use crate::config::{Valid, Validate};
+use crate::error::{invalid, Error, Result};
+use crate::formula::{Formula, Vars};
+use crate::grid::{Axis, Point};
+use crate::report::{Panel, Series};
+use crate::result::ClaimResult;
+use crate::spec::ClaimSpec;
+use crate::stats::{ols_multi, Quantities};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a run does when the trial function raises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Stop the run with the traceback; finished trials are kept, and a rerun retries it.
+    #[default]
+    Stop,
+    /// Record the trial as failed, with its traceback, and go on: estimates use the trials
+    /// that returned (`failed@point` says how many did not).
+    Skip,
+}
+
+/// The spec's `[python]` table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `module:function`; the module is looked for beside the spec first, then as Python
+    /// would find it.
+    pub function: String,
+    /// The returned number the bound is about.
+    pub measure: String,
+    /// The bound on the measure's mean, a formula over the axes' symbols.
+    pub bound: String,
+    /// Grid key -> symbol in formulas and point keys (absent: the key itself).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub symbols: BTreeMap<String, String>,
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+fn identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<()> {
+        let ok = self.function.split_once(':').is_some_and(|(m, f)| m.split('.').all(identifier) && identifier(f));
+        if !ok {
+            return Err(invalid(
+                "python.function",
+                format!("must be \"module:function\" (a module path and a function name, e.g. \"coupon:draws\"; got {:?})", self.function),
+            ));
+        }
+        if self.measure.is_empty() {
+            return Err(invalid("python.measure", "must name the number the trial returns that the bound is about"));
+        }
+        Formula::parse(&self.bound).map_err(|e| invalid("python.bound", format!("{:?} {e}", self.bound)))?;
+        Ok(())
+    }
+}
+
+/// A spec's Python trial.
+pub struct Python {
+    s: Valid<Settings>,
+    bound: Formula,
+    axes: Vec<Axis>,
+    /// A fingerprint of the function's code: a changed module re-simulates.
+    code: String,
+    runner: Arc<dyn Runner>,
+}
+
+/// Per point: the bound's value there.
+pub struct Ctx {
+    bound: f64,
+}
+
+/// One trial: the named numbers the function returned, or, under `on_error = "skip"`, the
+/// traceback of what it raised.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trial {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised: Option<String>,
+}
+
+const MEAN: Quantity = Quantity::new("mean", "mean of the measure over the trials that returned, per point");
+const BOUND: Quantity = Quantity::new("bound", "the bound's value, per point");
+const RATIO: Quantity = Quantity::new("ratio", "mean / bound, per point");
+const FAILED: Quantity = Quantity::new("failed", "share of trials that raised (on_error = \"skip\"), per point");
+const CONSTANT: Quantity = Quantity::new("constant", "geometric mean over the grid of mean / bound");
+const RESIDUAL: Quantity = Quantity::new("residual_*", "exponent of an axis left in mean / bound (partial slope on log-log axes)");
+const EXPONENT: Quantity = Quantity::new("exponent_*", "exponent of an axis in the mean itself (partial slope on log-log axes)");
+
+/// The grid keys of both grids, in order, with whether every value is a whole number.
+fn grid_axes(spec: &ClaimSpec) -> BTreeMap<String, bool> {
+    let mut axes: BTreeMap<String, bool> = BTreeMap::new();
+    for grid in [spec.grid(false), spec.grid(true)] {
+        for (k, vals) in grid {
+            let whole = vals.iter().all(|v| v.is_integer());
+            *axes.entry(k).or_insert(true) &= whole;
+        }
+    }
+    axes
+}
+
+/// Where `module` (dotted) lives as a file, among `folders`: what its fingerprint reads.
+fn module_file(module: &str, folders: &[PathBuf]) -> Option<PathBuf> {
+    let rel: PathBuf = module.split('.').collect();
+    folders.iter().flat_map(|f| [f.join(&rel).with_extension("py"), f.join(&rel).join("__init__.py")]).find(|p| p.is_file())
+}
+
+impl Python {
+    /// The axes the grid varies, by grid name.
+    fn varied(&self, points: &[&At<Ctx>]) -> Vec<&str> {
+        let first = &points[0].point;
+        self.axes.iter().map(|a| a.name.as_ref()).filter(|a| points.iter().any(|p| p.point.get(a) != first.get(a))).collect()
+    }
+}
+
+impl TypedClaim for Python {
+    const ID: &'static str = "python";
+    const ABOUT: &'static str = "a bound on the mean of what a trial function written in Python returns";
+    const QUANTITIES: &'static [Quantity] = &[MEAN, BOUND, RATIO, FAILED, CONSTANT, RESIDUAL, EXPONENT];
+    const SECTIONS: &'static [&'static str] = &["python"];
+    type Context = Ctx;
+    type Trial = Trial;
+
+    fn new(spec: &ClaimSpec) -> Result<Self> {
+        let s: Valid<Settings> = spec.validated("python")?;
+        let bound = Formula::parse(&s.bound).map_err(|e| invalid("python.bound", e))?;
+        let keys = grid_axes(spec);
+        if let Some(k) = s.symbols.keys().find(|k| !keys.contains_key(*k)) {
+            return Err(invalid(
+                format!("python.symbols.{k}"),
+                format!("names no grid axis (the grid has {})", keys.keys().cloned().collect::<Vec<_>>().join(", ")),
+            ));
+        }
+        let axes: Vec<Axis> = keys
+            .iter()
+            .map(|(k, &whole)| {
+                let sym = s.symbols.get(k).cloned().unwrap_or_else(|| k.clone());
+                if whole {
+                    Axis::integer(k.clone(), sym, i64::MIN, i64::MAX, "an axis of the spec's grid")
+                } else {
+                    Axis::real(k.clone(), sym, -f64::MAX, f64::MAX, "an axis of the spec's grid")
+                }
+            })
+            .collect();
+        let symbols: Vec<&str> = axes.iter().map(|a| a.symbol.as_ref()).collect();
+        if let Some(name) = bound.unknown(&symbols) {
+            return Err(invalid("python.bound", format!("uses {name:?}, which is not an axis (the bound may use {})", symbols.join(", "))));
+        }
+        for (i, c) in spec.checks.iter().enumerate() {
+            let axis = c.quantity.strip_prefix("residual_").or_else(|| c.quantity.strip_prefix("exponent_"));
+            let Some(axis) = axis else { continue };
+            for (field, grid) in [("grid", spec.grid(false)), ("quick.grid", spec.grid(true))] {
+                match grid.get(axis) {
+                    None => {
+                        return Err(invalid(
+                            format!("check[{i}].quantity"),
+                            format!("{}: {axis:?} is not an axis of the grid (it has {})", c.quantity, keys.keys().cloned().collect::<Vec<_>>().join(", ")),
+                        ))
+                    }
+                    Some(v) if v.len() < 2 => {
+                        return Err(invalid(
+                            format!("check[{i}].quantity"),
+                            format!("{}: {field}.{axis} needs two values or more to fit an exponent", c.quantity),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let (module, _) = s.function.split_once(':').expect("validated");
+        let mut folders: Vec<PathBuf> = spec.folder.iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
+        let (runner, code): (Arc<dyn Runner>, String) = match super::worker::hosted_function() {
+            Some(h) => (h.runner, h.code),
+            None => {
+                let mut search = folders.clone();
+                search.extend(std::env::current_dir().ok());
+                search.extend(std::env::var_os("PYTHONPATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
+                let code = module_file(module, &search).and_then(|p| std::fs::read(p).ok()).map_or_else(
+                    || "not found beside the spec, in the working folder or on PYTHONPATH".to_string(),
+                    |b| format!("{:016x}", crate::rng::fnv1a(&b)),
+                );
+                folders.dedup();
+                (Arc::new(Pool::new(&s.function, folders)), code)
+            }
+        };
+        Ok(Python { s, bound, axes, code, runner })
+    }
+
+    fn axes(&self) -> Vec<Axis> {
+        self.axes.clone()
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({ "settings": *self.s, "code": self.code })
+    }
+
+    fn context(&self, point: &Point, _seed: u64) -> Result<Ctx> {
+        let bound = self.bound.eval(&point.vars()).map_err(|e| invalid("python.bound", format!("{e} at {}", point.label())))?;
+        if !(bound.is_finite() && bound > 0.0) {
+            return Err(invalid("python.bound", format!("{:?} must be a positive number at every point (got {bound} at {})", self.s.bound, point.label())));
+        }
+        Ok(Ctx { bound })
+    }
+
+    fn variables(&self, at: &At<Ctx>) -> Vars {
+        vec![("bound".into(), at.ctx.bound)]
+    }
+
+    fn run_trial(&self, at: &At<Ctx>, seed: u64) -> Trial {
+        self.try_trial(at, seed).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_trial(&self, at: &At<Ctx>, seed: u64) -> Result<Trial> {
+        let point: serde_json::Map<String, serde_json::Value> =
+            at.point.coords.iter().map(|c| (c.name.clone(), if c.integer { serde_json::json!(c.value as i64) } else { serde_json::json!(c.value) })).collect();
+        let name = format!("trial {} at {} (seed {seed})", self.s.function, at.point.label());
+        match self.runner.run(&serde_json::Value::Object(point), seed)? {
+            Reply::Values(values) if values.contains_key(&self.s.measure) => Ok(Trial { values, raised: None }),
+            Reply::Values(values) => {
+                let got: Vec<&str> = values.keys().map(String::as_str).collect();
+                let message = format!("{name} returned no {:?} (python.measure); it returned {{{}}}", self.s.measure, got.join(", "));
+                Err(Error::Trial { message, traceback: None })
+            }
+            Reply::Bad(why) => Err(Error::Trial { message: format!("{name} {why}"), traceback: None }),
+            Reply::Raised(tb) => match self.s.on_error {
+                OnError::Stop => Err(Error::Trial { message: format!("{name} raised {}", last_line(&tb)), traceback: Some(tb) }),
+                OnError::Skip => Ok(Trial { values: BTreeMap::new(), raised: Some(tb) }),
+            },
+        }
+    }
+
+    fn estimate(&self, points: &[&At<Ctx>], trials: &[Vec<&Trial>]) -> Quantities {
+        let mut q = Quantities::new();
+        let mut log_ratio = Vec::with_capacity(points.len());
+        let mut log_mean = Vec::with_capacity(points.len());
+        for (at, ts) in points.iter().zip(trials) {
+            let key = at.point.key();
+            let ok: Vec<f64> = ts.iter().filter_map(|t| t.values.get(&self.s.measure).copied()).collect();
+            let mean = if ok.is_empty() { f64::NAN } else { ok.iter().sum::<f64>() / ok.len() as f64 };
+            q.insert(MEAN.at_key(&key), mean);
+            q.insert(BOUND.at_key(&key), at.ctx.bound);
+            q.insert(RATIO.at_key(&key), mean / at.ctx.bound);
+            q.insert(FAILED.at_key(&key), (ts.len() - ok.len()) as f64 / ts.len() as f64);
+            log_ratio.push((mean / at.ctx.bound).ln());
+            log_mean.push(mean.ln());
+        }
+        let defined = log_ratio.iter().all(|x| x.is_finite());
+        q.insert(CONSTANT.into(), if defined { (log_ratio.iter().sum::<f64>() / log_ratio.len() as f64).exp() } else { f64::NAN });
+        let varied = self.varied(points);
+        let xs: Vec<Vec<f64>> = varied.iter().map(|a| points.iter().map(|p| p.point.at(a).ln()).collect()).collect();
+        let fit = |y: &[f64]| if defined && xs.iter().flatten().all(|x| x.is_finite()) { ols_multi(&xs, y) } else { None };
+        let (residuals, exponents) = (fit(&log_ratio), fit(&log_mean));
+        for (i, a) in varied.iter().enumerate() {
+            q.insert(format!("residual_{a}"), residuals.as_ref().map_or(f64::NAN, |s| s[i]));
+            q.insert(format!("exponent_{a}"), exponents.as_ref().map_or(f64::NAN, |s| s[i]));
+        }
+        q
+    }
+
+    fn panels(&self, points: &[&At<Ctx>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
+        let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
+        let bound = |p: &Point| result.value(BOUND.at(p));
+        let (lo, hi) = pts.iter().map(bound).fold((f64::INFINITY, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
+        let k = result.value(CONSTANT);
+        let mut series = vec![per_point(result, MEAN, pts.clone(), bound, format!("mean of {} {}", self.s.measure, ci(result)), 0)];
+        series.push(Series::dashed("identity: mean = bound", 7, vec![(lo, lo), (hi, hi)]));
+        if k.is_finite() {
+            let n = crate::verdict::num(k);
+            series.push(Series::line(format!("constant {n}: mean = {n} x bound"), 1, vec![(lo, k * lo), (hi, k * hi)]));
+        }
+        let mut panels = vec![Panel {
+            title: format!("{}: measured mean against the bound", self.s.function),
+            x_label: format!("bound: {}", self.s.bound),
+            y_label: format!("mean {}", self.s.measure),
+            x_log: true,
+            y_log: true,
+            series,
+            ..Default::default()
+        }];
+        for a in self.varied(points) {
+            let Some(e) = result.q(format!("residual_{a}")) else { continue };
+            let sym = pts[0].coords.iter().find(|c| c.name == a).map_or(a.to_string(), |c| c.symbol.clone());
+            let x = |p: &Point| p.at(a);
+            let (x0, x1) = pts.iter().map(x).fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
+            let mut s = vec![per_point(result, RATIO, pts.clone(), x, format!("mean / bound {}", ci(result)), 0)];
+            if k.is_finite() && e.value.is_finite() {
+                let mid = (x0 * x1).sqrt();
+                s.push(Series::line(
+                    format!("residual exponent {}", crate::verdict::num(e.value)),
+                    1,
+                    slope_line(x0, k * (x0 / mid).powf(e.value), x1, e.value),
+                ));
+                s.push(Series::dashed("exponent 0 (the bound has the scaling)", 7, vec![(x0, k), (x1, k)]));
+            }
+            panels.push(Panel {
+                title: format!("residual in {sym}: exponent {} [{}, {}]", crate::verdict::num(e.value), crate::verdict::num(e.lo), crate::verdict::num(e.hi)),
+                x_label: sym,
+                y_label: "mean / bound".into(),
+                x_log: true,
+                y_log: true,
+                series: s,
+                ..Default::default()
+            });
+        }
+        panels
+    }
+}

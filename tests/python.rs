@@ -1,0 +1,215 @@
+//! Trials written in Python (`claim = "python"`), through the CLI as a user runs them: the
+//! coupon collector's exact law holds and its wrong forms fail; a trial's faults stop the
+//! run with the trial and the key named, keep finished trials, and a rerun resumes; results
+//! do not depend on the number of worker processes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scb(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scb")).args(args).current_dir(cwd).envs(env.iter().copied()).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A folder with the example's module and specs, as a user's own project would hold them.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python");
+    for f in ["coupon.py", "coupon.toml", "coupon_linear.toml"] {
+        std::fs::copy(ex.join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+/// A copy of the coupon spec under `id`, with `edit` applied to its text.
+fn variant(dir: &Path, id: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(dir.join("coupon.toml")).unwrap().replace("id = \"coupon\"", &format!("id = \"{id}\""));
+    let path = dir.join(format!("{id}.toml"));
+    std::fs::write(&path, edit(text)).unwrap();
+    path
+}
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut l: Vec<String> = std::fs::read_to_string(path).unwrap().lines().map(String::from).collect();
+    l.sort();
+    l
+}
+
+#[test]
+fn the_exact_law_holds_and_a_wrong_exponent_or_constant_fails() {
+    let dir = project();
+    let d = dir.path();
+    let r = scb(&["check", "coupon.toml", "coupon_linear.toml", "--quick", "--out", "out"], d, &[]);
+    assert!(r.status.success(), "{}", text(&r));
+    let out = text(&r);
+    assert!(out.contains("coupon: PASS") && out.contains("coupon_linear: FAIL (refuted as expected)"), "{out}");
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/coupon/result.json")).unwrap()).unwrap();
+    let constant = result["quantities"]["constant"]["value"].as_f64().unwrap();
+    assert!((constant - 1.0).abs() < 0.03, "constant {constant}");
+    assert!(d.join("out/coupon/coupon.svg").exists() && d.join("out/index.html").exists());
+
+    // The right exponent with a constant 5% too high: the level check must catch it.
+    variant(d, "coupon_high", |t| t.replace("bound = \"n * (", "bound = \"1.05 * n * ("));
+    let r = scb(&["check", "coupon_high.toml", "--quick", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+    let out = text(&r);
+    assert!(out.lines().any(|l| l.trim_start().starts_with("constant") && l.contains("fails")), "{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("residual_n") && l.contains("holds")), "a constant error must leave the exponent alone: {out}");
+}
+
+#[test]
+fn a_raising_trial_stops_the_run_with_its_traceback_keeps_finished_trials_and_a_rerun_resumes() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(
+        d.join("flaky.py"),
+        "import os\nfrom coupon import draws\n\ndef trial(point, seed):\n    if os.environ.get('FLAKY') and point['n'] == 128 and seed % 5 == 0:\n        raise ValueError('flaky at ' + str(seed))\n    return draws(point, seed)\n",
+    )
+    .unwrap();
+    variant(d, "flaky", |t| t.replace("coupon:draws", "flaky:trial"));
+    let r = scb(&["check", "flaky.toml", "--quick", "--out", "out"], d, &[("FLAKY", "1")]);
+    assert_eq!(r.status.code(), Some(6), "{}", text(&r));
+    let err = String::from_utf8_lossy(&r.stderr).to_string();
+    assert!(err.contains("error: trial flaky:trial at n=128 (seed ") && err.contains("raised ValueError: flaky at"), "{err}");
+    assert!(err.contains("Traceback (most recent call last)") && err.contains("flaky.py"), "no traceback: {err}");
+    let records = d.join("out/flaky/trials.jsonl");
+    let kept = sorted_lines(&records).len();
+    assert!(kept > 0 && kept < 1200, "{kept} records kept");
+    assert!(!d.join("out/flaky/result.json").exists());
+
+    let r = scb(&["check", "flaky.toml", "--quick", "--out", "out"], d, &[]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(text(&r).contains(&format!("1200 trials: {} simulated, {kept} reused", 1200 - kept)), "{}", text(&r));
+    // Nothing lost, nothing repeated: the same records as a run that never failed.
+    let r = scb(&["check", "flaky.toml", "--quick", "--out", "clean"], d, &[]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert_eq!(sorted_lines(&records), sorted_lines(&d.join("clean/flaky/trials.jsonl")));
+}
+
+#[test]
+fn a_return_that_is_not_named_finite_numbers_is_an_error_naming_the_trial_and_the_key() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(
+        d.join("bad.py"),
+        "def nan(p, s): return {'draws': float('nan')}\ndef text(p, s): return {'draws': 'many'}\ndef missing(p, s): return {'drawz': 1}\ndef listed(p, s): return [1]\n",
+    )
+    .unwrap();
+    for (f, says) in [
+        ("nan", "returned 'draws' = nan, not a finite number"),
+        ("text", "returned 'draws' = 'many' (a str), not a number"),
+        ("missing", "returned no \"draws\" (python.measure); it returned {drawz}"),
+        ("listed", "returned a list, not a dict of named numbers"),
+        ("absent", "cannot import bad:absent: AttributeError"),
+    ] {
+        variant(d, f, |t| t.replace("coupon:draws", &format!("bad:{f}")));
+        let r = scb(&["check", &format!("{f}.toml"), "--quick", "--out", "out"], d, &[]);
+        assert_eq!(r.status.code(), Some(6), "{f}: {}", text(&r));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(says), "{f}: {err}");
+        if f != "absent" {
+            assert!(err.contains(&format!("error: trial bad:{f} at n=")), "{f}: the trial is not named: {err}");
+        }
+    }
+}
+
+#[test]
+fn skip_records_a_raising_trial_with_its_traceback_and_reports_the_failed_share() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(
+        d.join("flaky.py"),
+        "from coupon import draws\n\ndef trial(point, seed):\n    if point['n'] == 8 and seed % 4 == 0:\n        raise RuntimeError('dropped')\n    return draws(point, seed)\n",
+    )
+    .unwrap();
+    variant(d, "skipping", |t| t.replace("coupon:draws", "flaky:trial").replace("measure = \"draws\"", "measure = \"draws\"\non_error = \"skip\""));
+    let r = scb(&["check", "skipping.toml", "--quick", "--out", "out"], d, &[]);
+    assert!(r.status.code().is_some_and(|c| c <= 1), "{}", text(&r));
+    let records = std::fs::read_to_string(d.join("out/skipping/trials.jsonl")).unwrap();
+    let raised = records.lines().filter(|l| l.contains("\"raised\":\"Traceback") && l.contains("RuntimeError: dropped")).count();
+    assert!(raised > 50 && raised < 200, "{raised} raised trials recorded");
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/skipping/result.json")).unwrap()).unwrap();
+    let failed = result["quantities"]["failed@n=8"]["value"].as_f64().unwrap();
+    assert!((failed - raised as f64 / 400.0).abs() < 1e-12, "failed@n=8 = {failed}, records say {raised}/400");
+    assert_eq!(result["quantities"]["failed@n=32"]["value"].as_f64(), Some(0.0));
+}
+
+#[test]
+fn records_are_bit_identical_for_one_or_two_workers_and_an_edited_module_re_simulates() {
+    let dir = project();
+    let d = dir.path();
+    for t in ["1", "2"] {
+        let r = scb(&["check", "coupon.toml", "--quick", "--out", &format!("t{t}")], d, &[("RAYON_NUM_THREADS", t)]);
+        assert!(r.status.success(), "{}", text(&r));
+    }
+    assert_eq!(sorted_lines(&d.join("t1/coupon/trials.jsonl")), sorted_lines(&d.join("t2/coupon/trials.jsonl")));
+    for f in ["result.json", "quantities.csv", "coupon.svg"] {
+        assert_eq!(std::fs::read(d.join("t1/coupon").join(f)).unwrap(), std::fs::read(d.join("t2/coupon").join(f)).unwrap(), "{f}");
+    }
+    // Unchanged code re-judges; changed code is another configuration and is not mixed in.
+    let r = scb(&["check", "coupon.toml", "--quick", "--out", "t1"], d, &[]);
+    assert!(text(&r).contains("0 simulated, 1200 reused"), "{}", text(&r));
+    let module = d.join("coupon.py");
+    let code = std::fs::read_to_string(&module).unwrap();
+    std::fs::write(&module, code.replace("k += 1", "k += 2")).unwrap();
+    let r = scb(&["check", "coupon.toml", "--quick", "--out", "t1"], d, &[]);
+    assert!(text(&r).contains("1200 records from another configuration ignored") && text(&r).contains("1200 simulated, 0 reused"), "{}", text(&r));
+    // Two draws counted per draw: the level check sees it.
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+}
+
+#[test]
+fn a_killed_run_resumes_without_losing_or_repeating_a_trial() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(
+        d.join("slow.py"),
+        "import time\nfrom coupon import draws\n\ndef trial(point, seed):\n    time.sleep(0.01)\n    return draws(point, seed)\n",
+    )
+    .unwrap();
+    variant(d, "slow", |t| t.replace("coupon:draws", "slow:trial"));
+    let records = d.join("out/slow/trials.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scb"))
+        .args(["check", "slow.toml", "--quick", "--out", "out"])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&records).map_or(0, |s| s.lines().count()) < 50 {
+        assert!(start.elapsed().as_secs() < 120, "no records after two minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = std::fs::read_to_string(&records).unwrap().lines().count();
+    assert!(kept < 1200, "the run finished before it was killed");
+    let r = scb(&["check", "slow.toml", "--quick", "--out", "out"], d, &[]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(text(&r).contains(&format!("{} simulated, {kept} reused", 1200 - kept)), "{}", text(&r));
+    let r = scb(&["check", "slow.toml", "--quick", "--out", "clean"], d, &[]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert_eq!(sorted_lines(&records), sorted_lines(&d.join("clean/slow/trials.jsonl")));
+}
+
+#[test]
+fn a_spec_that_names_no_axis_or_a_bad_function_is_refused_in_one_line() {
+    let dir = project();
+    let d = dir.path();
+    for (id, edit, says) in [
+        ("badfn", ("coupon:draws", "coupon"), "python.function: must be \"module:function\""),
+        ("badaxis", ("quantity = \"residual_n\"", "quantity = \"residual_x\""), "check[1].quantity: residual_x: \"x\" is not an axis of the grid (it has n)"),
+        ("badsym", ("bound = \"n * (", "bound = \"N * ("), "python.bound: uses \"N\", which is not an axis (the bound may use n)"),
+    ] {
+        variant(d, id, |t| t.replace(edit.0, edit.1));
+        let r = scb(&["check", &format!("{id}.toml"), "--quick", "--out", "out"], d, &[]);
+        assert_eq!(r.status.code(), Some(2), "{id}: {}", text(&r));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(says) && err.lines().count() == 1, "{id}: {err}");
+        assert!(!d.join("out").join(id).exists(), "{id}: a refused spec wrote files");
+    }
+}
