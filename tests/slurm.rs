@@ -41,17 +41,53 @@ fn wait(jobs: &[&str]) {
     }
 }
 
+/// Whether a test may go on: SLURM answers, or (outside CI) it says in one line that it skips.
+fn live_or_skip(test: &str) -> bool {
+    if slurm_is_live() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SCB_REQUIRE_SLURM").is_none(),
+        "SCB_REQUIRE_SLURM is set but no SLURM answers (sinfo failed): start one with scripts/slurm-local.sh start"
+    );
+    // Written to the stream itself, past the test harness's capture, so that it shows.
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(
+        format!("tests/slurm.rs {test}: skipped: no live SLURM here (scripts/slurm-local.sh start runs one; CI sets SCB_REQUIRE_SLURM)\n").as_bytes(),
+    );
+    false
+}
+
+/// A trial written in Python, in a module beside its spec in a user's own folder, sharded
+/// through the scheduler: the merged result is the unsharded one, byte for byte.
+#[test]
+fn submit_runs_a_python_trial_through_slurm_as_one_run() {
+    if !live_or_skip("python") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python");
+    for f in ["coupon.py", "coupon.toml"] {
+        std::fs::copy(ex.join(f), root.join(f)).unwrap();
+    }
+    let r = scb(&["check", "coupon.toml", "--quick", "--out", "whole"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let r = scb(&["submit", "coupon.toml", "--quick", "--shards", "2", "--cpus", "1", "--out", "sharded"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let (array, merge) = job_ids(&r);
+    wait(&[&array, &merge]);
+    let claim = root.join("sharded/coupon");
+    let log = std::fs::read_to_string(claim.join("slurm/merge.log")).unwrap_or_default();
+    assert!(log.contains("merged from 2 shards"), "{log}");
+    for f in ["result.json", "quantities.csv", "coupon.svg"] {
+        assert_eq!(std::fs::read(root.join("whole/coupon").join(f)).unwrap(), std::fs::read(claim.join(f)).unwrap(), "{f}: sharded differs from unsharded");
+    }
+}
+
 #[test]
 fn submit_runs_through_slurm_and_a_cancelled_shard_is_never_a_finished_result() {
-    if !slurm_is_live() {
-        assert!(
-            std::env::var_os("SCB_REQUIRE_SLURM").is_none(),
-            "SCB_REQUIRE_SLURM is set but no SLURM answers (sinfo failed): start one with scripts/slurm-local.sh start"
-        );
-        // Written to the stream itself, past the test harness's capture, so that it shows.
-        use std::io::Write;
-        let _ =
-            std::io::stderr().write_all(b"tests/slurm.rs: skipped: no live SLURM here (scripts/slurm-local.sh start runs one; CI sets SCB_REQUIRE_SLURM)\n");
+    if !live_or_skip("stage_one") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

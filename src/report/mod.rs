@@ -8,4 +8,4 @@ pub(crate) mod html;
 pub mod reporter;
 
 pub use figure::{draw, heatmaps, Heatmap, Panel, Series};
-pub use reporter::{Console, Files, IndexPage, Reporter, Reports};
+pub use reporter::{verdict_lines, Console, Files, IndexPage, Reporter, Reports, Transcript};

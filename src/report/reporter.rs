@@ -30,7 +30,13 @@ impl Reports {
     /// The CLI's: the folder's files, then the console, and the summary page at the end, in
     /// the order `claims` (ids, registry order) lists them.
     pub fn standard(claims: Vec<&'static str>) -> Reports {
-        Reports(vec![Box::new(Files), Box::new(Console), Box::new(IndexPage { claims })])
+        Reports::with_console(claims, Box::new(Console))
+    }
+
+    /// The standard reporters with another console: a [`Transcript`] for a host that shows
+    /// text itself (a notebook cell).
+    pub fn with_console(claims: Vec<&'static str>, console: Box<dyn Reporter>) -> Reports {
+        Reports(vec![Box::new(Files), console, Box::new(IndexPage { claims })])
     }
 }
 
@@ -55,23 +61,59 @@ impl Reporter for Files {
     }
 }
 
+/// A spec's verdict as the console shows it: the verdict, the randomness its intervals
+/// cover, then a line per check.
+pub fn verdict_lines(r: &ClaimResult, info: &RunInfo) -> Vec<String> {
+    let p: &Provenance = &info.provenance;
+    let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
+    let grid = if r.quick { "quick grid" } else { "full grid" };
+    let mut lines = vec![
+        format!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused),
+        format!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level),
+    ];
+    for c in &r.checks {
+        lines.push(format!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason));
+    }
+    lines
+}
+
 /// Verdicts and notes on stderr (stdout stays free for what a command is asked to print).
 pub struct Console;
 
 impl Reporter for Console {
     fn judged(&self, _dir: &Path, r: &ClaimResult, _panels: &[Panel], info: &RunInfo) -> Result<()> {
-        let p: &Provenance = &info.provenance;
-        let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
-        let grid = if r.quick { "quick grid" } else { "full grid" };
-        eprintln!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused);
-        eprintln!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level);
-        for c in &r.checks {
-            eprintln!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason);
+        for line in verdict_lines(r, info) {
+            eprintln!("{line}");
         }
         Ok(())
     }
     fn note(&self, text: &str) {
         eprintln!("{text}");
+    }
+}
+
+/// The console's lines kept as text, for a host to show (clones share the text).
+#[derive(Clone, Default)]
+pub struct Transcript(std::sync::Arc<std::sync::Mutex<String>>);
+
+impl Transcript {
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    fn push(&self, line: &str) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        t.push_str(line);
+        t.push('\n');
+    }
+}
+
+impl Reporter for Transcript {
+    fn judged(&self, _dir: &Path, r: &ClaimResult, _panels: &[Panel], info: &RunInfo) -> Result<()> {
+        verdict_lines(r, info).iter().for_each(|l| self.push(l));
+        Ok(())
+    }
+    fn note(&self, text: &str) {
+        self.push(text);
     }
 }
 

@@ -1,0 +1,126 @@
+"""scb for Python: check bounds by Monte Carlo simulation, with the Rust harness behind it.
+
+    import scb
+    res = scb.check("stage_one", quick=True)       # a spec in ./theorems, or a .toml path
+    res.verdicts, res.quantities, res.trials        # pandas DataFrames
+    res                                             # in Jupyter: the verdict table and figure
+
+    res = scb.check("coupon.toml", trial=draws)     # a trial function defined right here
+    run = scb.train({"task": {"n": 16, "t": 32}, "algorithm": {"name": "scb-prox"}})
+    run.params["V"], run.history                    # NumPy arrays, a DataFrame
+
+A spec with `claim = "python"` names its trial function as "module:function"; `check` then
+runs it in worker processes, one per core (the module must be importable: beside the spec,
+in the working folder, or installed). `trial=` runs a callable in this process instead,
+which suits a function defined in a notebook cell. Errors raise `ScbError` (or its
+subclasses) with the CLI's one-line message and exit code.
+"""
+
+import hashlib
+import inspect
+import os
+import sys
+from pathlib import Path
+
+from . import _scb
+from ._results import Results, TrainRun, load
+
+__all__ = ["check", "load", "train", "claims", "Results", "TrainRun", "ScbError", "InputError", "TrialError"]
+__version__ = _scb.VERSION
+
+
+class ScbError(Exception):
+    """What the harness refused or could not do: `message` as the CLI prints it, and the
+    CLI's `exit_code` (2 bad input, 3 a read or write failed, 4 an internal fault, 6 a
+    trial's own code failed)."""
+
+    def __init__(self, message, exit_code, traceback=None):
+        super().__init__(message)
+        self.message, self.exit_code, self.traceback = message, exit_code, traceback
+
+    def __str__(self):
+        if self.traceback:
+            return "%s\n\n%s" % (self.message, self.traceback.rstrip())
+        return self.message
+
+
+class InputError(ScbError):
+    """Bad input (exit code 2): a spec field out of range, an unknown spec, a bad config."""
+
+
+class TrialError(ScbError):
+    """A trial's own code raised, or returned what is not a dict of finite numbers (exit
+    code 6). `traceback` holds the trial's traceback when it raised."""
+
+
+_CLASSES = {2: InputError, 6: TrialError}
+
+
+def _raise(e):
+    message, code, tb = e.args
+    raise _CLASSES.get(code, ScbError)(message, code, tb) from None
+
+
+def _fingerprint(fn):
+    """The code of an in-process trial function, for the records: an edited function
+    re-simulates instead of mixing its trials with the old ones."""
+    try:
+        text = inspect.getsource(fn)
+    except (OSError, TypeError):
+        text = getattr(fn, "__module__", "") + ":" + getattr(fn, "__qualname__", repr(fn))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check(specs, quick=False, out=None, theorems="theorems", replace=False, trial=None, show=True):
+    """Check specs as `scb check` does and return their `Results`.
+
+    specs: a spec id (looked up in `theorems`), a path to a .toml, "all", or a list of them.
+    quick: the specs' quick grids. out: the reports folder (default "reports", or
+    "reports/quick" for quick grids, so a quick run never replaces a full one).
+    trial: a callable `f(point, seed) -> dict of numbers` to run every Python trial of the
+    specs in this process (otherwise each spec's own `function` runs in worker processes).
+    show: print the verdicts as the CLI does.
+    Ctrl-C stops the run before its next trial; finished trials are kept and a rerun resumes.
+    """
+    names = [specs] if isinstance(specs, (str, os.PathLike)) else list(specs)
+    names = [str(n) for n in names]
+    if out is None:
+        out = os.path.join("reports", "quick") if quick else "reports"
+    # Worker processes run on this interpreter, so they import what this session can.
+    os.environ.setdefault("SCB_PYTHON", sys.executable)
+    code = _fingerprint(trial) if trial is not None else None
+    try:
+        exit_code, text, ids = _scb.check(names, quick, str(out), str(theorems), replace, trial, code)
+    except _scb.ScbError as e:
+        _raise(e)
+    if show:
+        print(text, end="")
+    return Results(Path(out), ids, exit_code=exit_code, text=text)
+
+
+def train(config=None, out=None, **tables):
+    """Train one model as `scb train --config` does and return a `TrainRun` (parameters as
+    NumPy arrays, the history as a DataFrame).
+
+    config: a dict with the tables `task`, `run` and `algorithm` (or pass them as keyword
+    arguments); `run={"population": True}` trains on the population gradient.
+    out: where run.json, history.csv and the .npy files go (default: a temporary folder).
+    """
+    import json
+    import tempfile
+
+    spec = dict(config or {})
+    spec.update(tables)
+    spec.setdefault("algorithm", {"name": "scb-prox"})
+    if out is None:
+        out = tempfile.mkdtemp(prefix="scb-train-")
+    try:
+        _scb.train(json.dumps(spec), str(out))
+    except _scb.ScbError as e:
+        _raise(e)
+    return TrainRun(Path(out))
+
+
+def claims():
+    """The claims a spec may name with `claim = "..."`, as {id: what it checks}."""
+    return dict(_scb.claims())

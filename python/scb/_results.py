@@ -1,0 +1,172 @@
+"""Results as the harness wrote them (result.json, trials.jsonl, the SVG figure), read into
+pandas DataFrames. Nothing here simulates: `load` reads any reports folder, the committed
+`reports/` included."""
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+
+def load(folder):
+    """The results in a reports folder (every spec folder in it), or in one spec's folder."""
+    folder = Path(folder)
+    if (folder / "result.json").is_file():
+        return Results(folder.parent, [folder.name])
+    if not folder.is_dir():
+        raise FileNotFoundError("no reports folder at %s" % folder)
+    return Results(folder, None)
+
+
+def _point_columns(key):
+    """A point key ("N=8,T=16") as {symbol: value}."""
+    cols = {}
+    for part in key.split(",") if key else []:
+        sym, _, val = part.partition("=")
+        try:
+            cols[sym] = float(val)
+        except ValueError:
+            cols[sym] = val
+    return cols
+
+
+class Results:
+    """The verdicts, quantities and trials of the specs in one reports folder.
+
+    verdicts: one row per spec. checks: one row per check. quantities: one row per quantity
+    and grid point (estimate and interval), with the check that judges it, if any (its
+    prediction, kind, tolerance and outcome; a per-point check's outcome is over all its
+    points). trials: one row per trial record, its returned numbers as columns.
+    """
+
+    def __init__(self, out, ids, exit_code=None, text=""):
+        self.folder = Path(out)
+        if ids is None:
+            ids = sorted(p.parent.name for p in self.folder.glob("*/result.json"))
+        self.ids = list(ids)
+        self.exit_code, self.text = exit_code, text
+        self._results = {}
+
+    def result(self, spec_id):
+        """A spec's result.json, parsed."""
+        if spec_id not in self._results:
+            with open(self.folder / spec_id / "result.json") as f:
+                self._results[spec_id] = json.load(f)
+        return self._results[spec_id]
+
+    @property
+    def ok(self):
+        """Every verdict is the one its spec expects."""
+        return all(self.result(i)["as_expected"] for i in self.ids)
+
+    @property
+    def verdicts(self):
+        cols = ["outcome", "as_expected", "holds", "expect", "standing", "quick", "randomness", "statement"]
+        rows = [dict(id=i, **{c: self.result(i).get(c) for c in cols}) for i in self.ids]
+        return pd.DataFrame(rows, columns=["id"] + cols)
+
+    @property
+    def checks(self):
+        rows = []
+        for i in self.ids:
+            for k, c in enumerate(self.result(i)["checks"]):
+                e = c["estimate"]
+                rows.append(
+                    dict(id=i, check=k, quantity=c["quantity"], kind=c["kind"], prediction=c["predict"], tolerance=c["tolerance"],
+                         each_point=c.get("each_point", False), estimate=e["value"], lo=e["lo"], hi=e["hi"],
+                         outcome=c["verdict"], reason=c["reason"])
+                )
+        return pd.DataFrame(rows, columns=["id", "check", "quantity", "kind", "prediction", "tolerance", "each_point", "estimate", "lo", "hi", "outcome", "reason"])
+
+    @property
+    def quantities(self):
+        rows = []
+        for i in self.ids:
+            r = self.result(i)
+            symbols = {c["name"]: c["symbol"] for p in r.get("points", [])[:1] for c in p["coords"]}
+            for key, e in r["quantities"].items():
+                name, _, point = key.partition("@")
+                judged = [(k, c) for k, c in enumerate(r["checks"]) if c["quantity"] == name and bool(c.get("each_point")) == bool(point)]
+                judged = [(k, c) for k, c in judged if not point or _admits(c, point, symbols)]
+                base = dict(id=i, quantity=name, point=point, estimate=e["value"], lo=e["lo"], hi=e["hi"], undefined=e.get("undefined", 0.0))
+                base.update(_point_columns(point))
+                for k, c in judged or [(None, None)]:
+                    row = dict(base)
+                    if c is not None:
+                        row.update(check=k, prediction=c["predict"], kind=c["kind"], tolerance=c["tolerance"], outcome=c["verdict"])
+                    rows.append(row)
+        df = pd.DataFrame(rows)
+        for col in ["check", "prediction", "kind", "tolerance", "outcome"]:
+            if col not in df:
+                df[col] = None
+        df["check"] = df["check"].astype("Int64")
+        return df
+
+    @property
+    def trials(self):
+        frames = []
+        for i in self.ids:
+            path = self.folder / i / "trials.jsonl"
+            if not path.is_file():
+                continue
+            with open(path) as f:
+                records = [json.loads(line) for line in f if line.strip()]
+            df = pd.json_normalize(records)
+            df = df.rename(columns=lambda c: c.replace("result.values.", "").replace("result.", ""))
+            df.insert(0, "id", i)
+            frames.append(df.rename(columns={"key": "point"}))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def figure(self, spec_id):
+        """A spec's figure, as SVG text (None if it has none)."""
+        svgs = sorted((self.folder / spec_id).glob("*.svg"))
+        return svgs[0].read_text() if svgs else None
+
+    def __repr__(self):
+        if self.text:
+            return self.text.rstrip()
+        return "\n".join("%s: %s" % (i, self.result(i)["outcome"]) for i in self.ids)
+
+    def _repr_html_(self):
+        parts = []
+        for i in self.ids:
+            r = self.result(i)
+            colour = "#1a7f37" if r["as_expected"] else "#cf222e"
+            parts.append('<h4>%s: <span style="color:%s">%s</span></h4><p>%s</p>' % (html.escape(i), colour, html.escape(r["outcome"]), html.escape(r["statement"])))
+            checks = self.checks
+            parts.append(checks[checks.id == i].drop(columns=["id", "reason"]).to_html(index=False))
+            svg = self.figure(i)
+            if svg:
+                parts.append('<div style="max-width:100%%;overflow:auto">%s</div>' % svg)
+        return "\n".join(parts)
+
+
+def _admits(check, point, symbols):
+    """Whether a per-point check's `where` (axis name -> values) admits the point, whose key
+    names axes by symbol (`symbols`: name -> symbol)."""
+    cols = _point_columns(point)
+    where = check.get("where") or {}
+    return all(any(cols.get(symbols.get(axis, axis)) == float(v) for v in vals) for axis, vals in where.items())
+
+
+class TrainRun:
+    """One trained model: `params` (name -> NumPy array: V, A, and the task's P, mu, Qstar),
+    `history` (a DataFrame, one row per checkpoint) and `run` (run.json)."""
+
+    def __init__(self, folder):
+        import numpy as np
+
+        self.folder = Path(folder)
+        self.params = {p.stem: np.load(p) for p in sorted(self.folder.glob("*.npy"))}
+        self.history = pd.read_csv(self.folder / "history.csv")
+        with open(self.folder / "run.json") as f:
+            self.run = json.load(f)
+
+    def __repr__(self):
+        last = self.history.iloc[-1].to_dict() if len(self.history) else {}
+        return "TrainRun(%s: %d checkpoints, last %s)" % (self.folder, len(self.history), last)
+
+    def _repr_html_(self):
+        svg = self.folder / "convergence.svg"
+        return self.history.tail().to_html() + (svg.read_text() if svg.is_file() else "")
