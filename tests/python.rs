@@ -149,8 +149,11 @@ fn records_are_bit_identical_for_one_or_two_workers_and_an_edited_module_re_simu
     for f in ["result.json", "quantities.csv", "coupon.svg"] {
         assert_eq!(std::fs::read(d.join("t1/coupon").join(f)).unwrap(), std::fs::read(d.join("t2/coupon").join(f)).unwrap(), "{f}");
     }
-    // Unchanged code re-judges; changed code is another configuration and is not mixed in.
-    let r = scb(&["check", "coupon.toml", "--quick", "--out", "t1"], d, &[]);
+    // Unchanged code re-judges, also from another working folder (the module is found beside
+    // the spec, for the run and for the result already there); changed code is another
+    // configuration and is not mixed in.
+    std::fs::create_dir(d.join("elsewhere")).unwrap();
+    let r = scb(&["check", "../coupon.toml", "--quick", "--out", "../t1"], &d.join("elsewhere"), &[]);
     assert!(text(&r).contains("0 simulated, 1200 reused"), "{}", text(&r));
     let module = d.join("coupon.py");
     let code = std::fs::read_to_string(&module).unwrap();

@@ -77,8 +77,14 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         &self.hash
     }
     fn hash_of(&self, other: &ClaimSpec) -> Option<String> {
-        let claim = parse::<C>(other).ok()?;
-        Some(runner::trial_hash(&claim, other))
+        // A spec read back from a result has no folder of its own: it is the one this spec's
+        // folder holds, so what it names beside itself (an external trial's module) is found there.
+        let mut other = other.clone();
+        if other.folder.is_none() {
+            other.folder.clone_from(&self.spec.folder);
+        }
+        let claim = parse::<C>(&other).ok()?;
+        Some(runner::trial_hash(&claim, &other))
     }
     fn check(&self, run: &Run) -> Result<Outcome> {
         runner::check(&self.claim, &self.spec, &self.hash, run)
