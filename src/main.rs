@@ -19,7 +19,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Train one model and write run.json, history.csv, convergence.svg and .npy parameters.
-    Train(TrainArgs),
+    Train {
+        #[command(flatten)]
+        args: TrainArgs,
+        /// Start a run even if it is estimated to take more than 7 days.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check claims against simulation: writes <out>/<id>/{result.json,<id>.svg,trials.jsonl} and <out>/index.html.
     Check {
         /// Spec ids in --theorems, `all`, or paths to spec .toml files.
@@ -282,9 +288,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("{}", checked.summary(&opts.out));
             Ok(ExitCode::from(checked.exit_code()))
         }
-        Cmd::Train(args) => {
+        Cmd::Train { args, force } => {
             let spec = args.spec(600_000)?;
-            let out = scb_commands::train::train(&spec, &args.out)?;
+            let out = scb_commands::train::train(&spec, &args.out, force)?;
             if let Some(last) = out.history.last() {
                 eprintln!(
                     "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
@@ -342,12 +348,31 @@ fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
     }
 }
 
+/// A command-line error as bad input always is: one line naming the flag, exit 2.
+fn one_line(e: clap::Error) -> ExitCode {
+    // clap's message up to its first blank line (the usage and tips follow), joined.
+    let text = e.render().to_string();
+    let msg: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+    eprintln!("{} (see --help)", msg.join(" "));
+    ExitCode::from(2)
+}
+
+/// Lets every command take a negative number as a value, so that `--seed -1` is judged by
+/// the flag's own range ("invalid value '-1' for '--seed'") instead of read as an unknown flag.
+fn negatives(mut c: clap::Command) -> clap::Command {
+    let names: Vec<String> = c.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    for name in names {
+        c = c.mut_subcommand(name, negatives);
+    }
+    c.allow_negative_numbers(true)
+}
+
 /// The command line, with the lists that change as the harness grows (claims, learners)
 /// written into the help from the registry and the learners' own list.
 fn command() -> clap::Command {
     let claims: Vec<String> = REGISTRY.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
     let learners = scb::theories::scb::learners::NAMES.join(", ");
-    Cli::command()
+    negatives(Cli::command())
         .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}\n\n{EXIT_CODES}", claims.join("\n"))))
         .mut_subcommand("merge", |c| c.after_help(EXIT_CODES))
         .mut_subcommand("calibrate", |c| c.after_help("Exit codes: 0 every spec reaches its expected verdict on at least the required share of seeds (95% on full grids, 90% on quick ones); 1 some spec falls short; 2 bad input; 3 a read or write failed; 4 an internal fault."))
@@ -362,9 +387,14 @@ fn main() -> ExitCode {
         eprintln!("\ninterrupted: nothing half-written is left; a check keeps its finished trials and resumes when rerun");
         std::process::exit(130);
     });
-    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+    let matches = match command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => return one_line(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => e.exit(),
+        Err(e) => return one_line(e),
     };
     match run(cli) {
         Ok(code) => code,

@@ -138,10 +138,11 @@ pub struct ClaimSpec {
     /// The claim's own tables (`[task]`, `[algorithm]`, `[settings]`, ...), by name.
     #[serde(flatten)]
     pub sections: toml::Table,
-    /// The folder the spec was read from: where an external trial's module is looked for
+    /// The file the spec was read from (its name need not be the id): where `submit` and
+    /// `merge` find it again, and whose folder an external trial's module is looked for in
     /// first. Not part of the spec's content.
     #[serde(skip)]
-    pub folder: Option<std::path::PathBuf>,
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Tasks per point when a spec does not say.
@@ -167,8 +168,14 @@ impl ClaimSpec {
             spec.claim = spec.id.clone();
         }
         spec.validate().map_err(named)?;
-        spec.folder = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".").to_path_buf() } else { p.to_path_buf() });
+        spec.file = Some(path.to_path_buf());
         Ok(spec)
+    }
+
+    /// The folder the spec was read from (`.` for a bare file name).
+    pub fn folder(&self) -> Option<std::path::PathBuf> {
+        let parent = self.file.as_deref()?.parent()?;
+        Some(if parent.as_os_str().is_empty() { Path::new(".").to_path_buf() } else { parent.to_path_buf() })
     }
 
     /// The envelope's own ranges (the claim checks the rest).

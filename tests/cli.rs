@@ -72,6 +72,11 @@ fn bad_input_exits_2_with_one_line_naming_the_field_and_writes_nothing() {
         (vec!["train", "--samples", "10", "--out", &o], "invalid samples"),
         (vec!["train", "--config", bad_cfg.to_str().unwrap(), "--out", &o], "vocab"),
         (vec!["figure", "prox-vs-sgd", "--lrs", "1,-2", "--out", &o], "invalid lrs[1]"),
+        // A negative number is a value out of its flag's range, not an unknown flag.
+        (vec!["train", "--seed", "-0", "--out", &o], "invalid value '-0' for '--seed <SEED>'"),
+        (vec!["train", "--algorithm", "sgd", "--lr", "-0.5", "--out", &o], "invalid lr"),
+        // Refused before it starts: a run estimated at centuries.
+        (vec!["train", "--n", "2048", "--t", "2048", "--samples", "1000000000000", "--out", &o], "beyond the limit of 7 days"),
     ];
     for (args, want) in cases {
         let r = scb(&args, "1");

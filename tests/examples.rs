@@ -242,3 +242,14 @@ fn a_formula_of_task_statistics_is_judged_per_task() {
     let r = run(&off, dir.path());
     assert_eq!(r.checks.last().unwrap().verdict, Verdict::Fails, "{:?}", reasons(&r));
 }
+
+/// A residual of an axis the grid does not have is refused before anything runs, saying the
+/// axis is missing and which axes the grid has (not that it "needs two values" of it).
+#[test]
+fn a_residual_along_an_axis_the_grid_lacks_is_refused_naming_the_grids_axes() {
+    let mut spec = load("theorems/examples/stage_one_law.toml");
+    let i = spec.checks.iter().position(|c| c.quantity == "residual_n").unwrap();
+    spec.checks[i].quantity = "residual_rho".into();
+    let e = scb::claims::find(&REGISTRY, &spec).unwrap().prepare(spec).err().expect("refused").to_string();
+    assert!(e.contains(&format!("check[{i}].quantity")) && e.contains("the grid has no axis rho (it has n, t)"), "{e}");
+}

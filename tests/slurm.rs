@@ -196,3 +196,31 @@ fn submit_without_sbatch_writes_nothing() {
     assert!(text(&r).contains("sbatch") && text(&r).trim().lines().count() == 1, "{}", text(&r));
     assert!(!dir.path().join("runs").exists(), "scripts were written: {:?}", std::fs::read_dir(dir.path().join("runs")).map(|d| d.count()));
 }
+
+/// A spec whose file is not called `<id>.toml`: the scripts name its file, and the array's
+/// and the merge's commands, run as SLURM would run them, give the unsharded result.
+#[test]
+fn a_spec_file_named_otherwise_than_its_id_is_submitted_and_merged_by_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python");
+    std::fs::copy(ex.join("coupon.py"), root.join("coupon.py")).unwrap();
+    std::fs::copy(ex.join("coupon.toml"), root.join("renamed.toml")).unwrap();
+    let r = scb(&["check", "renamed.toml", "--quick", "--out", "whole"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let r = scb(&["submit", "renamed.toml", "--quick", "--shards", "2", "--dry-run", "--out", "runs"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let out = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(out.contains(&format!("check '{}'", root.join("renamed.toml").display())), "{out}");
+    let execs: Vec<&str> = out.lines().filter(|l| l.starts_with("exec ")).collect();
+    assert_eq!(execs.len(), 2, "{out}");
+    for task in ["1", "2"] {
+        let o = Command::new("bash").args(["-c", execs[0]]).env("SLURM_ARRAY_TASK_ID", task).current_dir(root).output().unwrap();
+        assert!(o.status.success(), "array task {task}: {}", text(&o));
+    }
+    let o = Command::new("bash").args(["-c", execs[1]]).current_dir(root).output().unwrap();
+    assert!(o.status.success(), "merge: {}", text(&o));
+    for f in ["result.json", "quantities.csv", "coupon.svg"] {
+        assert_eq!(std::fs::read(root.join("whole/coupon").join(f)).unwrap(), std::fs::read(root.join("runs/coupon").join(f)).unwrap(), "{f}");
+    }
+}

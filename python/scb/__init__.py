@@ -98,13 +98,14 @@ def check(specs, quick=False, out=None, theorems="theorems", replace=False, tria
     return Results(Path(out), ids, exit_code=exit_code, text=text)
 
 
-def train(config=None, out=None, **tables):
+def train(config=None, out=None, force=False, **tables):
     """Train one model as `scb train --config` does and return a `TrainRun` (parameters as
     NumPy arrays, the history as a DataFrame).
 
     config: a dict with the tables `task`, `run` and `algorithm` (or pass them as keyword
     arguments); `run={"population": True}` trains on the population gradient.
     out: where run.json, history.csv and the .npy files go (default: a temporary folder).
+    force: start a run estimated to take more than 7 days.
     """
     import json
     import tempfile
@@ -115,7 +116,7 @@ def train(config=None, out=None, **tables):
     if out is None:
         out = tempfile.mkdtemp(prefix="scb-train-")
     try:
-        _scb.train(json.dumps(spec), str(out))
+        _scb.train(json.dumps(spec), str(out), force)
     except _scb.ScbError as e:
         _raise(e)
     return TrainRun(Path(out))

@@ -142,10 +142,12 @@ fn check(
 
 /// Trains one SCB model as `scb train --config` does, from the config's JSON (`[task]`,
 /// `[run]`, `[algorithm]`), writing run.json, history.csv and the .npy parameters to `out`.
+/// A run estimated beyond a week is refused unless `force`.
 #[pyfunction]
-fn train(py: Python<'_>, config: String, out: String) -> PyResult<()> {
+#[pyo3(signature = (config, out, force=false))]
+fn train(py: Python<'_>, config: String, out: String, force: bool) -> PyResult<()> {
     let spec: scb::theories::scb::train::TrainSpec = serde_json::from_str(&config).map_err(|e| to_py(scb::error::invalid("config", e.to_string())))?;
-    interruptible(py, move || scb::theories::scb::commands::train::train(&spec, std::path::Path::new(&out)).map(|_| ()))
+    interruptible(py, move || scb::theories::scb::commands::train::train(&spec, std::path::Path::new(&out), force).map(|_| ()))
 }
 
 /// The claims the harness knows: (id, one line about it).

@@ -80,8 +80,8 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         // A spec read back from a result has no folder of its own: it is the one this spec's
         // folder holds, so what it names beside itself (an external trial's module) is found there.
         let mut other = other.clone();
-        if other.folder.is_none() {
-            other.folder.clone_from(&self.spec.folder);
+        if other.file.is_none() {
+            other.file.clone_from(&self.spec.file);
         }
         let claim = parse::<C>(&other).ok()?;
         Some(runner::trial_hash(&claim, &other))

@@ -246,7 +246,7 @@ pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions
                     spec.id,
                     provenance.simulated,
                     provenance.reused,
-                    merge_command(&dir, &spec_source(&spec.id, names, &opts.theorems), opts.quick)
+                    merge_command(&dir, &spec_source(spec, &opts.theorems), opts.quick)
                 ));
                 checked.shards.push((spec.id.clone(), (i, n), provenance, pending_elsewhere));
             }
@@ -258,16 +258,22 @@ pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions
     Ok(checked)
 }
 
-/// The spec file named by path on the command line for spec `id` (its file is `<id>.toml`),
-/// if it was not named by id.
-pub fn named_path<'a>(id: &str, names: &'a [String]) -> Option<&'a Path> {
-    names.iter().map(Path::new).find(|n| n.extension().is_some_and(|x| x == "toml") && n.file_stem().and_then(|s| s.to_str()) == Some(id))
+/// The folder a spec was read from, for `scb merge --theorems`.
+fn spec_source(spec: &ClaimSpec, theorems: &Path) -> PathBuf {
+    spec.folder().unwrap_or_else(|| theorems.to_path_buf())
 }
 
-/// The folder a spec was read from, for `scb merge --theorems`: the spec file's own folder
-/// when it was named by path, else the theorems folder.
-fn spec_source(id: &str, names: &[String], theorems: &Path) -> PathBuf {
-    named_path(id, names).and_then(Path::parent).map_or_else(|| theorems.to_path_buf(), Path::to_path_buf)
+/// The spec file of `id` in `folder`: `<id>.toml`, or else the one spec there whose `id` is
+/// `id` (a file may be named otherwise).
+fn find_spec(id: &str, folder: &Path) -> Option<PathBuf> {
+    let named = spec_path(id, folder);
+    if named.is_file() {
+        return Some(named);
+    }
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(folder).ok()?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+    files.sort();
+    files.into_iter().find(|p| ClaimSpec::load(p).is_ok_and(|s| s.id == id))
 }
 
 /// The exact `scb merge` command for a spec's folder.
@@ -350,11 +356,10 @@ pub fn check_one(registry: &[&dyn Claim], spec: &ClaimSpec, opts: &CheckOptions)
 /// the missing trials here).
 pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: bool, finish_locally: bool) -> Result<Checked> {
     let id = claim_dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let path = spec_path(id, theorems);
-    if !path.is_file() {
+    let Some(path) = find_spec(id, theorems) else {
         let known = spec_ids(theorems)?;
         return Err(invalid("dir", format!("must be <reports>/<id> for a spec id in {} (got {})", known.join(", "), claim_dir.display())));
-    }
+    };
     let prepared = load_specs(registry, &[path.display().to_string()], theorems)?.remove(0);
     let store = FileStore::new(claim_dir);
     let ns = store.shard_counts();

@@ -5,7 +5,7 @@
 //! runs, finds the missing trials, refuses (exit 2) and its log names the shards to rerun.
 //! Resubmitting resumes: each shard reuses the records it already wrote.
 
-use super::check::{load_specs, named_path};
+use super::check::load_specs;
 use crate::claims::Claim;
 use crate::error::{invalid, io_err, Error, Result};
 use std::path::{Path, PathBuf};
@@ -176,13 +176,16 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
     }
     let mut done = Vec::new();
     for spec in specs.iter().map(|p| p.spec()) {
-        let (spec_arg, merge_theorems) = match named_path(&spec.id, names) {
-            Some(p) => {
-                let p = absolute(p)?;
+        // A spec named by its id in the theorems folder is named so in the scripts; any other
+        // (named by path, or a file not called <id>.toml) by its own file, which every array
+        // task and the merge then read.
+        let file = spec.file.as_deref().map(absolute).transpose()?;
+        let (spec_arg, merge_theorems) = match file {
+            Some(p) if !(p.parent() == Some(theorems.as_path()) && p.file_stem().is_some_and(|s| s == spec.id.as_str())) => {
                 let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
                 (p.display().to_string(), parent)
             }
-            None => (spec.id.clone(), theorems.clone()),
+            _ => (spec.id.clone(), theorems.clone()),
         };
         let places = Places { exe: &exe, cwd: &cwd, out: &out, theorems: &theorems };
         let s = scripts(&places, &spec.id, &spec_arg, &merge_theorems, opts);

@@ -195,7 +195,7 @@ impl TypedClaim for Python {
             }
         }
         let (module, _) = s.function.split_once(':').expect("validated");
-        let mut folders: Vec<PathBuf> = spec.folder.iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
+        let mut folders: Vec<PathBuf> = spec.folder().iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
         let (runner, code): (Arc<dyn Runner>, String) = match super::worker::hosted_function() {
             Some(h) => (h.runner, h.code),
             None => {

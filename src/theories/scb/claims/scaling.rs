@@ -307,9 +307,13 @@ impl TypedClaim for Scaling {
         for (i, c) in spec.checks.iter().enumerate() {
             if let Some(axis) = c.quantity.strip_prefix("residual_") {
                 for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
-                    if spec.grid(quick).get(axis).is_none_or(|v| v.len() < 2) {
-                        return Err(invalid(format!("check[{i}].quantity"), format!("{} needs at least two values of {axis} on the {field}", c.quantity)));
-                    }
+                    let grid = spec.grid(quick);
+                    let why = match grid.get(axis) {
+                        None => format!("{}: the {field} has no axis {axis} (it has {}); a residual is fitted along an axis the grid varies", c.quantity, grid.keys().cloned().collect::<Vec<_>>().join(", ")),
+                        Some(v) if v.len() < 2 => format!("{} needs at least two values of {axis} on the {field} (it has {})", c.quantity, v.len()),
+                        Some(_) => continue,
+                    };
+                    return Err(invalid(format!("check[{i}].quantity"), why));
                 }
             }
         }

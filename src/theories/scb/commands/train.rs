@@ -25,8 +25,12 @@ struct RunJson<'a> {
     history: &'a [HistoryRow],
 }
 
+/// The longest run `train` starts without `force`: a week, estimated before anything runs.
+pub const LONGEST_RUN_SECONDS: f64 = 7.0 * 86400.0;
+
 /// `scb train`: one run, written as run.json, history.csv, convergence.svg and .npy files.
-pub fn train(spec: &TrainSpec, out: &Path) -> Result<RunOutput> {
+/// A run estimated beyond [`LONGEST_RUN_SECONDS`] is refused unless `force`.
+pub fn train(spec: &TrainSpec, out: &Path, force: bool) -> Result<RunOutput> {
     spec.validate()?;
     let (samples, batch) = (spec.run.samples, spec.run.batch as u64);
     if samples % batch != 0 {
@@ -51,6 +55,19 @@ pub fn train(spec: &TrainSpec, out: &Path) -> Result<RunOutput> {
                 ),
             ));
         }
+    }
+    if seconds > LONGEST_RUN_SECONDS && !force {
+        return Err(invalid(
+            "--samples",
+            format!(
+                "{} samples at N={}, T={}, batch {} are estimated to take {}, beyond the limit of 7 days; choose fewer samples or smaller sizes, or pass --force",
+                spec.run.samples,
+                spec.task.n,
+                spec.task.t,
+                batch,
+                human_duration(seconds)
+            ),
+        ));
     }
     if seconds > 600.0 {
         eprintln!("note: this run is estimated to take about {} minutes (and {} of memory)", (seconds / 60.0).round(), human_bytes(bytes));
@@ -83,6 +100,17 @@ fn available_memory() -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024.0)
+}
+
+/// A duration as a person reads it: minutes, hours, days or years.
+fn human_duration(s: f64) -> String {
+    let (v, unit) = match s {
+        s if s < 3600.0 => (s / 60.0, "minutes"),
+        s if s < 2.0 * 86400.0 => (s / 3600.0, "hours"),
+        s if s < 730.0 * 86400.0 => (s / 86400.0, "days"),
+        s => (s / (365.25 * 86400.0), "years"),
+    };
+    format!("about {} {unit}", crate::verdict::num(v.round()))
 }
 
 fn human_bytes(b: f64) -> String {
