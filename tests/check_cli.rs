@@ -451,3 +451,31 @@ fn exit_codes_tell_bad_input_from_a_failed_write() {
     let r = scb(&["check", dir.path().join("nope.toml").to_str().unwrap(), "--out", out.to_str().unwrap()], "1");
     assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
 }
+
+/// A record whose field was renamed is not read as a censored trial: the runner says it does
+/// not read, reruns that one trial, and the result is the one the intact records gave.
+#[test]
+fn a_record_with_a_renamed_field_is_rerun_with_a_warning_not_read_as_censored() {
+    let dir = tempfile::tempdir().unwrap();
+    let th = concat!(env!("CARGO_MANIFEST_DIR"), "/theorems");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_scb"))
+            .args(["check", "transfer_zero_cost", "--quick", "--out", "out", "--theorems", th])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let r = run();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let folder = dir.path().join("out/transfer_zero_cost");
+    let before = std::fs::read(folder.join("result.json")).unwrap();
+    let records = std::fs::read_to_string(folder.join("trials.jsonl")).unwrap();
+    assert!(records.contains("\"transfer\":"), "{records}");
+    std::fs::write(folder.join("trials.jsonl"), records.replacen("\"transfer\":", "\"transferred\":", 1)).unwrap();
+    let r = run();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{err}");
+    assert!(err.contains("does not read as a transfer trial") && err.contains("unknown field `transferred`") && err.contains("it will be rerun"), "{err}");
+    assert!(err.contains(" 1 simulated, "), "{err}");
+    assert_eq!(before, std::fs::read(folder.join("result.json")).unwrap());
+}

@@ -93,7 +93,9 @@ pub trait TypedClaim: Sized + Send + Sync + 'static {
     const SECTIONS: &'static [&'static str];
     /// What a grid point needs built once for all its trials.
     type Context: Send + Sync;
-    /// One trial's record.
+    /// One trial's record. Derive it with `#[serde(deny_unknown_fields)]`: a damaged record
+    /// (a renamed field) is then refused with a warning and its trial rerun, never read with
+    /// the field missing (an `Option` read as `None`, a censored trial).
     type Trial: Serialize + DeserializeOwned + Send + Sync;
 
     /// Parses and checks the claim's own tables (no simulation).

@@ -145,8 +145,9 @@ impl Snapshot {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
 /// Two models trained on the same task, compared (the softmax transformer against ScbProx).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Comparison {
     /// Fraction of query tokens whose top-Q positions agree between the two models.
     pub agree: f64,

@@ -41,6 +41,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Steps to loss <= eps: the dominant column, and rare column 1.
     pub t_dom: Option<f64>,

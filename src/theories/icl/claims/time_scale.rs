@@ -49,6 +49,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Steps to loss_k <= `eps_levels[l]`, per level l and column.
     pub t_eps: Vec<Vec<Option<f64>>>,

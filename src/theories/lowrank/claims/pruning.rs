@@ -46,6 +46,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     pub unpruned: f64,
     /// Test error per fraction, for smallest-first, random (mean of the draws), largest-first.

@@ -41,6 +41,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Stable ranks of dW_Q, dW_K, dW_V.
     pub stable: [f64; 3],

@@ -34,6 +34,7 @@ impl Default for Settings {
 
 /// Final distances; a diverged run is recorded as `DIVERGED` (JSON has no infinity).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     pub prox: [f64; 2],
     pub sgd: Vec<[f64; 2]>,

@@ -144,6 +144,7 @@ pub struct Ctx {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// `train`: samples to the event; None if censored at the budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]

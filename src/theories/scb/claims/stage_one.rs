@@ -78,6 +78,7 @@ pub struct StageOne {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// corr_V after one step on n = `ratios[i] * n1` samples.
     pub corr_v: Vec<f64>,

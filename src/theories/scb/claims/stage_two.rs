@@ -57,6 +57,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Samples until max(dist_V, dist_A) <= eps; None if not within the budget.
     pub hit: Option<f64>,

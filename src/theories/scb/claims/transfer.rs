@@ -89,6 +89,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Samples until corr_A >= c (interpolated within the step); None if censored.
     pub transfer: Option<f64>,

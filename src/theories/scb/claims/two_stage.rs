@@ -48,6 +48,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Samples consumed at the switch to stage two.
     pub switched_at: Option<u64>,
