@@ -58,27 +58,15 @@ pub struct RunInfo {
     pub version: String,
     /// When the result was judged, UTC.
     pub date: String,
-    /// `git describe --always --dirty` of the working folder, where there is one.
+    /// `git describe --always --dirty` of the scb source the binary was built from (fixed at
+    /// build time; absent when it was not built from a git checkout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }
 
 impl RunInfo {
     pub fn now(quick: bool, provenance: Provenance) -> RunInfo {
-        // Asked of git once per process, not once per judged spec.
-        static COMMIT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-        let commit = COMMIT
-            .get_or_init(|| {
-                std::process::Command::new("git")
-                    .args(["describe", "--always", "--dirty"])
-                    .stderr(std::process::Stdio::null())
-                    .output()
-                    .ok()
-                    .filter(|o| o.status.success())
-                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-                    .filter(|s| !s.is_empty())
-            })
-            .clone();
+        let commit = option_env!("SCB_COMMIT").map(str::to_string);
         RunInfo { grid: if quick { "quick" } else { "full" }.into(), provenance, version: env!("CARGO_PKG_VERSION").into(), date: utc_now(), commit }
     }
 }

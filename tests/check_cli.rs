@@ -479,3 +479,31 @@ fn a_record_with_a_renamed_field_is_rerun_with_a_warning_not_read_as_censored() 
     assert!(err.contains(" 1 simulated, "), "{err}");
     assert_eq!(before, std::fs::read(folder.join("result.json")).unwrap());
 }
+
+/// `run.json` names the commit scb was built from, not that of the repository a user runs it
+/// in (here a fresh one of the user's own).
+#[test]
+fn run_json_names_scbs_own_commit_wherever_it_runs() {
+    let git = |dir: &Path, args: &[&str]| Command::new("git").args(args).current_dir(dir).output().unwrap();
+    let ours = git(Path::new(env!("CARGO_MANIFEST_DIR")), &["rev-parse", "--short=7", "HEAD"]);
+    let ours = String::from_utf8_lossy(&ours.stdout).trim().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [&["init", "-q"][..], &["-c", "user.email=u@x", "-c", "user.name=u", "commit", "-q", "--allow-empty", "-m", "theirs"]] {
+        assert!(git(d, args).status.success());
+    }
+    let theirs = String::from_utf8_lossy(&git(d, &["rev-parse", "--short=7", "HEAD"]).stdout).trim().to_string();
+    let th = concat!(env!("CARGO_MANIFEST_DIR"), "/theorems");
+    let r = Command::new(env!("CARGO_BIN_EXE_scb"))
+        .args(["check", "transfer_zero_cost", "--quick", "--out", "out", "--theorems", th])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let run: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("out/transfer_zero_cost/run.json")).unwrap()).unwrap();
+    let commit = run["commit"].as_str().unwrap_or_default();
+    assert!(
+        !ours.is_empty() && commit.starts_with(&ours) && !commit.starts_with(&theirs),
+        "run.json commit {commit:?}; scb {ours}, the user's repository {theirs}"
+    );
+}
