@@ -45,6 +45,9 @@ enum Cmd {
         /// Discard a result (and its records) of the other grid or another configuration in the same folder, instead of refusing.
         #[arg(long)]
         replace: bool,
+        /// Also write the verdicts as JUnit XML to this file: a case per spec verdict and per check, failed where the data contradict the spec, skipped where undecided.
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
     /// Measure each spec's operating characteristics: rerun it under K master seeds and report, per check, how often it reaches its expected verdict (stability) and rejects its planted deviation (power); writes <out>/<id>/calibration.json (calibration-quick.json with --quick).
     Calibrate {
@@ -282,9 +285,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(if below.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Cmd::Check { specs, quick, out, theorems, shard, replace } => {
+        Cmd::Check { specs, quick, out, theorems, shard, replace, junit } => {
             let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace };
-            let checked = commands::check::check(&REGISTRY, &specs, &opts)?;
+            let mut reporters = scb::report::Reports::standard(commands::check::claim_ids(&REGISTRY));
+            if let Some(path) = junit {
+                reporters.0.push(Box::new(scb::report::junit::Junit::new(&path)?));
+            }
+            let checked = commands::check::check_with(&REGISTRY, &specs, &opts, &reporters)?;
             eprintln!("{}", checked.summary(&opts.out));
             Ok(ExitCode::from(checked.exit_code()))
         }

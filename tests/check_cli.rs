@@ -182,11 +182,17 @@ fn check_all_quick_runs_every_spec_end_to_end_and_meets_every_expectation() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
     let theorems = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
-    let r = scb(&["check", "all", "--quick", "--out", out.to_str().unwrap(), "--theorems", theorems.to_str().unwrap()], "2");
+    // The command docs/ci.md gives a user's CI, JUnit file included.
+    let junit = dir.path().join("junit.xml");
+    let r =
+        scb(&["check", "all", "--quick", "--out", out.to_str().unwrap(), "--theorems", theorems.to_str().unwrap(), "--junit", junit.to_str().unwrap()], "2");
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     let ids = scb::commands::check::spec_ids(&theorems).unwrap();
     assert!(ids.len() >= 10, "{ids:?}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testsuite ").count(), ids.len(), "{xml}");
+    assert!(!xml.contains("<failure ") && xml.matches(" failures=\"0\"").count() == ids.len(), "every expectation met, so no case fails: {xml}");
     for id in &ids {
         let spec = scb::spec::ClaimSpec::load(&theorems.join(format!("{id}.toml"))).unwrap();
         let res: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(id).join("result.json")).unwrap()).unwrap();
@@ -506,4 +512,52 @@ fn run_json_names_scbs_own_commit_wherever_it_runs() {
         !ours.is_empty() && commit.starts_with(&ours) && !commit.starts_with(&theirs),
         "run.json commit {commit:?}; scb {ours}, the user's repository {theirs}"
     );
+}
+
+/// `--junit` writes a suite per spec: a case for its verdict and one per check, failed where
+/// the data contradict the spec (a constant 5% off), passed for a refuted form that fails
+/// as expected; the file parses as the XML it claims to be.
+#[test]
+fn junit_writes_a_case_per_verdict_and_check_failed_where_the_data_contradict_the_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python");
+    for f in ["coupon.py", "coupon.toml", "coupon_linear.toml"] {
+        std::fs::copy(ex.join(f), d.join(f)).unwrap();
+    }
+    let high = std::fs::read_to_string(d.join("coupon.toml"))
+        .unwrap()
+        .replace("id = \"coupon\"", "id = \"coupon_high\"")
+        .replace("bound = \"n * (", "bound = \"1.05 * n * (");
+    std::fs::write(d.join("coupon_high.toml"), high).unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_scb"))
+        .args(["check", "coupon.toml", "coupon_linear.toml", "coupon_high.toml", "--quick", "--out", "out", "--junit", "junit.xml"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
+    let xml = std::fs::read_to_string(d.join("junit.xml")).unwrap();
+    assert!(xml.starts_with("<?xml") && xml.trim_end().ends_with("</testsuites>"), "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 4 + 2 + 4, "{xml}");
+    assert!(xml.contains("<testsuite name=\"coupon\" tests=\"4\" failures=\"0\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"coupon_linear\" tests=\"2\" failures=\"0\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"coupon_high\" tests=\"4\" failures=\"2\""), "{xml}");
+    let failed: Vec<&str> = xml.lines().filter(|l| l.contains("<failure ")).collect();
+    assert!(
+        failed.iter().any(|l| l.contains("name=\"verdict\""))
+            && failed.iter().any(|l| l.contains("name=\"check 0: constant ratio 1\"") && l.contains("fails: 1 lies outside")),
+        "{xml}"
+    );
+    assert!(xml.contains("constant = ") && xml.contains("predicted 1; tolerance 0.01"), "the numbers are in the message: {xml}");
+    // Balanced elements: every opened suite and case is closed.
+    assert_eq!(xml.matches("<testcase ").count(), xml.matches("</testcase>").count());
+    // A folder that does not exist is refused before anything runs.
+    let r = Command::new(env!("CARGO_BIN_EXE_scb"))
+        .args(["check", "coupon.toml", "--quick", "--out", "o2", "--junit", "no/such/j.xml"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("invalid --junit") && !d.join("o2").exists());
 }

@@ -5,6 +5,7 @@
 pub mod figure;
 pub(crate) mod files;
 pub(crate) mod html;
+pub mod junit;
 pub mod reporter;
 
 pub use figure::{draw, heatmaps, Heatmap, Panel, Series};
