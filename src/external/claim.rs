@@ -13,7 +13,7 @@
 //! Intervals come from the harness's bootstrap, like every claim's.
 
 use super::worker::{last_line, Pool, Reply, Runner};
-use crate::claims::figures::{ci, per_point, slope_line};
+use crate::claims::figures::{ci, per_point, residual_panel};
 use crate::claims::{At, Quantity, TypedClaim};
 use crate::config::{Valid, Validate};
 use crate::error::{invalid, Error, Result};
@@ -195,7 +195,7 @@ impl TypedClaim for Python {
             }
         }
         let (module, _) = s.function.split_once(':').expect("validated");
-        let mut folders: Vec<PathBuf> = spec.folder().iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
+        let folders: Vec<PathBuf> = spec.folder().iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
         let (runner, code): (Arc<dyn Runner>, String) = match super::worker::hosted_function() {
             Some(h) => (h.runner, h.code),
             None => {
@@ -206,7 +206,6 @@ impl TypedClaim for Python {
                     || "not found beside the spec, in the working folder or on PYTHONPATH".to_string(),
                     |b| format!("{:016x}", crate::rng::fnv1a(&b)),
                 );
-                folders.dedup();
                 (Arc::new(Pool::new(&s.function, folders)), code)
             }
         };
@@ -305,29 +304,7 @@ impl TypedClaim for Python {
             ..Default::default()
         }];
         for a in self.varied(points) {
-            let Some(e) = result.q(format!("residual_{a}")) else { continue };
-            let sym = pts[0].coords.iter().find(|c| c.name == a).map_or(a.to_string(), |c| c.symbol.clone());
-            let x = |p: &Point| p.at(a);
-            let (x0, x1) = pts.iter().map(x).fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
-            let mut s = vec![per_point(result, RATIO, pts.clone(), x, format!("mean / bound {}", ci(result)), 0)];
-            if k.is_finite() && e.value.is_finite() {
-                let mid = (x0 * x1).sqrt();
-                s.push(Series::line(
-                    format!("residual exponent {}", crate::verdict::num(e.value)),
-                    1,
-                    slope_line(x0, k * (x0 / mid).powf(e.value), x1, e.value),
-                ));
-                s.push(Series::dashed("exponent 0 (the bound has the scaling)", 7, vec![(x0, k), (x1, k)]));
-            }
-            panels.push(Panel {
-                title: format!("residual in {sym}: exponent {} [{}, {}]", crate::verdict::num(e.value), crate::verdict::num(e.lo), crate::verdict::num(e.hi)),
-                x_label: sym,
-                y_label: "mean / bound".into(),
-                x_log: true,
-                y_log: true,
-                series: s,
-                ..Default::default()
-            });
+            panels.extend(residual_panel(result, RATIO, format!("residual_{a}"), k, &pts, a, ("mean / bound", "exponent 0 (the bound has the scaling)")));
         }
         panels
     }

@@ -24,7 +24,7 @@
 
 use super::axis;
 use super::Scb;
-use crate::claims::figures::{ci, per_point, slope_line};
+use crate::claims::figures::{ci, per_point, residual_panel};
 use crate::claims::{At, Quantity, TypedClaim};
 use crate::error::{check_range, invalid, Result};
 use crate::formula::{Formula, Vars};
@@ -457,26 +457,7 @@ impl TypedClaim for Scaling {
         // One residual panel per varied axis: measured / predicted against the axis, with the
         // fitted residual exponent drawn through the constant.
         for (axis, residual) in RESIDUAL_AXES.into_iter().zip(RESIDUALS) {
-            let Some(e) = result.q(residual) else { continue };
-            let sym = pts[0].coords.iter().find(|c| c.name == axis).map_or(axis.to_string(), |c| c.symbol.clone());
-            let x = |p: &Point| p.at(axis);
-            let (x0, x1) = pts.iter().map(x).fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
-            let mut s = vec![per_point(result, RATIO, pts.clone(), x, format!("measured / predicted {}", ci(result)), 0)];
-            if k.is_finite() && e.value.is_finite() {
-                let mid = (x0 * x1).sqrt();
-                let through = |xa: f64| k * (xa / mid).powf(e.value);
-                s.push(Series::line(format!("residual exponent {}", crate::verdict::num(e.value)), 1, slope_line(x0, through(x0), x1, e.value)));
-                s.push(Series::dashed("exponent 0 (formula captures the scaling)", 7, vec![(x0, k), (x1, k)]));
-            }
-            panels.push(Panel {
-                title: format!("residual in {sym}: exponent {} [{}, {}]", crate::verdict::num(e.value), crate::verdict::num(e.lo), crate::verdict::num(e.hi)),
-                x_label: sym,
-                y_label: "measured / predicted".into(),
-                x_log: true,
-                y_log: true,
-                series: s,
-                ..Default::default()
-            });
+            panels.extend(residual_panel(result, RATIO, residual, k, &pts, axis, ("measured / predicted", "exponent 0 (formula captures the scaling)")));
         }
         panels
     }
