@@ -281,12 +281,12 @@ impl ClaimSpec {
         }
     }
 
-    /// One of the claim's own tables, parsed strictly (absent: the type's default).
     /// A table as a checked config: parsed strictly and validated once (see [`crate::config`]).
     pub fn validated<S: DeserializeOwned + Default + crate::config::Validate>(&self, name: &str) -> Result<crate::config::Valid<S>> {
         crate::config::Valid::new(self.section::<S>(name)?)
     }
 
+    /// One of the claim's own tables, parsed strictly (absent: the type's default).
     pub fn section<S: DeserializeOwned + Default>(&self, name: &str) -> Result<S> {
         match self.sections.get(name) {
             None => Ok(S::default()),

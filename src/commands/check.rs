@@ -109,7 +109,6 @@ pub fn spec_ids(theorems: &Path) -> Result<Vec<String>> {
 }
 
 /// The registry's claim ids, in its order: the order runs and the summary page list specs in.
-/// The registry's claim ids, in its order (how the summary page lists results).
 pub fn claim_ids(registry: &[&dyn Claim]) -> Vec<&'static str> {
     registry.iter().map(|c| c.id()).collect()
 }

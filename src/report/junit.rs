@@ -4,7 +4,7 @@
 //! it, and is skipped where the data cannot tell yet (an undecided one-sided bound).
 
 use super::reporter::Reporter;
-use crate::error::{io_err, Result};
+use crate::error::Result;
 use crate::report::Panel;
 use crate::result::{CheckResult, ClaimResult, RunInfo};
 use crate::verdict::{num, Expect, Standing, Verdict};
@@ -13,7 +13,8 @@ use std::sync::Mutex;
 
 /// Collects each judged spec as a test suite and writes the file when the run ends.
 pub struct Junit {
-    path: PathBuf,
+    folder: PathBuf,
+    name: String,
     suites: Mutex<Vec<String>>,
 }
 
@@ -21,10 +22,11 @@ impl Junit {
     /// Refuses, before anything runs, a file whose folder does not exist.
     pub fn new(path: &Path) -> Result<Junit> {
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        if !folder.is_dir() || path.is_dir() {
+        let name = path.file_name().and_then(|n| n.to_str()).filter(|_| folder.is_dir() && !path.is_dir());
+        let Some(name) = name else {
             return Err(crate::error::invalid("--junit", format!("must be a file in an existing folder (got {})", path.display())));
-        }
-        Ok(Junit { path: path.to_path_buf(), suites: Mutex::new(Vec::new()) })
+        };
+        Ok(Junit { folder: folder.to_path_buf(), name: name.to_string(), suites: Mutex::new(Vec::new()) })
     }
 }
 
@@ -119,13 +121,10 @@ impl Reporter for Junit {
     fn finished(&self, _out: &Path) -> Result<()> {
         let suites = self.suites.lock().unwrap_or_else(|e| e.into_inner()).concat();
         let text = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"scb\">\n{suites}</testsuites>\n");
-        // Written beside its place and renamed into it: a reader never sees half a file.
-        let tmp = self.path.with_extension("xml.partial");
-        std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io_err(&self.path)(e)
-        })
+        // Staged beside its place and moved into it: a reader never sees half a file.
+        let mut staged = crate::io::Staged::begin(&self.folder)?;
+        staged.write(&self.name, text.as_bytes())?;
+        staged.commit()
     }
 }
 
