@@ -1,5 +1,6 @@
 //! The committed reports say what the code does: re-judging their trial records (no
-//! re-simulation, the trial hashes match) reproduces every result.json byte for byte.
+//! re-simulation: the trial hashes match, and the records carry this code's fingerprint)
+//! reproduces every result.json byte for byte.
 //! This also needs JSON to round-trip floats exactly, or a resumed run (which reads its
 //! records back) would differ in the last bit from an uninterrupted one.
 
@@ -37,11 +38,15 @@ fn rejudging_the_committed_trials_reproduces_the_committed_results() {
     for id in &ids {
         // The same number of records: nothing was rerun.
         let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
-        assert_eq!(lines(&dir.path().join(id).join("trials.jsonl")), lines(&root.join("reports").join(id).join("trials.jsonl")), "{id}: trials were rerun");
+        assert_eq!(
+            lines(&dir.path().join(id).join("trials.jsonl")),
+            lines(&root.join("reports").join(id).join("trials.jsonl")),
+            "{id}: trials were rerun (records from other code? run `scb check all` then `scb accept`)"
+        );
         for f in ["result.json", "quantities.csv"] {
             let want = std::fs::read(root.join("reports").join(id).join(f)).unwrap();
             let got = std::fs::read(dir.path().join(id).join(f)).unwrap();
-            assert!(want == got, "{id}/{f} differs from the committed one: regenerate reports/ with `scb check all`");
+            assert!(want == got, "{id}/{f} differs from the committed one: run `scb check all` then `scb accept`");
         }
     }
 }

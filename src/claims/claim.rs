@@ -175,6 +175,8 @@ pub trait Claim: Sync {
     /// Parses the spec's tables into the claim's own types and checks its grids, quantities
     /// and `where` clauses against the claim, once: what a run is made from.
     fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>>;
+    /// The fingerprint of the code its trials run ([`super::code`]), which records carry.
+    fn code(&self) -> String;
 }
 
 /// A spec bound to its claim, parsed and checked once ([`Claim::prepare`]).
@@ -185,6 +187,8 @@ pub trait Prepared: Send + Sync {
     fn validate(&self) -> Result<()>;
     /// The hash under which the spec's trial records are filed.
     fn hash(&self) -> &str;
+    /// The fingerprint of the code its trials run ([`super::code`]), which records carry.
+    fn code(&self) -> &str;
     /// The records hash of another spec of the same claim (an earlier run's), if it parses.
     fn hash_of(&self, other: &ClaimSpec) -> Option<String>;
     /// Runs (or resumes) the spec's trials and judges the claim.

@@ -8,6 +8,7 @@
 
 pub(crate) mod analysis;
 pub mod claim;
+pub mod code;
 pub mod figures;
 pub(crate) mod predictions;
 pub mod quantity;

@@ -49,10 +49,13 @@ impl<C: TypedClaim> Claim for Registered<C> {
     fn quantities(&self) -> &'static [super::Quantity] {
         C::QUANTITIES
     }
+    fn code(&self) -> String {
+        super::code::of::<C>()
+    }
     fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>> {
         let claim = parse::<C>(&spec)?;
         let hash = runner::trial_hash(&claim, &spec);
-        Ok(Box::new(Bound { claim, spec, hash }))
+        Ok(Box::new(Bound { claim, spec, hash, code: super::code::of::<C>() }))
     }
 }
 
@@ -61,6 +64,7 @@ struct Bound<C> {
     claim: C,
     spec: ClaimSpec,
     hash: String,
+    code: String,
 }
 
 impl<C: TypedClaim> Prepared for Bound<C> {
@@ -76,6 +80,9 @@ impl<C: TypedClaim> Prepared for Bound<C> {
     fn hash(&self) -> &str {
         &self.hash
     }
+    fn code(&self) -> &str {
+        &self.code
+    }
     fn hash_of(&self, other: &ClaimSpec) -> Option<String> {
         // A spec read back from a result has no folder of its own: it is the one this spec's
         // folder holds, so what it names beside itself (an external trial's module) is found there.
@@ -87,7 +94,7 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         Some(runner::trial_hash(&claim, &other))
     }
     fn check(&self, run: &Run) -> Result<Outcome> {
-        runner::check(&self.claim, &self.spec, &self.hash, run)
+        runner::check(&self.claim, &self.spec, &self.hash, &self.code, run)
     }
 }
 

@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// The configuration hash of a claim's trials: change anything a trial depends on (or the
-/// harness version) and earlier records are ignored, never mixed in.
+/// harness version) and earlier records are ignored, never mixed in. The code is not in
+/// it but beside it in each record, so that records from other code can be told apart.
 pub fn trial_hash<C: TypedClaim>(claim: &C, spec: &ClaimSpec) -> String {
     crate::rng::config_hash(&serde_json::json!({
         "claim": C::ID, "seed": spec.seed, "config": claim.config(), "version": env!("CARGO_PKG_VERSION"),
@@ -83,8 +84,8 @@ pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Resu
 }
 
 /// Runs (or resumes) a spec's trials, filed under `hash` ([`trial_hash`], computed once when
-/// the spec was prepared), and, unless this is a shard, judges the claim.
-pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, run: &Run) -> Result<Outcome> {
+/// the spec was prepared) and made by code `code`, and, unless this is a shard, judges the claim.
+pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str, run: &Run) -> Result<Outcome> {
     let ats = contexts(claim, spec, run.quick)?;
     // Before any record is read or written: a formula that fails at a point stops here.
     let predicts = super::predictions::predictions(claim, spec, &ats)?;
@@ -93,7 +94,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, run: &Run) 
     let mut have: HashMap<Slot, C::Trial> = HashMap::new();
     let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
     let fixed = spec.fixed_task;
-    for ((key, task, t), rec) in run.store.load(hash)? {
+    for ((key, task, t), rec) in run.store.load(hash, code)? {
         // A fixed task's records carry no task index; drawn tasks' records carry theirs.
         let task = match (fixed, task) {
             (true, None) => Some(0),
@@ -130,7 +131,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, run: &Run) 
                 let trial = claim.try_trial(at, seed)?;
                 let result = serde_json::to_value(&trial).map_err(|e| Error::Other(e.to_string()))?;
                 let task = (!fixed).then_some(i);
-                sink.append(&super::store::Record { hash: hash.to_string(), key: keys[p].clone(), task, trial: t, seed, result })?;
+                sink.append(&super::store::Record { hash: hash.to_string(), code: code.to_string(), key: keys[p].clone(), task, trial: t, seed, result })?;
                 bar.inc(1);
                 Ok(((p, i, t), trial))
             })

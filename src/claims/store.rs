@@ -13,8 +13,13 @@ use std::sync::Mutex;
 /// One finished trial.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Record {
-    /// The configuration it belongs to (everything its outcome depends on but its seed).
+    /// The configuration it belongs to (everything its outcome depends on but its seed
+    /// and the code).
     pub hash: String,
+    /// The fingerprint of the code that made it ([`super::code`]); empty in records older
+    /// than fingerprints, which count as made by other code.
+    #[serde(default)]
+    pub code: String,
     /// The point's canonical key.
     pub key: String,
     /// The task's index at the point; absent for a spec with a fixed task.
@@ -30,8 +35,9 @@ pub struct Record {
 pub type Records = HashMap<(String, Option<usize>, usize), Record>;
 
 pub trait TrialStore: Sync {
-    /// Every readable record of `hash`, from every file of the store.
-    fn load(&self, hash: &str) -> Result<Records>;
+    /// Every readable record of configuration `hash` made by code `code`, from every file
+    /// of the store.
+    fn load(&self, hash: &str, code: &str) -> Result<Records>;
     /// A sink for new records: the main file, or the shard's own.
     fn open(&self, shard: Option<(usize, usize)>) -> Result<Box<dyn Sink>>;
 }
@@ -147,15 +153,17 @@ fn retry(mut f: impl FnMut() -> std::result::Result<(), fs::TryLockError>) -> st
     f()
 }
 
-/// Reads the records of `hash` in one file. Lines that do not parse are reported and
-/// skipped; a torn last line (an interrupted write) is cut off so appends stay clean.
-pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {
+/// Reads the records of `hash` made by `code` in one file. Lines that do not parse are
+/// reported and skipped; a torn last line (an interrupted write) is cut off so appends stay
+/// clean. Records of the same configuration from other code are counted in the note, since
+/// their trials are simulated again.
+pub fn load_file(path: &Path, hash: &str, code: &str, out: &mut Records) -> Result<()> {
     let bytes = match fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io_err(path)(e)),
     };
-    let (mut stale, mut good_len, mut offset) = (0, 0, 0);
+    let (mut stale, mut other_code, mut good_len, mut offset) = (0, 0, 0, 0);
     let mut unreadable: Vec<usize> = Vec::new();
     for (i, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         offset += line.len();
@@ -168,6 +176,8 @@ pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {
                 good_len = offset;
                 if r.hash != hash {
                     stale += 1;
+                } else if r.code != code {
+                    other_code += 1;
                 } else {
                     out.entry((r.key.clone(), r.task, r.trial)).or_insert(r);
                 }
@@ -199,14 +209,17 @@ pub fn load_file(path: &Path, hash: &str, out: &mut Records) -> Result<()> {
     if stale > 0 {
         eprintln!("note: {}: {stale} records from another configuration ignored", path.display());
     }
+    if other_code > 0 {
+        eprintln!("note: {}: {other_code} records from other code: simulating their trials again", path.display());
+    }
     Ok(())
 }
 
 impl TrialStore for FileStore {
-    fn load(&self, hash: &str) -> Result<Records> {
+    fn load(&self, hash: &str, code: &str) -> Result<Records> {
         let mut out = Records::new();
         for f in self.files() {
-            load_file(&f, hash, &mut out)?;
+            load_file(&f, hash, code, &mut out)?;
         }
         Ok(out)
     }
@@ -245,9 +258,9 @@ pub struct MemoryStore {
 }
 
 impl TrialStore for MemoryStore {
-    fn load(&self, hash: &str) -> Result<Records> {
+    fn load(&self, hash: &str, code: &str) -> Result<Records> {
         let all = self.records.lock().expect("no panics while holding the lock");
-        Ok(all.iter().filter(|r| r.hash == hash).map(|r| ((r.key.clone(), r.task, r.trial), r.clone())).collect())
+        Ok(all.iter().filter(|r| r.hash == hash && r.code == code).map(|r| ((r.key.clone(), r.task, r.trial), r.clone())).collect())
     }
 
     fn open(&self, _: Option<(usize, usize)>) -> Result<Box<dyn Sink>> {

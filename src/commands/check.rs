@@ -401,7 +401,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     let Outcome::Judged { result, panels, provenance } = prepared.check(&run)? else {
         return Err(Error::Other("a whole run ended as a shard".into()));
     };
-    let records: Records = store.load(prepared.hash())?;
+    let records: Records = store.load(prepared.hash(), prepared.code())?;
     let mut keys: Vec<&(String, Option<usize>, usize)> = records.keys().collect();
     keys.sort();
     let mut text = String::new();
