@@ -61,7 +61,12 @@ impl Staged {
         self.write(name, s.as_bytes())
     }
 
+    /// Moves the set into place. The stage is first marked complete, so that if the
+    /// process dies between two renames, the next writer or reader of `dir` ([`settle`])
+    /// finishes moving the set rather than leaving new files beside old ones.
     pub fn commit(self) -> Result<()> {
+        let marker = self.stage.join(COMPLETE);
+        fs::write(&marker, b"").map_err(io_err(&marker))?;
         for f in &self.files {
             let to = self.dir.join(f);
             fs::rename(self.stage.join(f), &to).map_err(io_err(&to))?;
@@ -110,8 +115,17 @@ pub fn clean_up_on_interrupt() {
     }
 }
 
-/// Removes `.staging-<pid>` folders of processes that no longer run (killed runs leave
-/// them). Where process ids cannot be checked (no /proc), leaves everything alone.
+/// The file that marks a stage whose set is complete and being moved into place.
+const COMPLETE: &str = ".complete";
+
+/// Settles `dir` before it is read or written: the `.staging-<pid>` folders of processes
+/// that no longer run (killed runs leave them) are finished, if their set was complete and
+/// being moved into place (so a result never stays beside another run's figure), or else
+/// removed. Where process ids cannot be checked (no /proc), leaves everything alone.
+pub fn settle(dir: &Path) {
+    clean_stale_stages(dir)
+}
+
 fn clean_stale_stages(dir: &Path) {
     if !Path::new("/proc/self").exists() {
         return;
@@ -121,7 +135,15 @@ fn clean_stale_stages(dir: &Path) {
         let name = e.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(".staging-")).and_then(|p| p.parse::<u32>().ok()) else { continue };
         if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_dir_all(e.path());
+            let stage = e.path();
+            if stage.join(COMPLETE).exists() {
+                for f in fs::read_dir(&stage).into_iter().flatten().flatten() {
+                    if f.file_name() != COMPLETE {
+                        let _ = fs::rename(f.path(), dir.join(f.file_name()));
+                    }
+                }
+            }
+            let _ = fs::remove_dir_all(stage);
         }
     }
 }
@@ -133,4 +155,40 @@ fn unwritable(dir: &Path, e: std::io::Error) -> Error {
 /// Creates `dir` (and parents) or fails naming `--out`.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id of a process that has ended.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn a_set_killed_half_way_into_place_is_finished_and_an_unfinished_stage_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A run died after moving result.json and before moving the figure.
+        fs::write(d.join("result.json"), "new").unwrap();
+        fs::write(d.join("figure.svg"), "old").unwrap();
+        let stage = d.join(format!(".staging-{}", dead_pid()));
+        fs::create_dir(&stage).unwrap();
+        fs::write(stage.join("figure.svg"), "new").unwrap();
+        fs::write(stage.join(COMPLETE), "").unwrap();
+        settle(d);
+        assert_eq!(fs::read_to_string(d.join("figure.svg")).unwrap(), "new");
+        assert!(!stage.exists());
+        // A run died while still writing its set: nothing of it is moved.
+        let stage = d.join(format!(".staging-{}", dead_pid()));
+        fs::create_dir(&stage).unwrap();
+        fs::write(stage.join("result.json"), "half").unwrap();
+        settle(d);
+        assert_eq!(fs::read_to_string(d.join("result.json")).unwrap(), "new");
+        assert!(!stage.exists());
+    }
 }

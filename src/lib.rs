@@ -17,6 +17,7 @@
 
 pub mod claims;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod external;

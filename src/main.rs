@@ -26,7 +26,7 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// Check claims against simulation: writes <out>/<id>/{result.json,<id>.svg,trials.jsonl} and <out>/index.html.
+    /// Check claims against simulation: writes <out>/<id>/{result.json,<id>.svg,trials.jsonl} and <out>/index.html, and compares every result with the accepted baseline.
     Check {
         /// Spec ids in --theorems, `all`, or paths to spec .toml files.
         #[arg(required = true)]
@@ -34,8 +34,12 @@ enum Cmd {
         /// Run the small grids CI can afford.
         #[arg(long)]
         quick: bool,
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
+        /// Where the run is written [default: reports/new, or reports/quick/new with --quick, a working folder git ignores].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The accepted results to compare with [default: reports, or reports/quick with --quick, unless --out is given].
+        #[arg(long)]
+        baseline: Option<PathBuf>,
         /// Where the spec files live.
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
@@ -64,6 +68,20 @@ enum Cmd {
         out: PathBuf,
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
+    },
+    /// Make a run the baseline: move each spec's results from the run folder into the baseline folder (as `cargo insta accept` does), and rewrite its index.html.
+    Accept {
+        /// Spec ids to accept [default: every result in --from].
+        specs: Vec<String>,
+        /// Accept quick-grid results (default folders reports/quick/new -> reports/quick).
+        #[arg(long)]
+        quick: bool,
+        /// The run folder [default: reports/new, or reports/quick/new with --quick].
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The baseline folder [default: reports, or reports/quick with --quick].
+        #[arg(long)]
+        to: Option<PathBuf>,
     },
     /// Combine the shards' trial records in <out>/<id> and judge the spec.
     Merge {
@@ -101,9 +119,9 @@ enum Cmd {
         /// Print the scripts; submit nothing.
         #[arg(long)]
         dry_run: bool,
-        /// The reports root, on a file system every node shares.
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
+        /// The reports root, on a file system every node shares [default: reports/new, or reports/quick/new with --quick, the working folders `scb accept` takes a run from].
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
     },
@@ -232,7 +250,7 @@ impl TrainArgs {
 }
 
 /// What `check`, `merge` and `calibrate` exit with.
-const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 2 bad input; 3 a read or write failed; 4 an internal fault; 6 a trial's own code failed (an external trial raised, or returned what is not a dict of finite numbers); 130 interrupted.";
+const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 7 every verdict is as expected, but some spec changed from its baseline (a quantity moved beyond noise, or a verdict flipped); 2 bad input; 3 a read or write failed; 4 an internal fault; 6 a trial's own code failed (an external trial raised, or returned what is not a dict of finite numbers); 130 interrupted.";
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
@@ -252,6 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
+            let out = out.unwrap_or_else(|| commands::check::default_folders(quick).0);
             let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
             for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
                 println!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
@@ -285,8 +304,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(if below.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Cmd::Check { specs, quick, out, theorems, shard, replace, junit } => {
-            let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace };
+        Cmd::Accept { specs, quick, from, to } => {
+            let (run_dir, base) = commands::check::default_folders(quick);
+            let (from, to) = (from.unwrap_or(run_dir), to.unwrap_or(base));
+            let ids = commands::accept::accept(&REGISTRY, &specs, &from, &to, quick)?;
+            eprintln!(
+                "accepted {} spec{} from {} into the baseline {}: {}",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                from.display(),
+                to.display(),
+                ids.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Check { specs, quick, out, baseline, theorems, shard, replace, junit } => {
+            let (out, baseline) = commands::check::run_folders(quick, out, baseline);
+            let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace, baseline };
             let mut reporters = scb::report::Reports::standard(commands::check::claim_ids(&REGISTRY));
             if let Some(path) = junit {
                 reporters.0.push(Box::new(scb::report::junit::Junit::new(&path)?));

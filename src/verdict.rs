@@ -34,6 +34,18 @@ pub enum Verdict {
     Undefined,
 }
 
+impl Verdict {
+    /// The verdict as result.json spells it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Fails => "fails",
+            Verdict::Undecided => "undecided",
+            Verdict::Undefined => "undefined",
+        }
+    }
+}
+
 /// What a spec expects of its claim: most specs state a claim that should hold; a refuted
 /// form is kept as a spec that must keep failing (a regression test of the checker's power);
 /// an open question is kept as a spec that no check may refute: a refutation (or a quantity
@@ -156,7 +168,8 @@ pub fn judge_each(kind: Kind, tolerance: f64, at: &[(String, f64, Estimate)], le
         _ => (e.value - p).abs(),
     };
     let i = (0..at.len()).max_by(|&a, &b| gap(&at[a]).total_cmp(&gap(&at[b]))).expect("nonempty");
-    (Verdict::Holds, i, format!("holds at all {} points; farthest at {}: {}", at.len(), at[i].0, judged[i].1))
+    let all = if at.len() == 1 { "its one point".to_string() } else { format!("all {} points", at.len()) };
+    (Verdict::Holds, i, format!("holds at {all}; farthest at {}: {}", at[i].0, judged[i].1))
 }
 
 /// How a claim's checks stand against its spec's expectation.

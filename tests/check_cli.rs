@@ -175,24 +175,50 @@ fn bad_specs_and_arguments_exit_2_naming_the_key() {
     assert!(!out.join("stage_one").exists(), "the first spec ran before the second was read");
 }
 
-/// What CI runs: every spec in theorems/ on its quick grid, through the binary. Every
-/// verdict must be the one its spec expects: true claims hold, refuted forms fail.
+/// What CI runs: every spec in theorems/ on its quick grid, through the binary, compared
+/// with the committed quick baseline (reports/quick). Every verdict must be the one its spec
+/// expects (true claims hold, refuted forms fail), and no spec may have moved beyond noise
+/// from the accepted results: a change to the math must be accepted (`scb accept --quick`)
+/// and committed, as a snapshot is.
 #[test]
 fn check_all_quick_runs_every_spec_end_to_end_and_meets_every_expectation() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
-    let theorems = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (theorems, baseline) = (root.join("theorems"), root.join("reports/quick"));
     // The command docs/ci.md gives a user's CI, JUnit file included.
     let junit = dir.path().join("junit.xml");
-    let r =
-        scb(&["check", "all", "--quick", "--out", out.to_str().unwrap(), "--theorems", theorems.to_str().unwrap(), "--junit", junit.to_str().unwrap()], "2");
+    let r = scb(
+        &[
+            "check",
+            "all",
+            "--quick",
+            "--out",
+            out.to_str().unwrap(),
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--theorems",
+            theorems.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        "2",
+    );
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     let ids = scb::commands::check::spec_ids(&theorems).unwrap();
     assert!(ids.len() >= 10, "{ids:?}");
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(xml.matches("<testsuite ").count(), ids.len(), "{xml}");
-    assert!(!xml.contains("<failure ") && xml.matches(" failures=\"0\"").count() == ids.len(), "every expectation met, so no case fails: {xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), ids.len() + 1, "a suite per spec and one for the baseline: {xml}");
+    assert!(!xml.contains("<failure ") && xml.matches(" failures=\"0\"").count() == ids.len() + 1, "every expectation met, so no case fails: {xml}");
+    let err = stderr(&r);
+    assert!(
+        err.contains(&format!("against the baseline in {}", baseline.display()))
+            && err.contains(", 0 CHANGED")
+            && !err.contains("CHANGED:")
+            && !err.contains("no baseline"),
+        "{err}"
+    );
     for id in &ids {
         let spec = scb::spec::ClaimSpec::load(&theorems.join(format!("{id}.toml"))).unwrap();
         let res: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(id).join("result.json")).unwrap()).unwrap();
@@ -560,4 +586,33 @@ fn junit_writes_a_case_per_verdict_and_check_failed_where_the_data_contradict_th
         .unwrap();
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("invalid --junit") && !d.join("o2").exists());
+}
+
+/// Checks of different specs into one folder at once: each rewrites the summary page under
+/// a lock from the results present then, so the page lists every spec, whichever ends last.
+#[test]
+fn concurrent_checks_into_one_folder_keep_every_spec_on_the_summary_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports");
+    let ids = ["one", "two", "three", "four"];
+    let specs: Vec<PathBuf> = ids.iter().map(|id| small_stage_one(dir.path(), id, |t| t)).collect();
+    let children: Vec<_> = specs
+        .iter()
+        .map(|s| {
+            Command::new(env!("CARGO_BIN_EXE_scb"))
+                .args(["check", s.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()])
+                .env("RAYON_NUM_THREADS", "1")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for id in ids {
+        assert!(index.contains(&format!("{id}/{id}.svg")), "{id} missing from index.html");
+    }
 }

@@ -71,12 +71,14 @@ def _fingerprint(fn):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def check(specs, quick=False, out=None, theorems="theorems", replace=False, trial=None, show=True):
+def check(specs, quick=False, out=None, theorems="theorems", replace=False, trial=None, show=True, baseline=None):
     """Check specs as `scb check` does and return their `Results`.
 
     specs: a spec id (looked up in `theorems`), a path to a .toml, "all", or a list of them.
-    quick: the specs' quick grids. out: the reports folder (default "reports", or
-    "reports/quick" for quick grids, so a quick run never replaces a full one).
+    quick: the specs' quick grids. out: the folder the run is written to; by default the
+    CLI's working folder ("reports/new", or "reports/quick/new" for quick grids), compared
+    with the accepted baseline ("reports" or "reports/quick"; `baseline` names another).
+    With `out` given, the run is compared only with an explicit `baseline`.
     trial: a callable `f(point, seed) -> dict of numbers` to run every Python trial of the
     specs in this process (otherwise each spec's own `function` runs in worker processes).
     show: print the verdicts as the CLI does.
@@ -84,13 +86,12 @@ def check(specs, quick=False, out=None, theorems="theorems", replace=False, tria
     """
     names = [specs] if isinstance(specs, (str, os.PathLike)) else list(specs)
     names = [str(n) for n in names]
-    if out is None:
-        out = os.path.join("reports", "quick") if quick else "reports"
     # Worker processes run on this interpreter, so they import what this session can.
     os.environ.setdefault("SCB_PYTHON", sys.executable)
     code = _fingerprint(trial) if trial is not None else None
     try:
-        exit_code, text, ids = _scb.check(names, quick, str(out), str(theorems), replace, trial, code)
+        exit_code, text, ids, out = _scb.check(names, quick, None if out is None else str(out), str(theorems), replace, trial, code,
+                                               None if baseline is None else str(baseline))
     except _scb.ScbError as e:
         _raise(e)
     if show:

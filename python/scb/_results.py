@@ -48,6 +48,25 @@ class Results:
         self.exit_code, self.text = exit_code, text
         self._results = {}
 
+    @property
+    def comparison(self):
+        """Each spec against the baseline (when the run was compared with one): its change
+        ("unchanged", "within-noise" or "changed"), how many quantities were compared and
+        moved, and the verdicts that flipped."""
+        path = self.folder / "comparison.json"
+        if not path.exists():
+            return pd.DataFrame(columns=["id", "change", "compared", "moved", "beyond_noise", "flips"])
+        specs = json.loads(path.read_text())["specs"]
+        rows = []
+        for s in specs:
+            if s["baseline"] == "missing":
+                rows.append(dict(id=s["id"], change="no baseline", compared=0, moved=0, beyond_noise=0, flips=""))
+            else:
+                beyond = sum(q["change"] == "changed" for q in s["moved"])
+                flips = "; ".join("%s: %s -> %s" % (f["what"], f["old"], f["new"]) for f in s["flips"])
+                rows.append(dict(id=s["id"], change=s["change"], compared=s["compared"], moved=len(s["moved"]), beyond_noise=beyond, flips=flips))
+        return pd.DataFrame(rows)
+
     def result(self, spec_id):
         """A spec's result.json, parsed."""
         if spec_id not in self._results:

@@ -6,7 +6,7 @@
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use scb::commands::check::{check_with, claim_ids, CheckOptions};
+use scb::commands::check::{check_with, claim_ids, run_folders, CheckOptions};
 use scb::external::worker::{host, Hosted, Reply, Runner, WORKER_PY};
 use scb::report::{Reports, Transcript};
 use scb::theories::REGISTRY;
@@ -103,22 +103,25 @@ fn traceback(py: Python<'_>, e: &PyErr) -> String {
     formatted.unwrap_or_else(|_| e.to_string())
 }
 
-/// Checks specs as `scb check` does; returns (exit code, console text, the ids judged). `trial`, a callable
+/// Checks specs as `scb check` does; returns (exit code, console text, the ids judged, the
+/// folder written). Without `out`, the run goes to the CLI's working folder and is compared
+/// with its baseline, as `scb check` does. `trial`, a callable
 /// `f(point, seed) -> dict`, runs every external trial in this process; `trial_code`
 /// fingerprints its code for the records.
 #[pyfunction]
-#[pyo3(signature = (specs, quick=false, out="reports".to_string(), theorems="theorems".to_string(), replace=false, trial=None, trial_code=None))]
+#[pyo3(signature = (specs, quick=false, out=None, theorems="theorems".to_string(), replace=false, trial=None, trial_code=None, baseline=None))]
 #[allow(clippy::too_many_arguments)]
 fn check(
     py: Python<'_>,
     specs: Vec<String>,
     quick: bool,
-    out: String,
+    out: Option<String>,
     theorems: String,
     replace: bool,
     trial: Option<Py<PyAny>>,
     trial_code: Option<String>,
-) -> PyResult<(u8, String, Vec<String>)> {
+    baseline: Option<String>,
+) -> PyResult<(u8, String, Vec<String>, String)> {
     let hosted = match trial {
         Some(function) => {
             let worker = PyModule::from_code(py, &std::ffi::CString::new(WORKER_PY)?, c"scb_worker.py", c"scb._worker")?;
@@ -128,13 +131,14 @@ fn check(
         None => None,
     };
     host(hosted);
-    let opts = CheckOptions { quick, out: PathBuf::from(out), theorems: PathBuf::from(theorems), shard: None, progress: false, replace };
+    let (out, baseline) = run_folders(quick, out.map(PathBuf::from), baseline.map(PathBuf::from));
+    let opts = CheckOptions { quick, out, theorems: PathBuf::from(theorems), shard: None, progress: false, replace, baseline };
     let result = interruptible(py, move || {
         let transcript = Transcript::default();
         let reporter = Reports::with_console(claim_ids(&REGISTRY), Box::new(transcript.clone()));
         let checked = check_with(&REGISTRY, &specs, &opts, &reporter)?;
         let ids = checked.results.iter().map(|(r, _)| r.id.clone()).collect();
-        Ok((checked.exit_code(), format!("{}{}\n", transcript.text(), checked.summary(&opts.out)), ids))
+        Ok((checked.exit_code(), format!("{}{}\n", transcript.text(), checked.summary(&opts.out)), ids, opts.out.display().to_string()))
     });
     host(None);
     result

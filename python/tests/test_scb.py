@@ -68,6 +68,9 @@ def test_load_reads_the_committed_reports_as_they_were_written():
 def test_a_python_trial_module_holds_its_exact_law_and_a_wrong_exponent_fails(project):
     res = scb.check(["coupon.toml", "coupon_linear.toml"], quick=True, show=False)
     assert res.exit_code == 0
+    # The run went to the working folder and was compared with a baseline there is none of.
+    assert res.folder.resolve() == (project / "reports" / "quick" / "new").resolve()
+    assert list(res.comparison.change) == ["no baseline", "no baseline"]
     v = res.verdicts.set_index("id")
     assert v.outcome["coupon"] == "holds" and v.outcome["coupon_linear"] == "refuted as expected"
     q = res.quantities
@@ -77,7 +80,7 @@ def test_a_python_trial_module_holds_its_exact_law_and_a_wrong_exponent_fails(pr
     t = res.trials
     assert {"draws", "draws_per_coupon"} <= set(t.columns) and len(t) == 2 * 3 * 400
     # The folder records everything: loading it again gives the same tables.
-    again = scb.load(project / "reports" / "quick")
+    again = scb.load(project / "reports" / "quick" / "new")
     pd.testing.assert_frame_equal(again.quantities.sort_values(["id", "quantity", "point"]).reset_index(drop=True),
                                   q.sort_values(["id", "quantity", "point"]).reset_index(drop=True))
 
@@ -137,10 +140,10 @@ def test_an_interrupt_keeps_finished_trials_and_a_rerun_resumes(project, monkeyp
 
     with pytest.raises(KeyboardInterrupt):
         scb.check("coupon.toml", quick=True, trial=interrupted, show=False)
-    records = project / "reports" / "quick" / "coupon" / "trials.jsonl"
+    records = project / "reports" / "quick" / "new" / "coupon" / "trials.jsonl"
     kept = len(records.read_text().splitlines())
     assert 300 <= kept < 1200, kept
-    assert not (project / "reports" / "quick" / "coupon" / "result.json").exists()
+    assert not (project / "reports" / "quick" / "new" / "coupon" / "result.json").exists()
     res = scb.check("coupon.toml", quick=True, trial=interrupted, show=False)
     assert "%d simulated, %d reused" % (1200 - kept, kept) in res.text, res.text
     clean = scb.check("coupon.toml", quick=True, trial=interrupted, out="clean", show=False)

@@ -4,6 +4,7 @@
 
 use crate::claims::store::{FileStore, Records, TrialStore};
 use crate::claims::{find, Claim, Missing, Outcome, Prepared, Run};
+use crate::compare::Compared;
 use crate::error::{invalid, io_err, Error, Result};
 use crate::report::reporter::canonical_key;
 use crate::report::{Files, IndexPage, Reporter, Reports};
@@ -25,11 +26,33 @@ pub struct CheckOptions {
     /// Discard a folder's result and records from another grid or configuration instead of
     /// refusing to replace them.
     pub replace: bool,
+    /// The accepted results to compare the run with (`<baseline>/<id>/result.json`); none
+    /// for no comparison.
+    pub baseline: Option<PathBuf>,
 }
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { quick: false, out: "reports".into(), theorems: "theorems".into(), shard: None, progress: false, replace: false }
+        CheckOptions { quick: false, out: "reports".into(), theorems: "theorems".into(), shard: None, progress: false, replace: false, baseline: None }
+    }
+}
+
+/// The CLI's default folders for a grid: the run's working folder (which git ignores) and
+/// the accepted baseline it is compared with: `reports/new` and `reports` for the full
+/// grids, `reports/quick/new` and `reports/quick` for the quick ones.
+pub fn default_folders(quick: bool) -> (PathBuf, PathBuf) {
+    let base = PathBuf::from(if quick { "reports/quick" } else { "reports" });
+    (base.join("new"), base)
+}
+
+/// Where a check writes and what it compares with, from the flags: without `out`, the
+/// default working folder and its baseline (or `baseline`, if given); with `out`, only an
+/// explicit `baseline`. The CLI and the Python package both decide it here.
+pub fn run_folders(quick: bool, out: Option<PathBuf>, baseline: Option<PathBuf>) -> (PathBuf, Option<PathBuf>) {
+    let (run_dir, base) = default_folders(quick);
+    match out {
+        Some(out) => (out, baseline),
+        None => (run_dir, Some(baseline.unwrap_or(base))),
     }
 }
 
@@ -37,6 +60,8 @@ impl Default for CheckOptions {
 pub struct Checked {
     pub results: Vec<(ClaimResult, Provenance)>,
     pub shards: Vec<(String, (usize, usize), Provenance, usize)>,
+    /// Each judged spec against the baseline, when there was one.
+    pub compared: Vec<Compared>,
 }
 
 impl Checked {
@@ -45,16 +70,20 @@ impl Checked {
         self.results.iter().all(|(r, _)| r.as_expected)
     }
 
-    /// The process's exit code for what was judged: 0 when every verdict is as expected, 1
-    /// when the data contradict some spec's expectation, 5 when none is contradicted but some
-    /// cannot tell yet (undecided). Bad input (2), input/output (3) and internal faults (4)
-    /// come from errors instead.
+    /// The process's exit code for what was judged: 0 when every verdict is as expected and
+    /// nothing moved beyond noise from the baseline, 1 when the data contradict some spec's
+    /// expectation, 5 when none is contradicted but some cannot tell yet (undecided), 7 when
+    /// every verdict is as expected but some spec changed from its baseline (a quantity
+    /// beyond noise, or a verdict flipped). Bad input (2), input/output (3) and internal
+    /// faults (4) come from errors instead.
     pub fn exit_code(&self) -> u8 {
         let standing = |s: Standing| self.results.iter().any(|(r, _)| r.standing == s);
         if standing(Standing::Contradicted) {
             1
         } else if standing(Standing::Undecided) {
             5
+        } else if self.compared.iter().any(Compared::changed) {
+            7
         } else {
             0
         }
@@ -231,7 +260,7 @@ pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> 
 pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions, reporter: &dyn Reporter) -> Result<Checked> {
     let specs = load_specs(registry, names, &opts.theorems)?;
     crate::io::ensure_dir(&opts.out)?;
-    let mut checked = Checked { results: Vec::new(), shards: Vec::new() };
+    let mut checked = Checked { results: Vec::new(), shards: Vec::new(), compared: Vec::new() };
     for prepared in &specs {
         let spec = prepared.spec();
         let dir = opts.out.join(&spec.id);
@@ -252,9 +281,26 @@ pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions
         }
     }
     if opts.shard.is_none() {
+        if let Some(base) = &opts.baseline {
+            checked.compared = checked.results.iter().map(|(r, _)| against(base, r)).collect();
+            reporter.compared(&opts.out, base, &checked.compared)?;
+        }
         reporter.finished(&opts.out)?;
     }
     Ok(checked)
+}
+
+/// A result against its accepted one in `baseline`: compared when that exists and is of
+/// the same grid.
+fn against(baseline: &Path, r: &ClaimResult) -> Compared {
+    let path = baseline.join(&r.id).join("result.json");
+    let missing = |why: String| Compared::Missing { id: r.id.clone(), why };
+    let Ok(text) = std::fs::read_to_string(&path) else { return missing(format!("{} does not exist", path.display())) };
+    match serde_json::from_str::<ClaimResult>(&text) {
+        Err(e) => missing(format!("{} does not read as a result ({e})", path.display())),
+        Ok(old) if old.quick != r.quick => missing(format!("{} is of the {} grid", path.display(), if old.quick { "quick" } else { "full" })),
+        Ok(old) => Compared::Found(crate::compare::compare(&old, r)),
+    }
 }
 
 /// The folder a spec was read from, for `scb merge --theorems`.
@@ -293,6 +339,7 @@ fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporte
     let dir = opts.out.join(&prepared.spec().id);
     let store = FileStore::new(&dir);
     let _lease = store.lease(opts.shard)?;
+    crate::io::settle(&dir);
     guard_existing(prepared, &dir, opts.quick, opts.replace, &opts.out, reporter)?;
     let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
     let outcome = prepared.check(&run)?;
@@ -409,9 +456,10 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         text += &(serde_json::to_string(&records[k]).map_err(|e| Error::Other(e.to_string()))? + "\n");
     }
     let all = claim_dir.join("trials.jsonl");
-    let tmp = claim_dir.join(".trials.jsonl.merging");
-    std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, &all).map_err(io_err(&all))?;
+    // Staged: a merge that fails while writing leaves the folder as it was, no part file.
+    let mut staged = crate::io::Staged::begin(claim_dir)?;
+    staged.write("trials.jsonl", text.as_bytes())?;
+    staged.commit()?;
     for f in store.files().iter().filter(|f| **f != all) {
         std::fs::remove_file(f).map_err(io_err(f))?;
     }
@@ -421,7 +469,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     reporter.note(&format!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated));
     reporter.judged(claim_dir, &result, &panels, &RunInfo::now(quick, provenance))?;
     reporter.finished(&out)?;
-    Ok(Checked { results: vec![(result, provenance)], shards: Vec::new() })
+    Ok(Checked { results: vec![(result, provenance)], shards: Vec::new(), compared: Vec::new() })
 }
 
 /// The summary page over the results found in `out`'s subfolders, in canonical order.

@@ -171,6 +171,14 @@ fn legend_entry_width(label: &str) -> i32 {
     36 + (label.chars().count() as i32) * 7 + 18
 }
 
+/// The figure title's font size: 18, or less for a title that would not fit the figure's
+/// width (a long verdict on a one-panel figure), at 0.6 em a character with a margin.
+/// plotters' SVG backend writes a font of size s as s / 1.24 pixels.
+fn title_size(title: &str, width: u32) -> f64 {
+    let fits_px = (f64::from(width) - 24.0) / (0.6 * title.chars().count().max(1) as f64);
+    (1.24 * fits_px).clamp(10.0, 18.0).floor()
+}
+
 /// Draws `panels` side by side under a figure title.
 pub fn draw(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
     let legend_h = panels.iter().map(legend_rows).max().unwrap_or(0) * LEGEND_ROW_H + 10;
@@ -179,7 +187,7 @@ pub fn draw(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
     let root = SVGBackend::new(path, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(perr)?;
     let (head, body) = root.split_vertically(40);
-    head.draw(&Text::new(title.to_string(), (12, 12), (FONT, 18).into_font().color(&BLACK))).map_err(perr)?;
+    head.draw(&Text::new(title.to_string(), (12, 12), (FONT, title_size(title, w)).into_font().color(&BLACK))).map_err(perr)?;
     let cols = body.split_evenly((1, panels.len().max(1)));
     for (panel, area) in panels.iter().zip(cols) {
         let (plot, legend) = area.split_vertically(PLOT_H);
@@ -318,10 +326,11 @@ pub fn heatmaps(path: &Path, title: &str, maps: &[Heatmap], x_label: &str, y_lab
     let ch = (400 / rows as u32).clamp(5, 40);
     let (pw, ph) = (cw * cols as u32 + 90, ch * rows as u32 + 90);
     let bar_w = 110;
-    let root = SVGBackend::new(path, (pw * maps.len() as u32 + bar_w, ph + 40)).into_drawing_area();
+    let w = pw * maps.len() as u32 + bar_w;
+    let root = SVGBackend::new(path, (w, ph + 40)).into_drawing_area();
     root.fill(&WHITE).map_err(perr)?;
     let (head, body) = root.split_vertically(40);
-    head.draw(&Text::new(title.to_string(), (12, 12), (FONT, 18).into_font().color(&BLACK))).map_err(perr)?;
+    head.draw(&Text::new(title.to_string(), (12, 12), (FONT, title_size(title, w)).into_font().color(&BLACK))).map_err(perr)?;
     let (maps_area, bar) = body.split_horizontally(pw * maps.len() as u32);
     let span = if hi > lo { hi - lo } else { 1.0 };
     for (m, area) in maps.iter().zip(maps_area.split_evenly((1, maps.len()))) {

@@ -12,10 +12,17 @@ use crate::verdict::{num, Expect, Kind, Verdict};
 /// and its calibrations (`calibration.json`, `calibration-quick.json`, where present).
 pub type Entry = (ClaimResult, Option<RunInfo>, Vec<Calibration>);
 
-/// The page over every result.
-pub fn index(results: &[Entry]) -> String {
+/// The last run's comparison with its baseline (`comparison.json`): the baseline folder and
+/// each spec compared.
+pub type Comparison = (String, Vec<crate::compare::Compared>);
+
+/// The page over every result, with the last run's comparison when there was one.
+pub fn index(results: &[Entry], comparison: Option<&Comparison>) -> String {
     let mut h = header();
     h += &summary(results);
+    if let Some(c) = comparison {
+        h += &comparison_table(c);
+    }
     h += &verdict_tables(results);
     for e in results {
         h += &claim_section(e);
@@ -66,6 +73,19 @@ fn summary(results: &[Entry]) -> String {
         list(&t.undecided, "undecided", "UNDECIDED"),
         list(&t.off, "not as expected", "FAIL")
     )
+}
+
+/// The last run against its baseline: a row per spec, changed ones marked.
+fn comparison_table((baseline, specs): &Comparison) -> String {
+    let mut h = format!(
+        "<h3>The last run against the baseline in <code>{}</code></h3>\n<table><tr><th>spec</th><th>against the baseline</th></tr>\n",
+        escape(baseline)
+    );
+    for c in specs {
+        let class = if c.changed() { "FAIL" } else { "PASS" };
+        h += &format!("<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{class}\">{}</td></tr>\n", escape(&super::comparison::what(c)), id = escape(c.id()));
+    }
+    h + "</table>\n"
 }
 
 /// The verdict tables, one per kind of spec (claims, refuted forms, open questions).
@@ -161,6 +181,15 @@ fn claim_section((r, _, cals): &Entry) -> String {
             num(c.estimate.hi),
             escape(&c.reason),
             escape(&c.spec.why)
+        );
+    }
+    // A scaling law's fitted constant is a finding even where no check judges it.
+    if let (Some(e), false) = (r.q("constant"), r.checks.iter().any(|c| c.spec.quantity == "constant")) {
+        h += &format!(
+            "<tr><td><code>constant</code></td><td>the fitted constant: measured over predicted, geometric mean over the grid</td><td>{} [{}, {}]</td><td></td><td>not checked</td><td></td></tr>\n",
+            num(e.value),
+            num(e.lo),
+            num(e.hi)
         );
     }
     h += "</table>\n";

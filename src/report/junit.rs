@@ -4,6 +4,7 @@
 //! it, and is skipped where the data cannot tell yet (an undecided one-sided bound).
 
 use super::reporter::Reporter;
+use crate::compare::Compared;
 use crate::error::Result;
 use crate::report::Panel;
 use crate::result::{CheckResult, ClaimResult, RunInfo};
@@ -115,6 +116,26 @@ pub fn suite(r: &ClaimResult) -> String {
 impl Reporter for Junit {
     fn judged(&self, _dir: &Path, result: &ClaimResult, _panels: &[Panel], _info: &RunInfo) -> Result<()> {
         self.suites.lock().unwrap_or_else(|e| e.into_inner()).push(suite(result));
+        Ok(())
+    }
+
+    /// One more suite, `baseline`: a case per spec, failed where it changed beyond noise.
+    fn compared(&self, _out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
+        let cases: Vec<String> = specs
+            .iter()
+            .map(|c| {
+                let words = super::comparison::what(c);
+                let case = if c.changed() { Case::Failed(words.clone()) } else { Case::Passed };
+                testcase("baseline", c.id(), &case, &format!("{} against {}: {words}", c.id(), baseline.display()))
+            })
+            .collect();
+        let failures = specs.iter().filter(|c| c.changed()).count();
+        let suite = format!(
+            "  <testsuite name=\"baseline\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n{}  </testsuite>\n",
+            specs.len(),
+            cases.concat()
+        );
+        self.suites.lock().unwrap_or_else(|e| e.into_inner()).push(suite);
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! reporters that route a run's findings to them and to the console. Nothing here simulates
 //! or judges.
 
+pub mod comparison;
 pub mod figure;
 pub(crate) mod files;
 pub(crate) mod html;

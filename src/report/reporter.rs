@@ -4,6 +4,7 @@
 //! spec's folder, the index page rewrites the summary over every result in the folder.
 
 use super::figure::Panel;
+use crate::compare::Compared;
 use crate::error::Result;
 use crate::result::{Calibration, ClaimResult, Provenance, RunInfo};
 use crate::verdict::{num, Expect};
@@ -17,6 +18,10 @@ pub trait Reporter {
     }
     /// A line about a spec that is not a verdict: a shard done, a result replaced, records merged.
     fn note(&self, _text: &str) {}
+    /// The run's results against the accepted ones in `baseline`.
+    fn compared(&self, _out: &Path, _baseline: &Path, _specs: &[Compared]) -> Result<()> {
+        Ok(())
+    }
     /// The run has ended; `out` holds every result written there, this run's and earlier ones.
     fn finished(&self, _out: &Path) -> Result<()> {
         Ok(())
@@ -47,6 +52,9 @@ impl Reporter for Reports {
     fn note(&self, text: &str) {
         self.0.iter().for_each(|r| r.note(text))
     }
+    fn compared(&self, out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
+        self.0.iter().try_for_each(|r| r.compared(out, baseline, specs))
+    }
     fn finished(&self, out: &Path) -> Result<()> {
         self.0.iter().try_for_each(|r| r.finished(out))
     }
@@ -58,6 +66,11 @@ pub struct Files;
 impl Reporter for Files {
     fn judged(&self, dir: &Path, result: &ClaimResult, panels: &[Panel], info: &RunInfo) -> Result<()> {
         super::files::write_claim(dir, result, panels, info)
+    }
+    fn compared(&self, out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
+        let mut staged = crate::io::Staged::begin(out)?;
+        staged.json("comparison.json", &serde_json::json!({ "baseline": baseline, "specs": specs }))?;
+        staged.commit()
     }
 }
 
@@ -71,9 +84,23 @@ pub fn verdict_lines(r: &ClaimResult, info: &RunInfo) -> Vec<String> {
         format!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused),
         format!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level),
     ];
-    for c in &r.checks {
-        lines.push(format!("  {:<22} {:>10} [{}, {}]  {}", c.spec.quantity, num(c.estimate.value), num(c.estimate.lo), num(c.estimate.hi), c.reason));
+    // Columns: the quantity, its estimate and interval, then the verdict and why; each as
+    // wide as its widest entry in the spec, so the verdicts line up.
+    let mut rows: Vec<[String; 4]> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let quantity = if c.spec.each_point { format!("{} (each point)", c.spec.quantity) } else { c.spec.quantity.clone() };
+            [quantity, num(c.estimate.value), format!("[{}, {}]", num(c.estimate.lo), num(c.estimate.hi)), c.reason.clone()]
+        })
+        .collect();
+    // A scaling law's fitted constant is a finding even where no check judges it.
+    if let (Some(e), false) = (r.q("constant"), r.checks.iter().any(|c| c.spec.quantity == "constant")) {
+        rows.push(["constant (fitted)".into(), num(e.value), format!("[{}, {}]", num(e.lo), num(e.hi)), "not checked".into()]);
     }
+    let width = |k: usize| rows.iter().map(|row| row[k].chars().count()).max().unwrap_or(0);
+    let (wq, wv, wi) = (width(0), width(1), width(2));
+    lines.extend(rows.iter().map(|[q, v, i, why]| format!("  {q:<wq$}  {v:>wv$} {i:<wi$}  {why}")));
     lines
 }
 
@@ -89,6 +116,10 @@ impl Reporter for Console {
     }
     fn note(&self, text: &str) {
         eprintln!("{text}");
+    }
+    fn compared(&self, out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
+        super::comparison::lines(out, baseline, specs).iter().for_each(|l| eprintln!("{l}"));
+        Ok(())
     }
 }
 
@@ -115,6 +146,10 @@ impl Reporter for Transcript {
     fn note(&self, text: &str) {
         self.push(text);
     }
+    fn compared(&self, out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
+        super::comparison::lines(out, baseline, specs).iter().for_each(|l| self.push(l));
+        Ok(())
+    }
 }
 
 /// `<out>/index.html`, rewritten over every result in `<out>` when a run ends.
@@ -125,11 +160,18 @@ pub struct IndexPage {
 
 impl Reporter for IndexPage {
     fn finished(&self, out: &Path) -> Result<()> {
+        // Runs into one folder (other specs, shards' merges) rewrite the page one at a time,
+        // each from the results present once it holds the lock: the last writer has seen
+        // every result written before it, so none is dropped.
+        let lock_path = out.join(".index.lock");
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(crate::error::io_err(&lock_path))?;
+        lock.lock().map_err(crate::error::io_err(&lock_path))?;
         let mut results = Vec::new();
         let mut dirs: Vec<_> =
             std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
         dirs.sort();
         for d in dirs {
+            crate::io::settle(&d);
             let p = d.join("result.json");
             if let Ok(text) = std::fs::read_to_string(&p) {
                 match serde_json::from_str::<ClaimResult>(&text) {
@@ -147,8 +189,13 @@ impl Reporter for IndexPage {
             }
         }
         results.sort_by_key(|(r, _, _)| canonical_key(&self.claims, &r.spec.claim, r.expect, &r.id));
+        let comparison =
+            std::fs::read_to_string(out.join("comparison.json")).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|v| {
+                let specs = serde_json::from_value(v.get("specs")?.clone()).ok()?;
+                Some((v.get("baseline")?.as_str()?.to_string(), specs))
+            });
         let mut staged = crate::io::Staged::begin(out)?;
-        staged.write("index.html", super::html::index(&results).as_bytes())?;
+        staged.write("index.html", super::html::index(&results, comparison.as_ref()).as_bytes())?;
         staged.commit()
     }
 }

@@ -1,0 +1,226 @@
+//! A run compared with the accepted baseline (as insta compares a snapshot, and criterion a
+//! saved baseline): every quantity's change with an interval for it, and every verdict that
+//! flipped. Plain data in and out; the reporters print and write it.
+//!
+//! Same code and seeds give bit-identical results, so "unchanged" is exact. Otherwise the
+//! difference new - old gets an interval from the two runs' own intervals, treated as
+//! independent normal ones: each side's standard error is its half-interval over the
+//! normal quantile of its level, and the difference's interval is Bonferroni-corrected over
+//! the spec's quantities at the spec's level. A change whose interval excludes zero is
+//! beyond noise.
+
+use crate::result::ClaimResult;
+use crate::stats::Estimate;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+/// How a quantity, or a whole spec, moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// Bit for bit the same.
+    Unchanged,
+    /// Moved, with zero inside the difference's interval.
+    WithinNoise,
+    /// Moved beyond noise, appeared, disappeared, or became (un)defined.
+    Changed,
+}
+
+impl Change {
+    pub fn words(self) -> &'static str {
+        match self {
+            Change::Unchanged => "unchanged",
+            Change::WithinNoise => "changed within noise",
+            Change::Changed => "CHANGED",
+        }
+    }
+}
+
+/// One quantity in both runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantityChange {
+    pub key: String,
+    pub old: Option<Estimate>,
+    pub new: Option<Estimate>,
+    /// new - old, with its interval (NaN when either side is missing or undefined).
+    pub diff: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub change: Change,
+}
+
+/// A verdict that is not what the baseline had: the spec's own, or one check's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flip {
+    /// "verdict", or "check <i> (<quantity>)".
+    pub what: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// A spec's run against its baseline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpecChange {
+    pub id: String,
+    pub change: Change,
+    /// Every quantity that is not bit-identical, most significant first.
+    pub moved: Vec<QuantityChange>,
+    /// How many quantities were compared.
+    pub compared: usize,
+    pub flips: Vec<Flip>,
+}
+
+impl SpecChange {
+    /// The moves beyond noise.
+    pub fn beyond_noise(&self) -> impl Iterator<Item = &QuantityChange> {
+        self.moved.iter().filter(|q| q.change == Change::Changed)
+    }
+}
+
+/// A spec as compared: with a baseline, or without one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "baseline", rename_all = "kebab-case")]
+pub enum Compared {
+    Found(SpecChange),
+    /// No accepted result for this spec (or one of the other grid, which is not comparable).
+    Missing {
+        id: String,
+        why: String,
+    },
+}
+
+impl Compared {
+    pub fn id(&self) -> &str {
+        match self {
+            Compared::Found(s) => &s.id,
+            Compared::Missing { id, .. } => id,
+        }
+    }
+    /// Whether this spec's run differs from the baseline beyond noise, or flips a verdict.
+    pub fn changed(&self) -> bool {
+        matches!(self, Compared::Found(s) if s.change == Change::Changed)
+    }
+}
+
+/// Compares a run's result with the baseline's result of the same spec.
+pub fn compare(old: &ClaimResult, new: &ClaimResult) -> SpecChange {
+    let keys: std::collections::BTreeSet<&String> = old.quantities.keys().chain(new.quantities.keys()).collect();
+    let level = new.spec.level;
+    let z_each = normal_quantile(0.5 + level / 2.0);
+    let z_all = normal_quantile(1.0 - (1.0 - level) / (2.0 * keys.len().max(1) as f64));
+    let mut moved: Vec<QuantityChange> = keys
+        .iter()
+        .map(|k| quantity_change(k, old.quantities.get(*k), new.quantities.get(*k), z_each, z_all))
+        .filter(|q| q.change != Change::Unchanged)
+        .collect();
+    moved.sort_by(|a, b| b.change.cmp(&a.change).then(significance(b).total_cmp(&significance(a))).then(a.key.cmp(&b.key)));
+    let mut flips = Vec::new();
+    if old.verdict_word() != new.verdict_word() || old.standing != new.standing {
+        flips.push(Flip { what: "verdict".into(), old: spec_verdict(old), new: spec_verdict(new) });
+    }
+    for (i, c) in new.checks.iter().enumerate() {
+        let before = old.checks.get(i).filter(|o| o.spec.quantity == c.spec.quantity);
+        let was = before.map_or("absent", |o| o.verdict.word());
+        if was != c.verdict.word() {
+            flips.push(Flip { what: format!("check {i} ({})", c.spec.quantity), old: was.into(), new: c.verdict.word().into() });
+        }
+    }
+    let change = if !flips.is_empty() || moved.iter().any(|q| q.change == Change::Changed) {
+        Change::Changed
+    } else if moved.is_empty() {
+        Change::Unchanged
+    } else {
+        Change::WithinNoise
+    };
+    SpecChange { id: new.id.clone(), change, moved, compared: keys.len(), flips }
+}
+
+fn spec_verdict(r: &ClaimResult) -> String {
+    format!("{} ({})", r.verdict_word(), r.outcome)
+}
+
+/// How far the difference's interval lies from zero, in its own widths (0 when it covers 0).
+fn significance(q: &QuantityChange) -> f64 {
+    if q.diff.is_nan() {
+        return f64::INFINITY;
+    }
+    if q.lo > 0.0 {
+        q.lo / (q.hi - q.lo).max(f64::MIN_POSITIVE)
+    } else if q.hi < 0.0 {
+        -q.hi / (q.hi - q.lo).max(f64::MIN_POSITIVE)
+    } else {
+        0.0
+    }
+}
+
+fn same(a: &Estimate, b: &Estimate) -> bool {
+    [(a.value, b.value), (a.lo, b.lo), (a.hi, b.hi), (a.undefined, b.undefined)].iter().all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+fn quantity_change(key: &str, old: Option<&Estimate>, new: Option<&Estimate>, z_each: f64, z_all: f64) -> QuantityChange {
+    let mut q =
+        QuantityChange { key: key.to_string(), old: old.cloned(), new: new.cloned(), diff: f64::NAN, lo: f64::NAN, hi: f64::NAN, change: Change::Changed };
+    let (Some(o), Some(n)) = (old, new) else { return q };
+    if same(o, n) {
+        q.change = Change::Unchanged;
+        return q;
+    }
+    q.diff = n.value - o.value;
+    // d = new - old lies low when new lies low or old lies high, and high the other way.
+    let se = |v: f64, end: f64| (v - end).abs() / z_each;
+    q.lo = q.diff - z_all * se(n.value, n.lo).hypot(se(o.value, o.hi));
+    q.hi = q.diff + z_all * se(n.value, n.hi).hypot(se(o.value, o.lo));
+    if q.lo <= 0.0 && 0.0 <= q.hi {
+        q.change = Change::WithinNoise;
+    }
+    q
+}
+
+fn normal_quantile(p: f64) -> f64 {
+    Normal::standard().inverse_cdf(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(value: f64, half: f64) -> Estimate {
+        Estimate { value, lo: value - half, hi: value + half, undefined: 0.0 }
+    }
+
+    /// z for 95% each and for a Bonferroni over 10 quantities.
+    fn zs() -> (f64, f64) {
+        (normal_quantile(0.975), normal_quantile(1.0 - 0.05 / 20.0))
+    }
+
+    #[test]
+    fn bit_identical_is_unchanged_even_when_undefined() {
+        let (a, b) = zs();
+        let undefined = Estimate { value: f64::NAN, lo: f64::NAN, hi: f64::NAN, undefined: 1.0 };
+        assert_eq!(quantity_change("q", Some(&est(1.0, 0.1)), Some(&est(1.0, 0.1)), a, b).change, Change::Unchanged);
+        assert_eq!(quantity_change("q", Some(&undefined), Some(&undefined.clone()), a, b).change, Change::Unchanged);
+    }
+
+    #[test]
+    fn a_move_smaller_than_the_combined_intervals_is_noise_and_a_large_one_is_not() {
+        let (a, b) = zs();
+        // Two intervals of half-width 0.1 at 95%: se 0.051 each, 0.072 combined; z_all 3.02.
+        let small = quantity_change("q", Some(&est(1.0, 0.1)), Some(&est(1.1, 0.1)), a, b);
+        assert_eq!(small.change, Change::WithinNoise);
+        assert!((small.diff - 0.1).abs() < 1e-12 && small.lo < 0.0 && small.hi > 0.2, "{small:?}");
+        let large = quantity_change("q", Some(&est(1.0, 0.1)), Some(&est(1.3, 0.1)), a, b);
+        assert_eq!(large.change, Change::Changed);
+        assert!(large.lo > 0.0, "{large:?}");
+        let down = quantity_change("q", Some(&est(1.0, 0.1)), Some(&est(0.7, 0.1)), a, b);
+        assert!(down.change == Change::Changed && down.hi < 0.0, "{down:?}");
+    }
+
+    #[test]
+    fn a_quantity_that_appears_disappears_or_becomes_undefined_has_changed() {
+        let (a, b) = zs();
+        assert_eq!(quantity_change("q", None, Some(&est(1.0, 0.1)), a, b).change, Change::Changed);
+        assert_eq!(quantity_change("q", Some(&est(1.0, 0.1)), None, a, b).change, Change::Changed);
+        let undefined = Estimate { value: f64::NAN, lo: f64::NAN, hi: f64::NAN, undefined: 1.0 };
+        assert_eq!(quantity_change("q", Some(&est(1.0, 0.1)), Some(&undefined), a, b).change, Change::Changed);
+    }
+}

@@ -1,0 +1,86 @@
+//! A run against its baseline ([`crate::compare`]) in words, for the console, and as
+//! `comparison.json` beside the run's results.
+
+use crate::compare::{Change, Compared, QuantityChange};
+use crate::verdict::num;
+use std::path::Path;
+
+/// One line per spec, then a closing line that says how to accept the run.
+pub fn lines(out: &Path, baseline: &Path, specs: &[Compared]) -> Vec<String> {
+    let mut lines = vec![format!("against the baseline in {}:", baseline.display())];
+    let mut count = [0usize; 3];
+    let mut changed = Vec::new();
+    let mut missing = 0;
+    for c in specs {
+        match c {
+            Compared::Missing { .. } => missing += 1,
+            Compared::Found(s) => {
+                count[s.change as usize] += 1;
+                if s.change == Change::Changed {
+                    changed.push(s.id.as_str());
+                }
+            }
+        }
+        lines.push(format!("  {:<28} {}", c.id(), what(c)));
+    }
+    let mut end = format!("{} unchanged, {} changed within noise, {} CHANGED", count[0], count[1], count[2]);
+    if !changed.is_empty() {
+        end += &format!(" ({})", changed.join(", "));
+    }
+    if missing > 0 {
+        end += &format!(", {missing} without a baseline");
+    }
+    if count[1] + count[2] + missing > 0 {
+        end += &format!("; details in {}; to make this run the baseline: scb accept{}", out.join("comparison.json").display(), accept_flags(out, baseline));
+    }
+    lines.push(end);
+    lines
+}
+
+/// How one spec compares, in words: `unchanged (28 quantities, bit for bit)`, or what moved.
+pub fn what(c: &Compared) -> String {
+    let s = match c {
+        Compared::Missing { why, .. } => return format!("no baseline ({why})"),
+        Compared::Found(s) => s,
+    };
+    let mut line = s.change.words().to_string();
+    match s.change {
+        Change::Unchanged => line += &format!(" ({} quantities, bit for bit)", s.compared),
+        Change::WithinNoise => {
+            line += &format!(" ({} of {} quantities moved, none beyond noise; largest: {})", s.moved.len(), s.compared, describe(&s.moved[0]));
+        }
+        Change::Changed => {
+            let beyond: Vec<String> = s.beyond_noise().take(3).map(describe).collect();
+            let n = s.beyond_noise().count();
+            line += &format!(": {n} of {} quantities beyond noise", s.compared);
+            if n > 0 {
+                line += &format!(" ({}{})", beyond.join("; "), if n > 3 { "; ..." } else { "" });
+            }
+            for f in &s.flips {
+                line += &format!("; {} flipped: {} -> {}", f.what, f.old, f.new);
+            }
+        }
+    }
+    line
+}
+
+/// The flags `scb accept` needs to find this run and its baseline (none for the defaults).
+fn accept_flags(out: &Path, baseline: &Path) -> String {
+    let quick = baseline.ends_with("quick");
+    let mut flags = if quick { " --quick".to_string() } else { String::new() };
+    if out != baseline.join("new") {
+        flags += &format!(" --from {}", out.display());
+    }
+    if baseline != Path::new(if quick { "reports/quick" } else { "reports" }) {
+        flags += &format!(" --to {}", baseline.display());
+    }
+    flags
+}
+
+/// `rate 1.02 -> 1.35 (+0.33 [0.21, 0.45])`.
+fn describe(q: &QuantityChange) -> String {
+    let v = |e: &Option<crate::stats::Estimate>| e.as_ref().map_or("absent".to_string(), |e| num(e.value));
+    let sign = if q.diff > 0.0 { "+" } else { "" };
+    let diff = if q.diff.is_nan() { String::new() } else { format!(" ({sign}{} [{}, {}])", num(q.diff), num(q.lo), num(q.hi)) };
+    format!("{} {} -> {}{diff}", q.key, v(&q.old), v(&q.new))
+}
