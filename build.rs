@@ -27,6 +27,7 @@ const NOT_TRIALS: &[&str] = &[
     "claims/analysis.rs",
     "claims/figures.rs",
     "claims/predictions.rs",
+    "claims/redraw.rs",
     "watch.rs",
     "ui.rs",
     "io.rs",

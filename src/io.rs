@@ -37,6 +37,11 @@ impl Staged {
         Ok(())
     }
 
+    /// The files staged so far.
+    pub fn names(&self) -> &[String] {
+        &self.files
+    }
+
     /// Registers a file that a library wrote to `path(name)` itself.
     pub fn written(&mut self, name: &str) {
         self.files.push(name.to_string());

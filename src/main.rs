@@ -52,6 +52,8 @@ enum Cmd {
         /// Also write the verdicts as JUnit XML to this file: a case per spec verdict and per check, failed where the data contradict the spec, skipped where undecided.
         #[arg(long)]
         junit: Option<PathBuf>,
+        #[command(flatten)]
+        figures: FigureArgs,
     },
     /// Measure each spec's operating characteristics: rerun it under K master seeds and report, per check, how often it reaches its expected verdict (stability) and rejects its planted deviation (power); writes <out>/<id>/calibration.json (calibration-quick.json with --quick).
     Calibrate {
@@ -125,10 +127,19 @@ enum Cmd {
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
     },
-    /// Draw one of the paper-style figures.
+    /// Redraw a checked claim's figure from its result.json and trial records, without simulating (`scb figure reports/stage_one --style paper --format pdf`), or draw one of the paper-style figures (`scb figure attention ...`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Figure {
         #[command(subcommand)]
-        which: Figure,
+        which: Option<Figure>,
+        /// A result folder that scb check wrote, e.g. reports/stage_one.
+        #[arg(required = true)]
+        folder: Option<PathBuf>,
+        /// Where to write the figure's files [default: the result folder].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        figures: FigureArgs,
     },
     /// Time one batch gradient (one thread) and write it with its inputs for benches/baseline_numpy.py.
     BenchGrad {
@@ -145,6 +156,23 @@ enum Cmd {
     },
     /// Measure this core's limits for the speed table: f64 FMA peak, a large matrix product's rate, and the generator's nanoseconds per word (JSON).
     BenchLimits,
+}
+
+/// How a claim's figure is drawn and written.
+#[derive(Args, Clone)]
+struct FigureArgs {
+    /// The figure's layout: screen (the reports' size), paper (one column of a two-column paper: 3.25 in wide, panels stacked, text at 8-9 pt), paper-wide (the page's width: 6.75 in, panels side by side, text at 8-9 pt) or slides (16:9, 13.33 x 7.5 in).
+    #[arg(long, default_value = "screen")]
+    style: String,
+    /// The figure's files, a comma-separated list of svg, pdf (vector, its font embedded) and png. Each panel's data is written as <id>-panel<k>.csv as well.
+    #[arg(long, default_value = "svg,pdf,png")]
+    format: String,
+}
+
+impl FigureArgs {
+    fn options(&self) -> Result<scb::report::FigureOptions> {
+        scb::report::FigureOptions::parse(&self.style, &self.format)
+    }
 }
 
 #[derive(Subcommand)]
@@ -318,10 +346,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check { specs, quick, out, baseline, theorems, shard, replace, junit } => {
+        Cmd::Check { specs, quick, out, baseline, theorems, shard, replace, junit, figures } => {
+            let figures = figures.options()?;
             let (out, baseline) = commands::check::run_folders(quick, out, baseline);
             let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace, baseline };
-            let mut reporters = scb::report::Reports::standard(commands::check::claim_ids(&REGISTRY));
+            let mut reporters = scb::report::Reports::with_console(commands::check::claim_ids(&REGISTRY), Box::new(scb::report::Console), figures);
             if let Some(path) = junit {
                 reporters.0.push(Box::new(scb::report::junit::Junit::new(&path)?));
             }
@@ -347,7 +376,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Figure { which: Figure::Attention { mut common, softmax_lr } } => {
+        Cmd::Figure { which: None, folder, out, figures } => {
+            let figures = figures.options()?;
+            let folder = folder.ok_or_else(|| scb::error::invalid("folder", "give a result folder (e.g. reports/stage_one) or a figure's name"))?;
+            for f in commands::figure::redraw(&REGISTRY, &folder, out.as_deref(), &figures)? {
+                println!("{}", f.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Figure { which: Some(Figure::Attention { mut common, softmax_lr }), .. } => {
             common.t = common.t.or(Some(32));
             let spec = common.spec(1_000_000)?;
             let softmax = SoftmaxConfig { lr: softmax_lr, ..Default::default() };
@@ -358,7 +395,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Figure { which: Figure::PopulationVsSampled { common, batches, steps } } => {
+        Cmd::Figure { which: Some(Figure::PopulationVsSampled { common, batches, steps }), .. } => {
             let spec = common.spec(1_000_000)?;
             for m in scb_commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
@@ -366,7 +403,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Figure { which: Figure::ProxVsSgd { common, lrs } } => {
+        Cmd::Figure { which: Some(Figure::ProxVsSgd { common, lrs }), .. } => {
             let spec = common.spec(1_000_000)?;
             let res = scb_commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
             for m in &res {

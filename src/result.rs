@@ -62,12 +62,18 @@ pub struct RunInfo {
     /// build time; absent when it was not built from a git checkout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The fingerprint of the code whose trial records the result was judged from: the
+    /// records `scb figure` redraws it from (absent in results older than fingerprints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl RunInfo {
-    pub fn now(quick: bool, provenance: Provenance) -> RunInfo {
+    /// A result judged now from records of code `code`.
+    pub fn now(quick: bool, provenance: Provenance, code: &str) -> RunInfo {
         let commit = option_env!("SCB_COMMIT").map(str::to_string);
-        RunInfo { grid: if quick { "quick" } else { "full" }.into(), provenance, version: env!("CARGO_PKG_VERSION").into(), date: utc_now(), commit }
+        let grid = if quick { "quick" } else { "full" }.into();
+        RunInfo { grid, provenance, version: env!("CARGO_PKG_VERSION").into(), date: utc_now(), commit, code: Some(code.to_string()) }
     }
 }
 

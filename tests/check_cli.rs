@@ -83,6 +83,12 @@ fn check_writes_results_figure_index_and_exit_codes() {
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     for id in ["stage_one", "wrong", "refuted", "lost_power"] {
         assert!(index.contains(&format!("{id}/{id}.svg")), "{id} missing from index.html");
+        // The gallery: the PNG shown, every format and each panel's data linked.
+        assert!(index.contains(&format!("<img src=\"{id}/{id}.png\"")), "{id}'s PNG not shown");
+        for f in [format!("{id}.pdf"), format!("{id}.png"), format!("{id}-panel1.csv")] {
+            assert!(index.contains(&format!("href=\"{id}/{f}\"")), "{f} not linked");
+            assert!(out.join(id).join(&f).is_file(), "{f} not written");
+        }
     }
     assert!(index.contains("Refuted forms, kept as expected failures") && index.contains("refuted as expected"));
     // Re-judging (a prediction changed): the trials are reused, not rerun.

@@ -2,6 +2,9 @@
 //! and text drawn over other text. Text boxes are estimated from plotters' SVG output
 //! (position, anchor, font size, rotation) at 0.6 em per character, a generous width
 //! for sans-serif. The PNG renders were also inspected by eye (README, "Figures").
+//! Every committed result is also redrawn from its records in every style: the screen
+//! redraw must give back the committed files byte for byte, and the PDF and PNG must be what
+//! a reader's tools read.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +26,10 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 
 fn text_boxes(svg: &str) -> (f64, f64, Vec<Box>) {
     let head = &svg[..svg.find('>').unwrap()];
-    let (w, h) = (attr(head, "width").unwrap().parse().unwrap(), attr(head, "height").unwrap().parse().unwrap());
+    // The canvas in the units text is placed in: the viewBox (width and height may be
+    // physical, "3.2500in").
+    let view: Vec<f64> = attr(head, "viewBox").unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
+    let (w, h) = (view[2], view[3]);
     let mut boxes = Vec::new();
     for part in svg.split("<text").skip(1) {
         let tag = &part[..part.find('>').unwrap()];
@@ -94,7 +100,7 @@ fn the_checker_sees_a_cut_off_and_an_overlap() {
     let p = dir.path().join("bad.svg");
     std::fs::write(
         &p,
-        "<svg width=\"100\" height=\"50\" viewBox=\"0 0 100 50\">\n\
+        "<svg width=\"1in\" height=\"0.5in\" viewBox=\"0 0 100 50\">\n\
          <text x=\"90\" y=\"10\" dy=\"0.76em\" text-anchor=\"start\" font-size=\"12\">cut off here</text>\n\
          <text x=\"5\" y=\"30\" dy=\"0.76em\" text-anchor=\"start\" font-size=\"10\">one</text>\n\
          <text x=\"8\" y=\"32\" dy=\"0.76em\" text-anchor=\"start\" font-size=\"10\">two</text>\n</svg>",
@@ -155,4 +161,87 @@ fn freshly_drawn_figures_have_no_cut_off_or_overlapping_text() {
     assert_eq!(files.len(), 5);
     let problems: Vec<String> = files.iter().flat_map(|p| check_svg(p)).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The folders of the committed full-grid results.
+fn committed_results() -> Vec<PathBuf> {
+    let reports = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&reports).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("result.json").is_file()).collect();
+    dirs.sort();
+    assert!(dirs.len() >= 16, "expected the committed results, found {dirs:?}");
+    dirs
+}
+
+fn redraw(dir: &Path, out: &Path, args: &[&str]) {
+    let r = Command::new(env!("CARGO_BIN_EXE_scb")).arg("figure").arg(dir).arg("--out").arg(out).args(args).output().unwrap();
+    assert!(r.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&r.stderr));
+}
+
+#[test]
+fn every_committed_figure_redraws_from_its_records_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    for dir in committed_results() {
+        let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let out = tmp.path().join(&id);
+        redraw(&dir, &out, &[]);
+        let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        for ext in ["svg", "pdf", "png", "csv"] {
+            assert!(names.iter().any(|n| n.ends_with(&format!(".{ext}"))), "{id}: no .{ext} among {names:?}");
+        }
+        for n in &names {
+            let committed = std::fs::read(dir.join(n)).unwrap_or_else(|e| panic!("{id}: the run wrote no {n} ({e})"));
+            assert!(std::fs::read(out.join(n)).unwrap() == committed, "{id}/{n}: the redraw differs from the committed file");
+        }
+    }
+}
+
+#[test]
+fn every_style_draws_every_committed_result_without_cut_off_or_overlapping_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    for style in ["screen", "paper", "paper-wide", "slides"] {
+        for dir in committed_results() {
+            let out = tmp.path().join(style).join(dir.file_name().unwrap());
+            redraw(&dir, &out, &["--style", style, "--format", "svg"]);
+        }
+    }
+    let files = svgs(tmp.path());
+    assert_eq!(files.len(), 4 * committed_results().len());
+    let problems: Vec<String> = files.iter().flat_map(|p| check_svg(p)).collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_paper_pdf_is_a_column_wide_with_its_font_embedded_and_the_png_has_that_size_at_300_dpi() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/stage_one");
+    redraw(&dir, tmp.path(), &["--style", "paper", "--format", "pdf,png"]);
+    assert!(!tmp.path().join("stage_one.svg").exists(), "only the formats asked for");
+
+    let doc = lopdf::Document::load(tmp.path().join("stage_one.pdf")).unwrap();
+    let pages = doc.get_pages();
+    assert_eq!(pages.len(), 1);
+    let page = doc.get_dictionary(*pages.values().next().unwrap()).unwrap();
+    let media: Vec<f64> = page
+        .get(b"MediaBox")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_float().map(f64::from).or_else(|_| v.as_i64().map(|i| i as f64)).unwrap())
+        .collect();
+    assert!((media[2] - media[0] - 3.25 * 72.0).abs() < 0.5, "page width {} pt, not 3.25 in", media[2] - media[0]);
+    let embedded = doc.objects.values().filter_map(|o| o.as_dict().ok()).filter(|d| d.has(b"FontFile2") || d.has(b"FontFile3")).count();
+    assert!(embedded >= 1, "no embedded font program in the PDF");
+    let named = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter_map(|d| d.get(b"BaseFont").ok()?.as_name().ok().map(|n| String::from_utf8_lossy(n).to_string()))
+        .any(|n| n.contains("DejaVuSans"));
+    assert!(named, "the bundled font is not the one used");
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(tmp.path().join("stage_one.png")).unwrap()));
+    let reader = decoder.read_info().unwrap();
+    assert_eq!(reader.info().width, 975, "3.25 in at 300 dpi");
 }

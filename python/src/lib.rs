@@ -135,7 +135,7 @@ fn check(
     let opts = CheckOptions { quick, out, theorems: PathBuf::from(theorems), shard: None, progress: false, replace, baseline };
     let result = interruptible(py, move || {
         let transcript = Transcript::default();
-        let reporter = Reports::with_console(claim_ids(&REGISTRY), Box::new(transcript.clone()));
+        let reporter = Reports::with_console(claim_ids(&REGISTRY), Box::new(transcript.clone()), scb::report::FigureOptions::default());
         let checked = check_with(&REGISTRY, &specs, &opts, &reporter)?;
         let ids = checked.results.iter().map(|(r, _)| r.id.clone()).collect();
         Ok((checked.exit_code(), format!("{}{}\n", transcript.text(), checked.summary(&opts.out)), ids, opts.out.display().to_string()))

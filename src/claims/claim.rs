@@ -191,6 +191,10 @@ pub trait Prepared: Send + Sync {
     fn code(&self) -> &str;
     /// The records hash of another spec of the same claim (an earlier run's), if it parses.
     fn hash_of(&self, other: &ClaimSpec) -> Option<String>;
+    /// The figure panels of `result`, a judgement of this spec, rebuilt from the records in
+    /// `store` that code `code` made, without simulating or judging (a figure redrawn in
+    /// another style).
+    fn panels(&self, store: &dyn super::store::TrialStore, code: &str, result: &ClaimResult) -> Result<Vec<Panel>>;
     /// Runs (or resumes) the spec's trials and judges the claim.
     fn check(&self, run: &Run) -> Result<Outcome>;
 }

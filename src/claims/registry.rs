@@ -93,6 +93,9 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         let claim = parse::<C>(&other).ok()?;
         Some(runner::trial_hash(&claim, &other))
     }
+    fn panels(&self, store: &dyn super::store::TrialStore, code: &str, result: &crate::result::ClaimResult) -> Result<Vec<crate::report::Panel>> {
+        super::redraw::panels(&self.claim, &self.spec, &self.hash, code, store, result)
+    }
     fn check(&self, run: &Run) -> Result<Outcome> {
         runner::check(&self.claim, &self.spec, &self.hash, &self.code, run)
     }

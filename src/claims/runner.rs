@@ -91,25 +91,8 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str,
     let predicts = super::predictions::predictions(claim, spec, &ats)?;
     let (n_tasks, n_trials) = (spec.tasks(run.quick), spec.trials(run.quick));
     let keys: Vec<String> = ats.iter().map(|a| a[0].point.key()).collect();
-    let mut have: HashMap<Slot, C::Trial> = HashMap::new();
-    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+    let mut have = recorded::<C>(spec, hash, code, run.store, &keys, (n_tasks, n_trials))?;
     let fixed = spec.fixed_task;
-    for ((key, task, t), rec) in run.store.load(hash, code)? {
-        // A fixed task's records carry no task index; drawn tasks' records carry theirs.
-        let task = match (fixed, task) {
-            (true, None) => Some(0),
-            (false, Some(i)) if i < n_tasks => Some(i),
-            _ => None,
-        };
-        if let (Some(&p), Some(i), true) = (index.get(key.as_str()), task, t < n_trials) {
-            match serde_json::from_value::<C::Trial>(rec.result) {
-                Ok(trial) => {
-                    have.insert((p, i, t), trial);
-                }
-                Err(e) => eprintln!("warning: a record of {key}, task {i}, trial {t} does not read as a {} trial ({e}); it will be rerun", C::ID),
-            }
-        }
-    }
     let all: Vec<Slot> = (0..ats.len()).flat_map(|p| (0..n_tasks).flat_map(move |i| (0..n_trials).map(move |t| (p, i, t)))).collect();
     let mine = |k: usize| run.shard.is_none_or(|(i, n)| k % n == i - 1);
     let pending: Vec<Slot> = all.iter().enumerate().filter(|(k, s)| mine(*k) && !have.contains_key(s)).map(|(_, s)| *s).collect();
@@ -153,6 +136,37 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str,
     let refs: Vec<Vec<&C::Trial>> = data.iter().map(|tasks| tasks.iter().flatten().collect()).collect();
     let panels = claim.panels(&first, &refs, &result);
     Ok(Outcome::Judged { result, panels, provenance })
+}
+
+/// The trials of `keys`' points that the store holds, made by code `code`, by slot; a
+/// record that does not read as a trial of the claim is reported and left out (rerun).
+pub(crate) fn recorded<C: TypedClaim>(
+    spec: &ClaimSpec,
+    hash: &str,
+    code: &str,
+    store: &dyn super::store::TrialStore,
+    keys: &[String],
+    (n_tasks, n_trials): (usize, usize),
+) -> Result<HashMap<Slot, C::Trial>> {
+    let mut have: HashMap<Slot, C::Trial> = HashMap::new();
+    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+    for ((key, task, t), rec) in store.load(hash, code)? {
+        // A fixed task's records carry no task index; drawn tasks' records carry theirs.
+        let task = match (spec.fixed_task, task) {
+            (true, None) => Some(0),
+            (false, Some(i)) if i < n_tasks => Some(i),
+            _ => None,
+        };
+        if let (Some(&p), Some(i), true) = (index.get(key.as_str()), task, t < n_trials) {
+            match serde_json::from_value::<C::Trial>(rec.result) {
+                Ok(trial) => {
+                    have.insert((p, i, t), trial);
+                }
+                Err(e) => eprintln!("warning: a record of {key}, task {i}, trial {t} does not read as a {} trial ({e}); it will be rerun", C::ID),
+            }
+        }
+    }
+    Ok(have)
 }
 
 /// Refuses a quantity the claim's estimate returned without declaring it in `QUANTITIES`:

@@ -344,7 +344,7 @@ fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporte
     let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
     let outcome = prepared.check(&run)?;
     if let Outcome::Judged { result, panels, provenance } = &outcome {
-        reporter.judged(&dir, result, panels, &RunInfo::now(opts.quick, *provenance))?;
+        reporter.judged(&dir, result, panels, &RunInfo::now(opts.quick, *provenance, prepared.code()))?;
     }
     Ok(outcome)
 }
@@ -389,7 +389,7 @@ fn guard_existing(prepared: &dyn Prepared, dir: &Path, quick: bool, replace: boo
 pub fn check_one(registry: &[&dyn Claim], spec: &ClaimSpec, opts: &CheckOptions) -> Result<ClaimResult> {
     let prepared = find(registry, spec)?.prepare(spec.clone())?;
     prepared.validate()?;
-    match run_spec(prepared.as_ref(), opts, &Files)? {
+    match run_spec(prepared.as_ref(), opts, &Files::default())? {
         Outcome::Judged { result, .. } => Ok(result),
         Outcome::ShardDone { .. } => Err(invalid("--shard", "check_one judges a whole spec; run shards through `check`")),
     }
@@ -467,7 +467,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         let _ = std::fs::remove_file(claim_dir.join(format!(".shard-{i}-of-{shards}.lock")));
     }
     reporter.note(&format!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated));
-    reporter.judged(claim_dir, &result, &panels, &RunInfo::now(quick, provenance))?;
+    reporter.judged(claim_dir, &result, &panels, &RunInfo::now(quick, provenance, prepared.code()))?;
     reporter.finished(&out)?;
     Ok(Checked { results: vec![(result, provenance)], shards: Vec::new(), compared: Vec::new() })
 }

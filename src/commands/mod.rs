@@ -3,4 +3,5 @@
 pub mod accept;
 pub mod calibrate;
 pub mod check;
+pub mod figure;
 pub mod submit;

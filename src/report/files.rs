@@ -1,21 +1,68 @@
-//! A checked claim's folder: `result.json`, `quantities.csv` and `<id>.svg`, staged and moved
-//! into place together, so a folder never holds a half-written result.
+//! A checked claim's folder: `result.json`, `quantities.csv`, its figure (`<id>.svg`,
+//! `.pdf`, `.png`) and the figure's data (`<id>-panel<k>.csv`), staged and moved into place
+//! together, so a folder never holds a half-written result.
 
-use super::figure::{draw, Panel};
+use super::figure::{render, Panel};
+use super::style::{FigureOptions, Format, Theme};
 use crate::error::Result;
 use crate::io::Staged;
 use crate::result::ClaimResult;
 use std::path::Path;
 
-pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel], run: &crate::result::RunInfo) -> Result<()> {
+pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel], run: &crate::result::RunInfo, figures: &FigureOptions) -> Result<()> {
     let mut staged = Staged::begin(dir)?;
     staged.json("result.json", result)?;
     staged.json("run.json", run)?;
     staged.write("quantities.csv", quantities_csv(result).as_bytes())?;
-    let svg = format!("{}.svg", result.id);
-    draw(&staged.path(&svg), &result.title(), panels)?;
-    staged.written(&svg);
-    staged.commit()
+    figure(&mut staged, result, panels, figures)?;
+    staged.commit()?;
+    // Figures of formats this run did not write, or of panels it no longer has, would
+    // show an older result beside this one.
+    for name in figure_files(dir, &result.id) {
+        if !written(&name, &result.id, panels.len(), figures) {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a result's figure in each of `figures`' formats, and each panel's data, into
+/// `staged`: the same bytes whether the panels come from a run or are redrawn from its
+/// records.
+pub fn figure(staged: &mut Staged, result: &ClaimResult, panels: &[Panel], figures: &FigureOptions) -> Result<()> {
+    let svg = render(&result.title(), panels, figures.style())?;
+    let theme = Theme::new(figures.style(), panels.len());
+    for f in figures.formats() {
+        let name = format!("{}.{}", result.id, f.ext());
+        match f {
+            Format::Svg => staged.write(&name, svg.as_bytes())?,
+            Format::Pdf => staged.write(&name, &super::export::pdf(&svg)?)?,
+            Format::Png => staged.write(&name, &super::export::png(&svg, theme.png_dpi)?)?,
+        }
+    }
+    for (k, p) in panels.iter().enumerate() {
+        staged.write(&panel_csv_name(&result.id, k), panel_csv(p).as_bytes())?;
+    }
+    Ok(())
+}
+
+pub fn panel_csv_name(id: &str, k: usize) -> String {
+    format!("{id}-panel{}.csv", k + 1)
+}
+
+/// The figure files of `id` in `dir`: its figure in any format and its panels' data.
+pub fn figure_files(dir: &Path, id: &str) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| Format::ALL.iter().any(|f| *n == format!("{id}.{}", f.ext())) || (n.starts_with(&format!("{id}-panel")) && n.ends_with(".csv")))
+        .collect();
+    names.sort();
+    names
+}
+
+fn written(name: &str, id: &str, panels: usize, figures: &FigureOptions) -> bool {
+    figures.formats().iter().any(|f| name == format!("{id}.{}", f.ext())) || (0..panels).any(|k| name == panel_csv_name(id, k))
 }
 
 /// Every quantity with its interval, one row each, for pandas.
@@ -25,4 +72,74 @@ pub fn quantities_csv(r: &ClaimResult) -> String {
         s += &format!("\"{k}\",{:e},{:e},{:e},{}\n", e.value, e.lo, e.hi, e.undefined);
     }
     s
+}
+
+/// A column name pgfplots reads as it is: letters, digits and underscores.
+fn slug(label: &str) -> String {
+    let mut s: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() {
+        "series".into()
+    } else {
+        s
+    }
+}
+
+/// A panel's data as pgfplots reads it (`\addplot table[col sep=comma, x=<s>_x, y=<s>_y]`):
+/// per series the columns `<s>_x`, `<s>_y` and, with error bars, `<s>_lo`, `<s>_hi`, named
+/// after its legend label (`s<k>` when it has none); shorter series are padded with `nan`,
+/// which pgfplots skips.
+pub fn panel_csv(p: &Panel) -> String {
+    let mut names: Vec<String> = Vec::new();
+    let mut cols: Vec<Vec<f64>> = Vec::new();
+    for (k, s) in p.series.iter().enumerate() {
+        let mut base = if s.label.is_empty() { format!("s{}", k + 1) } else { slug(&s.label) };
+        if names.iter().any(|n| n.strip_suffix("_x") == Some(base.as_str())) {
+            base = format!("{base}_{}", k + 1);
+        }
+        names.push(format!("{base}_x"));
+        cols.push(s.points.iter().map(|q| q.0).collect());
+        names.push(format!("{base}_y"));
+        cols.push(s.points.iter().map(|q| q.1).collect());
+        if let Some(err) = &s.err {
+            names.push(format!("{base}_lo"));
+            cols.push(err.iter().map(|e| e.0).collect());
+            names.push(format!("{base}_hi"));
+            cols.push(err.iter().map(|e| e.1).collect());
+        }
+    }
+    let rows = cols.iter().map(Vec::len).max().unwrap_or(0);
+    let mut out = names.join(",") + "\n";
+    for i in 0..rows {
+        let row: Vec<String> = cols.iter().map(|c| c.get(i).filter(|v| v.is_finite()).map_or("nan".to_string(), |v| format!("{v:e}"))).collect();
+        out += &(row.join(",") + "\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Series;
+
+    #[test]
+    fn panel_csv_names_columns_by_series_and_pads_with_nan() {
+        let p = Panel {
+            series: vec![
+                Series::points("measured (95% CI)", 0, vec![(1.0, 2.0), (2.0, 3.0)], Some(vec![(1.5, 2.5), (2.5, 3.5)])),
+                Series::line("slope -1", 1, vec![(1.0, 1.0)]),
+                Series::line("slope -1", 2, vec![(1.0, f64::INFINITY)]),
+            ],
+            ..Default::default()
+        };
+        let csv = panel_csv(&p);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "measured_95_CI_x,measured_95_CI_y,measured_95_CI_lo,measured_95_CI_hi,slope_1_x,slope_1_y,slope_1_3_x,slope_1_3_y");
+        assert_eq!(lines[1], "1e0,2e0,1.5e0,2.5e0,1e0,1e0,1e0,nan");
+        assert_eq!(lines[2], "2e0,3e0,2.5e0,3.5e0,nan,nan,nan,nan");
+        assert_eq!(lines.len(), 3);
+    }
 }

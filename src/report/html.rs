@@ -9,8 +9,9 @@ pub fn escape(s: &str) -> String {
 use crate::verdict::{num, Expect, Kind, Verdict};
 
 /// One result on the page: what was judged, how it came about (`run.json`, where present),
-/// and its calibrations (`calibration.json`, `calibration-quick.json`, where present).
-pub type Entry = (ClaimResult, Option<RunInfo>, Vec<Calibration>);
+/// its calibrations (`calibration.json`, `calibration-quick.json`, where present) and the
+/// names of its figure files.
+pub type Entry = (ClaimResult, Option<RunInfo>, Vec<Calibration>, Vec<String>);
 
 /// The last run's comparison with its baseline (`comparison.json`): the baseline folder and
 /// each spec compared.
@@ -55,7 +56,7 @@ on how many of K independent master seeds the spec reached its expected verdict.
 
 /// One line: how many specs hold, are refuted as expected, open, undecided or off.
 fn summary(results: &[Entry]) -> String {
-    let t = crate::result::tally(results.iter().map(|(r, _, _)| r));
+    let t = crate::result::tally(results.iter().map(|(r, _, _, _)| r));
     let list = |ids: &[&str], what: &str, class: &str| {
         if ids.is_empty() {
             String::new()
@@ -97,7 +98,7 @@ fn verdict_tables(results: &[Entry]) -> String {
         }
         cals.iter().map(|c| format!("{}: {}/{} seeds", c.grid, c.as_expected, c.seeds.len())).collect::<Vec<_>>().join("; ")
     };
-    let row = |(r, info, cals): &Entry| {
+    let row = |(r, info, cals, _): &Entry| {
         let v = r.verdict_word();
         let ok = if r.as_expected { "PASS" } else { "FAIL" };
         format!(
@@ -127,7 +128,7 @@ fn verdict_tables(results: &[Entry]) -> String {
         ("Open questions, which no check may refute", Expect::Undecided),
     ];
     for (title, expect) in sections {
-        let these: Vec<&Entry> = results.iter().filter(|(r, _, _)| r.expect == expect).collect();
+        let these: Vec<&Entry> = results.iter().filter(|(r, _, _, _)| r.expect == expect).collect();
         if these.is_empty() {
             continue;
         }
@@ -141,12 +142,12 @@ fn verdict_tables(results: &[Entry]) -> String {
 }
 
 /// A claim's section: its verdict, figure, checks and calibrations.
-fn claim_section((r, _, cals): &Entry) -> String {
+fn claim_section((r, _, cals, figures): &Entry) -> String {
     let mut h = String::new();
     let v = r.verdict_word();
     let refuted = if r.expect != Expect::Pass { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
     h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
-    h += &format!("<p><img src=\"{id}/{id}.svg\" alt=\"{id} figure\"></p>\n", id = r.id);
+    h += &gallery(&r.id, figures);
     h += &format!(
         "<table><tr><th>quantity</th><th>what it is</th><th>measured [{:.0}% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n",
         100.0 * r.spec.level
@@ -194,6 +195,29 @@ fn claim_section((r, _, cals): &Entry) -> String {
     }
     h += "</table>\n";
     h += &calibration_table(cals);
+    h
+}
+
+/// A claim's figure, shown as its PNG (or SVG where there is none), and a link to each of
+/// its files: every format and each panel's data.
+fn gallery(id: &str, files: &[String]) -> String {
+    let has = |ext: &str| files.iter().any(|f| *f == format!("{id}.{ext}"));
+    let mut h = String::new();
+    if let Some(ext) = ["png", "svg"].into_iter().find(|e| has(e)) {
+        h += &format!("<p><img src=\"{id}/{id}.{ext}\" alt=\"{id} figure\"></p>\n");
+    }
+    let links: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let what = f
+                .strip_prefix(&format!("{id}-"))
+                .map_or_else(|| f.rsplit('.').next().unwrap_or(f).to_uppercase(), |p| p.trim_end_matches(".csv").replace("panel", "data, panel "));
+            format!("<a href=\"{id}/{f}\">{what}</a>")
+        })
+        .collect();
+    if !links.is_empty() {
+        h += &format!("<p class=\"files\">Figure: {}</p>\n", links.join(" &middot; "));
+    }
     h
 }
 

@@ -3,11 +3,14 @@
 //! or judges.
 
 pub mod comparison;
+pub(crate) mod export;
 pub mod figure;
-pub(crate) mod files;
+pub mod files;
 pub(crate) mod html;
 pub mod junit;
 pub mod reporter;
+pub mod style;
 
-pub use figure::{draw, heatmaps, Heatmap, Panel, Series};
+pub use figure::{draw, heatmaps, render, Heatmap, Panel, Series};
 pub use reporter::{verdict_lines, Console, Files, IndexPage, Reporter, Reports, Transcript};
+pub use style::{FigureOptions, Format, Style};

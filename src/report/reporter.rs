@@ -4,6 +4,7 @@
 //! spec's folder, the index page rewrites the summary over every result in the folder.
 
 use super::figure::Panel;
+use super::style::FigureOptions;
 use crate::compare::Compared;
 use crate::error::Result;
 use crate::result::{Calibration, ClaimResult, Provenance, RunInfo};
@@ -35,13 +36,14 @@ impl Reports {
     /// The CLI's: the folder's files, then the console, and the summary page at the end, in
     /// the order `claims` (ids, registry order) lists them.
     pub fn standard(claims: Vec<&'static str>) -> Reports {
-        Reports::with_console(claims, Box::new(Console))
+        Reports::with_console(claims, Box::new(Console), FigureOptions::default())
     }
 
     /// The standard reporters with another console: a [`Transcript`] for a host that shows
     /// text itself (a notebook cell).
-    pub fn with_console(claims: Vec<&'static str>, console: Box<dyn Reporter>) -> Reports {
-        Reports(vec![Box::new(Files), console, Box::new(IndexPage { claims })])
+    /// `figures` says in which style and formats the files reporter draws.
+    pub fn with_console(claims: Vec<&'static str>, console: Box<dyn Reporter>, figures: FigureOptions) -> Reports {
+        Reports(vec![Box::new(Files { figures }), console, Box::new(IndexPage { claims })])
     }
 }
 
@@ -60,12 +62,16 @@ impl Reporter for Reports {
     }
 }
 
-/// A spec's folder: result.json, quantities.csv, the figure, run.json.
-pub struct Files;
+/// A spec's folder: result.json, quantities.csv, the figure in each format and its data,
+/// run.json.
+#[derive(Default)]
+pub struct Files {
+    pub figures: FigureOptions,
+}
 
 impl Reporter for Files {
     fn judged(&self, dir: &Path, result: &ClaimResult, panels: &[Panel], info: &RunInfo) -> Result<()> {
-        super::files::write_claim(dir, result, panels, info)
+        super::files::write_claim(dir, result, panels, info, &self.figures)
     }
     fn compared(&self, out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
         let mut staged = crate::io::Staged::begin(out)?;
@@ -182,13 +188,14 @@ impl Reporter for IndexPage {
                             .filter_map(|q| std::fs::read_to_string(d.join(Calibration::file_name(*q))).ok())
                             .filter_map(|t| serde_json::from_str::<Calibration>(&t).ok())
                             .collect();
-                        results.push((r, info, cals))
+                        let figures = super::files::figure_files(&d, &r.id);
+                        results.push((r, info, cals, figures))
                     }
                     Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
                 }
             }
         }
-        results.sort_by_key(|(r, _, _)| canonical_key(&self.claims, &r.spec.claim, r.expect, &r.id));
+        results.sort_by_key(|(r, _, _, _)| canonical_key(&self.claims, &r.spec.claim, r.expect, &r.id));
         let comparison =
             std::fs::read_to_string(out.join("comparison.json")).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|v| {
                 let specs = serde_json::from_value(v.get("specs")?.clone()).ok()?;

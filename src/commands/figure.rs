@@ -1,0 +1,36 @@
+//! `scb figure <result folder>`: a claim's figure redrawn from its `result.json` and trial
+//! records alone, in another style or format, without simulating or judging.
+
+use crate::claims::store::FileStore;
+use crate::claims::{find, Claim};
+use crate::error::{invalid, Result};
+use crate::io::Staged;
+use crate::report::FigureOptions;
+use crate::result::ClaimResult;
+use std::path::{Path, PathBuf};
+
+/// Redraws the figure of the result in `dir` into `out` (default: `dir` itself), and
+/// returns the files written.
+pub fn redraw(registry: &[&dyn Claim], dir: &Path, out: Option<&Path>, figures: &FigureOptions) -> Result<Vec<PathBuf>> {
+    crate::io::settle(dir);
+    let path = dir.join("result.json");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| invalid("folder", format!("{} cannot be read ({e}); give a folder scb check wrote", path.display())))?;
+    let result: ClaimResult = serde_json::from_str(&text).map_err(|e| invalid("folder", format!("{} is not a result ({e})", path.display())))?;
+    let mut spec = result.spec.clone();
+    // A spec read back from a result has no file; what it names beside itself (an external
+    // trial's module) is looked for in the result's folder.
+    spec.file = Some(dir.join(format!("{}.toml", result.id)));
+    let prepared = find(registry, &spec)?.prepare(spec)?;
+    // The records the result was judged from: those of the code run.json names (results
+    // older than that field were judged from this code's, or cannot be redrawn).
+    let info: Option<crate::result::RunInfo> = std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let code = info.and_then(|i| i.code).unwrap_or_else(|| prepared.code().to_string());
+    let panels = prepared.panels(&FileStore::new(dir), &code, &result)?;
+    let out = out.unwrap_or(dir);
+    let mut staged = Staged::begin(out)?;
+    crate::report::files::figure(&mut staged, &result, &panels, figures)?;
+    let names = staged.names().to_vec();
+    staged.commit()?;
+    Ok(names.iter().map(|n| out.join(n)).collect())
+}
