@@ -18,8 +18,9 @@ pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel], run: &cra
     staged.commit()?;
     // Figures of formats this run did not write, or of panels it no longer has, would
     // show an older result beside this one.
+    let written = figure_names(&result.id, panels.len(), figures);
     for name in figure_files(dir, &result.id) {
-        if !written(&name, &result.id, panels.len(), figures) {
+        if !written.contains(&name) {
             let _ = std::fs::remove_file(dir.join(name));
         }
     }
@@ -33,7 +34,7 @@ pub fn figure(staged: &mut Staged, result: &ClaimResult, panels: &[Panel], figur
     let svg = render(&result.title(), panels, figures.style())?;
     let theme = Theme::new(figures.style(), panels.len());
     for f in figures.formats() {
-        let name = format!("{}.{}", result.id, f.ext());
+        let name = figure_name(&result.id, *f);
         match f {
             Format::Svg => staged.write(&name, svg.as_bytes())?,
             Format::Pdf => staged.write(&name, &super::export::pdf(&svg)?)?,
@@ -55,14 +56,19 @@ pub fn figure_files(dir: &Path, id: &str) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut names: Vec<String> = rd
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| Format::ALL.iter().any(|f| *n == format!("{id}.{}", f.ext())) || (n.starts_with(&format!("{id}-panel")) && n.ends_with(".csv")))
+        .filter(|n| Format::ALL.iter().any(|f| *n == figure_name(id, *f)) || (n.starts_with(&format!("{id}-panel")) && n.ends_with(".csv")))
         .collect();
     names.sort();
     names
 }
 
-fn written(name: &str, id: &str, panels: usize, figures: &FigureOptions) -> bool {
-    figures.formats().iter().any(|f| name == format!("{id}.{}", f.ext())) || (0..panels).any(|k| name == panel_csv_name(id, k))
+fn figure_name(id: &str, format: Format) -> String {
+    format!("{id}.{}", format.ext())
+}
+
+/// The files [`figure`] writes for a result with `panels` panels.
+fn figure_names(id: &str, panels: usize, figures: &FigureOptions) -> Vec<String> {
+    figures.formats().iter().map(|f| figure_name(id, *f)).chain((0..panels).map(|k| panel_csv_name(id, k))).collect()
 }
 
 /// Every quantity with its interval, one row each, for pandas.
@@ -141,5 +147,21 @@ mod tests {
         assert_eq!(lines[1], "1e0,2e0,1.5e0,2.5e0,1e0,1e0,1e0,nan");
         assert_eq!(lines[2], "2e0,3e0,2.5e0,3.5e0,nan,nan,nan,nan");
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn a_rewrite_removes_the_figure_files_it_no_longer_writes() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/reports/stage_one/result.json")).unwrap();
+        let result: ClaimResult = serde_json::from_str(&text).unwrap();
+        let panel = || Panel { series: vec![Series::line("a line", 0, vec![(1.0, 1.0), (2.0, 3.0)])], ..Default::default() };
+        let dir = tempfile::tempdir().unwrap();
+        let run = crate::result::RunInfo::now(false, Default::default(), "code");
+        write_claim(dir.path(), &result, &[panel(), panel()], &run, &FigureOptions::parse("screen", "svg,pdf,png").unwrap()).unwrap();
+        let all = ["stage_one-panel1.csv", "stage_one-panel2.csv", "stage_one.pdf", "stage_one.png", "stage_one.svg"];
+        assert_eq!(figure_files(dir.path(), "stage_one"), all);
+        // Fewer formats and panels: the rest would show the older result beside this one.
+        write_claim(dir.path(), &result, &[panel()], &run, &FigureOptions::parse("screen", "svg").unwrap()).unwrap();
+        assert_eq!(figure_files(dir.path(), "stage_one"), ["stage_one-panel1.csv", "stage_one.svg"]);
+        assert!(dir.path().join("result.json").exists());
     }
 }
