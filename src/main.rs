@@ -154,7 +154,7 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Measure this core's limits for the speed table: f64 FMA peak, a large matrix product's rate, and the generator's nanoseconds per word (JSON).
+    /// Measure this core's limits for the speed table: f64 FMA peak at the widest vectors it has (and at 256 bits), a large matrix product's rate, and the generator's nanoseconds per word (JSON).
     BenchLimits,
 }
 

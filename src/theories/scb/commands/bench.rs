@@ -52,8 +52,14 @@ pub fn bench_grad(n: usize, t: usize, b: usize, reps: usize, out: &Path) -> Resu
 /// What this core can do at most: its f64 FMA rate and the cost of one random word.
 #[derive(serde::Serialize)]
 pub struct Limits {
-    /// Peak f64 throughput of fused multiply-adds (two flops each), all vector units busy.
+    /// Peak f64 throughput of fused multiply-adds (two flops each), all vector units busy,
+    /// at the widest vectors the core has (512 bits where AVX-512 is present): the limit.
     pub fma_gflops: f64,
+    /// The same at 256 bits (AVX2): the most a GEMM without AVX-512 kernels can reach. The
+    /// `gemm` crate has AVX-512 kernels only on nightly Rust, so on stable this is its ceiling.
+    pub fma256_gflops: f64,
+    /// Vector width of `fma_gflops`, in bits.
+    pub fma_bits: u32,
     /// Throughput of a large matrix product by the crate the gradient uses (a practical peak).
     pub gemm_gflops: f64,
     /// Nanoseconds per 64-bit word of the harness's generator.
@@ -79,6 +85,20 @@ unsafe fn fma_loop(iters: usize) -> f64 {
         s += o.iter().sum::<f64>();
     }
     s
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma512_loop(iters: usize) -> f64 {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_set1_pd(0.0); 12];
+    let (a, b) = (_mm512_set1_pd(0.999_999_9), _mm512_set1_pd(1e-7));
+    for _ in 0..iters {
+        for x in acc.iter_mut() {
+            *x = _mm512_fmadd_pd(*x, a, b);
+        }
+    }
+    acc.iter().map(|x| _mm512_reduce_add_pd(*x)).sum()
 }
 
 /// The largest of `reps` measurements (rates: the least disturbed run is the fastest).
@@ -108,7 +128,7 @@ pub fn limits() -> Limits {
         })
     };
     #[cfg(target_arch = "x86_64")]
-    let fma_gflops = if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    let fma256_gflops = if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         let iters = 20_000_000;
         best_of(3, || {
             let t0 = Instant::now();
@@ -119,8 +139,22 @@ pub fn limits() -> Limits {
     } else {
         gemm_gflops
     };
+    #[cfg(target_arch = "x86_64")]
+    let (fma_gflops, fma_bits) = if std::is_x86_feature_detected!("avx512f") {
+        let iters = 20_000_000;
+        let peak = best_of(3, || {
+            let t0 = Instant::now();
+            // SAFETY: AVX-512F is present, checked above.
+            black_box(unsafe { fma512_loop(iters) });
+            (iters * 12 * 8 * 2) as f64 / t0.elapsed().as_secs_f64() / 1e9
+        });
+        // A core with one 512-bit FMA unit runs no faster at 512 bits than at 256.
+        if peak > fma256_gflops { (peak, 512) } else { (fma256_gflops, 256) }
+    } else {
+        (fma256_gflops, 256)
+    };
     #[cfg(not(target_arch = "x86_64"))]
-    let fma_gflops = gemm_gflops;
+    let (fma_gflops, fma256_gflops, fma_bits) = (gemm_gflops, gemm_gflops, 0);
     let ns_per_word = {
         let mut rng = crate::rng::rng(1, 1);
         let words = 50_000_000u64;
@@ -135,5 +169,5 @@ pub fn limits() -> Limits {
         });
         1e9 / per_second
     };
-    Limits { fma_gflops, gemm_gflops, ns_per_word }
+    Limits { fma_gflops, fma256_gflops, fma_bits, gemm_gflops, ns_per_word }
 }
