@@ -122,8 +122,7 @@ def training_table(reps):
     print("| N, T, B | learner | limit (samples/s) | scb (samples/s) | share of limit | share of the 256-bit limit | numpy loop (samples/s) | scb / numpy |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, t, b, samples in SIZES:
-        limit = b / (6 * b * n * n / peak + b * (t + 3) * word)
-        limit256 = b / (6 * b * n * n / peak256 + b * (t + 3) * word)
+        limit, limit256 = (b / (6 * b * n * n / p + b * (t + 3) * word) for p in (peak, peak256))
         with tempfile.TemporaryDirectory() as d:
             for algorithm in ["sgd", "scb-prox"]:
                 out = os.path.join(d, algorithm)
