@@ -25,6 +25,8 @@ const NOT_TRIALS: &[&str] = &[
     "result.rs",
     "compare.rs",
     "claims/analysis.rs",
+    "claims/sample.rs",
+    "power.rs",
     "claims/figures.rs",
     "claims/predictions.rs",
     "claims/redraw.rs",

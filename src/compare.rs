@@ -58,11 +58,25 @@ pub struct Flip {
     pub new: String,
 }
 
+/// A part of the spec that is not what the baseline's run had: a prediction, tolerance,
+/// plant, grid, budget or setting. Shown beside the quantities, so that a tolerance moved
+/// after the data were seen is visible in review.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpecEdit {
+    /// "tasks", "grid", "settings", "check 2 (q_exponent) tolerance", ...
+    pub what: String,
+    pub old: String,
+    pub new: String,
+}
+
 /// A spec's run against its baseline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpecChange {
     pub id: String,
     pub change: Change,
+    /// What the spec itself changed (none when it is the baseline's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<SpecEdit>,
     /// Every quantity that is not bit-identical, most significant first.
     pub moved: Vec<QuantityChange>,
     /// How many quantities were compared.
@@ -125,14 +139,50 @@ pub fn compare(old: &ClaimResult, new: &ClaimResult) -> SpecChange {
             flips.push(Flip { what: format!("check {i} ({})", c.spec.quantity), old: was.into(), new: c.verdict.word().into() });
         }
     }
-    let change = if !flips.is_empty() || moved.iter().any(|q| q.change == Change::Changed) {
+    let edits = edits(&old.spec, &new.spec);
+    let change = if !flips.is_empty() || !edits.is_empty() || moved.iter().any(|q| q.change == Change::Changed) {
         Change::Changed
     } else if moved.is_empty() {
         Change::Unchanged
     } else {
         Change::WithinNoise
     };
-    SpecChange { id: new.id.clone(), change, moved, compared: keys.len(), flips }
+    SpecChange { id: new.id.clone(), change, edits, moved, compared: keys.len(), flips }
+}
+
+/// What a spec changed that a verdict depends on: its expectation, seed, budgets, grids,
+/// interval, tables, and each check's quantity, kind, prediction, tolerance, plant, points
+/// and expectation. Words (`statement`, `why`) are left out: they cannot move a verdict.
+pub fn edits(old: &crate::spec::ClaimSpec, new: &crate::spec::ClaimSpec) -> Vec<SpecEdit> {
+    let text = |v: serde_json::Value| match v {
+        serde_json::Value::Null => "absent".to_string(),
+        v => v.to_string(),
+    };
+    let json = |s: &crate::spec::ClaimSpec| serde_json::to_value(s).unwrap_or_default();
+    let (a, b) = (json(old), json(new));
+    let mut out = Vec::new();
+    let mut field = |what: String, x: Option<&serde_json::Value>, y: Option<&serde_json::Value>| {
+        if x != y {
+            out.push(SpecEdit { what, old: text(x.cloned().unwrap_or_default()), new: text(y.cloned().unwrap_or_default()) });
+        }
+    };
+    for key in ["expect", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "study", "grid", "quick"] {
+        field(key.to_string(), a.get(key), b.get(key));
+    }
+    let names: std::collections::BTreeSet<&String> = old.sections.keys().chain(new.sections.keys()).collect();
+    for name in names {
+        field(name.clone(), a.get(name), b.get(name));
+    }
+    let checks = |v: &serde_json::Value| v.get("check").and_then(|c| c.as_array()).cloned().unwrap_or_default();
+    let (ca, cb) = (checks(&a), checks(&b));
+    for i in 0..ca.len().max(cb.len()) {
+        let (x, y) = (ca.get(i), cb.get(i));
+        let name = y.or(x).and_then(|c| c.get("quantity")).and_then(|q| q.as_str()).unwrap_or("?").to_string();
+        for key in ["quantity", "kind", "predict", "tolerance", "plant", "each_point", "where", "expect"] {
+            field(format!("check {i} ({name}) {key}"), x.and_then(|c| c.get(key)), y.and_then(|c| c.get(key)));
+        }
+    }
+    out
 }
 
 fn spec_verdict(r: &ClaimResult) -> String {
@@ -191,6 +241,21 @@ mod tests {
     /// z for 95% each and for a Bonferroni over 10 quantities.
     fn zs() -> (f64, f64) {
         (normal_quantile(0.975), normal_quantile(1.0 - 0.05 / 20.0))
+    }
+
+    #[test]
+    fn a_moved_tolerance_plant_or_budget_is_an_edit_and_words_are_not() {
+        let spec = |tol: &str, plant: &str, tasks: u32, why: &str| -> crate::spec::ClaimSpec {
+            toml::from_str(&format!(
+                "id = \"x\"\nstatement = \"s\"\nseed = 1\ntrials = 2\ntasks = {tasks}\n[quick]\ntrials = 2\n[[check]]\nquantity = \"q\"\nkind = \"equal\"\npredict = 1.0\ntolerance = {tol}\nplant = {plant}\nwhy = \"{why}\"\n"
+            ))
+            .unwrap()
+        };
+        assert!(edits(&spec("0.1", "0.3", 8, "a"), &spec("0.1", "0.3", 8, "b")).is_empty(), "words are not edits");
+        let e = edits(&spec("0.1", "0.3", 8, "a"), &spec("0.2", "0.3", 12, "a"));
+        let what: Vec<&str> = e.iter().map(|x| x.what.as_str()).collect();
+        assert_eq!(what, ["tasks", "check 0 (q) tolerance"]);
+        assert_eq!((e[1].old.as_str(), e[1].new.as_str()), ("0.1", "0.2"));
     }
 
     #[test]

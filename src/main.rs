@@ -70,6 +70,22 @@ enum Cmd {
         out: PathBuf,
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
+        /// Calibrate every spec with drawn tasks as if it named this interval method (studentized, t or percentile): a study of the methods, as the known-truth matrix in docs/theory.md is.
+        #[arg(long, value_parser = parse_method)]
+        interval: Option<scb::intervals::Method>,
+    },
+    /// The known-truth matrix: calibrate every design in theorems/known/ (scripts/known_matrix.py writes them) with each interval method, and tabulate coverage and one-sided failure at the truth per law, tasks and band; writes <out>/matrix.json and matrix.md.
+    KnownTruth {
+        /// Master seeds per design.
+        #[arg(long, default_value_t = 1000)]
+        seeds: usize,
+        /// Interval methods to calibrate, comma-separated; the summary also takes every method calibrated earlier into --out, so `--methods` alone only summarises.
+        #[arg(long, value_delimiter = ',', value_parser = parse_method, num_args = 0.., default_value = "studentized,t,percentile")]
+        methods: Vec<scb::intervals::Method>,
+        #[arg(long, default_value = "theorems/known")]
+        theorems: PathBuf,
+        #[arg(long, default_value = "reports/known-truth")]
+        out: PathBuf,
     },
     /// Make a run the baseline: move each spec's results from the run folder into the baseline folder (as `cargo insta accept` does), and rewrite its index.html.
     Accept {
@@ -312,8 +328,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Calibrate { specs, seeds, quick, out, theorems } => {
-            let opts = commands::calibrate::CalibrateOptions { quick, seeds, out, theorems, progress: true };
+        Cmd::KnownTruth { seeds, methods, theorems, out } => {
+            let opts = scb::theories::known::matrix::MatrixOptions { seeds, methods, theorems, out, progress: true };
+            let m = scb::theories::known::matrix::run(&REGISTRY, &opts)?;
+            print!("{}", scb::theories::known::matrix::markdown(&m));
+            eprintln!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Calibrate { specs, seeds, quick, out, theorems, interval } => {
+            let opts = commands::calibrate::CalibrateOptions { quick, seeds, out, theorems, progress: true, interval };
             let cals = commands::calibrate::calibrate(&REGISTRY, &specs, &opts)?;
             let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
             for c in &cals {
@@ -413,6 +436,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn parse_method(s: &str) -> std::result::Result<scb::intervals::Method, String> {
+    scb::intervals::Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+        let names: Vec<&str> = scb::intervals::Method::ALL.iter().map(|m| m.name()).collect();
+        format!("must be one of {} (got {s:?})", names.join(", "))
+    })
 }
 
 fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {

@@ -20,9 +20,54 @@ pub struct CheckResult {
     pub predicted: Option<f64>,
     pub verdict: Verdict,
     pub reason: String,
+    /// The smallest deviation of the truth from the prediction, on each side the claim could
+    /// be false on, that this run's check would detect on 80% of datasets like this one
+    /// (from its own bootstrap replicates; `crate::power`).
+    #[serde(default)]
+    pub resolution: crate::power::Resolution,
+    /// The share of such datasets on which the check fails with the truth planted at its
+    /// `plant` (the smaller over its sides), if it states one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<f64>,
+    /// A check meant to be able to fail that detects its plant on fewer than 80% of datasets:
+    /// it cannot fail at this budget, and the reports say so instead of PASS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weak: bool,
+    /// Every member the check judged (one for a whole-grid check), with its prediction and
+    /// its interval (a per-point check's: the simultaneous band).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub band: Vec<BandMember>,
+}
+
+/// One member of a check's family: a point (or cell), what the check predicts there, and the
+/// interval it was judged on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BandMember {
+    pub label: String,
+    #[serde(deserialize_with = "crate::stats::nan_as_null")]
+    pub predicted: f64,
+    #[serde(deserialize_with = "crate::stats::nan_as_null")]
+    pub value: f64,
+    #[serde(deserialize_with = "crate::stats::nan_as_null")]
+    pub lo: f64,
+    #[serde(deserialize_with = "crate::stats::nan_as_null")]
+    pub hi: f64,
 }
 
 impl CheckResult {
+    /// What the check could have detected, in words: its resolution, its power at its plant,
+    /// and WEAK where that power is below 80% (it cannot fail at this budget).
+    pub fn resolution_text(&self) -> String {
+        let mut s = self.resolution.text(self.spec.kind);
+        if let (Some(plant), Some(power)) = (self.spec.plant, self.power) {
+            s += &format!("; detects its plant ({}) on {:.0}%", crate::power::plant_text(self.spec.kind, plant), 100.0 * power);
+        }
+        if self.weak {
+            s += "; WEAK: cannot fail at this budget";
+        }
+        s
+    }
+
     /// The prediction the estimate was judged against.
     pub fn prediction(&self) -> f64 {
         self.predicted.or(self.spec.predict.value()).unwrap_or(f64::NAN)
@@ -138,6 +183,9 @@ pub struct ClaimResult {
     pub quick: bool,
     /// Which randomness the intervals cover, in words.
     pub randomness: String,
+    /// How the intervals were made, in words.
+    #[serde(default)]
+    pub interval: String,
     pub tasks_per_point: usize,
     /// Trials per task.
     pub trials_per_point: usize,
@@ -161,10 +209,13 @@ impl ClaimResult {
     pub fn at(&self, name: impl AsRef<str>, point: &Point) -> Option<&Estimate> {
         self.q(format!("{}@{}", name.as_ref(), point.key()))
     }
-    /// "PASS" / "FAIL" / "UNDECIDED": the claim's own verdict (undecided when no check
+    /// "PASS" / "WEAK" / "FAIL" / "UNDECIDED": the claim's own verdict (weak when every
+    /// check holds but some cannot detect its plant at this budget; undecided when no check
     /// fails but some cannot tell).
     pub fn verdict_word(&self) -> &'static str {
-        if self.holds {
+        if self.holds && self.checks.iter().any(|c| c.weak) {
+            "WEAK"
+        } else if self.holds {
             "PASS"
         } else if self.checks.iter().any(|c| matches!(c.verdict, Verdict::Fails | Verdict::Undefined)) {
             "FAIL"
@@ -192,8 +243,8 @@ impl ClaimResult {
 }
 
 /// A spec's measured operating characteristics (`scb calibrate`): rerun under several master
-/// seeds, how often each check reaches its expected verdict, and how often it rejects a
-/// prediction moved by its planted deviation. Written beside the result as
+/// seeds, how often each check reaches its expected verdict, and how often it fails with the
+/// truth planted at its competing hypothesis. Written beside the result as
 /// `calibration.json` (full grid) or `calibration-quick.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
@@ -204,12 +255,30 @@ pub struct Calibration {
     pub seeds: Vec<u64>,
     /// What the intervals covered, in words.
     pub randomness: String,
+    /// How they were made, in words.
+    #[serde(default)]
+    pub interval: String,
     pub level: f64,
     /// Seeds on which the spec's verdict was the expected one.
     pub as_expected: usize,
     /// Seeds on which it was undecided (no check contradicted the expectation).
     pub undecided: usize,
     pub checks: Vec<CheckCalibration>,
+    /// What each seed gave, check by check: the raw record behind the counts.
+    #[serde(default)]
+    pub per_seed: Vec<SeedVerdicts>,
+}
+
+/// One master seed's verdicts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedVerdicts {
+    pub seed: u64,
+    pub standing: Standing,
+    /// Per check.
+    pub verdicts: Vec<Verdict>,
+    /// Per check, per side its claim could be false on (in `CheckCalibration::planted`'s
+    /// order): the verdict with the truth planted at the check's plant (empty without one).
+    pub planted: Vec<Vec<Verdict>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -218,8 +287,8 @@ pub struct CheckCalibration {
     pub kind: crate::verdict::Kind,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub each_point: bool,
-    /// What the check is expected to give: "holds", "fails", or "either" (a refuted form's
-    /// check that states no expectation).
+    /// What the check is expected to give: "holds", "fails", "either" (a refuted form's
+    /// check that states no expectation), or "no fail" (an open question's).
     pub expected: String,
     /// Seeds that reached it.
     pub stable: usize,
@@ -228,15 +297,29 @@ pub struct CheckCalibration {
     pub fails: usize,
     pub undecided: usize,
     pub undefined: usize,
-    /// The planted deviation, and on how many seeds the moved prediction was rejected (did
-    /// not hold): moved up, and moved down (only the directions that can make the check
-    /// false: both for equal and ratio, up for above, down for below).
+    /// The competing hypothesis: the truth's deviation from the prediction (a factor
+    /// `1 + plant` for ratio) at which the claim is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plant: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejected_up: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejected_down: Option<usize>,
+    /// With the truth planted there, on each side the claim could be false on: on how many
+    /// seeds the check failed (a detection), and on how many it was undecided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planted: Vec<Planted>,
+    /// The smallest planted deviation the check detects on at least 80% of the seeds, per
+    /// side (bisection over re-judged plants; no simulation).
+    #[serde(default)]
+    pub resolution: crate::power::Resolution,
+    /// A check meant to be able to fail that detects its plant on fewer than 80% of seeds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weak: bool,
+}
+
+/// Detections of a plant on one side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Planted {
+    pub side: crate::power::Side,
+    pub fails: usize,
+    pub undecided: usize,
 }
 
 impl Calibration {

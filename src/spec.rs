@@ -45,9 +45,11 @@ pub struct CheckSpec {
     /// passing on any one failure. Unset: the check may go either way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
-    /// A planted deviation for `scb calibrate`: the prediction moved by this much (added for
-    /// equal, above and below; a factor `1 + plant` either way for ratio), to measure how
-    /// often the check rejects a prediction that is off by it.
+    /// The competing hypothesis, fixed before any data are seen: the truth's deviation from
+    /// the prediction (added for equal, above and below, on each side the claim could be
+    /// false on; a factor `1 + plant` either way for ratio) at which the claim is false. It
+    /// must exceed the tolerance. A check is weak where it detects this on fewer than 80% of
+    /// datasets (docs/theory.md §10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plant: Option<f64>,
 }
@@ -127,9 +129,19 @@ pub struct ClaimSpec {
     pub fixed_task: bool,
     #[serde(default = "default_bootstrap")]
     pub bootstrap: usize,
-    /// Confidence level of the bootstrap intervals.
+    /// Confidence level of the intervals.
     #[serde(default = "default_level")]
     pub level: f64,
+    /// A study of the intervals themselves (the known-truth matrix's designs): the least
+    /// number of tasks the harness requires for a band (`crate::intervals::min_tasks`) does not
+    /// apply, so that designs below it can be measured.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub study: bool,
+    /// How intervals are made from drawn tasks: the studentized bootstrap, which the
+    /// known-truth matrix chose (docs/theory.md §10), unless `scb calibrate --interval`
+    /// studies another. Not read from a spec file.
+    #[serde(skip)]
+    pub interval: Option<crate::intervals::Method>,
     #[serde(default)]
     pub grid: Grid,
     pub quick: Quick,
@@ -234,6 +246,14 @@ impl ClaimSpec {
             }
             if let Some(p) = c.plant {
                 check_range(&format!("check[{i}].plant"), p, 0.0, 1e12, true)?;
+                // A plant is where the claim is false: a truth within the tolerance is one
+                // the check is built to accept, so it cannot be the competing hypothesis.
+                if p <= c.tolerance {
+                    return Err(invalid(
+                        format!("check[{i}].plant"),
+                        format!("must exceed the check's tolerance ({}): a truth within it is one the check accepts, not a competing hypothesis (got {p})", crate::verdict::num(c.tolerance)),
+                    ));
+                }
             }
             if !c.at.is_empty() && !c.each_point {
                 return Err(invalid(format!("check[{i}].where"), "applies only with each_point = true"));
@@ -249,6 +269,11 @@ impl ClaimSpec {
             g.extend(self.quick.grid.clone());
         }
         g
+    }
+
+    /// The interval method for drawn tasks.
+    pub fn method(&self) -> crate::intervals::Method {
+        self.interval.unwrap_or_default()
     }
 
     /// Tasks per point on a grid: 1 for a fixed task.
@@ -298,7 +323,7 @@ impl ClaimSpec {
     pub fn only_sections(&self, known: &[&str]) -> Result<()> {
         for key in self.sections.keys() {
             if !known.contains(&key.as_str()) {
-                let all = ["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "grid", "quick", "check"];
+                let all = ["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "study", "grid", "quick", "check"];
                 return Err(invalid(key, format!("unknown field {key:?}: a spec has {}, and this claim reads {}", all.join(", "), known.join(", "))));
             }
         }

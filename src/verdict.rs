@@ -98,42 +98,43 @@ pub fn judge(kind: Kind, predict: f64, tolerance: f64, e: &Estimate, level: f64)
         );
     }
     let (lo, hi, p, tol) = (e.lo, e.hi, predict, tolerance);
-    let (ok, text) = match kind {
+    let v = decide(kind, p, tol, lo, hi);
+    let text = match kind {
         Kind::Equal | Kind::Ratio => {
             let (a, b, widened) = if kind == Kind::Equal {
                 (lo - tol, hi + tol, format!("widened by {}", num(tol)))
             } else {
                 (lo / (1.0 + tol), hi * (1.0 + tol), format!("widened by a factor {}", num(1.0 + tol)))
             };
-            let ok = a <= p && p <= b;
-            let rel = if ok { "lies in" } else { "lies outside" };
-            (ok, format!("{} {rel} [{}, {}], the interval {widened}", num(p), num(a), num(b)))
+            let rel = if v == Verdict::Holds { "lies in" } else { "lies outside" };
+            format!("{} {rel} [{}, {}], the interval {widened}", num(p), num(a), num(b))
         }
-        Kind::Below => {
-            let bound = p + tol;
-            return if hi <= bound {
-                (Verdict::Holds, format!("holds: upper end {} <= {}", num(hi), num(bound)))
-            } else if lo > bound {
-                (Verdict::Fails, format!("fails: lower end {} > {}", num(lo), num(bound)))
-            } else {
-                (Verdict::Undecided, format!("undecided: [{}, {}] lies across {}", num(lo), num(hi), num(bound)))
-            };
-        }
-        Kind::Above => {
-            let bound = p - tol;
-            return if lo >= bound {
-                (Verdict::Holds, format!("holds: lower end {} >= {}", num(lo), num(bound)))
-            } else if hi < bound {
-                (Verdict::Fails, format!("fails: upper end {} < {}", num(hi), num(bound)))
-            } else {
-                (Verdict::Undecided, format!("undecided: [{}, {}] lies across {}", num(lo), num(hi), num(bound)))
-            };
-        }
+        Kind::Below => match v {
+            Verdict::Holds => format!("upper end {} <= {}", num(hi), num(p + tol)),
+            Verdict::Fails => format!("lower end {} > {}", num(lo), num(p + tol)),
+            _ => format!("[{}, {}] lies across {}", num(lo), num(hi), num(p + tol)),
+        },
+        Kind::Above => match v {
+            Verdict::Holds => format!("lower end {} >= {}", num(lo), num(p - tol)),
+            Verdict::Fails => format!("upper end {} < {}", num(hi), num(p - tol)),
+            _ => format!("[{}, {}] lies across {}", num(lo), num(hi), num(p - tol)),
+        },
     };
-    if ok {
-        (Verdict::Holds, format!("holds: {text}"))
-    } else {
-        (Verdict::Fails, format!("fails: {text}"))
+    (v, format!("{}: {text}", v.word()))
+}
+
+/// The verdict alone, for an interval `[lo, hi]` known to be defined: what [`judge`] decides,
+/// without the words (the power of a check re-judges thousands of planted intervals).
+pub fn decide(kind: Kind, p: f64, tol: f64, lo: f64, hi: f64) -> Verdict {
+    let holds = |ok: bool| if ok { Verdict::Holds } else { Verdict::Fails };
+    match kind {
+        Kind::Equal => holds(lo - tol <= p && p <= hi + tol),
+        Kind::Ratio => holds(lo / (1.0 + tol) <= p && p <= hi * (1.0 + tol)),
+        Kind::Below if hi <= p + tol => Verdict::Holds,
+        Kind::Below if lo > p + tol => Verdict::Fails,
+        Kind::Above if lo >= p - tol => Verdict::Holds,
+        Kind::Above if hi < p - tol => Verdict::Fails,
+        Kind::Below | Kind::Above => Verdict::Undecided,
     }
 }
 

@@ -162,14 +162,35 @@ fn no_worse_at_every_cell_fails_rarely_on_the_margin_and_surely_off_it() {
 }
 
 #[test]
-fn a_planted_deviation_is_rejected_and_counted_as_power() {
-    // The prediction moved by 1 (the truth is 0; each cell's mean has sd about 1 / sqrt(12)
-    // over tasks, the grid's mean about 0.1): every seed rejects it, both ways.
+fn a_truth_planted_off_the_prediction_is_detected_only_where_the_check_fails() {
+    // The truth planted 1 away (the grid's mean has sd about 0.1 over seeds): every seed
+    // fails, both ways, and none is counted undecided.
     let text = spec("tasks = 12", "truth = 0.0\ntau = 1.0\nsigma = 1.0", &format!("{THE_MEAN_IS_ZERO}plant = 1.0\n"));
     let c = calibrated(&text, 20);
-    assert_eq!((c.checks[0].rejected_up, c.checks[0].rejected_down), (Some(20), Some(20)), "{c:?}");
-    // A deviation well inside the noise is rejected about as often as the truth is.
+    let planted: Vec<(usize, usize)> = c.checks[0].planted.iter().map(|p| (p.fails, p.undecided)).collect();
+    assert_eq!(planted, [(20, 0), (20, 0)], "{c:?}");
+    assert!(!c.checks[0].weak);
+    // A deviation well inside the noise is detected about as often as the truth is refuted,
+    // and the check is weak: it cannot fail at this budget.
     let small = spec("tasks = 12", "truth = 0.0\ntau = 1.0\nsigma = 1.0", &format!("{THE_MEAN_IS_ZERO}plant = 0.001\n"));
     let c = calibrated(&small, 20);
-    assert!(c.checks[0].rejected_up.unwrap() <= 3, "{c:?}");
+    assert!(c.checks[0].planted.iter().all(|p| p.fails <= 3), "{c:?}");
+    assert!(c.checks[0].weak);
+    // Its resolution over the seeds lies between: above the small plant, below the large.
+    let r = c.checks[0].resolution.worst().unwrap();
+    assert!(r > 0.01 && r < 1.0, "{r}");
+    // Per seed, the raw verdicts are kept.
+    assert_eq!(c.per_seed.len(), 20);
+    assert!(c.per_seed.iter().all(|s| s.planted[0].len() == 2));
+}
+
+#[test]
+fn a_one_sided_check_with_slack_is_planted_across_its_bound_not_moved_from_its_estimate() {
+    // The truth 0.5 above a lower bound of 0: moving the prediction by 0.25 would never be
+    // rejected; planting the truth 0.25 below the bound is, with cells this precise.
+    let above = "[[check]]\nquantity = \"mean\"\nkind = \"above\"\npredict = 0.0\ntolerance = 0.0\nplant = 0.25\n";
+    let c = calibrated(&spec("tasks = 12", "truth = 0.5\ntau = 0.1\nsigma = 0.1", above), 20);
+    assert_eq!(c.checks[0].holds, 20);
+    assert_eq!(c.checks[0].planted.len(), 1, "one side can make a lower bound false");
+    assert_eq!(c.checks[0].planted[0].fails, 20, "{c:?}");
 }

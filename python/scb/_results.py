@@ -94,9 +94,12 @@ class Results:
                 rows.append(
                     dict(id=i, check=k, quantity=c["quantity"], kind=c["kind"], prediction=c["predict"], tolerance=c["tolerance"],
                          each_point=c.get("each_point", False), estimate=e["value"], lo=e["lo"], hi=e["hi"],
-                         outcome=c["verdict"], reason=c["reason"])
+                         outcome=c["verdict"], resolution_up=c.get("resolution", {}).get("up"),
+                         resolution_down=c.get("resolution", {}).get("down"), plant=c.get("plant"),
+                         power_at_plant=c.get("power"), weak=c.get("weak", False), reason=c["reason"])
                 )
-        return pd.DataFrame(rows, columns=["id", "check", "quantity", "kind", "prediction", "tolerance", "each_point", "estimate", "lo", "hi", "outcome", "reason"])
+        return pd.DataFrame(rows, columns=["id", "check", "quantity", "kind", "prediction", "tolerance", "each_point", "estimate", "lo", "hi", "outcome",
+                                           "resolution_up", "resolution_down", "plant", "power_at_plant", "weak", "reason"])
 
     @property
     def quantities(self):

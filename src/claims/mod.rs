@@ -13,6 +13,7 @@ pub mod figures;
 pub(crate) mod predictions;
 pub mod quantity;
 mod redraw;
+pub(crate) mod sample;
 pub(crate) mod registry;
 pub(crate) mod runner;
 pub mod store;

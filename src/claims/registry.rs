@@ -22,8 +22,10 @@ fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
     spec.only_sections(C::SECTIONS)?;
     let claim = C::new(spec)?;
     let axes = claim.axes();
-    points(&axes, &spec.grid(false), "grid")?;
-    points(&axes, &spec.grid(true), "quick.grid")?;
+    for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
+        let pts = points(&axes, &spec.grid(quick), field)?;
+        enough_tasks(spec, &pts, quick)?;
+    }
     for (i, c) in spec.checks.iter().enumerate() {
         if !C::QUANTITIES.iter().any(|q| q.matches(&c.quantity)) {
             let names: Vec<&str> = C::QUANTITIES.iter().map(|q| q.name).collect();
@@ -37,6 +39,37 @@ fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
         }
     }
     Ok(claim)
+}
+
+/// Refuses a budget of drawn tasks below what the harness's intervals need for every check's
+/// band (`intervals::min_tasks`, measured on the known-truth matrix). A per-point check's band
+/// has at least one member per point it applies at (cells only add members, and larger bands
+/// need no more tasks), a whole-grid check's one.
+fn enough_tasks(spec: &ClaimSpec, pts: &[crate::grid::Point], quick: bool) -> Result<()> {
+    if spec.fixed_task || spec.study {
+        return Ok(());
+    }
+    let tasks = spec.tasks(quick);
+    let field = if quick { "quick.tasks" } else { "tasks" };
+    for (i, c) in spec.checks.iter().enumerate() {
+        let members = if c.each_point { pts.iter().filter(|p| c.applies_at(p)).count().max(1) } else { 1 };
+        let need = crate::intervals::min_tasks(spec.method(), members);
+        let Some(need) = need.filter(|n| tasks < *n) else {
+            if need.is_none() {
+                return Err(invalid("interval", format!("{} served no design of the known-truth matrix (docs/theory.md §10)", spec.method().name())));
+            }
+            continue;
+        };
+        let band = if members == 1 { "one interval".to_string() } else { format!("a band over {members} points") };
+        return Err(invalid(
+            field,
+            format!(
+                "must be at least {need}: check[{i}] ({}) judges {band}, and with fewer tasks the studentized bootstrap misses the 93% coverage or 3.5% one-sided error it is held to (known-truth matrix, docs/theory.md §10; got {tasks})",
+                c.quantity
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl<C: TypedClaim> Claim for Registered<C> {

@@ -1,16 +1,23 @@
 //! `scb calibrate`: a spec's operating characteristics, measured. The spec is rerun under K
-//! master seeds (fresh tasks and trials each time, records kept in memory); for every check
-//! the share of seeds that reach its expected verdict is its stability, and the share that
-//! reject its prediction moved by the check's `plant` is its power. Moving a prediction
-//! re-judges the same trials (the records' hash ignores predictions), so power costs a
-//! bootstrap, not a simulation. Each finished seed is appended to a partial file, so an
-//! interrupted calibration resumes where it stopped.
+//! master seeds (fresh tasks and trials each time, records kept in memory). For every check,
+//! the share of seeds that reach its expected verdict is its stability. Its power is measured
+//! with the truth planted at its competing hypothesis (`plant`), not with the prediction
+//! moved: each seed's judgement of every member is shifted (scaled, for a ratio) so that the
+//! truth, estimated by the mean of the seeds' estimates, sits at the prediction moved by the
+//! plant, on each side the claim could be false on, and the check is judged again
+//! ([`crate::power`]). Only a failure counts as a detection; undecided is counted apart. The
+//! check's resolution is the smallest such deviation detected on 80% of the seeds. Both cost
+//! no simulation. Each finished seed is appended to a partial file, so an interrupted
+//! calibration resumes where it stopped.
 
+use crate::claims::analysis::claims_to_hold;
 use crate::claims::store::MemoryStore;
 use crate::claims::{find, Claim, Missing, Outcome, Run};
 use crate::error::{io_err, Error, Result};
-use crate::result::{Calibration, CheckCalibration, ClaimResult};
-use crate::spec::{ClaimSpec, Predict};
+use crate::intervals::Method;
+use crate::power::{sides, Datasets, Resolution, TARGET};
+use crate::result::{Calibration, CheckCalibration, ClaimResult, Planted, SeedVerdicts};
+use crate::spec::ClaimSpec;
 use crate::verdict::{num, Expect, Kind, Standing, Verdict};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -22,6 +29,9 @@ pub struct CalibrateOptions {
     pub out: PathBuf,
     pub theorems: PathBuf,
     pub progress: bool,
+    /// Calibrate every spec with drawn tasks as if it named this interval method (a study
+    /// of the methods; the default is each spec's own).
+    pub interval: Option<Method>,
 }
 
 /// The stability a committed spec must reach: on the full grid and on the quick one.
@@ -30,7 +40,7 @@ pub const REQUIRED: (f64, f64) = (0.95, 0.90);
 impl Default for CalibrateOptions {
     /// The CLI's: 20 master seeds on the full grids of `theorems/`, into `reports/`.
     fn default() -> Self {
-        CalibrateOptions { quick: false, seeds: 20, out: "reports".into(), theorems: "theorems".into(), progress: false }
+        CalibrateOptions { quick: false, seeds: 20, out: "reports".into(), theorems: "theorems".into(), progress: false, interval: None }
     }
 }
 
@@ -40,7 +50,8 @@ pub fn master_seed(spec_seed: u64, k: usize) -> u64 {
     crate::rng::derive(spec_seed, 0xCA1B_0000 + k as u64)
 }
 
-/// One seed's verdicts, as the partial file keeps them.
+/// One seed's judgement, as the partial file keeps it: each check's verdict and every
+/// member's `(prediction, value, lo, hi)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct SeedOutcome {
     /// What the spec was when this seed ran: a changed spec starts over.
@@ -48,46 +59,16 @@ struct SeedOutcome {
     seed: u64,
     standing: Standing,
     verdicts: Vec<Verdict>,
-    up: Vec<Option<Verdict>>,
-    down: Vec<Option<Verdict>>,
+    #[serde(default)]
+    families: Vec<Vec<[Option<f64>; 4]>>,
 }
 
-/// The prediction moved by `plant`: up or down (a factor 1 + plant for ratio).
-fn moved(predict: &Predict, kind: Kind, plant: f64, up: bool) -> Predict {
-    let ratio = kind == Kind::Ratio;
-    match (predict, ratio, up) {
-        (Predict::Value(x), true, true) => Predict::Value(x * (1.0 + plant)),
-        (Predict::Value(x), true, false) => Predict::Value(x / (1.0 + plant)),
-        (Predict::Value(x), false, true) => Predict::Value(x + plant),
-        (Predict::Value(x), false, false) => Predict::Value(x - plant),
-        (Predict::Formula(f), true, true) => Predict::Formula(format!("({f}) * {}", 1.0 + plant)),
-        (Predict::Formula(f), true, false) => Predict::Formula(format!("({f}) / {}", 1.0 + plant)),
-        (Predict::Formula(f), false, true) => Predict::Formula(format!("({f}) + {plant}")),
-        (Predict::Formula(f), false, false) => Predict::Formula(format!("({f}) - {plant}")),
+impl SeedOutcome {
+    fn of(spec: String, seed: u64, r: &ClaimResult) -> SeedOutcome {
+        let finite = |x: f64| x.is_finite().then_some(x);
+        let families = r.checks.iter().map(|c| c.band.iter().map(|m| [finite(m.predicted), finite(m.value), finite(m.lo), finite(m.hi)]).collect()).collect();
+        SeedOutcome { spec, seed, standing: r.standing, verdicts: r.checks.iter().map(|c| c.verdict).collect(), families }
     }
-}
-
-/// Whether a check's planted deviation is tried in a direction: both ways for equal and
-/// ratio, the way that makes the bound false for above (up) and below (down).
-fn planted(kind: Kind, up: bool) -> bool {
-    match kind {
-        Kind::Equal | Kind::Ratio => true,
-        Kind::Above => up,
-        Kind::Below => !up,
-    }
-}
-
-/// The spec with every planted check's prediction moved one way; None if no check moves.
-fn planted_spec(spec: &ClaimSpec, up: bool) -> Option<ClaimSpec> {
-    let mut s = spec.clone();
-    let mut any = false;
-    for c in s.checks.iter_mut() {
-        if let (Some(p), true) = (c.plant, planted(c.kind, up)) {
-            c.predict = moved(&c.predict, c.kind, p, up);
-            any = true;
-        }
-    }
-    any.then_some(s)
 }
 
 fn judged(claim: &dyn Claim, spec: &ClaimSpec, quick: bool, store: &MemoryStore) -> Result<ClaimResult> {
@@ -107,6 +88,15 @@ fn expected(spec: &ClaimSpec, i: usize) -> &'static str {
     }
 }
 
+/// The spec as calibrated: with the interval method of the study, if one is asked for.
+fn as_calibrated(spec: &ClaimSpec, interval: Option<Method>) -> ClaimSpec {
+    let mut s = spec.clone();
+    if let (Some(m), false) = (interval, s.fixed_task) {
+        s.interval = Some(m);
+    }
+    s
+}
+
 /// Calibrates every named spec under `opts.seeds` master seeds, seed by seed (so specs that
 /// share trials share them), and writes each spec's `calibration.json`.
 pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOptions) -> Result<Vec<Calibration>> {
@@ -114,10 +104,10 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
         return Err(crate::error::invalid("--seeds", format!("must be a whole number in [1, 10000] (got {})", opts.seeds)));
     }
     let prepared = super::check::load_specs(registry, names, &opts.theorems)?;
-    let specs: Vec<(&ClaimSpec, &dyn Claim)> = prepared.iter().map(|p| Ok((p.spec(), find(registry, p.spec())?))).collect::<Result<_>>()?;
+    let specs: Vec<(ClaimSpec, &dyn Claim)> = prepared.iter().map(|p| Ok((as_calibrated(p.spec(), opts.interval), find(registry, p.spec())?))).collect::<Result<_>>()?;
     let partial_name = format!(".{}.partial.jsonl", Calibration::file_name(opts.quick));
     let (mut done, mut texts): (Vec<Vec<SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
-    for (spec, _) in specs.iter().copied() {
+    for (spec, _) in &specs {
         let dir = opts.out.join(&spec.id);
         crate::io::ensure_dir(&dir)?;
         let text = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
@@ -127,7 +117,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
             .unwrap_or_default()
             .lines()
             .filter_map(|l| serde_json::from_str::<SeedOutcome>(l).ok())
-            .filter(|o| o.spec == text)
+            .filter(|o| o.spec == text && o.families.len() == spec.checks.len())
             .collect();
         done.push(kept);
         texts.push(text);
@@ -135,7 +125,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
     let bar = crate::ui::progress((opts.seeds * specs.len()) as u64, "calibration (seeds x specs)", opts.progress);
     for k in 1..=opts.seeds {
         let store = MemoryStore::default();
-        for (((spec, claim), outcomes), text) in specs.iter().copied().zip(done.iter_mut()).zip(&texts) {
+        for (((spec, claim), outcomes), text) in specs.iter().zip(done.iter_mut()).zip(&texts) {
             let seed = master_seed(spec.seed, k);
             if outcomes.iter().any(|o| o.seed == seed) {
                 bar.inc(1);
@@ -143,24 +133,8 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
             }
             let mut s = spec.clone();
             s.seed = seed;
-            let r = judged(claim, &s, opts.quick, &store)?;
-            let side = |up: bool| -> Result<Vec<Option<Verdict>>> {
-                Ok(match planted_spec(&s, up) {
-                    Some(p) => {
-                        let rp = judged(claim, &p, opts.quick, &store)?;
-                        rp.checks.iter().zip(&p.checks).map(|(c, cs)| (cs.plant.is_some() && planted(cs.kind, up)).then_some(c.verdict)).collect()
-                    }
-                    None => vec![None; s.checks.len()],
-                })
-            };
-            let outcome = SeedOutcome {
-                spec: text.clone(),
-                seed,
-                standing: r.standing,
-                verdicts: r.checks.iter().map(|c| c.verdict).collect(),
-                up: side(true)?,
-                down: side(false)?,
-            };
+            let r = judged(*claim, &s, opts.quick, &store)?;
+            let outcome = SeedOutcome::of(text.clone(), seed, &r);
             let partial = opts.out.join(&spec.id).join(&partial_name);
             let line = serde_json::to_string(&outcome).map_err(|e| Error::Other(e.to_string()))? + "\n";
             std::fs::OpenOptions::new().create(true).append(true).open(&partial).and_then(|mut f| f.write_all(line.as_bytes())).map_err(io_err(&partial))?;
@@ -170,7 +144,7 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
     }
     bar.finish_and_clear();
     let mut out = Vec::new();
-    for ((spec, _), outcomes) in specs.iter().copied().zip(&done) {
+    for ((spec, _), outcomes) in specs.iter().zip(&done) {
         let seeds: Vec<u64> = (1..=opts.seeds).map(|k| master_seed(spec.seed, k)).collect();
         let mine: Vec<&SeedOutcome> = seeds.iter().filter_map(|s| outcomes.iter().find(|o| o.seed == *s)).collect();
         let cal = summarise(spec, opts.quick, seeds, &mine);
@@ -191,8 +165,36 @@ fn standing(spec: &ClaimSpec, o: &SeedOutcome) -> Standing {
     crate::verdict::meets(spec.expect, &checks).0
 }
 
+/// Check `i` over the seeds, as datasets for [`crate::power`]: per seed, every member's
+/// `(value, lo, hi)`; the members' predictions (from the first seed: a prediction does not
+/// depend on the seed unless it reads task statistics, and then it is a deviation judged
+/// against 1 or 0); and the centres, the mean of the seeds' estimates.
+fn seed_sets(outcomes: &[&SeedOutcome], i: usize) -> (Vec<f64>, Vec<f64>, Vec<Vec<(f64, f64, f64)>>) {
+    let nan = f64::NAN;
+    let members = outcomes.iter().map(|o| o.families[i].len()).max().unwrap_or(0);
+    let sets: Vec<Vec<(f64, f64, f64)>> = outcomes
+        .iter()
+        .filter(|o| o.families[i].len() == members)
+        .map(|o| o.families[i].iter().map(|m| (m[1].unwrap_or(nan), m[2].unwrap_or(nan), m[3].unwrap_or(nan))).collect())
+        .collect();
+    let predicts: Vec<f64> = (0..members).map(|m| outcomes.iter().find_map(|o| o.families[i].get(m).and_then(|x| x[0])).unwrap_or(nan)).collect();
+    let centres: Vec<f64> = (0..members)
+        .map(|m| {
+            let v: Vec<f64> = sets.iter().map(|s| s[m].0).filter(|x| x.is_finite()).collect();
+            if v.is_empty() {
+                nan
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        })
+        .collect();
+    (predicts, centres, sets)
+}
+
 fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOutcome]) -> Calibration {
     let count = |f: &dyn Fn(&SeedOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
+    let mut per_seed: Vec<SeedVerdicts> =
+        outcomes.iter().map(|o| SeedVerdicts { seed: o.seed, standing: standing(spec, o), verdicts: o.verdicts.clone(), planted: Vec::new() }).collect();
     let checks = spec
         .checks
         .iter()
@@ -206,9 +208,26 @@ fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOu
                 "no fail" => is(Verdict::Holds) + is(Verdict::Undecided),
                 _ => outcomes.len(),
             };
-            let rejected = |side: &dyn Fn(&SeedOutcome) -> Option<Verdict>| {
-                (c.plant.is_some() && outcomes.iter().any(|o| side(o).is_some())).then(|| count(&|o| side(o).is_some_and(|v| v != Verdict::Holds)))
-            };
+            let (predicts, centres, sets) = seed_sets(outcomes, i);
+            let data = Datasets { kind: c.kind, tolerance: c.tolerance, predicts: &predicts, centres: &centres, datasets: &sets };
+            let mut planted = Vec::new();
+            if let Some(plant) = c.plant {
+                for side in sides(c.kind) {
+                    let d = data.detected(plant, *side);
+                    planted.push(Planted { side: *side, fails: d.fails, undecided: d.undecided });
+                    // Seed by seed, in the same order as `sets` (seeds with the whole family).
+                    let verdicts = data.verdicts(plant, *side);
+                    let mut it = verdicts.into_iter();
+                    for (o, v) in outcomes.iter().zip(per_seed.iter_mut()) {
+                        if o.families[i].len() == predicts.len() {
+                            v.planted.resize(i + 1, Vec::new());
+                            v.planted[i].push(it.next().unwrap_or(Verdict::Undefined));
+                        }
+                    }
+                }
+            }
+            let n = outcomes.len().max(1) as f64;
+            let weak = claims_to_hold(spec, c) && planted.iter().any(|p| (p.fails as f64) < TARGET * n);
             CheckCalibration {
                 quantity: c.quantity.clone(),
                 kind: c.kind,
@@ -220,20 +239,26 @@ fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOu
                 undecided: is(Verdict::Undecided),
                 undefined: is(Verdict::Undefined),
                 plant: c.plant,
-                rejected_up: rejected(&|o| o.up[i]),
-                rejected_down: rejected(&|o| o.down[i]),
+                planted,
+                resolution: Resolution::of(&data),
+                weak,
             }
         })
         .collect();
+    for v in per_seed.iter_mut() {
+        v.planted.resize(spec.checks.len(), Vec::new());
+    }
     Calibration {
         id: spec.id.clone(),
         grid: if quick { "quick" } else { "full" }.into(),
         seeds,
         randomness: spec.randomness(quick),
+        interval: if spec.fixed_task { "percentile bootstrap over the trials of the fixed task".into() } else { spec.method().describe().into() },
         level: spec.level,
         as_expected: count(&|o| standing(spec, o) == Standing::AsExpected),
         undecided: count(&|o| standing(spec, o) == Standing::Undecided),
         checks,
+        per_seed,
     }
 }
 
@@ -252,16 +277,32 @@ pub fn describe(c: &Calibration) -> String {
         c.undecided
     );
     for ch in &c.checks {
-        let power = match (ch.plant, ch.rejected_up, ch.rejected_down) {
-            (Some(p), u, d) => {
-                let side = |n: Option<usize>, w: &str| n.map(|n| format!(" {w} {n}/{k}")).unwrap_or_default();
-                format!("  power at plant {}:{}{}", num(p), side(u, "up"), side(d, "down"))
+        let power = match ch.plant {
+            Some(p) => {
+                let sides: Vec<String> = ch.planted.iter().map(|x| format!("{} {}/{k} (undecided {})", side_word(ch.kind, x.side), x.fails, x.undecided)).collect();
+                let weak = if ch.weak { "; WEAK: cannot fail at this budget" } else { "" };
+                format!("  plant {}: detected {}{weak}", crate::power::plant_text(ch.kind, p), sides.join(", "))
             }
             _ => String::new(),
         };
-        s += &format!("  {:<24} {:<6} expected {:<6} on {}/{k}{power}\n", ch.quantity, format!("{:?}", ch.kind).to_lowercase(), ch.expected, ch.stable);
+        s += &format!(
+            "  {:<24} {:<6} expected {:<7} on {}/{k}; {}{power}\n",
+            ch.quantity,
+            format!("{:?}", ch.kind).to_lowercase(),
+            ch.expected,
+            ch.stable,
+            ch.resolution.text(ch.kind)
+        );
     }
     s
+}
+
+fn side_word(kind: Kind, side: crate::power::Side) -> &'static str {
+    match (kind, side) {
+        (Kind::Below | Kind::Above, _) => "across the bound",
+        (_, crate::power::Side::Up) => "up",
+        (_, crate::power::Side::Down) => "down",
+    }
 }
 
 /// Where a calibration of `id` is: `<out>/<id>/calibration[-quick].json`.

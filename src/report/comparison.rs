@@ -59,6 +59,10 @@ pub fn what(c: &Compared) -> String {
             for f in &s.flips {
                 line += &format!("; {} flipped: {} -> {}", f.what, f.old, f.new);
             }
+            if !s.edits.is_empty() {
+                let e: Vec<String> = s.edits.iter().map(|e| format!("{} {} -> {}", e.what, e.old, e.new)).collect();
+                line += &format!("; the spec changed: {}", e.join(", "));
+            }
         }
     }
     line

@@ -14,6 +14,7 @@ pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel], run: &cra
     staged.json("result.json", result)?;
     staged.json("run.json", run)?;
     staged.write("quantities.csv", quantities_csv(result).as_bytes())?;
+    staged.write("checks.csv", checks_csv(result).as_bytes())?;
     figure(&mut staged, result, panels, figures)?;
     staged.commit()?;
     // Figures of formats this run did not write, or of panels it no longer has, would
@@ -76,6 +77,34 @@ pub fn quantities_csv(r: &ClaimResult) -> String {
     let mut s = String::from("quantity,value,lo,hi,undefined\n");
     for (k, e) in &r.quantities {
         s += &format!("\"{k}\",{:e},{:e},{:e},{}\n", e.value, e.lo, e.hi, e.undefined);
+    }
+    s
+}
+
+/// Every check, one row each, with what it could detect beside its verdict: the member it
+/// shows (the failing or farthest one), the resolution on each side (empty where that side
+/// cannot make the claim false), the detection rate at the plant and whether it is weak.
+pub fn checks_csv(r: &ClaimResult) -> String {
+    let mut s = String::from("check,quantity,kind,each_point,predicted,tolerance,plant,value,lo,hi,verdict,resolution_up,resolution_down,power_at_plant,weak\n");
+    let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:e}"));
+    for (i, c) in r.checks.iter().enumerate() {
+        s += &format!(
+            "{i},\"{}\",{},{},{:e},{:e},{},{:e},{:e},{:e},{},{},{},{},{}\n",
+            c.spec.quantity,
+            format!("{:?}", c.spec.kind).to_lowercase(),
+            c.spec.each_point,
+            c.prediction(),
+            c.spec.tolerance,
+            opt(c.spec.plant),
+            c.estimate.value,
+            c.estimate.lo,
+            c.estimate.hi,
+            c.verdict.word(),
+            opt(c.resolution.up),
+            opt(c.resolution.down),
+            opt(c.power),
+            c.weak
+        );
     }
     s
 }

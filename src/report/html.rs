@@ -38,19 +38,22 @@ fn header() -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>scb: claim verdicts</title>\n<style>\
 body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
-.PASS{color:#00795a;font-weight:bold}.FAIL{color:#b34000;font-weight:bold}.UNDECIDED{color:#8a6d00;font-weight:bold}img{max-width:100%;border:1px solid #eee}\
+.PASS{color:#00795a;font-weight:bold}.FAIL{color:#b34000;font-weight:bold}.UNDECIDED{color:#8a6d00;font-weight:bold}.WEAK{color:#8a6d00;font-weight:bold}img{max-width:100%;border:1px solid #eee}\
 code{background:#f4f4f4;padding:0 3px}</style></head><body>\n\
 <h1>scb: one-layer transformer theory checked against simulation</h1>\n\
 <p>Each claim is run as Monte Carlo trials of the training algorithm (docs/theory.md in the repository derives every prediction). \
-Every number below carries a percentile bootstrap interval, and each claim says which randomness it covers: \
-by default tasks (the model's data law: P and Q* for SCB, the evaluation or test set for the others) are drawn \
-afresh for every task of every point and the bootstrap resamples whole tasks, so an interval covers the \
-task-to-task spread as well as trial noise. A check passes when the prediction lies inside the interval widened \
+Every number below carries an interval, and each claim says which randomness it covers and how the interval \
+was made: by default tasks (the model's data law: P and Q* for SCB, the evaluation or test set for the others) are drawn \
+afresh for every task of every point and the studentized bootstrap resamples whole tasks, so an interval covers the \
+task-to-task spread as well as trial noise, at a level measured on claims of known truth. A check passes when the prediction lies inside the interval widened \
 by the stated tolerance; a one-sided check holds when the interval's end is on the predicted side, fails when \
 the whole interval is beyond the bound, and is UNDECIDED when it lies across. A check at every point is judged on \
-one simultaneous band over the points. A refuted form of a claim is kept as a spec that must keep failing: \
+one simultaneous band over the points. Beside each verdict is the check's resolution: the smallest deviation of \
+the truth from the prediction it would detect on 80% of datasets like this one; a check that cannot detect its \
+stated competing hypothesis (its plant) is WEAK: it cannot fail at this budget. A refuted form of a claim is kept as a spec that must keep failing: \
 its verdict is FAIL, and that is the expected outcome. The calibration column gives, from <code>scb calibrate</code>, \
-on how many of K independent master seeds the spec reached its expected verdict.</p>\n",
+on how many of K independent master seeds the spec reached its expected verdict, and on how many each check \
+failed with the truth planted at its competing hypothesis.</p>\n",
     )
 }
 
@@ -119,7 +122,7 @@ fn verdict_tables(results: &[Entry]) -> String {
                 i.date,
                 i.commit.as_ref().map(|c| format!(", commit {c}")).unwrap_or_default()
             ))),
-            id = r.id
+            id = escape(&r.id)
         )
     };
     let sections = [
@@ -146,10 +149,11 @@ fn claim_section((r, _, cals, figures): &Entry) -> String {
     let mut h = String::new();
     let v = r.verdict_word();
     let refuted = if r.expect != Expect::Pass { format!(" <small>({})</small>", escape(&r.outcome)) } else { String::new() };
-    h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = r.id);
+    h += &format!("<h2 id=\"{id}\">{id}: <span class=\"{v}\">{v}</span>{refuted}</h2>\n<p>{}</p>\n", escape(&r.statement), id = escape(&r.id));
+    h += &format!("<p>Intervals: {}, covering {}.</p>\n", escape(&r.interval), escape(&r.randomness));
     h += &gallery(&r.id, figures);
     h += &format!(
-        "<table><tr><th>quantity</th><th>what it is</th><th>measured [{:.0}% CI]</th><th>predicted</th><th>result</th><th>why this prediction</th></tr>\n",
+        "<table><tr><th>quantity</th><th>what it is</th><th>measured [{:.0}% CI]</th><th>predicted</th><th>result</th><th>resolution</th><th>why this prediction</th></tr>\n",
         100.0 * r.spec.level
     );
     for c in &r.checks {
@@ -169,25 +173,27 @@ fn claim_section((r, _, cals, figures): &Entry) -> String {
         };
         let kind = if c.spec.each_point { format!("{kind}, at each point") } else { kind };
         let pv = match c.verdict {
+            Verdict::Holds if c.weak => "WEAK",
             Verdict::Holds => "PASS",
             Verdict::Undecided => "UNDECIDED",
             _ => "FAIL",
         };
         h += &format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td>{} [{}, {}]</td><td>{kind}</td><td class=\"{pv}\">{}</td><td>{}</td></tr>\n",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{} [{}, {}]</td><td>{kind}</td><td class=\"{pv}\">{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&c.spec.quantity),
             escape(&c.description),
             num(c.estimate.value),
             num(c.estimate.lo),
             num(c.estimate.hi),
             escape(&c.reason),
+            escape(&c.resolution_text()),
             escape(&c.spec.why)
         );
     }
     // A scaling law's fitted constant is a finding even where no check judges it.
     if let (Some(e), false) = (r.q("constant"), r.checks.iter().any(|c| c.spec.quantity == "constant")) {
         h += &format!(
-            "<tr><td><code>constant</code></td><td>the fitted constant: measured over predicted, geometric mean over the grid</td><td>{} [{}, {}]</td><td></td><td>not checked</td><td></td></tr>\n",
+            "<tr><td><code>constant</code></td><td>the fitted constant: measured over predicted, geometric mean over the grid</td><td>{} [{}, {}]</td><td></td><td>not checked</td><td></td><td></td></tr>\n",
             num(e.value),
             num(e.lo),
             num(e.hi)
@@ -201,6 +207,7 @@ fn claim_section((r, _, cals, figures): &Entry) -> String {
 /// A claim's figure, shown as its PNG (or SVG where there is none), and a link to each of
 /// its files: every format and each panel's data.
 fn gallery(id: &str, files: &[String]) -> String {
+    let id = &escape(id);
     let has = |ext: &str| files.iter().any(|f| *f == format!("{id}.{ext}"));
     let mut h = String::new();
     if let Some(ext) = ["png", "svg"].into_iter().find(|e| has(e)) {
@@ -212,7 +219,7 @@ fn gallery(id: &str, files: &[String]) -> String {
             let what = f
                 .strip_prefix(&format!("{id}-"))
                 .map_or_else(|| f.rsplit('.').next().unwrap_or(f).to_uppercase(), |p| p.trim_end_matches(".csv").replace("panel", "data, panel "));
-            format!("<a href=\"{id}/{f}\">{what}</a>")
+            format!("<a href=\"{id}/{}\">{}</a>", escape(f), escape(&what))
         })
         .collect();
     if !links.is_empty() {
@@ -222,36 +229,39 @@ fn gallery(id: &str, files: &[String]) -> String {
 }
 
 /// Each calibration of a claim: per check, on how many seeds it reached its expected verdict,
-/// and how often it rejected its planted deviation.
+/// on how many it failed with the truth planted at its competing hypothesis, and its
+/// resolution over the seeds.
 fn calibration_table(cals: &[Calibration]) -> String {
     let mut h = String::new();
     for c in cals {
         let k = c.seeds.len();
         h += &format!(
-            "<p><b>Calibration, {} grid:</b> {} master seeds; the expected verdict on {}/{k}, undecided on {}/{k}. Intervals cover {}.</p>\n\
-<table><tr><th>check</th><th>expected</th><th>seeds that reach it</th><th>holds / fails / undecided / undefined</th><th>planted deviation</th><th>rejected (up / down)</th></tr>\n",
-            c.grid,
+            "<p><b>Calibration, {} grid:</b> {} master seeds; the expected verdict on {}/{k}, undecided on {}/{k}. Intervals: {}, covering {}.</p>\n\
+<table><tr><th>check</th><th>expected</th><th>seeds that reach it</th><th>holds / fails / undecided / undefined</th><th>plant (the competing hypothesis)</th><th>detected with the truth there: fails (undecided)</th><th>resolution over the seeds</th></tr>\n",
+            escape(&c.grid),
             k,
             c.as_expected,
             c.undecided,
+            escape(&c.interval),
             escape(&c.randomness)
         );
         for ch in &c.checks {
-            let side = |n: Option<usize>| n.map_or("-".to_string(), |n| format!("{n}/{k}"));
+            let planted: Vec<String> = ch.planted.iter().map(|p| format!("{}/{k} ({})", p.fails, p.undecided)).collect();
+            let weak = if ch.weak { " <span class=\"WEAK\">WEAK</span>" } else { "" };
             h += &format!(
-                "<tr><td><code>{}</code> ({}{})</td><td>{}</td><td>{}/{k}</td><td>{} / {} / {} / {}</td><td>{}</td><td>{} / {}</td></tr>\n",
+                "<tr><td><code>{}</code> ({}{})</td><td>{}</td><td>{}/{k}</td><td>{} / {} / {} / {}</td><td>{}</td><td>{}{weak}</td><td>{}</td></tr>\n",
                 escape(&ch.quantity),
                 format!("{:?}", ch.kind).to_lowercase(),
                 if ch.each_point { ", each point" } else { "" },
-                ch.expected,
+                escape(&ch.expected),
                 ch.stable,
                 ch.holds,
                 ch.fails,
                 ch.undecided,
                 ch.undefined,
-                ch.plant.map_or("-".to_string(), num),
-                side(ch.rejected_up),
-                side(ch.rejected_down)
+                ch.plant.map_or("-".to_string(), |p| escape(&crate::power::plant_text(ch.kind, p))),
+                if planted.is_empty() { "-".to_string() } else { planted.join(" / ") },
+                escape(&ch.resolution.text(ch.kind))
             );
         }
         h += "</table>\n";

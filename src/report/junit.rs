@@ -48,6 +48,8 @@ fn check_case(spec_expects: Expect, c: &CheckResult) -> Case {
     };
     let said = c.reason.clone();
     match (expect, c.verdict) {
+        // Holding proves nothing where the check could not have failed.
+        (Expect::Pass | Expect::Undecided, Verdict::Holds) if c.weak => Case::Skipped(format!("weak: cannot fail at this budget; {said}; {}", c.resolution_text())),
         (_, Verdict::Undecided) if expect != Expect::Undecided => Case::Skipped(said),
         (Expect::Pass, Verdict::Holds) | (Expect::Fail, Verdict::Fails) => Case::Passed,
         (Expect::Undecided, Verdict::Holds | Verdict::Undecided) => Case::Passed,
@@ -91,14 +93,15 @@ pub fn suite(r: &ClaimResult) -> String {
         let case = check_case(r.expect, c);
         let name = format!("check {k}: {} {:?} {}", c.spec.quantity, c.spec.kind, c.spec.predict.text()).to_lowercase();
         let numbers = format!(
-            "{} = {} [{}, {}]; predicted {}; tolerance {}; {}",
+            "{} = {} [{}, {}]; predicted {}; tolerance {}; {}; {}",
             c.spec.quantity,
             num(c.estimate.value),
             num(c.estimate.lo),
             num(c.estimate.hi),
             num(c.prediction()),
             num(c.spec.tolerance),
-            c.reason
+            c.reason,
+            c.resolution_text()
         );
         cases.push(testcase(&r.id, &name, &case, &numbers));
         results.push(case);

@@ -88,7 +88,7 @@ pub fn verdict_lines(r: &ClaimResult, info: &RunInfo) -> Vec<String> {
     let grid = if r.quick { "quick grid" } else { "full grid" };
     let mut lines = vec![
         format!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused),
-        format!("  intervals cover {} at {:.0}%", r.randomness, 100.0 * r.spec.level),
+        format!("  intervals cover {} at {:.0}% ({})", r.randomness, 100.0 * r.spec.level, r.interval),
     ];
     // Columns: the quantity, its estimate and interval, then the verdict and why; each as
     // wide as its widest entry in the spec, so the verdicts line up.
@@ -97,7 +97,7 @@ pub fn verdict_lines(r: &ClaimResult, info: &RunInfo) -> Vec<String> {
         .iter()
         .map(|c| {
             let quantity = if c.spec.each_point { format!("{} (each point)", c.spec.quantity) } else { c.spec.quantity.clone() };
-            [quantity, num(c.estimate.value), format!("[{}, {}]", num(c.estimate.lo), num(c.estimate.hi)), c.reason.clone()]
+            [quantity, num(c.estimate.value), format!("[{}, {}]", num(c.estimate.lo), num(c.estimate.hi)), format!("{}; {}", c.reason, c.resolution_text())]
         })
         .collect();
     // A scaling law's fitted constant is a finding even where no check judges it.

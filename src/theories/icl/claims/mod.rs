@@ -75,13 +75,14 @@ pub struct Setting {
     pub prompts: Prompts,
     pub eval: CountSet,
     population: OnceLock<Vec<Vec<Option<f64>>>>,
+    trainer: OnceLock<Vec<Vec<Option<f64>>>>,
 }
 
 impl Setting {
     pub fn new(prompts: Prompts, run: &Run, seed: u64, key: &str) -> Setting {
         let mut rng = crate::rng::rng(seed ^ crate::rng::fnv1a(key.as_bytes()), crate::rng::stream::PREDICT);
         let eval = CountSet::sample(&prompts, run.eval_samples, &mut rng);
-        Setting { prompts, eval, population: OnceLock::new() }
+        Setting { prompts, eval, population: OnceLock::new(), trainer: OnceLock::new() }
     }
 
     /// `out[c][l]`: the population reference's steps to `levels[l]` for `columns[c]` (see
@@ -90,6 +91,24 @@ impl Setting {
     /// computes it once.
     pub fn population(&self, columns: &[usize], run: &Run, levels: &[f64]) -> &[Vec<Option<f64>>] {
         self.population.get_or_init(|| columns.iter().map(|&k| population_passages(&self.prompts, &self.eval, k, run.eta, levels, run.max_steps)).collect())
+    }
+}
+
+impl Setting {
+    /// `out[c][l]`: the trainer's own full-batch mode ([`Training::Population`]) on the same
+    /// count set, from the same start, to the same levels. It must retrace the independent
+    /// reference step for step, so its passages equal the reference's to rounding: the check
+    /// that catches an error in the trainer's step where no spec trains by population. Kept
+    /// once computed, as the reference is.
+    pub fn trainer_population(&self, columns: &[usize], run: &Run, levels: &[f64]) -> &[Vec<Option<f64>>] {
+        self.trainer.get_or_init(|| {
+            // Full-batch training draws nothing; the generator is only the signature's.
+            let mut unused = crate::rng::rng(0, 0);
+            columns
+                .iter()
+                .map(|&k| crate::theories::icl::train_column(&self.prompts, k, run.eta, crate::theories::icl::Training::Population, Some(&self.eval), &self.eval, levels, run.max_steps, &[], &mut unused).passages)
+                .collect()
+        })
     }
 }
 

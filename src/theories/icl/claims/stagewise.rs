@@ -64,11 +64,15 @@ const T_RARE: Quantity = Quantity::new("t_rare", "median steps to eps of a rare 
 const LEVEL: Quantity = Quantity::new("level", "median steps to eps over the population reference's (gradient descent on the task's exact count-reduction loss), per task, geometric mean over points and both columns (per point: level_dom@point, level_rare@point)");
 const LEVEL_DOM: Quantity = Quantity::new("level_dom", "the dominant column's median steps over the population reference's, per point (level_dom@point)");
 const LEVEL_RARE: Quantity = Quantity::new("level_rare", "the rare column's median steps over the population reference's, per point (level_rare@point)");
+const TRAINER: Quantity = Quantity::new(
+    "trainer",
+    "the trainer's own full-batch mode over the independent population reference: steps to eps, geometric mean over points and both columns (1 to rounding)",
+);
 
 impl TypedClaim for Stagewise {
     const ID: &'static str = "icl_stagewise";
     const ABOUT: &'static str = "softmax attention, imbalanced features: the dominant query converges first (flat in K), rare ones later";
-    const QUANTITIES: &'static [Quantity] = &[DOM_EXPONENT, RARE_EXPONENT, RATIO_EXPONENT, T_DOM, T_RARE, LEVEL, LEVEL_DOM, LEVEL_RARE];
+    const QUANTITIES: &'static [Quantity] = &[DOM_EXPONENT, RARE_EXPONENT, RATIO_EXPONENT, T_DOM, T_RARE, LEVEL, LEVEL_DOM, LEVEL_RARE, TRAINER];
     const SECTIONS: &'static [&'static str] = &["run", "settings"];
     type Context = Setting;
     type Trial = Trial;
@@ -103,11 +107,12 @@ impl TypedClaim for Stagewise {
 
     fn prepare(&self, at: &At<Setting>) {
         at.ctx.population(&[0, 1], &self.run, &[self.run.eps]);
+        at.ctx.trainer_population(&[0, 1], &self.run, &[self.run.eps]);
     }
 
     fn estimate(&self, points: &[&At<Setting>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
-        let (mut lk, mut ld, mut lr, mut levels) = (vec![], vec![], vec![], vec![]);
+        let (mut lk, mut ld, mut lr, mut levels, mut trainer) = (vec![], vec![], vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
             let (d, r) = (censored_median(ts.iter().map(|t| t.t_dom)), censored_median(ts.iter().map(|t| t.t_rare)));
             q.insert(T_DOM.at(&at.point), d);
@@ -117,6 +122,8 @@ impl TypedClaim for Stagewise {
             q.insert(LEVEL_DOM.at(&at.point), ld_);
             q.insert(LEVEL_RARE.at(&at.point), lr_);
             levels.extend([ld_.ln(), lr_.ln()]);
+            let own = at.ctx.trainer_population(&[0, 1], &self.run, &[self.run.eps]);
+            trainer.extend((0..2).map(|c| (own[c][0].unwrap_or(f64::NAN) / reference[c][0].unwrap_or(f64::NAN)).ln()));
             lk.push(at.point.at(axis::K).ln());
             ld.push(d.ln());
             lr.push(r.ln());
@@ -126,6 +133,7 @@ impl TypedClaim for Stagewise {
         q.insert(RARE_EXPONENT.into(), ols(&lk, &lr).1);
         q.insert(RATIO_EXPONENT.into(), ols(&lk, &ratio).1);
         q.insert(LEVEL.into(), (levels.iter().sum::<f64>() / levels.len() as f64).exp());
+        q.insert(TRAINER.into(), (trainer.iter().sum::<f64>() / trainer.len() as f64).exp());
         q
     }
 

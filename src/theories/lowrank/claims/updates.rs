@@ -49,6 +49,9 @@ pub struct Trial {
     pub energy: [usize; 3],
     /// Leading singular values of each update, over the largest.
     pub spectra: [Vec<f64>; 3],
+    /// The stable rank by its definition, `||dW||_F^2 / s_1^2`, with the Frobenius norm
+    /// summed from the entries: the instrument's reference.
+    pub by_definition: [f64; 3],
     pub test_error: f64,
 }
 
@@ -84,11 +87,15 @@ const M_EXPONENT_W_Q: Quantity = Quantity::new("m_exponent_w_q", "exponent of m 
 const M_EXPONENT_W_K: Quantity = Quantity::new("m_exponent_w_k", "exponent of m in dW_K's stable rank");
 const M_EXPONENT_W_V: Quantity = Quantity::new("m_exponent_w_v", "exponent of m in dW_V's stable rank");
 const TEST_ERROR: Quantity = Quantity::new("test_error", "test error of the trained net, per point (test_error@point)");
+const INSTRUMENT: Quantity = Quantity::new(
+    "instrument",
+    "the stable rank as measured (from the singular values) over the stable rank by its definition (the Frobenius norm summed from the entries, over the largest singular value squared), geometric mean over W_Q, W_K, W_V, trials and points",
+);
 
 impl TypedClaim for Updates {
     const ID: &'static str = "lowrank_updates";
     const ABOUT: &'static str = "one-layer transformer on relevant/irrelevant patterns: W_Q, W_K, W_V's SGD updates have rank about 2";
-    const QUANTITIES: &'static [Quantity] = &[STABLE_RANK, ENERGY_RANK, PATTERNS_EXPONENT, D_EXPONENT, M_EXPONENT, STABLE_RANK_W_Q, STABLE_RANK_W_K, STABLE_RANK_W_V, PATTERNS_EXPONENT_W_Q, PATTERNS_EXPONENT_W_K, PATTERNS_EXPONENT_W_V, D_EXPONENT_W_Q, D_EXPONENT_W_K, D_EXPONENT_W_V, M_EXPONENT_W_Q, M_EXPONENT_W_K, M_EXPONENT_W_V, TEST_ERROR];
+    const QUANTITIES: &'static [Quantity] = &[STABLE_RANK, ENERGY_RANK, PATTERNS_EXPONENT, D_EXPONENT, M_EXPONENT, STABLE_RANK_W_Q, STABLE_RANK_W_K, STABLE_RANK_W_V, PATTERNS_EXPONENT_W_Q, PATTERNS_EXPONENT_W_K, PATTERNS_EXPONENT_W_V, D_EXPONENT_W_Q, D_EXPONENT_W_K, D_EXPONENT_W_V, M_EXPONENT_W_Q, M_EXPONENT_W_K, M_EXPONENT_W_V, TEST_ERROR, INSTRUMENT];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Vec<(Array2<f64>, f64)>;
     type Trial = Trial;
@@ -104,10 +111,12 @@ impl TypedClaim for Updates {
 
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Trial {
         let (start, net) = self.setup.train(&at.point, seed);
-        let mut t = Trial { stable: [0.0; 3], energy: [0; 3], spectra: Default::default(), test_error: net.error(&at.ctx) };
+        let mut t = Trial { stable: [0.0; 3], energy: [0; 3], spectra: Default::default(), by_definition: [0.0; 3], test_error: net.error(&at.ctx) };
         for (i, (a, b)) in [(&start.wq, &net.wq), (&start.wk, &net.wk), (&start.wv, &net.wv)].into_iter().enumerate() {
-            let s = singular_values(&(b - a));
+            let dw = b - a;
+            let s = singular_values(&dw);
             t.stable[i] = stable_rank(&s);
+            t.by_definition[i] = dw.iter().map(|x| x * x).sum::<f64>() / (s[0] * s[0]);
             t.energy[i] = energy_rank(&s, 0.99);
             t.spectra[i] = s.iter().take(self.s.spectrum).map(|x| x / s[0].max(f64::MIN_POSITIVE)).collect();
         }
@@ -116,7 +125,7 @@ impl TypedClaim for Updates {
 
     fn estimate(&self, points: &[&At<Self::Context>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
-        let (mut logs, mut energy) = (vec![], vec![]);
+        let (mut logs, mut energy, mut instrument) = (vec![], vec![], vec![]);
         let mut per_matrix: [Vec<f64>; 3] = Default::default();
         let (mut gm, mut gd, mut gw, mut xm, mut xd, mut xw) = (vec![], vec![], vec![], vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
@@ -129,6 +138,7 @@ impl TypedClaim for Updates {
                 per_matrix[i].push(r);
             }
             energy.extend(ts.iter().flat_map(|t| t.energy.iter().map(|&e| e as f64)));
+            instrument.extend(ts.iter().flat_map(|t| t.stable.iter().zip(&t.by_definition).map(|(a, b)| (a / b).ln())));
             q.insert(TEST_ERROR.at(p), ts.iter().map(|t| t.test_error).sum::<f64>() / ts.len() as f64);
             let (m_, d, w) = (p.at(axis::PATTERNS), p.at(axis::D), p.at(axis::M));
             // Groups hold the other two axes fixed.
@@ -142,6 +152,7 @@ impl TypedClaim for Updates {
         }
         q.insert(STABLE_RANK.into(), (logs.iter().sum::<f64>() / logs.len() as f64).exp());
         q.insert(ENERGY_RANK.into(), energy.iter().sum::<f64>() / energy.len() as f64);
+        q.insert(INSTRUMENT.into(), (instrument.iter().sum::<f64>() / instrument.len() as f64).exp());
         q.insert(PATTERNS_EXPONENT.into(), within_slope(&gm, &xm, &logs));
         q.insert(D_EXPONENT.into(), within_slope(&gd, &xd, &logs));
         q.insert(M_EXPONENT.into(), within_slope(&gw, &xw, &logs));

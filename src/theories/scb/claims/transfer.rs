@@ -99,6 +99,8 @@ pub struct Trial {
     pub fell_back_at: Option<u64>,
     /// At rho = 0 only: the samples to corr_A >= c from scratch (one entry; None if censored).
     pub scratch: Vec<Option<f64>>,
+    /// The pretrained V's centred correlation with P, measured at the start.
+    pub start_corr: f64,
 }
 
 
@@ -171,11 +173,12 @@ const FALLBACK: Quantity = Quantity::new("fallback", "share of trials that fell 
 const PREDICTED: Quantity = Quantity::new("predicted", "the predicted n(rho), per point with rho > 0 (predicted@point)");
 const SCRATCH: Quantity = Quantity::new("scratch", "median samples to corr_A >= c from scratch, per point at rho = 0 (scratch@point)");
 const T_EXPONENT: Quantity = Quantity::new("t_exponent", "exponent of T in the transfer's median samples at one rho (t_exponent@rho=...)");
+const START_CORR: Quantity = Quantity::new("start_corr", "the pretrained V's centred correlation with P at the start, over rho, per point with rho > 0 (start_corr@point)");
 
 impl TypedClaim for Transfer {
     const ID: &'static str = "transfer";
     const ABOUT: &'static str = "fine-tuning from a correlated pretrained V bypasses stage one; cost ~ n(rho)";
-    const QUANTITIES: &'static [Quantity] = &[T_EXPONENT_TRANSFER, RHO_EXPONENT, PRED_RATIO, ZERO_VS_SCRATCH, AFTER_FALLBACK_VS_SCRATCH, T_EXPONENT_SCRATCH, TRANSFER, FALLBACK, PREDICTED, SCRATCH, T_EXPONENT];
+    const QUANTITIES: &'static [Quantity] = &[T_EXPONENT_TRANSFER, RHO_EXPONENT, PRED_RATIO, ZERO_VS_SCRATCH, AFTER_FALLBACK_VS_SCRATCH, T_EXPONENT_SCRATCH, TRANSFER, FALLBACK, PREDICTED, SCRATCH, T_EXPONENT, START_CORR];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -199,6 +202,7 @@ impl TypedClaim for Transfer {
         let task = &at.ctx;
         let rho = at.point.at(axis::RHO);
         let init = crate::theories::scb::init::transfer(task, rho, &mut crate::rng::rng(seed, crate::rng::stream::INIT));
+        let start_corr = crate::theories::scb::metrics::corr_v(init.v(), task);
         let at_1 = predicted_at_1(task, &init, self.s.variance_samples, seed);
         let budget = (self.s.fallback_factor * at_1 / (self.s.fallback_rho * self.s.fallback_rho)).ceil() as u64;
         let (transfer, fell_back_at) = self.hit(task, &self.transfer_learner(budget), init, seed);
@@ -208,7 +212,7 @@ impl TypedClaim for Transfer {
         } else {
             vec![]
         };
-        Trial { transfer, predicted_at_1: at_1, fell_back_at, scratch }
+        Trial { transfer, predicted_at_1: at_1, fell_back_at, scratch, start_corr }
     }
 
     fn estimate(&self, points: &[&At<Task>], trials: &[Vec<&Trial>]) -> Quantities {
@@ -226,6 +230,7 @@ impl TypedClaim for Transfer {
                 let pred = ts.iter().map(|x| x.predicted_at_1).sum::<f64>() / ts.len() as f64 / (rho * rho);
                 q.insert(PREDICTED.at_key(&label), pred);
                 q.insert(PRED_RATIO.at_key(&label), m / pred);
+                q.insert(START_CORR.at_key(&label), ts.iter().map(|x| x.start_corr).sum::<f64>() / ts.len() as f64 / rho);
                 g_t.push(at.point.at(axis::T) as u64);
                 x_rho.push(rho.ln());
                 y_rho.push(m.ln());
