@@ -234,7 +234,12 @@ impl Datasets<'_> {
     /// A first guess at the scale of a detectable deviation: the widest interval seen
     /// (relative, for a ratio).
     fn spread(&self) -> f64 {
-        let w = self.datasets.iter().flatten().zip(self.centres.iter().cycle()).map(|((_, lo, hi), c)| if self.kind == Kind::Ratio { (hi - lo) / c } else { hi - lo });
+        let w = self
+            .datasets
+            .iter()
+            .flatten()
+            .zip(self.centres.iter().cycle())
+            .map(|((_, lo, hi), c)| if self.kind == Kind::Ratio { (hi - lo) / c } else { hi - lo });
         w.filter(|x| x.is_finite()).fold(0.0, f64::max)
     }
 }

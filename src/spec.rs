@@ -251,7 +251,10 @@ impl ClaimSpec {
                 if p <= c.tolerance {
                     return Err(invalid(
                         format!("check[{i}].plant"),
-                        format!("must exceed the check's tolerance ({}): a truth within it is one the check accepts, not a competing hypothesis (got {p})", crate::verdict::num(c.tolerance)),
+                        format!(
+                            "must exceed the check's tolerance ({}): a truth within it is one the check accepts, not a competing hypothesis (got {p})",
+                            crate::verdict::num(c.tolerance)
+                        ),
                     ));
                 }
             }
@@ -323,7 +326,8 @@ impl ClaimSpec {
     pub fn only_sections(&self, known: &[&str]) -> Result<()> {
         for key in self.sections.keys() {
             if !known.contains(&key.as_str()) {
-                let all = ["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "study", "grid", "quick", "check"];
+                let all =
+                    ["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "study", "grid", "quick", "check"];
                 return Err(invalid(key, format!("unknown field {key:?}: a spec has {}, and this claim reads {}", all.join(", "), known.join(", "))));
             }
         }

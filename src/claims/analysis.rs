@@ -33,7 +33,15 @@ fn varies_by_task(predict: &[Vec<f64>]) -> bool {
 
 /// One task's quantities, with the per-task deviations of the checks whose predictions vary
 /// by task (`logs` collects the names of those averaged on the log scale: ratios).
-fn with_deviations(mut q: Quantities, spec: &ClaimSpec, keys: &[String], predicts: &[Vec<Vec<f64>>], varying: &[bool], task: usize, logs: &mut HashSet<String>) -> Quantities {
+fn with_deviations(
+    mut q: Quantities,
+    spec: &ClaimSpec,
+    keys: &[String],
+    predicts: &[Vec<Vec<f64>>],
+    varying: &[bool],
+    task: usize,
+    logs: &mut HashSet<String>,
+) -> Quantities {
     for (c, check) in spec.checks.iter().enumerate().filter(|(c, _)| varying[*c]) {
         for (p, key) in keys.iter().enumerate() {
             let x = predicts[c][p][task];
@@ -165,7 +173,11 @@ pub(crate) fn judge_checks(
                 .collect();
             let (verdict, shown, reason) = if c.each_point {
                 let (v, i, reason) = judge_each(c.kind, c.tolerance, &at, spec.level);
-                let reason = if at.len() > 1 { format!("{reason} [{}]", band_note(spec.level, at.len(), points.iter().filter(|p| c.applies_at(p)).count(), varying[ci])) } else { reason };
+                let reason = if at.len() > 1 {
+                    format!("{reason} [{}]", band_note(spec.level, at.len(), points.iter().filter(|p| c.applies_at(p)).count(), varying[ci]))
+                } else {
+                    reason
+                };
                 (v, i, reason)
             } else {
                 let (v, reason) = judge(c.kind, at[0].1, c.tolerance, &at[0].2, spec.level);
@@ -173,7 +185,9 @@ pub(crate) fn judge_checks(
             };
             let reason = match (verdict, sample.units()) {
                 (Verdict::Undecided, Some(g)) => match tasks_to_decide(c.kind, c.tolerance, &at, g) {
-                    Some(n) => format!("{reason}; about {n} tasks would decide it if the estimates stayed where they are (the interval narrows as 1/sqrt(tasks))"),
+                    Some(n) => {
+                        format!("{reason}; about {n} tasks would decide it if the estimates stayed where they are (the interval narrows as 1/sqrt(tasks))")
+                    }
                     None => format!("{reason}; no number of tasks decides it while an estimate sits on its bound"),
                 },
                 _ => reason,
@@ -188,10 +202,8 @@ pub(crate) fn judge_checks(
             let resolution = Resolution::of(&sets);
             let power = c.plant.map(|plant| sides(c.kind).iter().map(|s| sets.detected(plant, *s).rate()).fold(1.0, f64::min));
             let weak = claims_to_hold(spec, c) && power.is_some_and(|p| p < TARGET);
-            let band = at
-                .iter()
-                .map(|(label, p, e)| crate::result::BandMember { label: label.clone(), predicted: *p, value: e.value, lo: e.lo, hi: e.hi })
-                .collect();
+            let band =
+                at.iter().map(|(label, p, e)| crate::result::BandMember { label: label.clone(), predicted: *p, value: e.value, lo: e.lo, hi: e.hi }).collect();
             CheckResult { spec: c.clone(), description: describe(&c.quantity), estimate, predicted, verdict, reason, resolution, power, weak, band }
         })
         .collect()
@@ -237,7 +249,14 @@ fn band_note(level: f64, members: usize, points: usize, varying: bool) -> String
 
 /// A check's members, each as (label, quantity name, prediction): for a whole-grid check its
 /// one quantity; for a per-point check every point it applies at, and every cell refining one.
-fn family(ci: usize, c: &CheckSpec, points: &[Point], quantities: &BTreeMap<String, Estimate>, predict: &[Vec<f64>], varying: bool) -> Vec<(String, String, f64)> {
+fn family(
+    ci: usize,
+    c: &CheckSpec,
+    points: &[Point],
+    quantities: &BTreeMap<String, Estimate>,
+    predict: &[Vec<f64>],
+    varying: bool,
+) -> Vec<(String, String, f64)> {
     if !c.each_point {
         return vec![("whole grid".to_string(), c.quantity.clone(), predict[0][0])];
     }
@@ -315,7 +334,8 @@ mod tests {
         // wider than either point's own 95% interval.
         let spec = spec("[[check]]\nquantity = \"m\"\neach_point = true\nkind = \"equal\"\npredict = 0.0\ntolerance = 0.0\n");
         let pts = crate::grid::points(&[crate::grid::Axis::integer("n", "N", 1, 10, "")], &toml::from_str("n = [1, 2]").unwrap(), "grid").unwrap();
-        let per_task: Vec<Quantities> = (0..12).map(|i| q(&[("m@N=1", ((i * 5) % 12) as f64 / 6.0 - 0.9), ("m@N=2", ((i * 7) % 12) as f64 / 6.0 - 0.9)])).collect();
+        let per_task: Vec<Quantities> =
+            (0..12).map(|i| q(&[("m@N=1", ((i * 5) % 12) as f64 / 6.0 - 0.9), ("m@N=2", ((i * 7) % 12) as f64 / 6.0 - 0.9)])).collect();
         let sample = Sample::tasks(&per_task, &|_| false, plan(12), Method::Studentized);
         let quantities = sample.estimates(0.95);
         let checks = judge_checks(&spec, &pts, &sample, &quantities, &[vec![vec![0.0], vec![0.0]]], &[false], |_| String::new());

@@ -13,9 +13,9 @@ pub mod figures;
 pub(crate) mod predictions;
 pub mod quantity;
 mod redraw;
-pub(crate) mod sample;
 pub(crate) mod registry;
 pub(crate) mod runner;
+pub(crate) mod sample;
 pub mod store;
 
 pub use claim::{At, Claim, Missing, Outcome, Prepared, Run, TypedClaim};

@@ -104,7 +104,8 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
         return Err(crate::error::invalid("--seeds", format!("must be a whole number in [1, 10000] (got {})", opts.seeds)));
     }
     let prepared = super::check::load_specs(registry, names, &opts.theorems)?;
-    let specs: Vec<(ClaimSpec, &dyn Claim)> = prepared.iter().map(|p| Ok((as_calibrated(p.spec(), opts.interval), find(registry, p.spec())?))).collect::<Result<_>>()?;
+    let specs: Vec<(ClaimSpec, &dyn Claim)> =
+        prepared.iter().map(|p| Ok((as_calibrated(p.spec(), opts.interval), find(registry, p.spec())?))).collect::<Result<_>>()?;
     let partial_name = format!(".{}.partial.jsonl", Calibration::file_name(opts.quick));
     let (mut done, mut texts): (Vec<Vec<SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
     for (spec, _) in &specs {
@@ -165,14 +166,17 @@ fn standing(spec: &ClaimSpec, o: &SeedOutcome) -> Standing {
     crate::verdict::meets(spec.expect, &checks).0
 }
 
+/// One seed's band for a check: every member's `(value, lo, hi)`.
+type Dataset = Vec<(f64, f64, f64)>;
+
 /// Check `i` over the seeds, as datasets for [`crate::power`]: per seed, every member's
 /// `(value, lo, hi)`; the members' predictions (from the first seed: a prediction does not
 /// depend on the seed unless it reads task statistics, and then it is a deviation judged
 /// against 1 or 0); and the centres, the mean of the seeds' estimates.
-fn seed_sets(outcomes: &[&SeedOutcome], i: usize) -> (Vec<f64>, Vec<f64>, Vec<Vec<(f64, f64, f64)>>) {
+fn seed_sets(outcomes: &[&SeedOutcome], i: usize) -> (Vec<f64>, Vec<f64>, Vec<Dataset>) {
     let nan = f64::NAN;
     let members = outcomes.iter().map(|o| o.families[i].len()).max().unwrap_or(0);
-    let sets: Vec<Vec<(f64, f64, f64)>> = outcomes
+    let sets: Vec<Dataset> = outcomes
         .iter()
         .filter(|o| o.families[i].len() == members)
         .map(|o| o.families[i].iter().map(|m| (m[1].unwrap_or(nan), m[2].unwrap_or(nan), m[3].unwrap_or(nan))).collect())
@@ -279,7 +283,8 @@ pub fn describe(c: &Calibration) -> String {
     for ch in &c.checks {
         let power = match ch.plant {
             Some(p) => {
-                let sides: Vec<String> = ch.planted.iter().map(|x| format!("{} {}/{k} (undecided {})", side_word(ch.kind, x.side), x.fails, x.undecided)).collect();
+                let sides: Vec<String> =
+                    ch.planted.iter().map(|x| format!("{} {}/{k} (undecided {})", side_word(ch.kind, x.side), x.fails, x.undecided)).collect();
                 let weak = if ch.weak { "; WEAK: cannot fail at this budget" } else { "" };
                 format!("  plant {}: detected {}{weak}", crate::power::plant_text(ch.kind, p), sides.join(", "))
             }

@@ -85,7 +85,8 @@ pub fn quantities_csv(r: &ClaimResult) -> String {
 /// shows (the failing or farthest one), the resolution on each side (empty where that side
 /// cannot make the claim false), the detection rate at the plant and whether it is weak.
 pub fn checks_csv(r: &ClaimResult) -> String {
-    let mut s = String::from("check,quantity,kind,each_point,predicted,tolerance,plant,value,lo,hi,verdict,resolution_up,resolution_down,power_at_plant,weak\n");
+    let mut s =
+        String::from("check,quantity,kind,each_point,predicted,tolerance,plant,value,lo,hi,verdict,resolution_up,resolution_down,power_at_plant,weak\n");
     let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:e}"));
     for (i, c) in r.checks.iter().enumerate() {
         s += &format!(

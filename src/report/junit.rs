@@ -49,7 +49,9 @@ fn check_case(spec_expects: Expect, c: &CheckResult) -> Case {
     let said = c.reason.clone();
     match (expect, c.verdict) {
         // Holding proves nothing where the check could not have failed.
-        (Expect::Pass | Expect::Undecided, Verdict::Holds) if c.weak => Case::Skipped(format!("weak: cannot fail at this budget; {said}; {}", c.resolution_text())),
+        (Expect::Pass | Expect::Undecided, Verdict::Holds) if c.weak => {
+            Case::Skipped(format!("weak: cannot fail at this budget; {said}; {}", c.resolution_text()))
+        }
         (_, Verdict::Undecided) if expect != Expect::Undecided => Case::Skipped(said),
         (Expect::Pass, Verdict::Holds) | (Expect::Fail, Verdict::Fails) => Case::Passed,
         (Expect::Undecided, Verdict::Holds | Verdict::Undecided) => Case::Passed,
