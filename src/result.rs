@@ -60,7 +60,9 @@ impl CheckResult {
     pub fn resolution_text(&self) -> String {
         let mut s = self.resolution.text(self.spec.kind);
         if let (Some(plant), Some(power)) = (self.spec.plant, self.power) {
-            s += &format!("; detects its plant ({}) on {:.0}%", crate::power::plant_text(self.spec.kind, plant), 100.0 * power);
+            // Rounded down, so a power just short of the 80% that makes a check WEAK never
+            // reads as 80%.
+            s += &format!("; detects its plant ({}) on {}%", crate::power::plant_text(self.spec.kind, plant), (100.0 * power).floor());
         }
         if self.weak {
             s += "; WEAK: cannot fail at this budget";

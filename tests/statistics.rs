@@ -194,3 +194,39 @@ fn a_one_sided_check_with_slack_is_planted_across_its_bound_not_moved_from_its_e
     assert_eq!(c.checks[0].planted.len(), 1, "one side can make a lower bound false");
     assert_eq!(c.checks[0].planted[0].fails, 20, "{c:?}");
 }
+
+/// The known-truth matrix's quick calibration (docs/theory.md §10), as CI runs it: the
+/// designs at 12 tasks for each law of task effects, 200 master seeds each. Every interval
+/// and band over the cells must hold its truth at about its 95% level, and a one-sided
+/// check whose bound sits exactly at the truth must fail on about its tail (2.5%) at most.
+/// With 200 seeds a rate of 0.95 has a standard error of 0.015: the bounds below are three
+/// of them from the targets the matrix is judged by (coverage 93%, edge failure 3.5%), so a
+/// method at its level passes and one off by the amounts the issue found (59–82%) cannot.
+#[test]
+fn known_truth_quick_calibration_holds_the_stated_level() {
+    let seeds = 200;
+    for law in ["normal", "exponential", "student_t3"] {
+        let path = std::path::PathBuf::from(format!("theorems/known/known_{law}_g12.toml"));
+        let spec = ClaimSpec::load(&path).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let opts = CalibrateOptions { quick: true, seeds, out: dir.path().to_path_buf(), ..Default::default() };
+        let c = calibrate(&scb::theories::REGISTRY, &[path.display().to_string()], &opts).unwrap().remove(0);
+        assert_eq!(c.seeds.len(), seeds);
+        let (mut coverage, mut edges) = (0, 0);
+        for (check, cal) in spec.checks.iter().zip(&c.checks) {
+            let why = check.why.as_str();
+            let n = cal.holds + cal.fails + cal.undecided;
+            assert_eq!(n, seeds, "{law}: {why}: every seed judged");
+            if why.starts_with("coverage") {
+                coverage += 1;
+                let rate = cal.holds as f64 / n as f64;
+                assert!(rate >= 0.93 - 3.0 * 0.015, "{law}: {why}: held on {}/{n} seeds", cal.holds);
+            } else if why.starts_with("edge failure") {
+                edges += 1;
+                let rate = cal.fails as f64 / n as f64;
+                assert!(rate <= 0.035 + 3.0 * 0.011, "{law}: {why}: failed on {}/{n} seeds at its truth", cal.fails);
+            }
+        }
+        assert!(coverage >= 10 && edges >= 10, "{law}: the design has the checks it should ({coverage}, {edges})");
+    }
+}
