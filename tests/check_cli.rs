@@ -19,23 +19,21 @@ fn stderr(o: &Output) -> String {
 /// claim), with `edit` applied to its text.
 fn small_stage_one(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
     let text = std::fs::read_to_string(theorem("stage_one")).unwrap();
-    // 2 tasks of 8 trials a point: 16 trials a point, on both grids; only the exponent
-    // checks, which so few tasks can settle (the levels of n/n1 need the spec's own tasks).
+    // 12 tasks of 2 trials a point (12 is the floor for a single interval), on both grids;
+    // only the exponent checks, which so few trials can settle (the levels of n/n1 need the
+    // spec's own budget).
     let mut blocks = text.split("[[check]]");
     let head = blocks.next().unwrap().to_string();
     let text = blocks.filter(|b| !b.contains("quantity = \"ratio\"\n")).fold(head, |t, b| t + "[[check]]" + b);
     let text = text
-        .replace("trials = 16\ntasks = 12\nbootstrap", "trials = 8\ntasks = 2\nbootstrap")
+        .replace("trials = 8\ntasks = 32\nbootstrap", "trials = 2\ntasks = 12\nbootstrap")
         .replace("grid = { n = [8, 32], t = [16, 128] }", "grid = { n = [8, 16], t = [16, 32] }");
-    let text = text.replace(
-        "[quick]\ntrials = 16\n# More tasks on the quick grid: it must catch a 5% error in n1 at its two N = 32 points.\ntasks = 24",
-        "[quick]\ntrials = 8\ntasks = 2",
-    );
+    let text = text.replace("[quick]\ntrials = 16\n# The quick grid keeps 16 trials a task.\ntasks = 24", "[quick]\ntrials = 2\ntasks = 12");
     assert!(
         text.contains(T_EXPONENT_1)
             && text.contains("grid = { n = [8, 16], t = [16, 32] }")
-            && text.contains("[quick]\ntrials = 8\ntasks = 2")
-            && text.contains("tasks = 2\nbootstrap"),
+            && text.contains("[quick]\ntrials = 2\ntasks = 12")
+            && text.contains("tasks = 12\nbootstrap"),
         "theorems/stage_one.toml changed shape"
     );
     let p = dir.join(format!("{name}.toml"));
@@ -146,15 +144,19 @@ fn bad_specs_and_arguments_exit_2_naming_the_key() {
     let base = std::fs::read_to_string(theorem("stage_one")).unwrap();
     let out = dir.path().join("out");
     let cases: Vec<(String, &str)> = vec![
-        (base.replace("trials = 16", "trails = 16"), "trails"),
-        (base.replace("trials = 16\ntasks", "tasks"), "trials"),
-        (base.replace("tasks = 12", "tasks = 1"), "tasks: must be a whole number in [2, 100000]"),
-        (base.replace("tasks = 12", "tasks = 12\nfixed_task = true"), "tasks: must be 1 or absent with fixed_task = true"),
-        (base.replacen("plant = 0.25", "plant = -1", 1), ".plant: must be"),
+        (base.replace("[quick]\ntrials = 16", "[quick]\ntrails = 16"), "trails"),
+        (base.replace("trials = 8\ntasks", "tasks"), "trials"),
+        (base.replace("tasks = 32", "tasks = 1"), "tasks: must be a whole number in [2, 100000]"),
+        (base.replace("tasks = 32", "tasks = 32\nfixed_task = true"), "tasks: must be 1 or absent with fixed_task = true"),
+        // Below the floor the known-truth matrix sets for one interval.
+        (base.replace("tasks = 32", "tasks = 8"), "tasks: must be at least 12: check[0] (ratio) judges one interval"),
+        (base.replacen("plant = 0.15", "plant = -1", 1), ".plant: must be"),
+        // A plant inside the tolerance is a truth the check accepts, not a competing hypothesis.
+        (base.replacen("plant = 0.15", "plant = 0.04", 1), "check[0].plant: must exceed the check's tolerance"),
         (base.replace("c = 0.5", "c = 1.5"), "settings.c"),
         (base.replace("c = 0.5", "c = 0.5\nslack = 2"), "slack"),
         (base.replace("quantity = \"ratio\"", "quantity = \"speed\""), "check[0].quantity"),
-        (base.replace("where = { n = [8] }", "where = { m = [8] }"), "check[1].where.m"),
+        (base.replace("where = { n = [16, 32] }", "where = { m = [16, 32] }"), "check[1].where.m"),
         (base.replace("id = \"stage_one\"", "id = \"Stage One\""), ": id: must be"),
         (base.replace("id = \"stage_one\"", "id = \"x\"\nclaim = \"stage_three\""), ": claim: must be one of"),
         (base.replace("id = \"stage_one\"", "id = \"x\"\nexpect = \"maybe\""), "maybe"),
@@ -408,23 +410,23 @@ fn a_quick_run_or_another_configuration_never_replaces_a_result_silently() {
     let spec = passing_stage_one(dir.path());
     let s = spec.to_str().unwrap();
     let out = dir.path().join("reports");
-    // The full grid of this small spec (16 trials a point) does not settle the claim: exit 1
+    // The full grid of this small spec (24 trials a point) may not settle the claim: exit 1
     // is its verdict, not an error.
     let r = scb(&["check", s, "--out", out.to_str().unwrap()], "2");
     assert!(matches!(r.status.code(), Some(0 | 1)), "{}", stderr(&r));
     // The console says what ran and where the report is.
     let e = stderr(&r);
-    assert!(e.contains("[full grid, 192 trials: 192 simulated, 0 reused]"), "{e}");
+    assert!(e.contains("[full grid, 288 trials: 288 simulated, 0 reused]"), "{e}");
     let last = e.lines().last().unwrap();
-    assert!(last.starts_with("1 spec: ") && last.contains("192 trials simulated, 0 reused;") && last.ends_with("index.html"), "{e}");
+    assert!(last.starts_with("1 spec: ") && last.contains("288 trials simulated, 0 reused;") && last.ends_with("index.html"), "{e}");
     let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("stage_one/run.json")).unwrap()).unwrap();
-    assert_eq!((run["grid"].as_str(), run["simulated"].as_u64(), run["reused"].as_u64()), (Some("full"), Some(192), Some(0)));
+    assert_eq!((run["grid"].as_str(), run["simulated"].as_u64(), run["reused"].as_u64()), (Some("full"), Some(288), Some(0)));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
-        index.contains("full grid: 12 points x 2 tasks x 8 trials") && index.contains("192 simulated, 0 reused") && index.contains("1 spec: "),
+        index.contains("full grid: 12 points x 12 tasks x 2 trials") && index.contains("288 simulated, 0 reused") && index.contains("1 spec: "),
         "index lacks the run's provenance"
     );
-    assert!(e.contains("intervals cover tasks and trials: 2 tasks per point, 8 trials each"), "{e}");
+    assert!(e.contains("intervals cover tasks and trials: 12 tasks per point, 2 trials each"), "{e}");
     let claim = out.join("stage_one");
     let before = snapshot(&claim);
     let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap()], "2");
@@ -443,12 +445,12 @@ fn a_quick_run_or_another_configuration_never_replaces_a_result_silently() {
     assert_eq!(snapshot(&claim), before);
     // Changed predictions only re-judge the same records; a second run reuses them all.
     let r = scb(&["check", s, "--out", out.to_str().unwrap()], "2");
-    assert!(stderr(&r).contains("0 simulated, 192 reused"), "{}", stderr(&r));
+    assert!(stderr(&r).contains("0 simulated, 288 reused"), "{}", stderr(&r));
     // Asked to, it replaces: the old records go, the new configuration's come.
     let r = scb(&["check", same_id.to_str().unwrap(), "--out", out.to_str().unwrap(), "--replace"], "2");
     assert!(r.status.code() == Some(0) || r.status.code() == Some(1), "{}", stderr(&r));
-    assert!(stderr(&r).contains("192 simulated, 0 reused"), "{}", stderr(&r));
-    assert_eq!(count_lines(&claim.join("trials.jsonl")), 192, "the old configuration's records were mixed in");
+    assert!(stderr(&r).contains("288 simulated, 0 reused"), "{}", stderr(&r));
+    assert_eq!(count_lines(&claim.join("trials.jsonl")), 288, "the old configuration's records were mixed in");
 }
 
 #[test]
