@@ -45,7 +45,10 @@ fn the_exact_law_holds_and_a_wrong_exponent_or_constant_fails() {
     let r = scb(&["check", "coupon.toml", "coupon_linear.toml", "--quick", "--out", "out"], d, &[]);
     assert!(r.status.success(), "{}", text(&r));
     let out = text(&r);
-    assert!(out.contains("coupon: PASS") && out.contains("coupon_linear: FAIL (refuted as expected)"), "{out}");
+    // The quick grid's 400 trials a point resolve a factor of about 1.09 at one n, so its
+    // per-point check cannot see its plant (5% at some n): the claim holds and says WEAK.
+    assert!(out.contains("coupon: WEAK") && out.contains("coupon_linear: FAIL (refuted as expected)"), "{out}");
+    assert!(out.lines().any(|l| l.contains("ratio (each point)") && l.contains("WEAK: cannot fail at this budget")), "{out}");
     let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/coupon/result.json")).unwrap()).unwrap();
     let constant = result["quantities"]["constant"]["value"].as_f64().unwrap();
     assert!((constant - 1.0).abs() < 0.03, "constant {constant}");
