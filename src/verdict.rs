@@ -250,6 +250,15 @@ mod tests {
         Estimate { value, lo, hi, undefined: 0.0 }
     }
 
+    /// The word the console, CSV and baseline comparison print is the one result.json
+    /// stores (a mutant that blanked it survived the unit tests: cargo-mutants, issue 32).
+    #[test]
+    fn a_verdicts_word_is_its_result_json_spelling() {
+        for v in [Verdict::Holds, Verdict::Fails, Verdict::Undecided, Verdict::Undefined] {
+            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::Value::from(v.word()));
+        }
+    }
+
     #[test]
     fn equal_includes_both_widened_edges_and_nothing_beyond() {
         let e = est(1.0, 0.9, 1.1);
