@@ -159,7 +159,14 @@ pub fn run(registry: &[&dyn crate::claims::Claim], opts: &MatrixOptions) -> Resu
         return Err(crate::error::invalid("--theorems", format!("{} holds no design spec; write them with scripts/known_matrix.py", opts.theorems.display())));
     }
     for method in &opts.methods {
-        let c = CalibrateOptions { seeds: opts.seeds, out: opts.out.join(method.name()), theorems: opts.theorems.clone(), progress: opts.progress, interval: Some(*method), quick: false };
+        let c = CalibrateOptions {
+            seeds: opts.seeds,
+            out: opts.out.join(method.name()),
+            theorems: opts.theorems.clone(),
+            progress: opts.progress,
+            interval: Some(*method),
+            quick: false,
+        };
         calibrate(registry, &ids, &c)?;
     }
     let m = summarise(&ids, &opts.theorems, &opts.out)?;
@@ -181,7 +188,9 @@ pub fn summarise(ids: &[String], theorems: &Path, out: &Path) -> Result<Matrix> 
             all.extend(rows(&spec, &cal, method));
         }
     }
-    all.sort_by(|a, b| (a.method.name(), &a.law, a.tasks, &a.quantity, a.width, a.shared).cmp(&(b.method.name(), &b.law, b.tasks, &b.quantity, b.width, b.shared)));
+    all.sort_by(|a, b| {
+        (a.method.name(), &a.law, a.tasks, &a.quantity, a.width, a.shared).cmp(&(b.method.name(), &b.law, b.tasks, &b.quantity, b.width, b.shared))
+    });
     Ok(Matrix { seeds, level, floors: floors(&all), rows: all })
 }
 
@@ -224,7 +233,12 @@ pub fn markdown(m: &Matrix) -> String {
             d
         };
         let n = if more.is_empty() { n } else { format!("{n}; {} for {}", counts.last().unwrap_or(&0), more.join(", ")) };
-        s += &format!("\n**{}** ({n} seeds a design)\n\n| law | tasks | {} |\n| --- | --- |{}\n", method.describe(), head.join(" | "), " --- |".repeat(head.len()));
+        s += &format!(
+            "\n**{}** ({n} seeds a design)\n\n| law | tasks | {} |\n| --- | --- |{}\n",
+            method.describe(),
+            head.join(" | "),
+            " --- |".repeat(head.len())
+        );
         let mut designs: Vec<(String, usize)> = rows.iter().map(|r| (r.law.clone(), r.tasks)).collect();
         designs.dedup();
         for (law, tasks) in designs {
@@ -247,7 +261,15 @@ pub fn markdown(m: &Matrix) -> String {
             .floors
             .iter()
             .filter(|f| f.method == method)
-            .map(|f| format!("{} cell{}{}: {}", f.width, if f.width == 1 { "" } else { "s" }, if f.shared { " shared" } else { "" }, f.tasks.map_or("none measured".into(), |t| format!("{t} tasks"))))
+            .map(|f| {
+                format!(
+                    "{} cell{}{}: {}",
+                    f.width,
+                    if f.width == 1 { "" } else { "s" },
+                    if f.shared { " shared" } else { "" },
+                    f.tasks.map_or("none measured".into(), |t| format!("{t} tasks"))
+                )
+            })
             .collect();
         s += &format!("\nFewest tasks at which every law meets both targets (and at every larger number measured): {}.\n", fl.join("; "));
     }
@@ -283,7 +305,14 @@ mod tests {
     #[test]
     fn the_floor_is_the_fewest_tasks_from_which_every_law_meets_both_targets() {
         // 186/200 = 93% meets; 185 does not; 7/200 = 3.5% edge failures meet, 8 do not.
-        let rows = vec![row(4, "normal", 180, 0), row(8, "normal", 186, 7), row(8, "exponential", 190, 8), row(12, "normal", 190, 2), row(12, "exponential", 186, 7), row(16, "exponential", 191, 3)];
+        let rows = vec![
+            row(4, "normal", 180, 0),
+            row(8, "normal", 186, 7),
+            row(8, "exponential", 190, 8),
+            row(12, "normal", 190, 2),
+            row(12, "exponential", 186, 7),
+            row(16, "exponential", 191, 3),
+        ];
         assert_eq!(floors(&rows), vec![Floor { method: Method::T, width: 3, shared: false, tasks: Some(12) }]);
         // A larger number of tasks that fails again moves the floor past it.
         let mut worse = rows.clone();

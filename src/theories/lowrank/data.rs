@@ -29,7 +29,6 @@ impl Default for Data {
 }
 
 impl Data {
-
     /// One sequence (d x L, column l = token l) and its label; ties are drawn again.
     pub fn draw<R: Rng>(&self, m_patterns: usize, d: usize, rng: &mut R) -> (Array2<f64>, f64) {
         loop {
@@ -76,4 +75,3 @@ impl crate::config::Validate for Data {
         check_range("data.sigma", self.sigma, 0.0, 10.0, false)
     }
 }
-

@@ -38,7 +38,6 @@ impl crate::config::Validate for Training {
     }
 }
 
-
 /// Trains from the small random start on fresh batches; returns the start and the end.
 pub fn train<R: Rng>(data: &Data, m_patterns: usize, d: usize, m: usize, t: &Training, rng: &mut R) -> (Net, Net) {
     let start = Net::init(d, t.d_attn, m, t.init, rng);

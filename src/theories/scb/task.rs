@@ -73,7 +73,6 @@ impl crate::config::Validate for TaskConfig {
     }
 }
 
-
 /// A drawn task. `p` is N x N column-stochastic, `qstar` is T x N (column k = q_k).
 #[derive(Clone, Debug)]
 pub struct Task {

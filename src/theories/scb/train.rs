@@ -46,7 +46,6 @@ impl crate::config::Validate for RunConfig {
     }
 }
 
-
 /// Samples per step: what one batch buffer can hold.
 pub fn check_batch(field: &str, batch: usize) -> Result<()> {
     if !(1..=1 << 24).contains(&batch) {
@@ -84,7 +83,6 @@ impl crate::config::Validate for TrainSpec {
         self.algorithm.validate()
     }
 }
-
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRow {

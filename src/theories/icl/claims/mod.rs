@@ -43,7 +43,6 @@ impl Default for Run {
 }
 
 impl Run {
-
     /// The context length for prompts whose rarest feature has probability `p_min`.
     pub fn context_length(&self, p_min: f64) -> usize {
         (self.l_factor * (1.0 / self.eps).ln() / p_min).ceil() as usize
@@ -67,7 +66,6 @@ impl crate::config::Validate for Run {
         Ok(())
     }
 }
-
 
 /// A task at a grid point: the prompts, the count set every trial there is evaluated on (the
 /// task's draw), and, computed once when first asked, the population reference.
@@ -106,7 +104,21 @@ impl Setting {
             let mut unused = crate::rng::rng(0, 0);
             columns
                 .iter()
-                .map(|&k| crate::theories::icl::train_column(&self.prompts, k, run.eta, crate::theories::icl::Training::Population, Some(&self.eval), &self.eval, levels, run.max_steps, &[], &mut unused).passages)
+                .map(|&k| {
+                    crate::theories::icl::train_column(
+                        &self.prompts,
+                        k,
+                        run.eta,
+                        crate::theories::icl::Training::Population,
+                        Some(&self.eval),
+                        &self.eval,
+                        levels,
+                        run.max_steps,
+                        &[],
+                        &mut unused,
+                    )
+                    .passages
+                })
                 .collect()
         })
     }

@@ -14,10 +14,10 @@
 //! and records T_eps for each (the step at which the column's loss, on the point's fixed
 //! evaluation set, first falls to eps), and the rare column's weights on its way.
 
-use crate::config::Valid;
 use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::{ci, per_point, slope_line};
 use crate::claims::{At, Quantity, TypedClaim};
+use crate::config::Valid;
 use crate::error::{check_range, Result};
 use crate::grid::{Axis, Point};
 use crate::report::{Panel, Series};

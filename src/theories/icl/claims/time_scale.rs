@@ -20,10 +20,10 @@
 //! steps to every level and its loss at log-spaced steps. The level check compares the
 //! median steps with the population reference (`super::population_passages`).
 
-use crate::config::Valid;
 use super::{axis, log_steps, Run, Setting};
 use crate::claims::figures::ci;
 use crate::claims::{At, Quantity, TypedClaim};
+use crate::config::Valid;
 use crate::error::{check_range, invalid, Result};
 use crate::grid::{Axis, Point};
 use crate::report::{Panel, Series};
@@ -67,7 +67,10 @@ const P_EXPONENT: Quantity = Quantity::new("p_exponent", "exponent of p_k in the
 const P_EXPONENT_FIRST: Quantity = Quantity::new("p_exponent_first", "the same exponent at the largest eps of the sequence");
 const APPROACH: Quantity = Quantity::new("approach", "|p_exponent_first + 1| - |p_exponent + 1|: how much closer to -1 the exponent comes as eps shrinks");
 const T_EPS: Quantity = Quantity::new("t_eps", "median steps to the smallest eps of column k, per point and column (t_eps@point,k=...)");
-const LEVEL: Quantity = Quantity::new("level", "median steps to the smallest eps over the population reference's, per task, geometric mean over points and columns (per point: level@point)");
+const LEVEL: Quantity = Quantity::new(
+    "level",
+    "median steps to the smallest eps over the population reference's, per task, geometric mean over points and columns (per point: level@point)",
+);
 
 impl TypedClaim for TimeScale {
     const ID: &'static str = "icl_time_scale";

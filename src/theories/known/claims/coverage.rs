@@ -58,8 +58,10 @@ pub struct Coverage {
 }
 
 const COVERAGE: Quantity = Quantity::new("coverage", "share of datasets whose interval over G task values holds the truth");
-const MISS_ABOVE: Quantity = Quantity::new("miss_above", "share of datasets whose interval lies wholly above the truth (an upper one-sided check at the truth fails)");
-const MISS_BELOW: Quantity = Quantity::new("miss_below", "share of datasets whose interval lies wholly below the truth (a lower one-sided check at the truth fails)");
+const MISS_ABOVE: Quantity =
+    Quantity::new("miss_above", "share of datasets whose interval lies wholly above the truth (an upper one-sided check at the truth fails)");
+const MISS_BELOW: Quantity =
+    Quantity::new("miss_below", "share of datasets whose interval lies wholly below the truth (a lower one-sided check at the truth fails)");
 const BAND_COVERAGE: Quantity = Quantity::new("band_coverage", "share of datasets whose simultaneous band holds every member's truth");
 const TRIAL_COVERAGE: Quantity = Quantity::new("trial_coverage", "share of datasets whose fixed-task percentile interval over trial values holds the truth");
 

@@ -69,11 +69,14 @@ fn mean(ts: &[&Trial], f: fn(&Trial) -> &Vec<f64>) -> Vec<f64> {
 // The quantities this claim computes, each declared once.
 const PRUNE_COST: Quantity = Quantity::new("prune_cost", "rise of the test error, smallest-first, per cell up to the moderate R (prune_cost@point,R=...)");
 const MARGIN_RANDOM: Quantity = Quantity::new("margin_random", "random minus smallest-first test error on the same nets, per cell (margin_random@point,R=...)");
-const MARGIN_LARGEST: Quantity = Quantity::new("margin_largest", "largest-first minus smallest-first test error on the same nets, per cell (margin_largest@point,R=...)");
+const MARGIN_LARGEST: Quantity =
+    Quantity::new("margin_largest", "largest-first minus smallest-first test error on the same nets, per cell (margin_largest@point,R=...)");
 const UNPRUNED_ERROR: Quantity = Quantity::new("unpruned_error", "test error of the trained net, per point (unpruned_error@point)");
-const ERR_SMALLEST: Quantity = Quantity::new("err_smallest", "test error after pruning the smallest weights first, per point and pruned fraction (err_smallest@point,R=...)");
+const ERR_SMALLEST: Quantity =
+    Quantity::new("err_smallest", "test error after pruning the smallest weights first, per point and pruned fraction (err_smallest@point,R=...)");
 const ERR_RANDOM: Quantity = Quantity::new("err_random", "test error after pruning at random, per point and pruned fraction (err_random@point,R=...)");
-const ERR_LARGEST: Quantity = Quantity::new("err_largest", "test error after pruning the largest weights first, per point and pruned fraction (err_largest@point,R=...)");
+const ERR_LARGEST: Quantity =
+    Quantity::new("err_largest", "test error after pruning the largest weights first, per point and pruned fraction (err_largest@point,R=...)");
 
 impl TypedClaim for MagnitudePruning {
     const ID: &'static str = "magnitude_pruning";

@@ -69,7 +69,8 @@ const PER_MATRIX: [[Quantity; 4]; 3] = [
 ];
 
 // The quantities this claim computes, each declared once.
-const STABLE_RANK: Quantity = Quantity::new("stable_rank", "stable rank of the updates, geometric mean over W_Q, W_K, W_V, trials and points (per point: stable_rank@point)");
+const STABLE_RANK: Quantity =
+    Quantity::new("stable_rank", "stable rank of the updates, geometric mean over W_Q, W_K, W_V, trials and points (per point: stable_rank@point)");
 const ENERGY_RANK: Quantity = Quantity::new("energy_rank", "singular values holding 99% of the updates' energy, mean over W_Q, W_K, W_V, trials and points");
 const PATTERNS_EXPONENT: Quantity = Quantity::new("patterns_exponent", "exponent of M in the stable rank (one intercept per d, m)");
 const D_EXPONENT: Quantity = Quantity::new("d_exponent", "exponent of d in the stable rank (one intercept per M, m)");
@@ -95,7 +96,27 @@ const INSTRUMENT: Quantity = Quantity::new(
 impl TypedClaim for Updates {
     const ID: &'static str = "lowrank_updates";
     const ABOUT: &'static str = "one-layer transformer on relevant/irrelevant patterns: W_Q, W_K, W_V's SGD updates have rank about 2";
-    const QUANTITIES: &'static [Quantity] = &[STABLE_RANK, ENERGY_RANK, PATTERNS_EXPONENT, D_EXPONENT, M_EXPONENT, STABLE_RANK_W_Q, STABLE_RANK_W_K, STABLE_RANK_W_V, PATTERNS_EXPONENT_W_Q, PATTERNS_EXPONENT_W_K, PATTERNS_EXPONENT_W_V, D_EXPONENT_W_Q, D_EXPONENT_W_K, D_EXPONENT_W_V, M_EXPONENT_W_Q, M_EXPONENT_W_K, M_EXPONENT_W_V, TEST_ERROR, INSTRUMENT];
+    const QUANTITIES: &'static [Quantity] = &[
+        STABLE_RANK,
+        ENERGY_RANK,
+        PATTERNS_EXPONENT,
+        D_EXPONENT,
+        M_EXPONENT,
+        STABLE_RANK_W_Q,
+        STABLE_RANK_W_K,
+        STABLE_RANK_W_V,
+        PATTERNS_EXPONENT_W_Q,
+        PATTERNS_EXPONENT_W_K,
+        PATTERNS_EXPONENT_W_V,
+        D_EXPONENT_W_Q,
+        D_EXPONENT_W_K,
+        D_EXPONENT_W_V,
+        M_EXPONENT_W_Q,
+        M_EXPONENT_W_K,
+        M_EXPONENT_W_V,
+        TEST_ERROR,
+        INSTRUMENT,
+    ];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Vec<(Array2<f64>, f64)>;
     type Trial = Trial;

@@ -3,10 +3,9 @@
 //!
 //! A trial trains ScbProx and SGD at each rate on the same task and the same batches.
 
-use crate::config::{Valid, Validate};
 use super::{Scb, SECTIONS};
 use crate::claims::{At, Quantity, TypedClaim};
-use crate::theories::scb::train::{check_batch, check_samples};
+use crate::config::{Valid, Validate};
 use crate::error::{invalid, Result};
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
@@ -14,6 +13,7 @@ use crate::spec::ClaimSpec;
 use crate::stats::Quantities;
 use crate::theories::scb::learners::{LearnerConfig, SgdConfig};
 use crate::theories::scb::task::Task;
+use crate::theories::scb::train::{check_batch, check_samples};
 use crate::theories::scb::train::{train_from_start, RunConfig};
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,6 @@ pub struct Trial {
 
 /// Distance recorded for a run that diverged: far above any finite run's.
 pub const DIVERGED: f64 = 1e6;
-
 
 crate::config::validated!(Settings);
 
@@ -80,7 +79,8 @@ fn mean_log_ratio(ts: &[&Trial], i: usize, m: usize) -> f64 {
 // The quantities this claim computes, each declared once.
 const MARGIN_V: Quantity = Quantity::new("margin_v", "min over grid points and SGD rates of the mean log(SGD dist_V / ScbProx dist_V)");
 const MARGIN_A: Quantity = Quantity::new("margin_a", "min over grid points and SGD rates of the mean log(SGD dist_A / ScbProx dist_A)");
-const LOG_RATIO_V: Quantity = Quantity::new("log_ratio_v", "mean over trials of log(SGD dist_V / ScbProx dist_V), per point and rate (log_ratio_v@point,lr=...)");
+const LOG_RATIO_V: Quantity =
+    Quantity::new("log_ratio_v", "mean over trials of log(SGD dist_V / ScbProx dist_V), per point and rate (log_ratio_v@point,lr=...)");
 const LOG_RATIO_A: Quantity = Quantity::new("log_ratio_a", "the same for dist_A (log_ratio_a@point,lr=...)");
 const PROX_DIST_V: Quantity = Quantity::new("prox_dist_v", "ScbProx's final dist_V, geometric mean over trials, per point (prox_dist_v@point)");
 const PROX_DIST_A: Quantity = Quantity::new("prox_dist_a", "ScbProx's final dist_A, geometric mean over trials, per point (prox_dist_a@point)");

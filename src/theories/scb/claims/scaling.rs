@@ -310,7 +310,11 @@ impl TypedClaim for Scaling {
                 for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
                     let grid = spec.grid(quick);
                     let why = match grid.get(axis) {
-                        None => format!("{}: the {field} has no axis {axis} (it has {}); a residual is fitted along an axis the grid varies", c.quantity, grid.keys().cloned().collect::<Vec<_>>().join(", ")),
+                        None => format!(
+                            "{}: the {field} has no axis {axis} (it has {}); a residual is fitted along an axis the grid varies",
+                            c.quantity,
+                            grid.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
                         Some(v) if v.len() < 2 => format!("{} needs at least two values of {axis} on the {field} (it has {})", c.quantity, v.len()),
                         Some(_) => continue,
                     };

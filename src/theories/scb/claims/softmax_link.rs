@@ -3,11 +3,10 @@
 //!
 //! A trial trains ScbProx and the softmax model on the same task and the same batches.
 
-use crate::config::{Valid, Validate};
 use super::{Scb, SECTIONS};
 use crate::claims::figures::per_point;
 use crate::claims::{At, Quantity, TypedClaim};
-use crate::theories::scb::train::{check_batch, check_samples};
+use crate::config::{Valid, Validate};
 use crate::error::Result;
 use crate::grid::Point;
 use crate::report::Panel;
@@ -17,6 +16,7 @@ use crate::stats::Quantities;
 use crate::theories::scb::learners::{LearnerConfig, SoftmaxConfig};
 use crate::theories::scb::metrics::{compare, Comparison};
 use crate::theories::scb::task::Task;
+use crate::theories::scb::train::{check_batch, check_samples};
 use crate::theories::scb::train::{train_from_start, RunConfig};
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +36,6 @@ impl Default for Settings {
 
 /// One trial: the two models compared.
 pub type Trial = Comparison;
-
 
 crate::config::validated!(Settings);
 
@@ -103,8 +102,11 @@ impl TypedClaim for SoftmaxLink {
             for (at, v) in points.iter().zip(&per) {
                 q.insert(name.at(&at.point), *v);
             }
-            let agg =
-                if name.name.starts_with("excess") { per.iter().cloned().fold(f64::NEG_INFINITY, f64::max) } else { per.iter().sum::<f64>() / per.len() as f64 };
+            let agg = if name.name.starts_with("excess") {
+                per.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+            } else {
+                per.iter().sum::<f64>() / per.len() as f64
+            };
             q.insert(name.into(), agg);
         }
         q
@@ -132,11 +134,7 @@ impl TypedClaim for SoftmaxLink {
             title: "attention agreement per grid point".into(),
             x_label: format!("grid point ({})", labels.join("; ")),
             y_label: "fraction / correlation".into(),
-            series: series(&[
-                (AGREE, "top-Q agreement, softmax vs ScbProx"),
-                (SUPPORT_SOFTMAX, "softmax support = truth"),
-                (SPEARMAN, "Spearman of weights"),
-            ]),
+            series: series(&[(AGREE, "top-Q agreement, softmax vs ScbProx"), (SUPPORT_SOFTMAX, "softmax support = truth"), (SPEARMAN, "Spearman of weights")]),
             ..Default::default()
         };
         let p2 = Panel {

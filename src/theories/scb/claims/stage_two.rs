@@ -17,11 +17,10 @@
 //! max(dist_V, dist_A) first falls to eps (interpolated in log dist within the step), and
 //! both distances at log-spaced checkpoints.
 
-use crate::config::{Valid, Validate};
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, Quantity, TypedClaim};
-use crate::theories::scb::train::{check_batch, check_samples};
+use crate::config::{Valid, Validate};
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};
@@ -30,10 +29,11 @@ use crate::spec::ClaimSpec;
 use crate::stats::{censored_median, within_slope, Quantities};
 use crate::theories::scb::learners::{LearnerConfig, ProxConfig, SwitchRule};
 use crate::theories::scb::metrics::{dist_a, dist_v};
-use crate::watch::LogSpaced;
 use crate::theories::scb::model::Population;
 use crate::theories::scb::task::Task;
+use crate::theories::scb::train::{check_batch, check_samples};
 use crate::theories::scb::train::{drive, Event, Flow, RunConfig};
+use crate::watch::LogSpaced;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -66,7 +66,6 @@ pub struct Trial {
     pub dist_v: Vec<f64>,
     pub dist_a: Vec<f64>,
 }
-
 
 crate::config::validated!(Settings);
 
@@ -244,7 +243,9 @@ impl TypedClaim for StageTwo {
         let mut series: Vec<Series> = qs
             .iter()
             .enumerate()
-            .map(|(j, qv)| per_point(result, N_EPS, pts.iter().filter(|p| p.at(axis::Q) == *qv).cloned(), |p| p.at(axis::T), format!("Q={qv} {}", ci(result)), j))
+            .map(|(j, qv)| {
+                per_point(result, N_EPS, pts.iter().filter(|p| p.at(axis::Q) == *qv).cloned(), |p| p.at(axis::T), format!("Q={qv} {}", ci(result)), j)
+            })
             .collect();
         let q_pred = result.predicted(Q_EXPONENT).unwrap_or(1.0);
         let ts: Vec<f64> = pts.iter().map(|p| p.at(axis::T)).collect();

@@ -27,11 +27,10 @@
 //! A trial at (T, rho) runs the transfer; at rho = 0 it also trains from scratch on the
 //! same task, as the reference cost.
 
-use crate::config::{Valid, Validate};
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point};
 use crate::claims::{At, Quantity, TypedClaim};
-use crate::theories::scb::train::check_batch;
+use crate::config::{Valid, Validate};
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};
@@ -41,6 +40,7 @@ use crate::stats::{censored_median, ols, within_slope, Quantities};
 use crate::theories::scb::learners::{FreezeV, LearnerConfig, ProxConfig, SwitchRule};
 use crate::theories::scb::model::Params;
 use crate::theories::scb::task::Task;
+use crate::theories::scb::train::check_batch;
 use crate::theories::scb::train::{samples_to, Event, RunConfig};
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +103,6 @@ pub struct Trial {
     pub start_corr: f64,
 }
 
-
 crate::config::validated!(Settings);
 
 impl Validate for Settings {
@@ -162,23 +161,39 @@ fn gmean(v: &[f64]) -> f64 {
 }
 
 // The quantities this claim computes, each declared once.
-const T_EXPONENT_TRANSFER: Quantity = Quantity::new("t_exponent_transfer", "exponent of T in the transfer's median samples to corr_A >= c, over nontrivial rho (one intercept per rho)");
+const T_EXPONENT_TRANSFER: Quantity =
+    Quantity::new("t_exponent_transfer", "exponent of T in the transfer's median samples to corr_A >= c, over nontrivial rho (one intercept per rho)");
 const RHO_EXPONENT: Quantity = Quantity::new("rho_exponent", "exponent of rho in the transfer's median samples, over rho > 0 (one intercept per T)");
 const PRED_RATIO: Quantity = Quantity::new("pred_ratio", "measured over predicted n(rho), per point with rho > 0 (pred_ratio@point)");
 const ZERO_VS_SCRATCH: Quantity = Quantity::new("zero_vs_scratch", "transfer samples at rho = 0 over samples from scratch, geometric mean over T");
-const AFTER_FALLBACK_VS_SCRATCH: Quantity = Quantity::new("after_fallback_vs_scratch", "at rho = 0, samples from the fallback to corr_A >= c over samples from scratch, geometric mean over T");
+const AFTER_FALLBACK_VS_SCRATCH: Quantity =
+    Quantity::new("after_fallback_vs_scratch", "at rho = 0, samples from the fallback to corr_A >= c over samples from scratch, geometric mean over T");
 const T_EXPONENT_SCRATCH: Quantity = Quantity::new("t_exponent_scratch", "exponent of T in the samples to corr_A >= c from scratch (at the rho = 0 points)");
 const TRANSFER: Quantity = Quantity::new("transfer", "median samples of the transfer to corr_A >= c, per point (transfer@point)");
 const FALLBACK: Quantity = Quantity::new("fallback", "share of trials that fell back to stage one, per point (fallback@point)");
 const PREDICTED: Quantity = Quantity::new("predicted", "the predicted n(rho), per point with rho > 0 (predicted@point)");
 const SCRATCH: Quantity = Quantity::new("scratch", "median samples to corr_A >= c from scratch, per point at rho = 0 (scratch@point)");
 const T_EXPONENT: Quantity = Quantity::new("t_exponent", "exponent of T in the transfer's median samples at one rho (t_exponent@rho=...)");
-const START_CORR: Quantity = Quantity::new("start_corr", "the pretrained V's centred correlation with P at the start, over rho, per point with rho > 0 (start_corr@point)");
+const START_CORR: Quantity =
+    Quantity::new("start_corr", "the pretrained V's centred correlation with P at the start, over rho, per point with rho > 0 (start_corr@point)");
 
 impl TypedClaim for Transfer {
     const ID: &'static str = "transfer";
     const ABOUT: &'static str = "fine-tuning from a correlated pretrained V bypasses stage one; cost ~ n(rho)";
-    const QUANTITIES: &'static [Quantity] = &[T_EXPONENT_TRANSFER, RHO_EXPONENT, PRED_RATIO, ZERO_VS_SCRATCH, AFTER_FALLBACK_VS_SCRATCH, T_EXPONENT_SCRATCH, TRANSFER, FALLBACK, PREDICTED, SCRATCH, T_EXPONENT, START_CORR];
+    const QUANTITIES: &'static [Quantity] = &[
+        T_EXPONENT_TRANSFER,
+        RHO_EXPONENT,
+        PRED_RATIO,
+        ZERO_VS_SCRATCH,
+        AFTER_FALLBACK_VS_SCRATCH,
+        T_EXPONENT_SCRATCH,
+        TRANSFER,
+        FALLBACK,
+        PREDICTED,
+        SCRATCH,
+        T_EXPONENT,
+        START_CORR,
+    ];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;

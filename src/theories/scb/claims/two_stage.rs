@@ -15,11 +15,10 @@
 //! A trial trains from the uninformative start and records the samples at the switch and
 //! when max(dist_V, dist_A) first falls to eps in stage two (interpolated within the step).
 
-use crate::config::{Valid, Validate};
 use super::{axis, Scb, SECTIONS};
 use crate::claims::figures::{ci, per_point, slope_line};
 use crate::claims::{At, Quantity, TypedClaim};
-use crate::theories::scb::train::{check_batch, check_samples};
+use crate::config::{Valid, Validate};
 use crate::error::{check_range, Result};
 use crate::grid::Point;
 use crate::report::{Panel, Series};
@@ -28,6 +27,7 @@ use crate::spec::ClaimSpec;
 use crate::stats::{censored_median, within_slope, Quantities};
 use crate::theories::scb::model::Params;
 use crate::theories::scb::task::Task;
+use crate::theories::scb::train::{check_batch, check_samples};
 use crate::theories::scb::train::{samples_to, Event, RunConfig};
 use crate::verdict::Kind;
 use serde::{Deserialize, Serialize};
@@ -64,7 +64,6 @@ impl Trial {
         Some(self.switched_at? as f64 / self.hit?)
     }
 }
-
 
 crate::config::validated!(Settings);
 

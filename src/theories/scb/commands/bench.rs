@@ -157,7 +157,11 @@ pub fn limits() -> Limits {
         // SAFETY: AVX-512F is present, checked above.
         let peak = unsafe { fma_rate(8, fma512_loop) };
         // A core with one 512-bit FMA unit runs no faster at 512 bits than at 256.
-        if peak > fma256_gflops { (peak, 512) } else { (fma256_gflops, 256) }
+        if peak > fma256_gflops {
+            (peak, 512)
+        } else {
+            (fma256_gflops, 256)
+        }
     } else {
         (fma256_gflops, 256)
     };

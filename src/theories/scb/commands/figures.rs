@@ -2,8 +2,8 @@
 //! transformer's attention and values next to ScbProx's and the truth, and a learner's
 //! population trajectory against sampled runs at several batch sizes.
 
-use crate::config::Validate;
 use super::train::history_csv;
+use crate::config::Validate;
 use crate::error::Result;
 use crate::io::Staged;
 use crate::report::{self, Panel, Series};

@@ -94,7 +94,6 @@ impl LearnerConfig {
         }
     }
 
-
     /// Applies `--lr` / `--eta`; a flag the learner does not take is an error naming it.
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         match self {
@@ -124,7 +123,6 @@ impl crate::config::Validate for LearnerConfig {
         }
     }
 }
-
 
 /// `validate` and `apply` of a learner that takes a learning rate (`--lr`), not `--eta`.
 pub(crate) fn rate_validate(lr: f64) -> Result<()> {

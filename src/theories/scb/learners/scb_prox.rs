@@ -72,7 +72,6 @@ pub struct ProxConfig {
 }
 
 impl ProxConfig {
-
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         if o.lr.is_some() {
             return Err(invalid("lr", "applies to --algorithm sgd and softmax; scb-prox takes --eta"));
@@ -100,7 +99,6 @@ impl crate::config::Validate for ProxConfig {
         Ok(())
     }
 }
-
 
 impl Default for ProxConfig {
     fn default() -> Self {
@@ -405,7 +403,8 @@ impl ScbProx {
             self.enter(Phase::One);
             self.fell_back_at = Some(self.samples);
         }
-    }}
+    }
+}
 
 #[cfg(test)]
 mod tests {

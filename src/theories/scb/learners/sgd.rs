@@ -15,7 +15,6 @@ pub struct SgdConfig {
 }
 
 impl SgdConfig {
-
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         super::rate_apply(&mut self.lr, o)
     }
@@ -28,7 +27,6 @@ impl crate::config::Validate for SgdConfig {
         super::rate_validate(self.lr)
     }
 }
-
 
 impl Default for SgdConfig {
     fn default() -> Self {

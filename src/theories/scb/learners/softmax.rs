@@ -26,7 +26,6 @@ pub struct SoftmaxConfig {
 }
 
 impl SoftmaxConfig {
-
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         super::rate_apply(&mut self.lr, o)
     }
@@ -39,7 +38,6 @@ impl crate::config::Validate for SoftmaxConfig {
         super::rate_validate(self.lr)
     }
 }
-
 
 impl Default for SoftmaxConfig {
     fn default() -> Self {
