@@ -83,8 +83,31 @@ fn accept_flags(out: &Path, baseline: &Path) -> String {
 
 /// `rate 1.02 -> 1.35 (+0.33 [0.21, 0.45])`.
 fn describe(q: &QuantityChange) -> String {
-    let v = |e: &Option<crate::stats::Estimate>| e.as_ref().map_or("absent".to_string(), |e| num(e.value));
+    // An estimate undefined in some bootstrap replicates says how many, so that a move in
+    // that share alone (value undefined on both sides) is visible rather than
+    // "undefined -> undefined".
+    let v = |e: &Option<crate::stats::Estimate>| match e {
+        None => "absent".to_string(),
+        Some(e) if e.undefined > 0.0 => format!("{} (undefined in {}% of replicates)", num(e.value), num(100.0 * e.undefined)),
+        Some(e) => num(e.value),
+    };
     let sign = if q.diff > 0.0 { "+" } else { "" };
     let diff = if q.diff.is_nan() { String::new() } else { format!(" ({sign}{} [{}, {}])", num(q.diff), num(q.lo), num(q.hi)) };
     format!("{} {} -> {}{diff}", q.key, v(&q.old), v(&q.new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Estimate;
+
+    #[test]
+    fn a_move_in_the_undefined_share_alone_is_shown() {
+        let e = |undefined: f64| Some(Estimate { value: f64::NAN, lo: f64::NAN, hi: f64::NAN, undefined });
+        let q = QuantityChange { key: "rate".into(), old: e(0.25), new: e(0.5), diff: f64::NAN, lo: f64::NAN, hi: f64::NAN, change: Change::Changed };
+        assert_eq!(describe(&q), "rate undefined (undefined in 25% of replicates) -> undefined (undefined in 50% of replicates)");
+        let defined = Some(Estimate { value: 1.5, lo: 1.0, hi: 2.0, undefined: 0.0 });
+        let q = QuantityChange { key: "rate".into(), old: defined.clone(), new: defined, diff: 0.0, lo: -0.1, hi: 0.1, change: Change::WithinNoise };
+        assert_eq!(describe(&q), "rate 1.5 -> 1.5 (0 [-0.1, 0.1])");
+    }
 }
