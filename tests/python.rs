@@ -98,7 +98,7 @@ fn a_return_that_is_not_named_finite_numbers_is_an_error_naming_the_trial_and_th
     let d = dir.path();
     std::fs::write(
         d.join("bad.py"),
-        "def nan(p, s): return {'draws': float('nan')}\ndef text(p, s): return {'draws': 'many'}\ndef missing(p, s): return {'drawz': 1}\ndef listed(p, s): return [1]\n",
+        "def nan(p, s): return {'draws': float('nan')}\ndef text(p, s): return {'draws': 'many'}\ndef missing(p, s): return {'drawz': 1}\ndef listed(p, s): return [1]\ndef huge(p, s): return {'draws': 10**400}\ndef exits(p, s): import os; os._exit(3)\n",
     )
     .unwrap();
     for (f, says) in [
@@ -106,6 +106,8 @@ fn a_return_that_is_not_named_finite_numbers_is_an_error_naming_the_trial_and_th
         ("text", "returned 'draws' = 'many' (a str), not a number"),
         ("missing", "returned no \"draws\" (python.measure); it returned {drawz}"),
         ("listed", "returned a list, not a dict of named numbers"),
+        ("huge", "returned 'draws' = a int too large for a float"),
+        ("exits", "its Python worker ended during the trial (exit status: 3)"),
         ("absent", "cannot import bad:absent: AttributeError"),
     ] {
         variant(d, f, |t| t.replace("coupon:draws", &format!("bad:{f}")));
@@ -128,9 +130,29 @@ fn skip_records_a_raising_trial_with_its_traceback_and_reports_the_failed_share(
         "from coupon import draws\n\ndef trial(point, seed):\n    if point['n'] == 8 and seed % 4 == 0:\n        raise RuntimeError('dropped')\n    return draws(point, seed)\n",
     )
     .unwrap();
-    variant(d, "skipping", |t| t.replace("coupon:draws", "flaky:trial").replace("measure = \"draws\"", "measure = \"draws\"\non_error = \"skip\""));
+    let skipping = |id: &str, bound: Option<f64>| {
+        variant(d, id, |t| {
+            let t = t.replace("coupon:draws", "flaky:trial").replace("measure = \"draws\"", "measure = \"draws\"\non_error = \"skip\"");
+            match bound {
+                Some(b) => t + &format!("\n[[check]]\nquantity = \"failed\"\nkind = \"below\"\neach_point = true\npredict = {b}\ntolerance = 0.0\nwhy = \"the share that raised\"\n"),
+                None => t,
+            }
+        })
+    };
+    // Skipping without a bound on the share skipped is refused: it could hide behind a PASS.
+    skipping("unbounded", None);
+    let r = scb(&["check", "unbounded.toml", "--quick", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(text(&r).contains("python.on_error") && text(&r).contains("quantity = \"failed\""), "{}", text(&r));
+    // A quarter of the trials at n = 8 raise: a bound of 10% fails, and the verdict says so.
+    skipping("strict", Some(0.1));
+    let r = scb(&["check", "strict.toml", "--quick", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+    assert!(text(&r).contains("strict: FAIL") && text(&r).lines().any(|l| l.contains("failed (each point)") && l.contains("fails")), "{}", text(&r));
+    skipping("skipping", Some(0.5));
     let r = scb(&["check", "skipping.toml", "--quick", "--out", "out"], d, &[]);
     assert!(r.status.code().is_some_and(|c| c <= 1), "{}", text(&r));
+    assert!(text(&r).lines().any(|l| l.contains("failed (each point)") && l.contains("holds")), "{}", text(&r));
     let records = std::fs::read_to_string(d.join("out/skipping/trials.jsonl")).unwrap();
     let raised = records.lines().filter(|l| l.contains("\"raised\":\"Traceback") && l.contains("RuntimeError: dropped")).count();
     assert!(raised > 50 && raised < 200, "{raised} raised trials recorded");
@@ -218,4 +240,74 @@ fn a_spec_that_names_no_axis_or_a_bad_function_is_refused_in_one_line() {
         assert!(err.contains(says) && err.lines().count() == 1, "{id}: {err}");
         assert!(!d.join("out").join(id).exists(), "{id}: a refused spec wrote files");
     }
+}
+
+/// A trial that never returns is stopped at the spec's timeout, and the error names it.
+#[test]
+fn a_trial_that_hangs_is_stopped_at_its_timeout_naming_the_trial() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("hang.py"), "def trial(point, seed):\n    while True:\n        pass\n").unwrap();
+    variant(d, "hang", |t| t.replace("coupon:draws", "hang:trial").replace("measure = \"draws\"", "measure = \"draws\"\ntimeout = 0.5"));
+    let r = scb(&["check", "hang.toml", "--quick", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(6), "{}", text(&r));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("error: trial hang:trial at n=") && err.contains("(seed ") && err.contains("ran longer than its timeout of 0.5 s"), "{err}");
+    variant(d, "no_time", |t| t.replace("measure = \"draws\"", "measure = \"draws\"\ntimeout = 0"));
+    let r = scb(&["check", "no_time.toml", "--quick", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(text(&r).contains("python.timeout") && text(&r).contains("(0, 86400]"), "{}", text(&r));
+}
+
+/// A trial that reads stdin reads an empty file: it cannot swallow the protocol or wait on it.
+#[test]
+fn a_trial_that_reads_stdin_reads_nothing_and_the_run_goes_on() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(
+        d.join("reads.py"),
+        "import sys\nfrom coupon import draws\n\ndef trial(point, seed):\n    assert sys.stdin.read() == ''\n    return draws(point, seed)\n",
+    )
+    .unwrap();
+    variant(d, "reads", |t| t.replace("coupon:draws", "reads:trial"));
+    let r = scb(&["check", "reads.toml", "--quick", "--out", "out"], d, &[]);
+    assert!(r.status.success(), "{}", text(&r));
+}
+
+/// Workers end with the run that started them, even when it is killed outright.
+#[test]
+fn workers_die_with_a_killed_run() {
+    let dir = project();
+    let d = dir.path();
+    let marker = d.join("pids");
+    std::fs::create_dir(&marker).unwrap();
+    std::fs::write(
+        d.join("spin.py"),
+        format!(
+            "import os\n\ndef trial(point, seed):\n    open(os.path.join({:?}, str(os.getpid())), 'w').close()\n    while True:\n        pass\n",
+            marker.display().to_string()
+        ),
+    )
+    .unwrap();
+    variant(d, "spin", |t| t.replace("coupon:draws", "spin:trial"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scb")).args(["check", "spin.toml", "--quick", "--out", "out"]).current_dir(d).spawn().unwrap();
+    let pids = || -> Vec<u32> { std::fs::read_dir(&marker).unwrap().flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect() };
+    while pids().is_empty() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no handler runs.
+    child.wait().unwrap();
+    // The workers notice within their watchdog's period (0.5 s). The bound below is not a
+    // speed check: it turns an orphan, which would spin forever, into a failure.
+    let alive =
+        |pid: u32| Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
+    for _ in 0..1200 {
+        if !pids().into_iter().any(alive) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let orphans: Vec<u32> = pids().into_iter().filter(|p| alive(*p)).collect();
+    orphans.iter().for_each(|p| drop(Command::new("kill").args(["-9", &p.to_string()]).status()));
+    panic!("workers {orphans:?} outlived their killed run by two minutes");
 }

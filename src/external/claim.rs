@@ -56,7 +56,17 @@ pub struct Settings {
     pub symbols: BTreeMap<String, String>,
     #[serde(default)]
     pub on_error: OnError,
+    /// Seconds one trial may run before its worker is stopped and the run ends with an error
+    /// naming the trial (absent: [`DEFAULT_TIMEOUT`]). Not part of the configuration's hash:
+    /// it cannot change what a trial returns. A function run in the caller's own Python
+    /// session (`scb.check(..., trial=f)`) is not timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
 }
+
+/// A trial's time limit when the spec sets none: long enough for any trial a grid of
+/// thousands can afford, short enough that a hang is reported the same session.
+pub const DEFAULT_TIMEOUT: f64 = 600.0;
 
 fn identifier(s: &str) -> bool {
     let mut c = s.chars();
@@ -76,6 +86,9 @@ impl Validate for Settings {
             return Err(invalid("python.measure", "must name the number the trial returns that the bound is about"));
         }
         Formula::parse(&self.bound).map_err(|e| invalid("python.bound", format!("{:?} {e}", self.bound)))?;
+        if let Some(t) = self.timeout.filter(|t| !(t.is_finite() && *t > 0.0 && *t <= 86_400.0)) {
+            return Err(invalid("python.timeout", format!("must be a number of seconds in (0, 86400] (got {t})")));
+        }
         Ok(())
     }
 }
@@ -194,6 +207,14 @@ impl TypedClaim for Python {
                 }
             }
         }
+        // Skipped trials must not vanish behind a PASS: the share that raised is a finding,
+        // so a spec that skips them says how large a share it accepts, as a check.
+        if s.on_error == OnError::Skip && !spec.checks.iter().any(|c| c.quantity == FAILED.name && c.kind == crate::verdict::Kind::Below) {
+            return Err(invalid(
+                "python.on_error",
+                "\"skip\" needs a check that bounds the share of trials that raised: add [[check]] with quantity = \"failed\", kind = \"below\", each_point = true, predict = the largest share you accept and tolerance = 0",
+            ));
+        }
         let (module, _) = s.function.split_once(':').expect("validated");
         let folders: Vec<PathBuf> = spec.folder().iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
         let (runner, code): (Arc<dyn Runner>, String) = match super::worker::hosted_function() {
@@ -206,7 +227,7 @@ impl TypedClaim for Python {
                     || "not found beside the spec, in the working folder or on PYTHONPATH".to_string(),
                     |b| format!("{:016x}", crate::rng::fnv1a(&b)),
                 );
-                (Arc::new(Pool::new(&s.function, folders)), code)
+                (Arc::new(Pool::new(&s.function, folders, s.timeout.unwrap_or(DEFAULT_TIMEOUT))), code)
             }
         };
         Ok(Python { s, bound, axes, code, runner })
@@ -217,7 +238,8 @@ impl TypedClaim for Python {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({ "settings": *self.s, "code": self.code })
+        let settings = Settings { timeout: None, ..(*self.s).clone() };
+        serde_json::json!({ "settings": settings, "code": self.code })
     }
 
     fn context(&self, point: &Point, _seed: u64) -> Result<Ctx> {
@@ -248,6 +270,11 @@ impl TypedClaim for Python {
                 Err(Error::Trial { message, traceback: None })
             }
             Reply::Bad(why) => Err(Error::Trial { message: format!("{name} {why}"), traceback: None }),
+            Reply::TimedOut(t) => Err(Error::Trial {
+                message: format!("{name} ran longer than its timeout of {} s (python.timeout); its worker was stopped", crate::verdict::num(t)),
+                traceback: None,
+            }),
+            Reply::Ended(how) => Err(Error::Trial { message: format!("{name}: its Python worker ended during the trial ({how})"), traceback: None }),
             Reply::Raised(tb) => match self.s.on_error {
                 OnError::Stop => Err(Error::Trial { message: format!("{name} raised {}", last_line(&tb)), traceback: Some(tb) }),
                 OnError::Skip => Ok(Trial { values: BTreeMap::new(), raised: Some(tb) }),

@@ -12,8 +12,10 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 /// The worker's program, also imported by the Python package for its in-process trials.
 pub const WORKER_PY: &str = include_str!("worker.py");
@@ -28,6 +30,13 @@ pub enum Reply {
     Raised(String),
     /// The function returned what is not a dict of finite numbers: why.
     Bad(String),
+    /// The trial ran past the timeout (seconds); its worker was stopped.
+    #[serde(skip_deserializing)]
+    TimedOut(f64),
+    /// The worker process ended during the trial (the function called `os._exit`, or was
+    /// killed): how it ended.
+    #[serde(skip_deserializing)]
+    Ended(String),
 }
 
 /// Runs one trial of an external function at a point (axis values by grid name) and seed.
@@ -68,13 +77,17 @@ pub struct Pool {
     python: String,
     function: String,
     folders: Vec<PathBuf>,
+    /// How long one trial may run before its worker is stopped.
+    timeout: Duration,
     idle: Mutex<Vec<Worker>>,
 }
 
+/// A worker process. Its replies are read on a thread of their own and handed over a
+/// channel, so that waiting for one can time out.
 struct Worker {
     child: Child,
     stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
+    lines: Receiver<String>,
 }
 
 impl Drop for Worker {
@@ -92,9 +105,11 @@ impl Drop for Worker {
 }
 
 impl Pool {
-    /// A pool for `function` (`module:function`), importing from `folders` first.
-    pub fn new(function: &str, folders: Vec<PathBuf>) -> Pool {
-        Pool { python: interpreter(), function: function.to_string(), folders, idle: Mutex::new(Vec::new()) }
+    /// A pool for `function` (`module:function`), importing from `folders` first, whose
+    /// trials may each run for `timeout` seconds.
+    pub fn new(function: &str, folders: Vec<PathBuf>, timeout: f64) -> Pool {
+        let timeout = Duration::from_secs_f64(timeout);
+        Pool { python: interpreter(), function: function.to_string(), folders, timeout, idle: Mutex::new(Vec::new()) }
     }
 
     fn spawn(&self) -> Result<Worker> {
@@ -110,17 +125,22 @@ impl Pool {
             .map_err(|e| invalid("python", format!("cannot start {:?} ({e}): set SCB_PYTHON to a Python 3 interpreter", self.python)))?;
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut w = Worker { child, stdin, stdout };
-        match w.read()? {
-            Some(Ready::Ready(true)) => Ok(w),
-            Some(Ready::Raised(tb)) => Err(Error::Trial { message: format!("cannot import {}: {}", self.function, last_line(&tb)), traceback: Some(tb) }),
-            _ => Err(self.ended(&mut w, "while starting")),
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                if line.is_err() || send.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut w = Worker { child, stdin, lines };
+        // Importing the module is not timed: a slow import (a large library) is not a hang
+        // of a trial, and a failed one ends the worker with its traceback.
+        match w.read(None)? {
+            Read::Line(Ready::Ready(true)) => Ok(w),
+            Read::Line(Ready::Raised(tb)) => Err(Error::Trial { message: format!("cannot import {}: {}", self.function, last_line(&tb)), traceback: Some(tb) }),
+            _ => Err(Error::Trial { message: format!("the Python worker running {} ended while starting ({})", self.function, w.status()), traceback: None }),
         }
-    }
-
-    fn ended(&self, w: &mut Worker, when: &str) -> Error {
-        let status = w.child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
-        Error::Trial { message: format!("the Python worker running {} ended {when} ({status})", self.function), traceback: None }
     }
 }
 
@@ -132,14 +152,31 @@ enum Ready {
     Raised(String),
 }
 
+/// What waiting for a worker's line came to.
+enum Read<T> {
+    Line(T),
+    Ended,
+    TimedOut,
+}
+
 impl Worker {
-    fn read<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>> {
-        let mut line = String::new();
-        let n = self.stdout.read_line(&mut line).map_err(|e| Error::Other(format!("reading a Python worker: {e}")))?;
-        if n == 0 {
-            return Ok(None);
+    fn read<T: serde::de::DeserializeOwned>(&mut self, timeout: Option<Duration>) -> Result<Read<T>> {
+        let line = match timeout {
+            Some(t) => self.lines.recv_timeout(t).map_err(|e| matches!(e, RecvTimeoutError::Timeout)),
+            None => self.lines.recv().map_err(|_| false),
+        };
+        match line {
+            Ok(line) => {
+                serde_json::from_str(&line).map(Read::Line).map_err(|e| Error::Other(format!("a Python worker wrote {:?}, not a reply ({e})", line.trim_end())))
+            }
+            Err(true) => Ok(Read::TimedOut),
+            Err(false) => Ok(Read::Ended),
         }
-        serde_json::from_str(&line).map(Some).map_err(|e| Error::Other(format!("a Python worker wrote {:?}, not a reply ({e})", line.trim_end())))
+    }
+
+    /// How the process ended, waiting for it.
+    fn status(&mut self) -> String {
+        self.child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())
     }
 }
 
@@ -153,14 +190,16 @@ impl Runner for Pool {
         let job = serde_json::json!({ "point": point, "seed": seed }).to_string();
         let sent = w.stdin.as_mut().map(|s| writeln!(s, "{job}").and_then(|_| s.flush()));
         if !matches!(sent, Some(Ok(()))) {
-            return Err(self.ended(&mut w, "before a trial"));
+            return Ok(Reply::Ended(format!("before the trial began: {}", w.status())));
         }
-        match w.read::<Reply>()? {
-            Some(reply) => {
+        match w.read::<Reply>(Some(self.timeout))? {
+            Read::Line(reply) => {
                 self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(w);
                 Ok(reply)
             }
-            None => Err(self.ended(&mut w, "during a trial")),
+            // Dropping the worker kills it.
+            Read::TimedOut => Ok(Reply::TimedOut(self.timeout.as_secs_f64())),
+            Read::Ended => Ok(Reply::Ended(w.status())),
         }
     }
 }
