@@ -30,7 +30,12 @@ impl Staged {
         self.stage.join(name)
     }
 
+    /// Writes `name` into the set. A name is a plain file name: one that would land outside
+    /// the folder (a path, `..`) is refused, whatever a result file it came from says.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        if !is_plain_file_name(name) {
+            return Err(crate::error::invalid("file name", format!("must be a plain file name inside {} (got {name:?})", self.dir.display())));
+        }
         let p = self.path(name);
         fs::write(&p, bytes).map_err(io_err(&p))?;
         self.files.push(name.to_string());
@@ -86,6 +91,12 @@ impl Drop for Staged {
         let _ = fs::remove_dir_all(&self.stage);
         live().retain(|(s, _)| *s != self.stage);
     }
+}
+
+/// One normal path component: no separator, not `.` or `..`, not empty.
+fn is_plain_file_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!((parts.next(), parts.next()), (Some(std::path::Component::Normal(n)), None) if n == name) && !name.contains(['/', '\\'])
 }
 
 static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -195,5 +206,19 @@ mod tests {
         settle(d);
         assert_eq!(fs::read_to_string(d.join("result.json")).unwrap(), "new");
         assert!(!stage.exists());
+    }
+
+    #[test]
+    fn a_name_that_would_land_outside_the_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut staged = Staged::begin(&out).unwrap();
+        for bad in ["../escape.svg", "/tmp/abs.svg", "a/b.svg", "..", ".", "", "a\\b.svg"] {
+            let e = staged.write(bad, b"x").unwrap_err().to_string();
+            assert!(e.contains("plain file name"), "{bad}: {e}");
+        }
+        staged.write("fine.svg", b"x").unwrap();
+        staged.commit().unwrap();
+        assert!(out.join("fine.svg").is_file() && !dir.path().join("escape.svg").exists());
     }
 }

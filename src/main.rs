@@ -49,6 +49,9 @@ enum Cmd {
         /// Discard a result (and its records) of the other grid or another configuration in the same folder, instead of refusing.
         #[arg(long)]
         replace: bool,
+        /// Run a spec of more than a million trials (points x tasks x trials), which is refused without it.
+        #[arg(long)]
+        force: bool,
         /// Also write the verdicts as JUnit XML to this file: a case per spec verdict and per check, failed where the data contradict the spec, skipped where undecided.
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -300,25 +303,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
             let sps = scb_commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
-            eprintln!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
+            scb::say!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::BenchLimits => {
             let l = scb_commands::bench::limits();
-            println!("{}", serde_json::to_string(&l).map_err(|e| scb::Error::Other(e.to_string()))?);
+            scb::show!("{}", serde_json::to_string(&l).map_err(|e| scb::Error::Other(e.to_string()))?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
             let checked = commands::check::merge(&REGISTRY, &dir, &theorems, quick, finish_locally)?;
-            eprintln!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
+            scb::say!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
             let out = out.unwrap_or_else(|| commands::check::default_folders(quick).0);
             let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
             for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
-                println!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
-                eprintln!(
+                scb::show!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
+                scb::say!(
                     "  watch: squeue -j {},{}   logs: {}   result: {}",
                     s.array,
                     s.merge,
@@ -332,7 +335,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let opts = scb::theories::known::matrix::MatrixOptions { seeds, methods, theorems, out, progress: true };
             let m = scb::theories::known::matrix::run(&REGISTRY, &opts)?;
             print!("{}", scb::theories::known::matrix::markdown(&m));
-            eprintln!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
+            scb::say!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Calibrate { specs, seeds, quick, out, theorems, interval } => {
@@ -343,7 +346,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprint!("{}", commands::calibrate::describe(c));
             }
             let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
-            eprintln!(
+            scb::say!(
                 "{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}",
                 cals.len(),
                 below.len(),
@@ -351,7 +354,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) }
             );
             if commands::check::write_index(&REGISTRY, &opts.out).is_err() {
-                eprintln!("warning: index.html not rewritten");
+                scb::say!("warning: index.html not rewritten");
             }
             Ok(if below.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -359,7 +362,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (run_dir, base) = commands::check::default_folders(quick);
             let (from, to) = (from.unwrap_or(run_dir), to.unwrap_or(base));
             let ids = commands::accept::accept(&REGISTRY, &specs, &from, &to, quick)?;
-            eprintln!(
+            scb::say!(
                 "accepted {} spec{} from {} into the baseline {}: {}",
                 ids.len(),
                 if ids.len() == 1 { "" } else { "s" },
@@ -369,23 +372,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check { specs, quick, out, baseline, theorems, shard, replace, junit, figures } => {
+        Cmd::Check { specs, quick, out, baseline, theorems, shard, replace, force, junit, figures } => {
             let figures = figures.options()?;
-            let (out, baseline) = commands::check::run_folders(quick, out, baseline);
-            let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace, baseline };
+            let (out, baseline) = commands::check::run_folders(quick, out, baseline)?;
+            let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace, baseline, force };
             let mut reporters = scb::report::Reports::with_console(commands::check::claim_ids(&REGISTRY), Box::new(scb::report::Console), figures);
             if let Some(path) = junit {
                 reporters.0.push(Box::new(scb::report::junit::Junit::new(&path)?));
             }
             let checked = commands::check::check_with(&REGISTRY, &specs, &opts, &reporters)?;
-            eprintln!("{}", checked.summary(&opts.out));
+            scb::say!("{}", checked.summary(&opts.out));
             Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Train { args, force } => {
             let spec = args.spec(600_000)?;
             let out = scb_commands::train::train(&spec, &args.out, force)?;
             if let Some(last) = out.history.last() {
-                eprintln!(
+                scb::say!(
                     "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
                     spec.algorithm.name(),
                     last.samples,
@@ -403,7 +406,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let figures = figures.options()?;
             let folder = folder.ok_or_else(|| scb::error::invalid("folder", "give a result folder (e.g. reports/stage_one) or a figure's name"))?;
             for f in commands::figure::redraw(&REGISTRY, &folder, out.as_deref(), &figures)? {
-                println!("{}", f.display());
+                scb::show!("{}", f.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -412,9 +415,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let spec = common.spec(1_000_000)?;
             let softmax = SoftmaxConfig { lr: softmax_lr, ..Default::default() };
             let c = scb_commands::figures::figure_attention(&spec, &softmax, &common.out)?;
-            eprintln!(
+            scb::say!(
                 "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
-                c.agree, c.support_softmax, c.spearman, c.excess_prox, c.excess_softmax
+                c.agree,
+                c.support_softmax,
+                c.spearman,
+                c.excess_prox,
+                c.excess_softmax
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -422,7 +429,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let spec = common.spec(1_000_000)?;
             for m in scb_commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                eprintln!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
+                scb::say!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -431,7 +438,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let res = scb_commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
             for m in &res {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                eprintln!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
+                scb::say!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -461,7 +468,7 @@ fn one_line(e: clap::Error) -> ExitCode {
     // clap's message up to its first blank line (the usage and tips follow), joined.
     let text = e.render().to_string();
     let msg: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
-    eprintln!("{} (see --help)", msg.join(" "));
+    scb::say!("{} (see --help)", msg.join(" "));
     ExitCode::from(2)
 }
 
@@ -492,7 +499,7 @@ fn main() -> ExitCode {
     // first. Finished trials are whole lines in their records and are kept.
     let _ = ctrlc::set_handler(|| {
         scb::io::clean_up_on_interrupt();
-        eprintln!("\ninterrupted: nothing half-written is left; a check keeps its finished trials and resumes when rerun");
+        scb::say!("\ninterrupted: nothing half-written is left; a check keeps its finished trials and resumes when rerun");
         std::process::exit(130);
     });
     let matches = match command().try_get_matches() {
@@ -507,9 +514,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            scb::say!("error: {e}");
             if let scb::Error::Trial { traceback: Some(tb), .. } = &e {
-                eprintln!("{}", tb.trim_end());
+                scb::say!("{}", tb.trim_end());
             }
             ExitCode::from(e.exit_code())
         }

@@ -169,7 +169,10 @@ fn utc_now() -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
 
+/// A result read from a file is checked as a spec is (`ClaimResult`'s `Deserialize`): a
+/// downloaded folder is data, and its id names files, so it may not be a path.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ClaimResult {
     pub id: String,
     pub statement: String,
@@ -196,6 +199,25 @@ pub struct ClaimResult {
     /// Every quantity with its interval, per-point ones (`name@key`) included.
     pub quantities: BTreeMap<String, Estimate>,
     pub spec: ClaimSpec,
+}
+
+impl Serialize for ClaimResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ClaimResult::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClaimResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = ClaimResult::deserialize(d)?;
+        let bad = |e: crate::Error| serde::de::Error::custom(crate::ui::one_line(&e.to_string()));
+        crate::spec::check_id(&r.id).map_err(bad)?;
+        r.spec.validate().map_err(bad)?;
+        if r.spec.id != r.id {
+            return Err(serde::de::Error::custom(format!("the result's id {:?} is not its spec's {:?}", r.id, r.spec.id)));
+        }
+        Ok(r)
+    }
 }
 
 impl ClaimResult {
@@ -337,5 +359,46 @@ impl Calibration {
     /// The share of seeds with the expected verdict.
     pub fn stability(&self) -> f64 {
         self.as_expected as f64 / self.seeds.len().max(1) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed() -> serde_json::Value {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/reports/quick/transfer_zero_cost/result.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn with_id(id: &str) -> std::result::Result<ClaimResult, serde_json::Error> {
+        let mut v = committed();
+        v["id"] = id.into();
+        v["spec"]["id"] = id.into();
+        serde_json::from_value(v)
+    }
+
+    /// An id from a file names files, so a result is read only when its id is a name a spec
+    /// may have: never a path, never markup.
+    #[test]
+    fn a_result_is_read_only_with_an_id_a_spec_may_have() {
+        fn prop(id: String) -> bool {
+            with_id(&id).is_ok() == crate::spec::check_id(&id).is_ok()
+        }
+        quickcheck::QuickCheck::new().tests(2000).quickcheck(prop as fn(String) -> bool);
+        for bad in ["../../paper/fig1", "/home/u/paper/fig1", "x<img src=x onerror=alert(1)>", ""] {
+            assert!(with_id(bad).unwrap_err().to_string().contains("id"), "{bad}");
+        }
+        assert!(with_id("transfer_zero_cost").is_ok());
+        let mut v = committed();
+        v["id"] = "other".into();
+        assert!(serde_json::from_value::<ClaimResult>(v).unwrap_err().to_string().contains("not its spec's"));
+    }
+
+    #[test]
+    fn a_result_reads_back_as_it_was_written() {
+        let r: ClaimResult = serde_json::from_value(committed()).unwrap();
+        let again: ClaimResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(serde_json::to_value(&again).unwrap(), serde_json::to_value(&r).unwrap());
     }
 }

@@ -167,6 +167,17 @@ fn default_level() -> f64 {
     0.95
 }
 
+/// An id names a folder and files inside an out folder, so it is a plain name: never a path,
+/// never markup. Ids read from a result file are held to the same rule as a spec's.
+pub fn check_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("id", format!("must be a name of 1 to 100 characters a-z, 0-9 and _ (got {:?})", id)))
+    }
+}
+
 impl ClaimSpec {
     /// Reads and checks the envelope. Errors name the file and the key.
     pub fn load(path: &Path) -> Result<ClaimSpec> {
@@ -192,10 +203,7 @@ impl ClaimSpec {
 
     /// The envelope's own ranges (the claim checks the rest).
     pub fn validate(&self) -> Result<()> {
-        let id_ok = !self.id.is_empty() && self.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !id_ok {
-            return Err(invalid("id", format!("must be a nonempty name of a-z, 0-9 and _ (got {:?})", self.id)));
-        }
+        check_id(&self.id)?;
         // One trial per task is enough when tasks are drawn: the bootstrap resamples tasks.
         let least = if self.fixed_task { 2 } else { 1 };
         for (name, n) in [("trials", self.trials), ("quick.trials", self.quick.trials)] {

@@ -25,3 +25,23 @@ pub fn progress(len: u64, what: &str, show: bool) -> ProgressBar {
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// `eprintln!` that a closed stream cannot stop: when the reader of `scb check ... 2>&1 |
+/// head -1` goes away, the run still finishes and writes its files, where `eprintln!` would
+/// panic (Rust ignores SIGPIPE, so the write fails instead of ending the process).
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// `println!`, as [`say!`] is `eprintln!`: a closed stdout is not a reason to panic.
+#[macro_export]
+macro_rules! show {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}

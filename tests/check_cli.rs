@@ -624,3 +624,17 @@ fn concurrent_checks_into_one_folder_keep_every_spec_on_the_summary_page() {
         assert!(index.contains(&format!("{id}/{id}.svg")), "{id} missing from index.html");
     }
 }
+
+/// A grid far larger than any spec needs (a typo, say) is refused before a trial runs,
+/// unless forced.
+#[test]
+fn a_spec_of_more_than_a_million_trials_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports");
+    let huge = small_stage_one(dir.path(), "huge", |t| t.replace("[quick]\ntrials = 2\ntasks = 12", "[quick]\ntrials = 100000\ntasks = 12"));
+    let r = scb(&["check", huge.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], "2");
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    let err = stderr(&r);
+    assert!(err.contains("--force") && err.contains("huge: 4 points x 12 tasks x 100000 trials = 4800000 trials"), "{err}");
+    assert!(!out.join("huge").exists(), "nothing is written");
+}

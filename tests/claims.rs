@@ -21,7 +21,7 @@ fn spec(id: &str) -> ClaimSpec {
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
     let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
     let out = out.join(&hash[..16]);
-    let opts = CheckOptions { quick: true, out, theorems: "theorems".into(), shard: None, progress: false, replace: false, baseline: None };
+    let opts = CheckOptions { quick: true, out, theorems: "theorems".into(), shard: None, progress: false, replace: false, baseline: None, force: false };
     check_one(&REGISTRY, spec, &opts).unwrap()
 }
 

@@ -22,8 +22,16 @@ fn load(rel: &str) -> ClaimSpec {
 /// The spec's quick grid, in a folder of its configuration's own.
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
     let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
-    let opts =
-        CheckOptions { quick: true, out: out.join(&hash[..16]), theorems: path("theorems"), shard: None, progress: false, replace: false, baseline: None };
+    let opts = CheckOptions {
+        quick: true,
+        out: out.join(&hash[..16]),
+        theorems: path("theorems"),
+        shard: None,
+        progress: false,
+        replace: false,
+        baseline: None,
+        force: false,
+    };
     check_one(&REGISTRY, spec, &opts).unwrap()
 }
 

@@ -2,8 +2,10 @@
 pandas DataFrames. Nothing here simulates: `load` reads any reports folder, the committed
 `reports/` included."""
 
+import base64
 import html
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,24 @@ def load(folder):
     if not folder.is_dir():
         raise FileNotFoundError("no reports folder at %s" % folder)
     return Results(folder, None)
+
+
+_ID = re.compile(r"[a-z0-9_]{1,100}\Z")
+
+
+def _check_id(spec_id):
+    """A spec id names a folder and files, so one read from a folder is held to the rule a
+    spec's id is (a-z, 0-9 and _): never a path, never markup."""
+    if not isinstance(spec_id, str) or not _ID.match(spec_id):
+        raise ValueError("id: must be a name of 1 to 100 characters a-z, 0-9 and _ (got %r)" % (spec_id,))
+    return spec_id
+
+
+def _svg_as_image(svg_text):
+    """An SVG shown as an <img>: a browser runs no script and loads nothing in an SVG it draws
+    as an image, so a downloaded folder's figure cannot run code in the notebook."""
+    data = base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
+    return '<img style="max-width:100%%" src="data:image/svg+xml;base64,%s">' % data
 
 
 def _point_columns(key):
@@ -43,8 +63,8 @@ class Results:
     def __init__(self, out, ids, exit_code=None, text=""):
         self.folder = Path(out)
         if ids is None:
-            ids = sorted(p.parent.name for p in self.folder.glob("*/result.json"))
-        self.ids = list(ids)
+            ids = sorted(p.parent.name for p in self.folder.glob("*/result.json") if _ID.match(p.parent.name))
+        self.ids = [_check_id(i) for i in ids]
         self.exit_code, self.text = exit_code, text
         self._results = {}
 
@@ -70,8 +90,11 @@ class Results:
     def result(self, spec_id):
         """A spec's result.json, parsed."""
         if spec_id not in self._results:
-            with open(self.folder / spec_id / "result.json") as f:
-                self._results[spec_id] = json.load(f)
+            with open(self.folder / _check_id(spec_id) / "result.json") as f:
+                r = json.load(f)
+            if r.get("id") != spec_id:
+                raise ValueError("%s: its result.json has id %r" % (self.folder / spec_id, r.get("id")))
+            self._results[spec_id] = r
         return self._results[spec_id]
 
     @property
@@ -141,9 +164,10 @@ class Results:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def figure(self, spec_id):
-        """A spec's figure, as SVG text (None if it has none)."""
-        svgs = sorted((self.folder / spec_id).glob("*.svg"))
-        return svgs[0].read_text() if svgs else None
+        """A spec's figure, as SVG text (None if it has none). The text is the folder's as it
+        is: show it as an image (as the notebook view does), not inline."""
+        path = self.folder / _check_id(spec_id) / (spec_id + ".svg")
+        return path.read_text() if path.is_file() else None
 
     def __repr__(self):
         if self.text:
@@ -160,7 +184,7 @@ class Results:
             parts.append(checks[checks.id == i].drop(columns=["id", "reason"]).to_html(index=False))
             svg = self.figure(i)
             if svg:
-                parts.append('<div style="max-width:100%%;overflow:auto">%s</div>' % svg)
+                parts.append(_svg_as_image(svg))
         return "\n".join(parts)
 
 
@@ -191,4 +215,4 @@ class TrainRun:
 
     def _repr_html_(self):
         svg = self.folder / "convergence.svg"
-        return self.history.tail().to_html() + (svg.read_text() if svg.is_file() else "")
+        return self.history.tail().to_html() + (_svg_as_image(svg.read_text()) if svg.is_file() else "")

@@ -131,8 +131,8 @@ fn check(
         None => None,
     };
     host(hosted);
-    let (out, baseline) = run_folders(quick, out.map(PathBuf::from), baseline.map(PathBuf::from));
-    let opts = CheckOptions { quick, out, theorems: PathBuf::from(theorems), shard: None, progress: false, replace, baseline };
+    let (out, baseline) = run_folders(quick, out.map(PathBuf::from), baseline.map(PathBuf::from)).map_err(to_py)?;
+    let opts = CheckOptions { quick, out, theorems: PathBuf::from(theorems), shard: None, progress: false, replace, baseline, force: false };
     let result = interruptible(py, move || {
         let transcript = Transcript::default();
         let reporter = Reports::with_console(claim_ids(&REGISTRY), Box::new(transcript.clone()), scb::report::FigureOptions::default());

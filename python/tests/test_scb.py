@@ -53,7 +53,27 @@ def test_a_rust_claim_returns_its_verdict_quantities_trials_and_figure(tmp_path)
     t = res.trials
     assert len(t) == res.verdicts.shape[0] * 4 * 24 * 16 and {"point", "task", "trial", "seed"} <= set(t.columns)
     page = res._repr_html_()
-    assert "<svg" in page and "stage_one" in page and "t_exponent" in page
+    assert 'src="data:image/svg+xml;base64,' in page and "stage_one" in page and "t_exponent" in page
+
+
+def test_a_downloaded_folder_runs_no_script_and_names_no_path(tmp_path):
+    import json
+
+    folder = tmp_path / "downloaded"
+    shutil.copytree(REPO / "reports" / "quick" / "transfer_zero_cost", folder / "transfer_zero_cost")
+    (folder / "transfer_zero_cost" / "transfer_zero_cost.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    page = scb.load(folder)._repr_html_()
+    assert "<script" not in page and "<svg" not in page and 'src="data:image/svg+xml;base64,' in page
+    # A result whose id is a path is refused, whether named by its folder or by the file.
+    evil = folder / "evil"
+    shutil.copytree(folder / "transfer_zero_cost", evil)
+    r = json.loads((evil / "result.json").read_text())
+    r["id"] = "../../paper/fig1"
+    (evil / "result.json").write_text(json.dumps(r))
+    with pytest.raises(ValueError, match="id"):
+        scb.load(folder).result("evil")
+    with pytest.raises(ValueError, match="id"):
+        scb.load(folder).result("../transfer_zero_cost")
 
 
 def test_load_reads_the_committed_reports_as_they_were_written():

@@ -114,7 +114,16 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str,
                 let trial = claim.try_trial(at, seed)?;
                 let result = serde_json::to_value(&trial).map_err(|e| Error::Other(e.to_string()))?;
                 let task = (!fixed).then_some(i);
-                sink.append(&super::store::Record { hash: hash.to_string(), code: code.to_string(), key: keys[p].clone(), task, trial: t, seed, result })?;
+                sink.append(&super::store::Record {
+                    hash: hash.to_string(),
+                    code: code.to_string(),
+                    key: keys[p].clone(),
+                    task,
+                    trial: t,
+                    seed,
+                    result,
+                    sum: String::new(),
+                })?;
                 bar.inc(1);
                 Ok(((p, i, t), trial))
             })
@@ -162,7 +171,7 @@ pub(crate) fn recorded<C: TypedClaim>(
                 Ok(trial) => {
                     have.insert((p, i, t), trial);
                 }
-                Err(e) => eprintln!("warning: a record of {key}, task {i}, trial {t} does not read as a {} trial ({e}); it will be rerun", C::ID),
+                Err(e) => crate::say!("warning: a record of {key}, task {i}, trial {t} does not read as a {} trial ({e}); it will be rerun", C::ID),
             }
         }
     }

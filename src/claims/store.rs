@@ -29,6 +29,34 @@ pub struct Record {
     pub trial: usize,
     pub seed: u64,
     pub result: serde_json::Value,
+    /// A checksum of everything above (FNV-1a of the record's JSON without this field): a
+    /// record edited by hand, or corrupted without breaking its JSON, no longer matches, and
+    /// is reported and rerun like a torn line. It guards against accidents, not forgery.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sum: String,
+}
+
+impl Record {
+    /// The record with its checksum filled in, as it is written.
+    pub fn sealed(mut self) -> Record {
+        self.sum = self.checksum();
+        self
+    }
+
+    fn checksum(&self) -> String {
+        let bare = Record { sum: String::new(), ..self.clone() };
+        let text = serde_json::to_string(&bare).expect("a record is plain JSON");
+        format!("{:016x}", crate::rng::fnv1a(text.as_bytes()))
+    }
+
+    /// A record line as written: parsed, and its checksum matched against its content.
+    pub fn read(line: &str) -> std::result::Result<Record, String> {
+        let r: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        if r.sum != r.checksum() {
+            return Err(if r.sum.is_empty() { "no checksum".into() } else { "its checksum does not match its content".into() });
+        }
+        Ok(r)
+    }
 }
 
 /// Records by (point key, task, trial).
@@ -170,7 +198,7 @@ pub fn load_file(path: &Path, hash: &str, code: &str, out: &mut Records) -> Resu
         let complete = line.ends_with(b"\n");
         // A line that is not UTF-8 (a flipped bit, a foreign write) is one unreadable
         // record, not a reason to refuse the whole file.
-        let parsed = std::str::from_utf8(line).ok().map(|t| (t.trim().is_empty(), serde_json::from_str::<Record>(t.trim_end())));
+        let parsed = std::str::from_utf8(line).ok().map(|t| (t.trim().is_empty(), Record::read(t.trim_end())));
         match parsed {
             Some((_, Ok(r))) if complete => {
                 good_len = offset;
@@ -194,8 +222,8 @@ pub fn load_file(path: &Path, hash: &str, code: &str, out: &mut Records) -> Resu
     if !unreadable.is_empty() {
         let lines: Vec<String> = unreadable.iter().take(5).map(|l| l.to_string()).collect();
         let more = if unreadable.len() > 5 { ", ..." } else { "" };
-        eprintln!(
-            "warning: {}: {} unreadable line{} skipped (line {}{more}); their trials are rerun",
+        crate::say!(
+            "warning: {}: {} unreadable line{} skipped (line {}{more}: torn, not JSON, or a checksum that does not match the content); their trials are rerun",
             path.display(),
             unreadable.len(),
             if unreadable.len() == 1 { "" } else { "s" },
@@ -207,10 +235,10 @@ pub fn load_file(path: &Path, hash: &str, code: &str, out: &mut Records) -> Resu
         f.set_len(good_len as u64).map_err(io_err(path))?;
     }
     if stale > 0 {
-        eprintln!("note: {}: {stale} records from another configuration ignored", path.display());
+        crate::say!("note: {}: {stale} records from another configuration ignored", path.display());
     }
     if other_code > 0 {
-        eprintln!("note: {}: {other_code} records from other code: simulating their trials again", path.display());
+        crate::say!("note: {}: {other_code} records from other code: simulating their trials again", path.display());
     }
     Ok(())
 }
@@ -243,7 +271,7 @@ struct FileSink {
 
 impl Sink for FileSink {
     fn append(&self, rec: &Record) -> Result<()> {
-        let line = serde_json::to_string(rec).map_err(|e| Error::Other(e.to_string()))? + "\n";
+        let line = serde_json::to_string(&rec.clone().sealed()).map_err(|e| Error::Other(e.to_string()))? + "\n";
         // One write per record under the lock: records never interleave.
         self.file.lock().expect("no panics while holding the lock").write_all(line.as_bytes()).map_err(io_err(&self.path))
     }
@@ -274,5 +302,57 @@ impl Sink for MemorySink {
     fn append(&self, rec: &Record) -> Result<()> {
         self.0.lock().expect("no panics while holding the lock").push(rec.clone());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(trial: usize, x: f64) -> Record {
+        let result = serde_json::json!({ "values": { "x": x } });
+        Record { hash: "h".into(), code: "c".into(), key: "N=8".into(), task: Some(trial % 3), trial, seed: 7 + trial as u64, result, sum: String::new() }
+    }
+
+    fn written(n: usize) -> (tempfile::TempDir, FileStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        let sink = store.open(None).unwrap();
+        (0..n).for_each(|t| sink.append(&record(t, 0.25 + t as f64)).unwrap());
+        (dir, store)
+    }
+
+    #[test]
+    fn a_record_whose_values_were_edited_is_not_reused() {
+        let (_dir, store) = written(4);
+        let path = store.shard_file(None);
+        let text = fs::read_to_string(&path).unwrap();
+        // Triple one trial's value, as a hand edit would, keeping the JSON valid.
+        fs::write(&path, text.replacen("\"x\":1.25", "\"x\":3.75", 1)).unwrap();
+        let got = store.load("h", "c").unwrap();
+        assert_eq!(got.len(), 3, "the edited record is dropped, the others kept");
+        assert!(!got.contains_key(&("N=8".to_string(), Some(1), 1)));
+        // A record without a checksum (hand-written, or from before checksums) is not reused.
+        let bare = serde_json::to_string(&record(9, 1.0)).unwrap();
+        assert_eq!(Record::read(&bare).unwrap_err(), "no checksum");
+        assert!(Record::read(&serde_json::to_string(&record(9, 1.0).sealed()).unwrap()).is_ok());
+    }
+
+    /// Whatever byte of a records file is overwritten, with whatever, loading never panics
+    /// and never yields a record that is not one of those written.
+    #[test]
+    fn a_corrupted_file_yields_only_records_that_were_written() {
+        fn prop(at: usize, byte: u8) -> bool {
+            let (_dir, store) = written(5);
+            let path = store.shard_file(None);
+            let mut bytes = fs::read(&path).unwrap();
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            fs::write(&path, &bytes).unwrap();
+            let got = store.load("h", "c").unwrap();
+            let originals: Vec<Record> = (0..5).map(|t| record(t, 0.25 + t as f64).sealed()).collect();
+            got.values().all(|r| originals.iter().any(|o| serde_json::to_string(o).unwrap() == serde_json::to_string(r).unwrap()))
+        }
+        quickcheck::QuickCheck::new().tests(500).quickcheck(prop as fn(usize, u8) -> bool);
     }
 }

@@ -29,12 +29,55 @@ pub struct CheckOptions {
     /// The accepted results to compare the run with (`<baseline>/<id>/result.json`); none
     /// for no comparison.
     pub baseline: Option<PathBuf>,
+    /// Run a spec of more than [`MAX_TRIALS`] trials.
+    pub force: bool,
 }
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { quick: false, out: "reports".into(), theorems: "theorems".into(), shard: None, progress: false, replace: false, baseline: None }
+        CheckOptions {
+            quick: false,
+            out: "reports".into(),
+            theorems: "theorems".into(),
+            shard: None,
+            progress: false,
+            replace: false,
+            baseline: None,
+            force: false,
+        }
     }
+}
+
+/// The most trials a spec runs without `--force`: about 60 times the largest committed
+/// spec's, so that a grid with a typo (a million points) is refused before it fills the
+/// disk with records, not after.
+pub const MAX_TRIALS: u64 = 1_000_000;
+
+/// A spec's size on its grid: points, tasks a point, trials a task, and their product.
+pub fn size(spec: &ClaimSpec, quick: bool) -> (u64, u64, u64, u64) {
+    let points: u64 = spec.grid(quick).values().map(|v| v.len().max(1) as u64).product();
+    let (tasks, trials) = (spec.tasks(quick) as u64, spec.trials(quick) as u64);
+    (points, tasks, trials, points.saturating_mul(tasks).saturating_mul(trials))
+}
+
+/// Refuses, before anything runs, a spec larger than [`MAX_TRIALS`] unless forced, and says
+/// the size of a large one that runs.
+fn size_guard(specs: &[Box<dyn Prepared>], opts: &CheckOptions, reporter: &dyn Reporter) -> Result<()> {
+    for p in specs {
+        let spec = p.spec();
+        let (points, tasks, trials, total) = size(spec, opts.quick);
+        let what = format!("{}: {points} points x {tasks} tasks x {trials} trials = {total} trials", spec.id);
+        if total > MAX_TRIALS && !opts.force {
+            return Err(invalid(
+                "--force",
+                format!("{what}, more than the {MAX_TRIALS} a check runs without --force; shrink the grid, or pass --force to run it"),
+            ));
+        }
+        if total > MAX_TRIALS / 10 {
+            reporter.note(&format!("{what} (each is a line in trials.jsonl)"));
+        }
+    }
+    Ok(())
 }
 
 /// The CLI's default folders for a grid: the run's working folder (which git ignores) and
@@ -47,13 +90,18 @@ pub fn default_folders(quick: bool) -> (PathBuf, PathBuf) {
 
 /// Where a check writes and what it compares with, from the flags: without `out`, the
 /// default working folder and its baseline (or `baseline`, if given); with `out`, only an
-/// explicit `baseline`. The CLI and the Python package both decide it here.
-pub fn run_folders(quick: bool, out: Option<PathBuf>, baseline: Option<PathBuf>) -> (PathBuf, Option<PathBuf>) {
+/// explicit `baseline`. The CLI and the Python package both decide it here. A `baseline`
+/// named explicitly must exist: a misspelt path in CI would otherwise turn regression
+/// checking off without a word (the default one may be absent, as before a first accept).
+pub fn run_folders(quick: bool, out: Option<PathBuf>, baseline: Option<PathBuf>) -> Result<(PathBuf, Option<PathBuf>)> {
+    if let Some(b) = baseline.as_ref().filter(|b| !b.is_dir()) {
+        return Err(invalid("--baseline", format!("must be a folder of accepted results (scb accept writes one); {} is not a folder", b.display())));
+    }
     let (run_dir, base) = default_folders(quick);
-    match out {
+    Ok(match out {
         Some(out) => (out, baseline),
         None => (run_dir, Some(baseline.unwrap_or(base))),
-    }
+    })
 }
 
 /// What a `check` found, spec by spec.
@@ -259,6 +307,7 @@ pub fn check(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions) -> 
 /// and summary page (`Reports::standard`): a library caller may keep only the files, say.
 pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions, reporter: &dyn Reporter) -> Result<Checked> {
     let specs = load_specs(registry, names, &opts.theorems)?;
+    size_guard(&specs, opts, reporter)?;
     crate::io::ensure_dir(&opts.out)?;
     let mut checked = Checked { results: Vec::new(), shards: Vec::new(), compared: Vec::new() };
     for prepared in &specs {

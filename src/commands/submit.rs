@@ -191,7 +191,7 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
         let s = scripts(&places, &spec.id, &spec_arg, &merge_theorems, opts);
         let dir = out.join(&spec.id);
         if opts.dry_run {
-            println!(
+            crate::show!(
                 "# {}: {}\n{}\n# {}: merge, after the array: sbatch --parsable --dependency=afterany:<array id> {}\n{}",
                 spec.id,
                 dir.join("slurm/array.sh").display(),

@@ -3,7 +3,7 @@
 use crate::result::{Calibration, ClaimResult, RunInfo};
 
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 use crate::verdict::{num, Expect, Kind, Verdict};

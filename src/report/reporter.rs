@@ -116,15 +116,15 @@ pub struct Console;
 impl Reporter for Console {
     fn judged(&self, _dir: &Path, r: &ClaimResult, _panels: &[Panel], info: &RunInfo) -> Result<()> {
         for line in verdict_lines(r, info) {
-            eprintln!("{line}");
+            crate::say!("{line}");
         }
         Ok(())
     }
     fn note(&self, text: &str) {
-        eprintln!("{text}");
+        crate::say!("{text}");
     }
     fn compared(&self, out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
-        super::comparison::lines(out, baseline, specs).iter().for_each(|l| eprintln!("{l}"));
+        super::comparison::lines(out, baseline, specs).iter().for_each(|l| crate::say!("{l}"));
         Ok(())
     }
 }
@@ -191,7 +191,7 @@ impl Reporter for IndexPage {
                         let figures = super::files::figure_files(&d, &r.id);
                         results.push((r, info, cals, figures))
                     }
-                    Err(e) => eprintln!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
+                    Err(e) => crate::say!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
                 }
             }
         }

@@ -34,7 +34,7 @@ pub fn train(spec: &TrainSpec, out: &Path, force: bool) -> Result<RunOutput> {
     spec.validate()?;
     let (samples, batch) = (spec.run.samples, spec.run.batch as u64);
     if samples % batch != 0 {
-        eprintln!(
+        crate::say!(
             "note: {samples} samples are not a whole number of batches of {batch}: the run takes {} batches, {} samples",
             samples / batch,
             samples / batch * batch
@@ -70,7 +70,7 @@ pub fn train(spec: &TrainSpec, out: &Path, force: bool) -> Result<RunOutput> {
         ));
     }
     if seconds > 600.0 {
-        eprintln!("note: this run is estimated to take about {} minutes (and {} of memory)", (seconds / 60.0).round(), human_bytes(bytes));
+        crate::say!("note: this run is estimated to take about {} minutes (and {} of memory)", (seconds / 60.0).round(), human_bytes(bytes));
     }
     let mut staged = Staged::begin(out)?;
     let pb = crate::ui::progress(spec.run.samples, spec.algorithm.name(), true);
