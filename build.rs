@@ -47,6 +47,12 @@ fn main() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|s| !s.is_empty());
     if let Some(commit) = described {
+        // A dirty tree is named by the hash of its uncommitted diff of what the binary is
+        // built from, so that two results of "abc123-dirty" can be told apart.
+        let commit = match commit.strip_suffix("-dirty").and_then(|_| built_from_diff(&dir)) {
+            Some(diff) => format!("{commit}+diff.{diff:016x}"),
+            None => commit,
+        };
         println!("cargo:rustc-env=SCB_COMMIT={commit}");
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -54,9 +60,20 @@ fn main() {
     std::fs::write(out.join("code.rs"), code).expect("OUT_DIR is writable");
     // A new commit, a staged change or an edited source changes what `describe` says, and
     // an edited source may change the fingerprints.
-    for path in [".git/HEAD", ".git/index", "src"] {
+    for path in [".git/HEAD", ".git/index", "src", "build.rs", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", dir.join(path).display());
     }
+}
+
+/// The hash of `git diff HEAD` over the sources the binary is built from (none when git
+/// cannot say).
+fn built_from_diff(dir: &Path) -> Option<u64> {
+    let out = Command::new("git").arg("-C").arg(dir).args(["diff", "HEAD", "--", "src", "build.rs", "Cargo.toml", "Cargo.lock"]).output().ok()?;
+    out.status.success().then(|| {
+        let mut h = Fnv::new();
+        h.write(&out.stdout);
+        h.finish()
+    })
 }
 
 /// The generated module: the harness's fingerprint and one per folder of its own (each

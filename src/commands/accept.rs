@@ -31,12 +31,26 @@ pub fn accept(registry: &[&dyn Claim], names: &[String], from: &Path, to: &Path,
     for id in &ids {
         ready.push(prepare(registry, &from.join(id), quick)?);
     }
+    let dirty: Vec<&str> = ids.iter().map(String::as_str).filter(|id| built_from_uncommitted(&from.join(id))).collect();
+    if !dirty.is_empty() {
+        crate::say!(
+            "warning: {} judged by a binary built from uncommitted sources (run.json's commit ends in -dirty+diff...); a baseline to commit is best made from a clean tree",
+            dirty.join(", ")
+        );
+    }
     for (id, (dir, records)) in ids.iter().zip(ready) {
         publish(&dir, &to.join(id), &records)?;
         std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
     }
     super::check::write_index(registry, to)?;
     Ok(ids)
+}
+
+/// Whether a result's run.json says its binary was built from a tree with uncommitted
+/// changes.
+fn built_from_uncommitted(dir: &Path) -> bool {
+    let info = std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str::<crate::result::RunInfo>(&t).ok());
+    info.and_then(|i| i.commit).is_some_and(|c| c.contains("-dirty"))
 }
 
 /// The ids of the results in a run folder.
@@ -68,7 +82,7 @@ fn prepare(registry: &[&dyn Claim], dir: &Path, quick: bool) -> Result<(PathBuf,
     // Sorted by trial, not in the order threads finished them: the baseline's records are
     // the same file for the same trials, and a diff shows only what changed.
     let mut mine: Vec<(TrialKey, &str)> =
-        all.lines().filter_map(|l| serde_json::from_str::<Record>(l).ok().filter(|r| r.code == code).map(|r| ((r.key, r.task, r.trial), l))).collect();
+        all.lines().filter_map(|l| Record::read(l).ok().filter(|r| r.code == code).map(|r| ((r.key, r.task, r.trial), l))).collect();
     mine.sort();
     mine.dedup_by(|a, b| a.0 == b.0);
     let mine: String = mine.iter().map(|(_, l)| format!("{l}\n")).collect();
