@@ -148,15 +148,26 @@ class Results:
         df["check"] = df["check"].astype("Int64")
         return df
 
+    def _code(self, spec_id):
+        """The fingerprint of the code whose records the result was judged from (run.json),
+        or None for a result older than fingerprints."""
+        path = self.folder / spec_id / "run.json"
+        try:
+            return json.loads(path.read_text()).get("code")
+        except (OSError, ValueError):
+            return None
+
     @property
     def trials(self):
+        """One row per trial record the result was judged from: records of other code (kept
+        in the file until they are simulated again) and lines that do not read as a record
+        are left out, as the CLI leaves them out."""
         frames = []
         for i in self.ids:
             path = self.folder / i / "trials.jsonl"
             if not path.is_file():
                 continue
-            with open(path) as f:
-                records = [json.loads(line) for line in f if line.strip()]
+            records = _records(path, self._code(i))
             df = pd.json_normalize(records)
             df = df.rename(columns=lambda c: c.replace("result.values.", "").replace("result.", ""))
             df.insert(0, "id", i)
@@ -186,6 +197,20 @@ class Results:
             if svg:
                 parts.append(_svg_as_image(svg))
         return "\n".join(parts)
+
+
+def _records(path, code):
+    """The records in a trials.jsonl made by `code` (every readable one when None)."""
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(r, dict) and "result" in r and (code is None or r.get("code") == code):
+                out.append(r)
+    return out
 
 
 def _admits(check, point, symbols):

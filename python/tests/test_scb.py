@@ -182,3 +182,17 @@ def test_train_returns_the_parameters_and_history_and_reaches_population_mode(tm
     with pytest.raises(scb.InputError) as e:
         scb.train({"task": {"n": 1}}, out=tmp_path / "bad")
     assert e.value.exit_code == 2 and "n" in e.value.message
+
+
+def test_trials_are_the_records_the_result_was_judged_from(tmp_path):
+    import json
+
+    folder = tmp_path / "copy" / "transfer_zero_cost"
+    shutil.copytree(REPO / "reports" / "quick" / "transfer_zero_cost", folder)
+    n = len(scb.load(folder).trials)
+    records = folder / "trials.jsonl"
+    first = json.loads(records.read_text().splitlines()[0])
+    stale = dict(first, code="0000000000000000")
+    with open(records, "a") as f:
+        f.write(json.dumps(stale) + "\n" + "not a record {\n")
+    assert len(scb.load(folder).trials) == n
