@@ -125,7 +125,16 @@ fn records_from_other_code_are_simulated_again_and_the_console_says_why() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     let ours = first["code"].as_str().unwrap().to_string();
     assert_eq!(ours.len(), 16, "{first}");
-    std::fs::write(&trials, text.replace(&format!("\"code\":\"{ours}\""), "\"code\":\"0000000000000000\"")).unwrap();
+    // Records as other code would have written them: whole, with their checksums.
+    let other: String = text
+        .lines()
+        .map(|l| {
+            let mut r = scb::claims::store::Record::read(l).unwrap();
+            r.code = "0000000000000000".into();
+            serde_json::to_string(&r.sealed()).unwrap() + "\n"
+        })
+        .collect();
+    std::fs::write(&trials, other).unwrap();
     let r = scb(d, &out);
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(r.status.success(), "{err}");

@@ -115,7 +115,7 @@ fn resume_skips_finished_trials_and_a_torn_last_line_is_reported_and_rerun() {
     std::fs::write(&path, torn).unwrap();
     let r = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", cut.to_str().unwrap()], "1");
     assert!(r.status.success(), "{}", stderr(&r));
-    assert!(stderr(&r).contains("1 unreadable line skipped (line 21)"), "{}", stderr(&r));
+    assert!(stderr(&r).contains("1 unreadable line skipped (line 21:"), "{}", stderr(&r));
     let after = std::fs::read_to_string(&path).unwrap();
     assert_eq!(after.lines().count(), total, "no trial lost or duplicated");
     assert!(after.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
@@ -472,7 +472,7 @@ fn a_non_utf8_record_is_one_unreadable_line_and_stale_staging_is_cleaned() {
     std::fs::write(stale.join("result.json"), "half").unwrap();
     let r = scb(&["check", s, "--quick", "--out", out.to_str().unwrap()], "2");
     assert!(r.status.success(), "{}", stderr(&r));
-    assert!(stderr(&r).contains("1 unreadable line skipped (line 3)") && stderr(&r).contains("1 simulated"), "{}", stderr(&r));
+    assert!(stderr(&r).contains("1 unreadable line skipped (line 3:") && stderr(&r).contains("1 simulated"), "{}", stderr(&r));
     assert_eq!(std::fs::read(claim.join("result.json")).unwrap(), good, "the rerun trial differs");
     assert!(!stale.exists(), "a stale staging folder was left");
 }
@@ -511,7 +511,14 @@ fn a_record_with_a_renamed_field_is_rerun_with_a_warning_not_read_as_censored() 
     let before = std::fs::read(folder.join("result.json")).unwrap();
     let records = std::fs::read_to_string(folder.join("trials.jsonl")).unwrap();
     assert!(records.contains("\"transfer\":"), "{records}");
-    std::fs::write(folder.join("trials.jsonl"), records.replacen("\"transfer\":", "\"transferred\":", 1)).unwrap();
+    // One record, whole and with a checksum that matches, whose trial is not a transfer trial.
+    let mut lines: Vec<String> = records.lines().map(String::from).collect();
+    let mut r = scb::claims::store::Record::read(&lines[0]).unwrap();
+    let trial = r.result.as_object_mut().unwrap();
+    let v = trial.remove("transfer").expect("a transfer trial");
+    trial.insert("transferred".into(), v);
+    lines[0] = serde_json::to_string(&r.sealed()).unwrap();
+    std::fs::write(folder.join("trials.jsonl"), lines.join("\n") + "\n").unwrap();
     let r = run();
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(r.status.success(), "{err}");
