@@ -334,8 +334,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::KnownTruth { seeds, methods, theorems, out } => {
             let opts = scb::theories::known::matrix::MatrixOptions { seeds, methods, theorems, out, progress: true };
             let m = scb::theories::known::matrix::run(&REGISTRY, &opts)?;
-            print!("{}", scb::theories::known::matrix::markdown(&m));
+            scb::show!("{}", scb::theories::known::matrix::markdown(&m).trim_end());
             scb::say!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
+            // The reports folder's summary page shows the matrix beside the claims.
+            if let Some(parent) = opts.out.parent().filter(|p| p.join("index.html").is_file()) {
+                if commands::check::write_index(&REGISTRY, parent).is_err() {
+                    scb::say!("warning: {} not rewritten", parent.join("index.html").display());
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Calibrate { specs, seeds, quick, out, theorems, interval } => {
@@ -343,7 +349,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cals = commands::calibrate::calibrate(&REGISTRY, &specs, &opts)?;
             let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
             for c in &cals {
-                eprint!("{}", commands::calibrate::describe(c));
+                scb::say!("{}", commands::calibrate::describe(c).trim_end());
             }
             let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
             scb::say!(

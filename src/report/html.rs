@@ -17,8 +17,13 @@ pub type Entry = (ClaimResult, Option<RunInfo>, Vec<Calibration>, Vec<String>);
 /// each spec compared.
 pub type Comparison = (String, Vec<crate::compare::Compared>);
 
-/// The page over every result, with the last run's comparison when there was one.
-pub fn index(results: &[Entry], comparison: Option<&Comparison>) -> String {
+/// A study beside the results (a folder holding `matrix.md` and no result, such as the
+/// known-truth coverage matrix): its folder's name and its Markdown.
+pub type Study = (String, String);
+
+/// The page over every result, with the last run's comparison when there was one, and each
+/// study's table after the claims.
+pub fn index(results: &[Entry], comparison: Option<&Comparison>, studies: &[Study]) -> String {
     let mut h = header();
     h += &summary(results);
     if let Some(c) = comparison {
@@ -28,8 +33,25 @@ pub fn index(results: &[Entry], comparison: Option<&Comparison>) -> String {
     for e in results {
         h += &claim_section(e);
     }
+    for s in studies {
+        h += &study_section(s);
+    }
     h += "<p>Per-trial records are in <code>&lt;claim&gt;/trials.jsonl</code>; every number above, per grid point too, is in <code>&lt;claim&gt;/result.json</code>.</p>\n</body></html>\n";
     h
+}
+
+/// A study's Markdown as HTML. Markup written in the file itself is shown as text, not
+/// run: a folder from elsewhere is data.
+fn study_section((name, markdown): &Study) -> String {
+    use pulldown_cmark::{Event, Options, Parser};
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|e| match e {
+        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+        e => e,
+    });
+    let mut body = String::new();
+    pulldown_cmark::html::push_html(&mut body, events);
+    let id = escape(name);
+    format!("<h2 id=\"{id}\">{id}</h2>\n<p>From <a href=\"{id}/matrix.md\"><code>{id}/matrix.md</code></a>.</p>\n{body}")
 }
 
 /// The page's head, style and the paragraph that says how to read it.
@@ -267,4 +289,18 @@ fn calibration_table(cals: &[Calibration]) -> String {
         h += "</table>\n";
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_study_table_is_shown_as_a_table_and_its_markup_as_text() {
+        let md = "Coverage, **bold** where it misses.\n\n| law | tasks | value 1 |\n| --- | --- | --- |\n| normal | 12 | 95.1 (2.4 / 2.5) |\n\n<script>alert(1)</script>\n";
+        let page = index(&[], None, &[("known-truth".into(), md.into())]);
+        assert!(page.contains("<table>") && page.contains("<td>normal</td>") && page.contains("<strong>bold</strong>"), "{page}");
+        assert!(page.contains("href=\"known-truth/matrix.md\""));
+        assert!(!page.contains("<script>") && page.contains("&lt;script&gt;"), "{page}");
+    }
 }

@@ -173,6 +173,7 @@ impl Reporter for IndexPage {
         let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(crate::error::io_err(&lock_path))?;
         lock.lock().map_err(crate::error::io_err(&lock_path))?;
         let mut results = Vec::new();
+        let mut studies = Vec::new();
         let mut dirs: Vec<_> =
             std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
         dirs.sort();
@@ -193,6 +194,8 @@ impl Reporter for IndexPage {
                     }
                     Err(e) => crate::say!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
                 }
+            } else if let (Ok(text), Some(name)) = (std::fs::read_to_string(d.join("matrix.md")), d.file_name().and_then(|n| n.to_str())) {
+                studies.push((name.to_string(), text));
             }
         }
         results.sort_by_key(|(r, _, _, _)| canonical_key(&self.claims, &r.spec.claim, r.expect, &r.id));
@@ -202,7 +205,7 @@ impl Reporter for IndexPage {
                 Some((v.get("baseline")?.as_str()?.to_string(), specs))
             });
         let mut staged = crate::io::Staged::begin(out)?;
-        staged.write("index.html", super::html::index(&results, comparison.as_ref()).as_bytes())?;
+        staged.write("index.html", super::html::index(&results, comparison.as_ref(), &studies).as_bytes())?;
         staged.commit()
     }
 }
