@@ -250,6 +250,31 @@ mod tests {
         Estimate { value, lo, hi, undefined: 0.0 }
     }
 
+    /// An interval with one end not finite is undefined whatever the other end and the
+    /// value are, and so is an estimate undefined in more than half the interval's tail mass
+    /// of replicates (two mutants of these conditions survived: cargo-mutants).
+    #[test]
+    fn an_interval_with_one_end_not_finite_is_undefined() {
+        for e in [est(1.0, f64::NAN, 2.0), est(1.0, 0.5, f64::INFINITY), est(1.0, f64::NEG_INFINITY, 1.5)] {
+            for kind in [Kind::Equal, Kind::Ratio, Kind::Below, Kind::Above] {
+                assert_eq!(judge(kind, 1.0, 0.1, &e, 0.95).0, Verdict::Undefined, "{kind:?} {e:?}");
+            }
+        }
+        // Undefined in exactly half the tail mass is still judged; in more, it is not.
+        let at = Estimate { undefined: (1.0 - 0.95) / 2.0, ..est(1.0, 0.9, 1.1) };
+        assert_eq!(judge(Kind::Equal, 1.0, 0.0, &at, 0.95).0, Verdict::Holds);
+        let over = Estimate { undefined: 0.026, ..at };
+        assert_eq!(judge(Kind::Equal, 1.0, 0.0, &over, 0.95).0, Verdict::Undefined);
+    }
+
+    /// The reason a ratio check gives names the interval it judged on: widened by the
+    /// factor on both sides (a mutant that multiplied the low end survived: cargo-mutants).
+    #[test]
+    fn a_ratio_reason_names_the_interval_widened_by_the_factor() {
+        let (_, reason) = judge(Kind::Ratio, 1.0, 0.2, &est(1.0, 0.9, 1.1), 0.95);
+        assert!(reason.contains("[0.75, 1.32]") && reason.contains("widened by a factor 1.2"), "{reason}");
+    }
+
     /// The word the console, CSV and baseline comparison print is the one result.json
     /// stores (a mutant that blanked it survived the unit tests: cargo-mutants, issue 32).
     #[test]
