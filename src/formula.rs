@@ -7,6 +7,9 @@ use crate::verdict::num;
 use exmex::{Express, FlatEx};
 use std::fmt;
 
+/// The name under which a formula may also write π.
+const PI: &str = "pi";
+
 /// Named values at one grid point: its axes, the run's settings and the task's statistics.
 pub type Vars = Vec<(String, f64)>;
 
@@ -36,9 +39,10 @@ impl Formula {
         self.ex.var_names()
     }
 
-    /// The first variable that `known` does not name, if any.
+    /// The first variable that `known` does not name, if any. `pi` is π unless the point
+    /// has a variable of that name (exmex spells the constant `PI`; a theorist writes `pi`).
     pub fn unknown<'a>(&'a self, known: &[&str]) -> Option<&'a str> {
-        self.names().iter().map(String::as_str).find(|n| !known.contains(n))
+        self.names().iter().map(String::as_str).find(|n| !known.contains(n) && *n != PI)
     }
 
     /// The value at a point. An unknown variable, or a value that is not a finite number,
@@ -48,6 +52,7 @@ impl Formula {
         for name in self.names() {
             match vars.iter().find(|(n, _)| n == name) {
                 Some((_, v)) => values.push(*v),
+                None if name == PI => values.push(std::f64::consts::PI),
                 None => {
                     let mut known: Vec<&str> = vars.iter().map(|v| v.0.as_str()).collect();
                     known.sort_unstable();
@@ -83,6 +88,16 @@ mod tests {
         let x = f.eval(&vars(&[("N", 8.0), ("T", 16.0), ("c", 0.5), ("unused", 1.0)])).unwrap();
         assert!((x - 0.25 / 0.75 * 16.0 * 8f64.ln()).abs() < 1e-12);
         assert_eq!(Formula::parse("2.5").unwrap().eval(&[]).unwrap(), 2.5);
+    }
+
+    #[test]
+    fn pi_is_pi_in_either_spelling_unless_a_variable_takes_the_name() {
+        for text in ["pi", "PI", "2 * pi / 2"] {
+            let f = Formula::parse(text).unwrap();
+            assert_eq!(f.unknown(&[]), None, "{text}");
+            assert_eq!(f.eval(&[]).unwrap(), std::f64::consts::PI, "{text}");
+        }
+        assert_eq!(Formula::parse("pi").unwrap().eval(&vars(&[("pi", 3.0)])).unwrap(), 3.0);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod report;
 pub mod result;
 pub mod rng;
 pub mod spec;
+pub mod spec_text;
 pub mod stats;
 pub mod theories;
 pub(crate) mod ui;

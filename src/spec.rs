@@ -11,10 +11,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What `--quick` runs. Every key is optional, and so is the table: absent, a quick run is
+/// the full run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quick {
-    pub trials: usize,
+    /// Trials per task on the quick grid (absent: the full grid's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trials: Option<usize>,
     /// Tasks per point on the quick grid (absent: the full grid's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks: Option<usize>,
@@ -144,6 +148,7 @@ pub struct ClaimSpec {
     pub interval: Option<crate::intervals::Method>,
     #[serde(default)]
     pub grid: Grid,
+    #[serde(default)]
     pub quick: Quick,
     #[serde(rename = "check")]
     pub checks: Vec<CheckSpec>,
@@ -182,10 +187,10 @@ impl ClaimSpec {
     /// Reads and checks the envelope. Errors name the file and the key.
     pub fn load(path: &Path) -> Result<ClaimSpec> {
         let text = crate::error::read_input(path, "spec")?;
-        let named = |e: crate::Error| match e {
-            crate::Error::Invalid { field, msg } => invalid(format!("{}: {field}", path.display()), msg),
-            e => e,
-        };
+        let named = |e: crate::Error| crate::spec_text::in_file(path, e);
+        if let Some(e) = crate::spec_text::explain(&text) {
+            return Err(named(e));
+        }
         let mut spec: ClaimSpec = toml::from_str(&text).map_err(|e| invalid(path.display().to_string(), crate::ui::one_line(&e.to_string())))?;
         if spec.claim.is_empty() {
             spec.claim = spec.id.clone();
@@ -206,7 +211,7 @@ impl ClaimSpec {
         check_id(&self.id)?;
         // One trial per task is enough when tasks are drawn: the bootstrap resamples tasks.
         let least = if self.fixed_task { 2 } else { 1 };
-        for (name, n) in [("trials", self.trials), ("quick.trials", self.quick.trials)] {
+        for (name, n) in [("trials", self.trials), ("quick.trials", self.trials(true))] {
             if !(least..=100_000).contains(&n) {
                 let why = if self.fixed_task { " with a fixed task (the bootstrap resamples trials)" } else { "" };
                 return Err(invalid(name, format!("must be a whole number in [{least}, 100000]{why} (got {n})")));
@@ -311,7 +316,7 @@ impl ClaimSpec {
 
     pub fn trials(&self, quick: bool) -> usize {
         if quick {
-            self.quick.trials
+            self.quick.trials.unwrap_or(self.trials)
         } else {
             self.trials
         }
@@ -334,9 +339,9 @@ impl ClaimSpec {
     pub fn only_sections(&self, known: &[&str]) -> Result<()> {
         for key in self.sections.keys() {
             if !known.contains(&key.as_str()) {
-                let all =
-                    ["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "study", "grid", "quick", "check"];
-                return Err(invalid(key, format!("unknown field {key:?}: a spec has {}, and this claim reads {}", all.join(", "), known.join(", "))));
+                let all = crate::spec_text::ENVELOPE;
+                let meant = crate::spec_text::nearest(key, known).map_or(String::new(), |k| format!("did you mean {k:?}? "));
+                return Err(invalid(key, format!("unknown field {key:?}: {meant}a spec has {}, and this claim reads {}", all.join(", "), known.join(", "))));
             }
         }
         Ok(())
@@ -365,6 +370,17 @@ mod tests {
         let plain = spec(&format!("{BASE}{}", check.replace("expect = \"fail\"\n", ""))).unwrap();
         assert_eq!(plain.checks[0].expect, None);
         assert!(!serde_json::to_string(&plain.checks[0]).unwrap().contains("expect"));
+    }
+
+    #[test]
+    fn without_a_quick_table_a_quick_run_is_the_full_run() {
+        let text = "id = \"x\"\nstatement = \"s\"\nseed = 1\ntrials = 4\ntasks = 12\n[grid]\nn = [1, 2]\n[[check]]\nquantity = \"q\"\nkind = \"equal\"\npredict = 1\ntolerance = 0.1\n";
+        let s = spec(text).unwrap();
+        assert_eq!((s.trials(true), s.tasks(true), s.grid(true)), (4, 12, s.grid(false)));
+        // Each key of a quick table is optional too, and one given is used.
+        let s = spec(&format!("{text}[quick]\ntasks = 16\n")).unwrap();
+        assert_eq!((s.trials(true), s.tasks(true)), (4, 16));
+        assert!(spec(&format!("{text}[quick]\ntrials = 0\n")).unwrap_err().to_string().contains("quick.trials"));
     }
 
     #[test]

@@ -139,6 +139,26 @@ fn results_are_identical_across_thread_counts() {
 }
 
 #[test]
+fn a_misspelt_key_is_named_at_its_line_with_the_key_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(theorem("stage_one")).unwrap();
+    let cases = [
+        (base.replace("trials = 8\ntasks", "trails = 8\ntasks"), "trails", "trails = ", "trials"),
+        (base.replacen("tolerance = ", "tolerence = ", 1), "check[0].tolerence", "tolerence = ", "tolerance"),
+        (base.replace("[quick]", "[quik]"), "quik", "[quik]", "quick"),
+    ];
+    for (i, (text, field, starts, meant)) in cases.iter().enumerate() {
+        let p = dir.path().join(format!("typo{i}.toml"));
+        std::fs::write(&p, text).unwrap();
+        let line = text.lines().position(|l| l.starts_with(starts)).unwrap() + 1;
+        let r = scb(&["check", p.to_str().unwrap(), "--quick", "--out", dir.path().join("out").to_str().unwrap()], "1");
+        assert_eq!(r.status.code(), Some(2), "case {i}: {}", stderr(&r));
+        let want = format!("invalid {}:{line}: {field}: is not a key here; did you mean {meant:?}?", p.display());
+        assert_eq!(stderr(&r).trim_end(), format!("error: {want}"), "case {i}");
+    }
+}
+
+#[test]
 fn bad_specs_and_arguments_exit_2_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let base = std::fs::read_to_string(theorem("stage_one")).unwrap();

@@ -245,3 +245,39 @@ fn the_paper_pdf_is_a_column_wide_with_its_font_embedded_and_the_png_has_that_si
     let reader = decoder.read_info().unwrap();
     assert_eq!(reader.info().width, 975, "3.25 in at 300 dpi");
 }
+
+/// The rows of a committed CSV as maps from column name to text.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records().map(|row| head.iter().cloned().zip(row.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+#[test]
+fn stage_one_plots_each_point_at_the_mean_n1_of_its_tasks() {
+    // The figure once placed a point at its first task's n1 while its height was a mean over
+    // tasks; the x must be the mean too, which the result holds as n1@point.
+    for dir in ["reports/stage_one", "reports/quick/stage_one"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let q = csv_rows(&dir.join("quantities.csv"));
+        let get = |name: &str| {
+            q.iter()
+                .find(|r| r["quantity"] == name)
+                .map(|r| (r["value"].parse::<f64>().unwrap(), r["lo"].parse::<f64>().unwrap(), r["hi"].parse::<f64>().unwrap()))
+        };
+        let panel = csv_rows(&dir.join("stage_one-panel1.csv"));
+        let (xc, yc) = {
+            let cols: Vec<&String> = panel[0].keys().filter(|k| k.starts_with("measured")).collect();
+            (cols.iter().find(|k| k.ends_with("_x")).unwrap().to_string(), cols.iter().find(|k| k.ends_with("_y")).unwrap().to_string())
+        };
+        let points: Vec<(f64, f64)> = panel.iter().filter(|r| !r[&xc].is_empty()).map(|r| (r[&xc].parse().unwrap(), r[&yc].parse().unwrap())).collect();
+        assert!(points.len() >= 4, "{}: {points:?}", dir.display());
+        for (x, y) in points {
+            let row = q.iter().find(|r| r["quantity"].starts_with("n_hat@") && r["value"].parse::<f64>().unwrap() == y).expect("the point's n_hat");
+            let key = &row["quantity"]["n_hat@".len()..];
+            let (n1, lo, hi) = get(&format!("n1@{key}")).unwrap_or_else(|| panic!("{}: no n1@{key}", dir.display()));
+            assert!((x - n1).abs() <= 1e-12 * n1, "{}: the point {key} sits at n1 = {x}, its tasks' mean is {n1}", dir.display());
+            assert!(lo < hi, "{}: n1@{key} does not vary over tasks ({lo}, {hi}): not a mean over drawn tasks", dir.display());
+        }
+    }
+}

@@ -202,21 +202,13 @@ pub fn load_specs(registry: &[&dyn Claim], names: &[String], theorems: &Path) ->
             return Err(invalid("claim", format!("must be one of {}, all, or a .toml path (got {name:?})", known.join(", "))));
         }
         let spec = ClaimSpec::load(&path)?;
-        let prepared = find(registry, &spec).and_then(|claim| claim.prepare(spec)).map_err(|e| in_file(&path, e))?;
-        prepared.validate().map_err(|e| in_file(&path, e))?;
+        let prepared = find(registry, &spec).and_then(|claim| claim.prepare(spec)).map_err(|e| crate::spec_text::in_file(&path, e))?;
+        prepared.validate().map_err(|e| crate::spec_text::in_file(&path, e))?;
         specs.push(prepared);
     }
     let ids = claim_ids(registry);
     specs.sort_by_key(|p| canonical_key(&ids, &p.spec().claim, p.spec().expect, &p.spec().id));
     Ok(specs)
-}
-
-/// An input error, naming the spec file it is in.
-fn in_file(path: &Path, e: Error) -> Error {
-    match e {
-        Error::Invalid { field, msg } => invalid(format!("{}: {field}", path.display()), msg),
-        e => e,
-    }
 }
 
 /// `scb check`: runs the named specs, writes each one's folder, and rewrites

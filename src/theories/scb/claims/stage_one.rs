@@ -125,12 +125,13 @@ const RATIO: Quantity = Quantity::new("ratio", "measured n over predicted n1, ge
 const RATIO_BOUND: Quantity = Quantity::new("ratio_bound", "measured n over the earlier n1 with noise energy T sum 1/mu, geometric mean over the grid");
 const SLOPE_VS_N1: Quantity = Quantity::new("slope_vs_n1", "slope of log(measured n) against log(n1) across the grid");
 const T_EXPONENT: Quantity = Quantity::new("t_exponent", "exponent of T in the measured n, one intercept per N");
+const N1: Quantity = Quantity::new("n1", "predicted n1(c) of the point's tasks, per point (n1@point), mean over tasks");
 const N_HAT: Quantity = Quantity::new("n_hat", "measured n (samples to corr_V >= c at frequency 1/2), per point (n_hat@point), mean over tasks");
 
 impl TypedClaim for StageOne {
     const ID: &'static str = "stage_one";
     const ABOUT: &'static str = "one preconditioned V-step's sample complexity n1 (linear in T)";
-    const QUANTITIES: &'static [Quantity] = &[RATIO, RATIO_BOUND, SLOPE_VS_N1, T_EXPONENT, N_HAT];
+    const QUANTITIES: &'static [Quantity] = &[RATIO, RATIO_BOUND, SLOPE_VS_N1, T_EXPONENT, N_HAT, N1];
     const SECTIONS: &'static [&'static str] = SECTIONS;
     type Context = Task;
     type Trial = Trial;
@@ -160,6 +161,7 @@ impl TypedClaim for StageOne {
             let key = at.point.key();
             q.insert(RATIO.at_key(&key), r);
             q.insert(N_HAT.at_key(&key), r * n1);
+            q.insert(N1.at_key(&key), n1);
             groups.push(at.point.at(axis::N) as u64);
             log_t.push(at.point.at(axis::T).ln());
             log_n1.push(n1.ln());
@@ -176,8 +178,9 @@ impl TypedClaim for StageOne {
     }
 
     fn panels(&self, points: &[&At<Task>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
-        // Panel 1: measured n against n1, with the fit and the prediction.
-        let n1_of = |p: &Point| points.iter().find(|a| a.point == *p).map_or(f64::NAN, |a| n1(&a.ctx, self.s.c));
+        // Panel 1: measured n against n1, with the fit and the prediction. Both axes are means
+        // over the point's tasks: `points` holds only each point's first task.
+        let n1_of = |p: &Point| result.at(N1.name, p).map_or(f64::NAN, |e| e.value);
         let pts: Vec<Point> = points.iter().map(|a| a.point.clone()).collect();
         let measured = per_point(result, N_HAT, pts.clone(), n1_of, format!("measured {}", ci(result)), 0);
         let xs: Vec<f64> = measured.points.iter().map(|p| p.0).collect();
