@@ -303,7 +303,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
             let sps = scb_commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
-            scb::say!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
+            scb::show!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::BenchLimits => {
@@ -313,7 +313,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
             let checked = commands::check::merge(&REGISTRY, &dir, &theorems, quick, finish_locally)?;
-            scb::say!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
+            scb::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
@@ -349,10 +349,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cals = commands::calibrate::calibrate(&REGISTRY, &specs, &opts)?;
             let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
             for c in &cals {
-                scb::say!("{}", commands::calibrate::describe(c).trim_end());
+                scb::show!("{}", commands::calibrate::describe(c).trim_end());
             }
             let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
-            scb::say!(
+            scb::show!(
                 "{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}",
                 cals.len(),
                 below.len(),
@@ -368,7 +368,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (run_dir, base) = commands::check::default_folders(quick);
             let (from, to) = (from.unwrap_or(run_dir), to.unwrap_or(base));
             let ids = commands::accept::accept(&REGISTRY, &specs, &from, &to, quick)?;
-            scb::say!(
+            scb::show!(
                 "accepted {} spec{} from {} into the baseline {}: {}",
                 ids.len(),
                 if ids.len() == 1 { "" } else { "s" },
@@ -387,14 +387,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 reporters.0.push(Box::new(scb::report::junit::Junit::new(&path)?));
             }
             let checked = commands::check::check_with(&REGISTRY, &specs, &opts, &reporters)?;
-            scb::say!("{}", checked.summary(&opts.out));
+            scb::show!("{}", checked.summary(&opts.out));
             Ok(ExitCode::from(checked.exit_code()))
         }
         Cmd::Train { args, force } => {
             let spec = args.spec(600_000)?;
             let out = scb_commands::train::train(&spec, &args.out, force)?;
             if let Some(last) = out.history.last() {
-                scb::say!(
+                scb::show!(
                     "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
                     spec.algorithm.name(),
                     last.samples,
@@ -421,7 +421,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let spec = common.spec(1_000_000)?;
             let softmax = SoftmaxConfig { lr: softmax_lr, ..Default::default() };
             let c = scb_commands::figures::figure_attention(&spec, &softmax, &common.out)?;
-            scb::say!(
+            scb::show!(
                 "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
                 c.agree,
                 c.support_softmax,
@@ -435,7 +435,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let spec = common.spec(1_000_000)?;
             for m in scb_commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                scb::say!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
+                scb::show!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -444,7 +444,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let res = scb_commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
             for m in &res {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                scb::say!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
+                scb::show!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -6,6 +6,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// What a run printed: its findings (stdout) then its notes and errors (stderr).
+fn console(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
 const THEOREMS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/theorems");
 
 fn scb(dir: &Path, args: &[&str]) -> Output {
@@ -14,7 +19,7 @@ fn scb(dir: &Path, args: &[&str]) -> Output {
 
 fn check(dir: &Path) -> (i32, String) {
     let r = scb(dir, &["check", "transfer_zero_cost", "--quick", "--theorems", THEOREMS]);
-    (r.status.code().unwrap(), String::from_utf8_lossy(&r.stderr).into_owned())
+    (r.status.code().unwrap(), console(&r))
 }
 
 fn read_json(p: &Path) -> serde_json::Value {
@@ -40,7 +45,7 @@ fn a_run_is_compared_with_the_baseline_and_accepted_into_it_explicitly() {
     std::fs::write(base.join("old-figure.svg"), "<svg/>").unwrap();
     let result = std::fs::read(run.join("result.json")).unwrap();
     let r = scb(d, &["accept", "--quick"]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}", console(&r));
     assert_eq!(std::fs::read(base.join("result.json")).unwrap(), result);
     assert!(base.join("trials.jsonl").is_file() && base.join("transfer_zero_cost.svg").is_file() && base.join("calibration-quick.json").is_file());
     assert!(!base.join("old-figure.svg").exists() && !run.exists());
@@ -90,7 +95,7 @@ fn a_run_is_compared_with_the_baseline_and_accepted_into_it_explicitly() {
 
     // Accept makes this run the baseline; the next check is unchanged again.
     let r = scb(d, &["accept", "transfer_zero_cost", "--quick"]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}", console(&r));
     let (code, err) = check(d);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("unchanged ("), "{err}");
@@ -102,12 +107,12 @@ fn accept_refuses_a_result_of_the_other_grid_or_an_empty_run_and_changes_nothing
     let d = tmp.path();
     assert_eq!(check(d).0, 0);
     let r = scb(d, &["accept", "--from", "reports/quick/new"]);
-    let err = String::from_utf8_lossy(&r.stderr);
+    let err = console(&r);
     assert_eq!(r.status.code(), Some(2), "{err}");
     assert!(err.contains("quick-grid result") && err.contains("--quick") && err.lines().count() == 1, "{err}");
     assert!(!d.join("reports/transfer_zero_cost").exists() && d.join("reports/quick/new/transfer_zero_cost/result.json").is_file());
     let r = scb(d, &["accept"]);
-    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(r.status.code(), Some(2), "{}", console(&r));
 }
 
 /// Records carry the fingerprint of the code that made them: a record whose fingerprint is
@@ -136,12 +141,12 @@ fn records_from_other_code_are_simulated_again_and_the_console_says_why() {
         .collect();
     std::fs::write(&trials, other).unwrap();
     let r = scb(d, &out);
-    let err = String::from_utf8_lossy(&r.stderr);
+    let err = console(&r);
     assert!(r.status.success(), "{err}");
     assert!(err.contains(&format!("{n} records from other code: simulating")), "{err}");
     assert!(err.contains(&format!("{n} simulated, 0 reused")), "{err}");
     assert_eq!(std::fs::read(d.join("out/transfer_zero_cost/result.json")).unwrap(), result);
     // Now this code's records are there too: the next run re-judges them.
-    let err = String::from_utf8_lossy(&scb(d, &out).stderr).into_owned();
+    let err = console(&scb(d, &out));
     assert!(err.contains(&format!("0 simulated, {n} reused")), "{err}");
 }

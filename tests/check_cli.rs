@@ -11,8 +11,9 @@ fn theorem(id: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems").join(format!("{id}.toml"))
 }
 
+/// What a run printed: its findings (stdout) then its notes and errors (stderr).
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// stage_one's spec on a small quick grid (the CLI tests are about mechanics, not the
@@ -58,6 +59,10 @@ fn check_writes_results_figure_index_and_exit_codes() {
     let r = scb(&["check", good.to_str().unwrap(), "--quick", "--out", o], "2");
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     assert!(stderr(&r).contains("stage_one: PASS"), "{}", stderr(&r));
+    // Findings on stdout, so that `> verdicts.txt` keeps them; notes and progress on stderr.
+    let (out_text, err_text) = (String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+    assert!(out_text.starts_with("stage_one: PASS") && out_text.contains("1 spec: 1 hold"), "stdout: {out_text}");
+    assert!(!err_text.contains("stage_one: PASS"), "a verdict on stderr: {err_text}");
     let res: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("stage_one/result.json")).unwrap()).unwrap();
     assert_eq!((res["holds"].as_bool(), res["as_expected"].as_bool()), (Some(true), Some(true)));
     assert!(res["quantities"]["t_exponent"]["lo"].is_number());

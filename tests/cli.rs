@@ -3,6 +3,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// What a run printed: its findings (stdout) then its notes and errors (stderr).
+fn console(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
 fn scb(args: &[&str], threads: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_scb")).args(args).env("RAYON_NUM_THREADS", threads).output().unwrap()
 }
@@ -18,7 +23,7 @@ fn train_args(out: &Path) -> Vec<String> {
 fn run_ok(args: &[String], threads: &str) {
     let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     let o = scb(&a, threads);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", console(&o));
 }
 
 #[test]
@@ -80,7 +85,7 @@ fn bad_input_exits_2_with_one_line_naming_the_field_and_writes_nothing() {
     ];
     for (args, want) in cases {
         let r = scb(&args, "1");
-        let err = String::from_utf8_lossy(&r.stderr);
+        let err = console(&r);
         assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
@@ -88,7 +93,7 @@ fn bad_input_exits_2_with_one_line_naming_the_field_and_writes_nothing() {
     }
     let unwritable = file.join("sub").display().to_string();
     let r = scb(&["train", "--samples", "4096", "--out", &unwritable], "1");
-    let err = String::from_utf8_lossy(&r.stderr);
+    let err = console(&r);
     assert_eq!(r.status.code(), Some(2), "{err}");
     assert!(err.contains("invalid --out") && err.contains("a-file/sub"), "{err}");
 }
@@ -98,7 +103,7 @@ fn figure_prox_vs_sgd_writes_svg_and_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().display().to_string();
     let r = scb(&["figure", "prox-vs-sgd", "--n", "8", "--t", "16", "--samples", "40000", "--lrs", "1,100", "--out", &out], "2");
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}", console(&r));
     let svg = std::fs::read_to_string(dir.path().join("prox_vs_sgd.svg")).unwrap();
     assert!(svg.contains("ScbProx") && svg.contains("SGD lr=1") && svg.contains("(diverged)"));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("prox_vs_sgd.json")).unwrap()).unwrap();
@@ -111,7 +116,7 @@ fn the_documented_config_file_runs() {
     let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/train.toml");
     let out = dir.path().display().to_string();
     let r = scb(&["train", "--config", cfg, "--samples", "20480", "--out", &out], "1");
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}", console(&r));
     let run: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("run.json")).unwrap()).unwrap();
     assert_eq!(run["settings"]["run"]["samples"], 20480);
     assert_eq!(run["settings"]["algorithm"]["switch"]["rule"], "stable-support");
@@ -123,8 +128,8 @@ fn an_oversize_run_is_refused_before_anything_is_allocated_or_written() {
     let out = dir.path().join("big");
     // Inside the documented ranges, but far beyond any machine's memory.
     let r = scb(&["train", "--n", "65536", "--t", "65536", "--q", "2", "--out", out.to_str().unwrap()], "1");
-    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
-    let e = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{}", console(&r));
+    let e = console(&r);
     assert!(e.contains("GB of memory") && e.contains("available"), "{e}");
     assert!(!out.exists(), "a refused run created its output folder");
 }
@@ -156,7 +161,7 @@ fn interrupt_train(signal: &str) {
     let k = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(k.success());
     let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(130), "{signal}: {:?} {}", o.status, String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted"));
+    assert_eq!(o.status.code(), Some(130), "{signal}: {:?} {}", o.status, console(&o));
+    assert!(console(&o).contains("interrupted"));
     assert!(!out.exists(), "{signal} left {:?}", std::fs::read_dir(&out).map(|d| d.count()));
 }

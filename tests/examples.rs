@@ -11,6 +11,11 @@ use scb::verdict::Verdict;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// What a run printed: its findings (stdout) then its notes and errors (stderr).
+fn console(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
 fn path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -170,7 +175,7 @@ fn a_bad_formula_is_refused_in_one_line_and_nothing_is_written() {
         let spec = law_predicting(dir.path(), formula);
         let out = dir.path().join("reports");
         let o = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], dir.path());
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = console(&o);
         assert_eq!(o.status.code(), Some(2), "{formula}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{formula}: one line: {err}");
         assert!(err.contains("bound.toml"), "names the file: {err}");
@@ -188,7 +193,7 @@ fn a_bad_formula_is_refused_in_one_line_and_nothing_is_written() {
     std::fs::write(&spec, bad).unwrap();
     let out = dir.path().join("reports");
     let o = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], dir.path());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = console(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("check[1].predict") && err.contains("\"1 / (T - 16)\" is inf") && err.contains("N=16, T=16"), "{err}");
     assert!(!out.exists());
@@ -199,7 +204,7 @@ fn a_bad_formula_is_refused_in_one_line_and_nothing_is_written() {
     assert_ne!(varies, text, "theorems/stage_one.toml changed shape");
     std::fs::write(&spec, varies).unwrap();
     let o = scb(&["check", spec.to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()], dir.path());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = console(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains("check[2].predict") && err.contains("is 1 at N=8, T=16, Q=2 but 2 at N=8, T=32, Q=2") && err.contains("t_exponent is one number"),

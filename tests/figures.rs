@@ -9,6 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// What a run printed: its findings (stdout) then its notes and errors (stderr).
+fn console(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
 #[derive(Debug)]
 struct Box {
     x0: f64,
@@ -155,7 +160,7 @@ fn freshly_drawn_figures_have_no_cut_off_or_overlapping_text() {
     ];
     for args in runs {
         let r = Command::new(bin).args(&args).output().unwrap();
-        assert!(r.status.success(), "{args:?}: {}", String::from_utf8_lossy(&r.stderr));
+        assert!(r.status.success(), "{args:?}: {}", console(&r));
     }
     let files = svgs(dir.path());
     assert_eq!(files.len(), 5);
@@ -174,7 +179,7 @@ fn committed_results() -> Vec<PathBuf> {
 
 fn redraw(dir: &Path, out: &Path, args: &[&str]) {
     let r = Command::new(env!("CARGO_BIN_EXE_scb")).arg("figure").arg(dir).arg("--out").arg(out).args(args).output().unwrap();
-    assert!(r.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}: {}", dir.display(), console(&r));
 }
 
 #[test]

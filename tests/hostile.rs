@@ -5,6 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// What a run printed: its findings (stdout) then its notes and errors (stderr).
+fn console(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
 fn scb(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_scb")).args(args).output().unwrap()
 }
@@ -18,7 +23,7 @@ fn known_spec() -> PathBuf {
 fn checked(root: &Path) -> PathBuf {
     let out = root.join("reports");
     let o = scb(&["check", known_spec().to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", console(&o));
     out.join("known_normal_g4")
 }
 
@@ -49,7 +54,7 @@ fn a_result_id_that_is_a_path_cannot_place_a_figure_outside_the_out_folder() {
         let foreign = dir.path().join("downloaded");
         forged(&good, &foreign, &id);
         let o = scb(&["figure", foreign.to_str().unwrap(), "--out", figures.to_str().unwrap(), "--format", "svg"]);
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = console(&o);
         assert_eq!(o.status.code(), Some(2), "{id}: {err}");
         assert!(err.contains("id") && err.contains("a-z, 0-9 and _"), "{id}: {err}");
         assert_eq!(std::fs::read_to_string(paper.join("fig1.svg")).unwrap(), "mine", "{id}");
@@ -57,7 +62,7 @@ fn a_result_id_that_is_a_path_cannot_place_a_figure_outside_the_out_folder() {
     }
     // The same folder with its own id redraws.
     let o = scb(&["figure", good.to_str().unwrap(), "--out", figures.to_str().unwrap(), "--format", "svg"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", console(&o));
     assert!(figures.join("known_normal_g4.svg").is_file());
 }
 
@@ -75,8 +80,8 @@ fn a_foreign_result_in_the_out_folder_puts_no_markup_in_the_summary_page() {
     r["outcome"] = "<img src=y onerror=alert(2)>".into();
     std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
     let o = scb(&["check", known_spec().to_str().unwrap(), "--quick", "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{}", console(&o));
+    let err = console(&o);
     assert!(err.contains("left out of index.html"), "{err}");
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("id=\"words\"") && page.contains("&lt;script&gt;alert(&#39;statement&#39;)"), "the well-named result is shown, escaped");
@@ -114,7 +119,7 @@ fn an_edited_record_is_rerun_not_reused() {
     }
     std::fs::write(&records, edited).unwrap();
     let o = scb(&["check", known_spec().to_str().unwrap(), "--quick", "--out", &out]);
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = console(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("checksum") && err.contains("rerun"), "the edit is reported: {err}");
     assert!(err.contains(&format!("{} trials simulated", text.lines().count() / 2)), "{err}");
@@ -127,7 +132,7 @@ fn a_baseline_that_does_not_exist_is_bad_input() {
     let missing = dir.path().join("no-such-baseline");
     let o =
         scb(&["check", known_spec().to_str().unwrap(), "--quick", "--out", dir.path().join("r").to_str().unwrap(), "--baseline", missing.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = console(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--baseline") && err.contains("no-such-baseline"), "{err}");
     assert!(!dir.path().join("r").exists(), "nothing is run or written");

@@ -75,7 +75,7 @@ fn a_raising_trial_stops_the_run_with_its_traceback_keeps_finished_trials_and_a_
     variant(d, "flaky", |t| t.replace("coupon:draws", "flaky:trial"));
     let r = scb(&["check", "flaky.toml", "--quick", "--out", "out"], d, &[("FLAKY", "1")]);
     assert_eq!(r.status.code(), Some(6), "{}", text(&r));
-    let err = String::from_utf8_lossy(&r.stderr).to_string();
+    let err = text(&r).to_string();
     assert!(err.contains("error: trial flaky:trial at n=128 (seed ") && err.contains("raised ValueError: flaky at"), "{err}");
     assert!(err.contains("Traceback (most recent call last)") && err.contains("flaky.py"), "no traceback: {err}");
     let records = d.join("out/flaky/trials.jsonl");
@@ -113,7 +113,7 @@ fn a_return_that_is_not_named_finite_numbers_is_an_error_naming_the_trial_and_th
         variant(d, f, |t| t.replace("coupon:draws", &format!("bad:{f}")));
         let r = scb(&["check", &format!("{f}.toml"), "--quick", "--out", "out"], d, &[]);
         assert_eq!(r.status.code(), Some(6), "{f}: {}", text(&r));
-        let err = String::from_utf8_lossy(&r.stderr);
+        let err = text(&r);
         assert!(err.contains(says), "{f}: {err}");
         if f != "absent" {
             assert!(err.contains(&format!("error: trial bad:{f} at n=")), "{f}: the trial is not named: {err}");
@@ -236,7 +236,7 @@ fn a_spec_that_names_no_axis_or_a_bad_function_is_refused_in_one_line() {
         variant(d, id, |t| t.replace(edit.0, edit.1));
         let r = scb(&["check", &format!("{id}.toml"), "--quick", "--out", "out"], d, &[]);
         assert_eq!(r.status.code(), Some(2), "{id}: {}", text(&r));
-        let err = String::from_utf8_lossy(&r.stderr);
+        let err = text(&r);
         assert!(err.contains(says) && err.lines().count() == 1, "{id}: {err}");
         assert!(!d.join("out").join(id).exists(), "{id}: a refused spec wrote files");
     }
@@ -251,7 +251,7 @@ fn a_trial_that_hangs_is_stopped_at_its_timeout_naming_the_trial() {
     variant(d, "hang", |t| t.replace("coupon:draws", "hang:trial").replace("measure = \"draws\"", "measure = \"draws\"\ntimeout = 0.5"));
     let r = scb(&["check", "hang.toml", "--quick", "--out", "out"], d, &[]);
     assert_eq!(r.status.code(), Some(6), "{}", text(&r));
-    let err = String::from_utf8_lossy(&r.stderr);
+    let err = text(&r);
     assert!(err.contains("error: trial hang:trial at n=") && err.contains("(seed ") && err.contains("ran longer than its timeout of 0.5 s"), "{err}");
     variant(d, "no_time", |t| t.replace("measure = \"draws\"", "measure = \"draws\"\ntimeout = 0"));
     let r = scb(&["check", "no_time.toml", "--quick", "--out", "out"], d, &[]);

@@ -7,6 +7,11 @@
 use quickcheck::QuickCheck;
 use std::path::Path;
 
+/// What a run printed: its findings (stdout) then its notes and errors (stderr).
+fn console(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
 #[test]
 fn floats_survive_the_trial_records_exactly() {
     fn prop(bits: u64) -> bool {
@@ -34,7 +39,7 @@ fn rejudging_the_committed_trials_reproduces_the_committed_results() {
         .args(["check", "all", "--out", dir.path().to_str().unwrap(), "--theorems", root.join("theorems").to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", console(&out));
     for id in &ids {
         // The same number of records: nothing was rerun.
         let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();

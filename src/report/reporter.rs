@@ -110,13 +110,14 @@ pub fn verdict_lines(r: &ClaimResult, info: &RunInfo) -> Vec<String> {
     lines
 }
 
-/// Verdicts and notes on stderr (stdout stays free for what a command is asked to print).
+/// Verdicts and comparisons, the run's findings, on stdout; notes about the run on stderr
+/// with progress, warnings and errors (`scb check all > verdicts.txt` keeps only findings).
 pub struct Console;
 
 impl Reporter for Console {
     fn judged(&self, _dir: &Path, r: &ClaimResult, _panels: &[Panel], info: &RunInfo) -> Result<()> {
         for line in verdict_lines(r, info) {
-            crate::say!("{line}");
+            crate::show!("{line}");
         }
         Ok(())
     }
@@ -124,7 +125,7 @@ impl Reporter for Console {
         crate::say!("{text}");
     }
     fn compared(&self, out: &Path, baseline: &Path, specs: &[Compared]) -> Result<()> {
-        super::comparison::lines(out, baseline, specs).iter().for_each(|l| crate::say!("{l}"));
+        super::comparison::lines(out, baseline, specs).iter().for_each(|l| crate::show!("{l}"));
         Ok(())
     }
 }
