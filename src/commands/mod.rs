@@ -3,5 +3,6 @@
 pub mod accept;
 pub mod calibrate;
 pub mod check;
+pub mod cli;
 pub mod figure;
 pub mod submit;

@@ -1,13 +1,16 @@
+//! The `scb` command line: one list of subcommands and flags (clap's derive) that also
+//! writes the help text, and what each subcommand runs. It lives in the library so that
+//! the binary (`src/main.rs`) and the Python package's `scb` command are the same program.
+
+use crate::commands::{self, check::CheckOptions};
+use crate::config::Validate;
+use crate::theories::scb::commands as scb_commands;
+use crate::theories::scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
+use crate::theories::scb::train::{RunConfig, TrainSpec};
+use crate::theories::REGISTRY;
+use crate::Result;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use scb::commands::{self, check::CheckOptions};
-use scb::config::Validate;
-use scb::theories::scb::commands as scb_commands;
-use scb::theories::scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
-use scb::theories::scb::train::{RunConfig, TrainSpec};
-use scb::theories::REGISTRY;
-use scb::Result;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "scb", version, about = "Theory-verification harness for one-layer transformers: claims checked against simulation")]
@@ -75,7 +78,7 @@ enum Cmd {
         theorems: PathBuf,
         /// Calibrate every spec with drawn tasks as if it named this interval method (studentized, t or percentile): a study of the methods, as the known-truth matrix in docs/theory.md is.
         #[arg(long, value_parser = parse_method)]
-        interval: Option<scb::intervals::Method>,
+        interval: Option<crate::intervals::Method>,
     },
     /// The known-truth matrix: calibrate every design in theorems/known/ (scripts/known_matrix.py writes them) with each interval method, and tabulate coverage and one-sided failure at the truth per law, tasks and band; writes <out>/matrix.json and matrix.md.
     KnownTruth {
@@ -84,7 +87,7 @@ enum Cmd {
         seeds: usize,
         /// Interval methods to calibrate, comma-separated; the summary also takes every method calibrated earlier into --out, so `--methods` alone only summarises.
         #[arg(long, value_delimiter = ',', value_parser = parse_method, num_args = 0.., default_value = "studentized,t,percentile")]
-        methods: Vec<scb::intervals::Method>,
+        methods: Vec<crate::intervals::Method>,
         #[arg(long, default_value = "theorems/known")]
         theorems: PathBuf,
         #[arg(long, default_value = "reports/known-truth")]
@@ -189,8 +192,8 @@ struct FigureArgs {
 }
 
 impl FigureArgs {
-    fn options(&self) -> Result<scb::report::FigureOptions> {
-        scb::report::FigureOptions::parse(&self.style, &self.format)
+    fn options(&self) -> Result<crate::report::FigureOptions> {
+        crate::report::FigureOptions::parse(&self.style, &self.format)
     }
 }
 
@@ -299,29 +302,29 @@ impl TrainArgs {
 /// What `check`, `merge` and `calibrate` exit with.
 const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 7 every verdict is as expected, but some spec changed from its baseline (a quantity moved beyond noise, or a verdict flipped); 2 bad input; 3 a read or write failed; 4 an internal fault; 6 a trial's own code failed (an external trial raised, or returned what is not a dict of finite numbers); 130 interrupted.";
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
             let sps = scb_commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
-            scb::show!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
-            Ok(ExitCode::SUCCESS)
+            crate::show!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
+            Ok(0)
         }
         Cmd::BenchLimits => {
             let l = scb_commands::bench::limits();
-            scb::show!("{}", serde_json::to_string(&l).map_err(|e| scb::Error::Other(e.to_string()))?);
-            Ok(ExitCode::SUCCESS)
+            crate::show!("{}", serde_json::to_string(&l).map_err(|e| crate::Error::Other(e.to_string()))?);
+            Ok(0)
         }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
             let checked = commands::check::merge(&REGISTRY, &dir, &theorems, quick, finish_locally)?;
-            scb::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
-            Ok(ExitCode::from(checked.exit_code()))
+            crate::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
+            Ok(checked.exit_code())
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
             let out = out.unwrap_or_else(|| commands::check::default_folders(quick).0);
             let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
             for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
-                scb::show!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
-                scb::say!(
+                crate::show!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
+                crate::say!(
                     "  watch: squeue -j {},{}   logs: {}   result: {}",
                     s.array,
                     s.merge,
@@ -329,30 +332,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     s.dir.join("result.json").display()
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Cmd::KnownTruth { seeds, methods, theorems, out } => {
-            let opts = scb::theories::known::matrix::MatrixOptions { seeds, methods, theorems, out, progress: true };
-            let m = scb::theories::known::matrix::run(&REGISTRY, &opts)?;
-            scb::show!("{}", scb::theories::known::matrix::markdown(&m).trim_end());
-            scb::say!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
+            let opts = crate::theories::known::matrix::MatrixOptions { seeds, methods, theorems, out, progress: true };
+            let m = crate::theories::known::matrix::run(&REGISTRY, &opts)?;
+            crate::show!("{}", crate::theories::known::matrix::markdown(&m).trim_end());
+            crate::say!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
             // The reports folder's summary page shows the matrix beside the claims.
             if let Some(parent) = opts.out.parent().filter(|p| p.join("index.html").is_file()) {
                 if commands::check::write_index(&REGISTRY, parent).is_err() {
-                    scb::say!("warning: {} not rewritten", parent.join("index.html").display());
+                    crate::say!("warning: {} not rewritten", parent.join("index.html").display());
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Cmd::Calibrate { specs, seeds, quick, out, theorems, interval } => {
             let opts = commands::calibrate::CalibrateOptions { quick, seeds, out, theorems, progress: true, interval };
             let cals = commands::calibrate::calibrate(&REGISTRY, &specs, &opts)?;
             let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
             for c in &cals {
-                scb::show!("{}", commands::calibrate::describe(c).trim_end());
+                crate::show!("{}", commands::calibrate::describe(c).trim_end());
             }
             let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
-            scb::show!(
+            crate::show!(
                 "{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}",
                 cals.len(),
                 below.len(),
@@ -360,15 +363,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) }
             );
             if commands::check::write_index(&REGISTRY, &opts.out).is_err() {
-                scb::say!("warning: index.html not rewritten");
+                crate::say!("warning: index.html not rewritten");
             }
-            Ok(if below.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if below.is_empty() { 0 } else { 1 })
         }
         Cmd::Accept { specs, quick, from, to } => {
             let (run_dir, base) = commands::check::default_folders(quick);
             let (from, to) = (from.unwrap_or(run_dir), to.unwrap_or(base));
             let ids = commands::accept::accept(&REGISTRY, &specs, &from, &to, quick)?;
-            scb::show!(
+            crate::show!(
                 "accepted {} spec{} from {} into the baseline {}: {}",
                 ids.len(),
                 if ids.len() == 1 { "" } else { "s" },
@@ -376,25 +379,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 to.display(),
                 ids.join(", ")
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Cmd::Check { specs, quick, out, baseline, theorems, shard, replace, force, junit, figures } => {
             let figures = figures.options()?;
             let (out, baseline) = commands::check::run_folders(quick, out, baseline)?;
             let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace, baseline, force };
-            let mut reporters = scb::report::Reports::with_console(commands::check::claim_ids(&REGISTRY), Box::new(scb::report::Console), figures);
+            let mut reporters = crate::report::Reports::with_console(commands::check::claim_ids(&REGISTRY), Box::new(crate::report::Console), figures);
             if let Some(path) = junit {
-                reporters.0.push(Box::new(scb::report::junit::Junit::new(&path)?));
+                reporters.0.push(Box::new(crate::report::junit::Junit::new(&path)?));
             }
             let checked = commands::check::check_with(&REGISTRY, &specs, &opts, &reporters)?;
-            scb::show!("{}", checked.summary(&opts.out));
-            Ok(ExitCode::from(checked.exit_code()))
+            crate::show!("{}", checked.summary(&opts.out));
+            Ok(checked.exit_code())
         }
         Cmd::Train { args, force } => {
             let spec = args.spec(600_000)?;
             let out = scb_commands::train::train(&spec, &args.out, force)?;
             if let Some(last) = out.history.last() {
-                scb::show!(
+                crate::show!(
                     "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
                     spec.algorithm.name(),
                     last.samples,
@@ -406,22 +409,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     args.out.display()
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Cmd::Figure { which: None, folder, out, figures } => {
             let figures = figures.options()?;
-            let folder = folder.ok_or_else(|| scb::error::invalid("folder", "give a result folder (e.g. reports/stage_one) or a figure's name"))?;
+            let folder = folder.ok_or_else(|| crate::error::invalid("folder", "give a result folder (e.g. reports/stage_one) or a figure's name"))?;
             for f in commands::figure::redraw(&REGISTRY, &folder, out.as_deref(), &figures)? {
-                scb::show!("{}", f.display());
+                crate::show!("{}", f.display());
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Cmd::Figure { which: Some(Figure::Attention { mut common, softmax_lr }), .. } => {
             common.t = common.t.or(Some(32));
             let spec = common.spec(1_000_000)?;
             let softmax = SoftmaxConfig { lr: softmax_lr, ..Default::default() };
             let c = scb_commands::figures::figure_attention(&spec, &softmax, &common.out)?;
-            scb::show!(
+            crate::show!(
                 "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
                 c.agree,
                 c.support_softmax,
@@ -429,31 +432,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 c.excess_prox,
                 c.excess_softmax
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Cmd::Figure { which: Some(Figure::PopulationVsSampled { common, batches, steps }), .. } => {
             let spec = common.spec(1_000_000)?;
             for m in scb_commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                scb::show!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
+                crate::show!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Cmd::Figure { which: Some(Figure::ProxVsSgd { common, lrs }), .. } => {
             let spec = common.spec(1_000_000)?;
             let res = scb_commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
             for m in &res {
                 let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                scb::show!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
+                crate::show!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
     }
 }
 
-fn parse_method(s: &str) -> std::result::Result<scb::intervals::Method, String> {
-    scb::intervals::Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-        let names: Vec<&str> = scb::intervals::Method::ALL.iter().map(|m| m.name()).collect();
+fn parse_method(s: &str) -> std::result::Result<crate::intervals::Method, String> {
+    crate::intervals::Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+        let names: Vec<&str> = crate::intervals::Method::ALL.iter().map(|m| m.name()).collect();
         format!("must be one of {} (got {s:?})", names.join(", "))
     })
 }
@@ -470,12 +473,12 @@ fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
 }
 
 /// A command-line error as bad input always is: one line naming the flag, exit 2.
-fn one_line(e: clap::Error) -> ExitCode {
+fn one_line(e: clap::Error) -> u8 {
     // clap's message up to its first blank line (the usage and tips follow), joined.
     let text = e.render().to_string();
     let msg: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
-    scb::say!("{} (see --help)", msg.join(" "));
-    ExitCode::from(2)
+    crate::say!("{} (see --help)", msg.join(" "));
+    2
 }
 
 /// Lets every command take a negative number as a value, so that `--seed -1` is judged by
@@ -492,7 +495,7 @@ fn negatives(mut c: clap::Command) -> clap::Command {
 /// written into the help from the registry and the learners' own list.
 fn command() -> clap::Command {
     let claims: Vec<String> = REGISTRY.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
-    let learners = scb::theories::scb::learners::NAMES.join(", ");
+    let learners = crate::theories::scb::learners::NAMES.join(", ");
     negatives(Cli::command())
         .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}\n\n{EXIT_CODES}", claims.join("\n"))))
         .mut_subcommand("merge", |c| c.after_help(EXIT_CODES))
@@ -500,17 +503,32 @@ fn command() -> clap::Command {
         .mut_subcommand("train", |c| c.mut_arg("algorithm", |a| a.help(format!("The learner: {learners}"))))
 }
 
-fn main() -> ExitCode {
-    // A signal ends the process without running destructors: remove what is half-written
-    // first. Finished trials are whole lines in their records and are kept.
-    let _ = ctrlc::set_handler(|| {
-        scb::io::clean_up_on_interrupt();
-        scb::say!("\ninterrupted: nothing half-written is left; a check keeps its finished trials and resumes when rerun");
-        std::process::exit(130);
-    });
-    let matches = match command().try_get_matches() {
+/// The `scb` command line, run on `args` (the program's name first, as `std::env::args_os`
+/// gives it); returns the exit code. The binary is this and nothing else, and so is the
+/// `scb` command `pip install` puts on the PATH (the Python package calls it), so both
+/// are one CLI built from one source. `signals`: answer Ctrl-C and SIGTERM by cleaning up
+/// and exiting 130, which only a process of its own may do (never a notebook's kernel).
+pub fn main<I, T>(args: I, signals: bool) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    if signals {
+        // A signal ends the process without running destructors: remove what is
+        // half-written first. Finished trials are whole lines in their records and are kept.
+        let _ = ctrlc::set_handler(|| {
+            crate::io::clean_up_on_interrupt();
+            crate::say!("\ninterrupted: nothing half-written is left; a check keeps its finished trials and resumes when rerun");
+            std::process::exit(130);
+        });
+    }
+    let matches = match command().try_get_matches_from(args) {
         Ok(m) => m,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        // --help and --version print and succeed, without ending a host process.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return 0;
+        }
         Err(e) => return one_line(e),
     };
     let cli = match Cli::from_arg_matches(&matches) {
@@ -520,11 +538,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            scb::say!("error: {e}");
-            if let scb::Error::Trial { traceback: Some(tb), .. } = &e {
-                scb::say!("{}", tb.trim_end());
+            crate::say!("error: {e}");
+            if let crate::Error::Trial { traceback: Some(tb), .. } = &e {
+                crate::say!("{}", tb.trim_end());
             }
-            ExitCode::from(e.exit_code())
+            e.exit_code()
         }
     }
 }
