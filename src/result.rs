@@ -113,14 +113,20 @@ pub struct RunInfo {
     /// records `scb figure` redraws it from (absent in results older than fingerprints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The hash of the configuration those records belong to. A Python trial's includes its
+    /// module's code, which a folder redrawn elsewhere cannot find: `scb figure` reads the
+    /// records of this hash (absent in older results: the spec's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
 }
 
 impl RunInfo {
-    /// A result judged now from records of code `code`.
-    pub fn now(quick: bool, provenance: Provenance, code: &str) -> RunInfo {
+    /// A result judged now from records of code `code` and configuration `config`.
+    pub fn now(quick: bool, provenance: Provenance, code: &str, config: &str) -> RunInfo {
         let commit = option_env!("SCB_COMMIT").map(str::to_string);
         let grid = if quick { "quick" } else { "full" }.into();
-        RunInfo { grid, provenance, version: env!("CARGO_PKG_VERSION").into(), date: utc_now(), commit, code: Some(code.to_string()) }
+        let (code, config) = (Some(code.to_string()), Some(config.to_string()));
+        RunInfo { grid, provenance, version: env!("CARGO_PKG_VERSION").into(), date: utc_now(), commit, code, config }
     }
 }
 

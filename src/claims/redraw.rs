@@ -25,7 +25,7 @@ pub(crate) fn panels<C: TypedClaim>(
         return Err(crate::error::invalid(
             "records",
             format!(
-                "{}: {} of the {want} trials of this result have records (of code {code}) to redraw it from; run scb check {} again",
+                "{}: {} of the {want} trials of this result have records (of code {code}) to redraw it from; run scb check on its spec ({}) again",
                 spec.id,
                 have.len(),
                 spec.id

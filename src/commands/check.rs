@@ -385,7 +385,7 @@ fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporte
     let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
     let outcome = prepared.check(&run)?;
     if let Outcome::Judged { result, panels, provenance } = &outcome {
-        reporter.judged(&dir, result, panels, &RunInfo::now(opts.quick, *provenance, prepared.code()))?;
+        reporter.judged(&dir, result, panels, &RunInfo::now(opts.quick, *provenance, prepared.code(), prepared.hash()))?;
     }
     Ok(outcome)
 }
@@ -508,7 +508,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         let _ = std::fs::remove_file(claim_dir.join(format!(".shard-{i}-of-{shards}.lock")));
     }
     reporter.note(&format!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated));
-    reporter.judged(claim_dir, &result, &panels, &RunInfo::now(quick, provenance, prepared.code()))?;
+    reporter.judged(claim_dir, &result, &panels, &RunInfo::now(quick, provenance, prepared.code(), prepared.hash()))?;
     reporter.finished(&out)?;
     Ok(Checked { results: vec![(result, provenance)], shards: Vec::new(), compared: Vec::new() })
 }

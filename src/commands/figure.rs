@@ -1,7 +1,7 @@
 //! `scb figure <result folder>`: a claim's figure redrawn from its `result.json` and trial
 //! records alone, in another style or format, without simulating or judging.
 
-use crate::claims::store::FileStore;
+use crate::claims::store::{FileStore, Records, Sink, TrialStore};
 use crate::claims::{find, Claim};
 use crate::error::{invalid, Result};
 use crate::io::Staged;
@@ -25,12 +25,30 @@ pub fn redraw(registry: &[&dyn Claim], dir: &Path, out: Option<&Path>, figures: 
     // The records the result was judged from: those of the code run.json names (results
     // older than that field were judged from this code's, or cannot be redrawn).
     let info: Option<crate::result::RunInfo> = std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
-    let code = info.and_then(|i| i.code).unwrap_or_else(|| prepared.code().to_string());
-    let panels = prepared.panels(&FileStore::new(dir), &code, &result)?;
+    let code = info.as_ref().and_then(|i| i.code.clone()).unwrap_or_else(|| prepared.code().to_string());
+    let store = AsRecorded { store: FileStore::new(dir), config: info.and_then(|i| i.config) };
+    let panels = prepared.panels(&store, &code, &result)?;
     let out = out.unwrap_or(dir);
     let mut staged = Staged::begin(out)?;
     crate::report::files::figure(&mut staged, &result, &panels, figures)?;
     let names = staged.names().to_vec();
     staged.commit()?;
     Ok(names.iter().map(|n| out.join(n)).collect())
+}
+
+/// A result folder's records read as those of the configuration its run.json names, which
+/// may differ from the one the spec gives here: a Python trial's configuration includes its
+/// module's code, and a folder redrawn away from the module cannot find it. Read only.
+struct AsRecorded {
+    store: FileStore,
+    config: Option<String>,
+}
+
+impl TrialStore for AsRecorded {
+    fn load(&self, hash: &str, code: &str) -> Result<Records> {
+        self.store.load(self.config.as_deref().unwrap_or(hash), code)
+    }
+    fn open(&self, _: Option<(usize, usize)>) -> Result<Box<dyn Sink>> {
+        Err(crate::Error::Other("a figure is redrawn without simulating a trial".into()))
+    }
 }
