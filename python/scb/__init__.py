@@ -6,8 +6,14 @@
     res                                             # in Jupyter: the verdict table and figure
 
     res = scb.check("coupon.toml", trial=draws)     # a trial function defined right here
+    scb.accept("coupon", quick=True)                # the run becomes the accepted baseline
+    scb.figure("reports/coupon", style="paper")     # redrawn from the records
+    scb.calibrate("coupon", seeds=20, quick=True)   # the verdict's error rates
     run = scb.train({"task": {"n": 16, "t": 32}, "algorithm": {"name": "scb-prox"}})
     run.params["V"], run.history                    # NumPy arrays, a DataFrame
+
+`pip install` also puts the `scb` command on the PATH: the same command line as the Rust
+binary, built from the same source in the same build.
 
 A spec with `claim = "python"` names its trial function as "module:function"; `check` then
 runs it in worker processes, one per core (the module must be importable: beside the spec,
@@ -25,7 +31,7 @@ from pathlib import Path
 from . import _scb
 from ._results import Results, TrainRun, load
 
-__all__ = ["check", "load", "train", "claims", "Results", "TrainRun", "ScbError", "InputError", "TrialError"]
+__all__ = ["check", "accept", "figure", "calibrate", "load", "train", "claims", "Results", "TrainRun", "ScbError", "InputError", "TrialError"]
 __version__ = _scb.VERSION
 
 
@@ -126,3 +132,67 @@ def train(config=None, out=None, force=False, **tables):
 def claims():
     """The claims a spec may name with `claim = "..."`, as {id: what it checks}."""
     return dict(_scb.claims())
+
+
+def _names(specs):
+    names = [specs] if isinstance(specs, (str, os.PathLike)) else list(specs)
+    return [str(n) for n in names]
+
+
+def _folders(quick):
+    """The CLI's working folder and baseline: ("reports/new", "reports"), or the quick ones."""
+    return ("reports/quick/new", "reports/quick") if quick else ("reports/new", "reports")
+
+
+def accept(specs="all", quick=False, source=None, baseline=None):
+    """Accept results into the baseline as `scb accept` does, and return the ids accepted.
+
+    specs: ids, or "all" (every result in `source`). source: the run's folder (default the
+    CLI's working folder, "reports/new" or "reports/quick/new"); baseline: the accepted
+    results (default "reports" or "reports/quick"). Only records of the code that made each
+    result are copied, and a result from a build with uncommitted changes is warned about.
+    """
+    run, base = _folders(quick)
+    try:
+        return _scb.accept(_names(specs), quick, str(source or run), str(baseline or base))
+    except _scb.ScbError as e:
+        _raise(e)
+
+
+def figure(folder, out=None, style="screen", formats="svg,pdf,png"):
+    """Redraw a result folder's figure from its records, as `scb figure <folder>` does, from
+    any working folder; return the paths written (into `folder`, or `out`).
+
+    style: "screen", "paper", "paper-wide" or "slides". formats: a comma-separated list of
+    svg, pdf and png. Nothing is simulated: a figure redrawn is the figure of the run.
+    """
+    os.environ.setdefault("SCB_PYTHON", sys.executable)
+    try:
+        files = _scb.figure(str(folder), None if out is None else str(out), style, formats)
+    except _scb.ScbError as e:
+        _raise(e)
+    return [Path(f) for f in files]
+
+
+def calibrate(specs, seeds=20, quick=False, out="reports", theorems="theorems", show=True):
+    """Calibrate specs as `scb calibrate` does: rerun each under `seeds` master seeds and,
+    with the truth planted at each check's competing hypothesis, measure how often each
+    verdict is the one expected. Writes calibration.json (calibration-quick.json) beside each
+    result in `out` and returns {id: calibration}; `calibration["meets"]` says whether the
+    spec reaches the required share of seeds (95% full, 90% quick).
+    """
+    import json
+
+    os.environ.setdefault("SCB_PYTHON", sys.executable)
+    try:
+        text, cals = _scb.calibrate(_names(specs), int(seeds), quick, str(out), str(theorems))
+    except _scb.ScbError as e:
+        _raise(e)
+    if show:
+        print(text, end="")
+    found = {}
+    for text, meets in cals:
+        c = json.loads(text)
+        c["meets"] = meets
+        found[c["id"]] = c
+    return found

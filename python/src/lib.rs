@@ -46,6 +46,7 @@ fn interruptible<T: Send + 'static>(py: Python<'_>, work: impl FnOnce() -> scb::
                 if interrupt.is_none() {
                     if let Err(e) = py.check_signals() {
                         scb::io::request_stop(true);
+                        interrupt_trials();
                         interrupt = Some(e);
                     }
                 }
@@ -58,6 +59,20 @@ fn interruptible<T: Send + 'static>(py: Python<'_>, work: impl FnOnce() -> scb::
     match (interrupt, out) {
         (Some(e), _) => Err(e),
         (None, r) => r.map_err(to_py),
+    }
+}
+
+/// The Python thread idents of the threads inside an in-process trial's function now: an
+/// interrupt raises KeyboardInterrupt in each, since Python delivers a signal to its main
+/// thread only and a trial that loops would otherwise never see it.
+static IN_TRIAL: std::sync::Mutex<Vec<std::os::raw::c_ulong>> = std::sync::Mutex::new(Vec::new());
+
+/// Raises KeyboardInterrupt in every thread inside a trial's function. Called with the GIL
+/// held, as are entering and leaving a trial, so a thread listed is inside its function.
+fn interrupt_trials() {
+    for &id in IN_TRIAL.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        // SAFETY: the GIL is held (the caller is attached), and the exception is a static type.
+        unsafe { pyo3::ffi::PyThreadState_SetAsyncExc(id as std::os::raw::c_long, pyo3::ffi::PyExc_KeyboardInterrupt) };
     }
 }
 
@@ -79,7 +94,19 @@ impl Runner for InProcess {
                 };
                 set.map_err(|e| scb::Error::Other(e.to_string()))?;
             }
-            let out = match self.function.call1(py, (p, seed)) {
+            // SAFETY: attached to the interpreter, which is all the call needs.
+            let me = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
+            IN_TRIAL.lock().unwrap_or_else(|e| e.into_inner()).push(me);
+            let called = self.function.call1(py, (p, seed));
+            IN_TRIAL.lock().unwrap_or_else(|e| e.into_inner()).retain(|&id| id != me);
+            if scb::io::stop_requested() {
+                // An interrupt raised in this thread just as the function returned would
+                // otherwise fire in the next Python this thread runs: take it back.
+                // SAFETY: attached; a null exception clears the thread's pending one.
+                unsafe { pyo3::ffi::PyThreadState_SetAsyncExc(me as std::os::raw::c_long, std::ptr::null_mut()) };
+                return Err(scb::Error::Interrupted);
+            }
+            let out = match called {
                 Ok(out) => out,
                 Err(e) => return Ok(Reply::Raised(traceback(py, &e))),
             };
@@ -154,6 +181,53 @@ fn train(py: Python<'_>, config: String, out: String, force: bool) -> PyResult<(
     interruptible(py, move || scb::theories::scb::commands::train::train(&spec, std::path::Path::new(&out), force).map(|_| ()))
 }
 
+/// The `scb` command line itself, run in this process as the binary runs it (signals
+/// answered by exiting 130): what the `scb` console command of the package calls. `args`
+/// starts with the program's name.
+#[pyfunction]
+fn cli(py: Python<'_>, args: Vec<String>) -> u8 {
+    py.detach(|| scb::commands::cli::main(args, true))
+}
+
+/// Accepts results into a baseline as `scb accept` does; returns the ids accepted.
+#[pyfunction]
+#[pyo3(signature = (specs, quick, source, baseline))]
+fn accept(py: Python<'_>, specs: Vec<String>, quick: bool, source: String, baseline: String) -> PyResult<Vec<String>> {
+    interruptible(py, move || scb::commands::accept::accept(&REGISTRY, &specs, std::path::Path::new(&source), std::path::Path::new(&baseline), quick))
+}
+
+/// Redraws a result folder's figure from its records as `scb figure <folder>` does; returns
+/// the files written. `style` and `formats` as the CLI's `--style` and `--format`.
+#[pyfunction]
+#[pyo3(signature = (folder, out, style, formats))]
+fn figure(py: Python<'_>, folder: String, out: Option<String>, style: String, formats: String) -> PyResult<Vec<String>> {
+    let figures = scb::report::FigureOptions::parse(&style, &formats).map_err(to_py)?;
+    interruptible(py, move || {
+        let files = scb::commands::figure::redraw(&REGISTRY, std::path::Path::new(&folder), out.as_deref().map(std::path::Path::new), &figures)?;
+        Ok(files.iter().map(|f| f.display().to_string()).collect())
+    })
+}
+
+/// Calibrates specs over master seeds as `scb calibrate` does; returns (the text the CLI
+/// prints, and each spec's calibration as JSON with whether it meets its required stability).
+#[pyfunction]
+#[pyo3(signature = (specs, seeds, quick, out, theorems))]
+fn calibrate(py: Python<'_>, specs: Vec<String>, seeds: usize, quick: bool, out: String, theorems: String) -> PyResult<(String, Vec<(String, bool)>)> {
+    use scb::commands::calibrate as cal;
+    let opts = cal::CalibrateOptions { quick, seeds, out: out.into(), theorems: theorems.into(), progress: false, interval: None };
+    interruptible(py, move || {
+        let cals = cal::calibrate(&REGISTRY, &specs, &opts)?;
+        let need = if quick { cal::REQUIRED.1 } else { cal::REQUIRED.0 };
+        let text: String = cals.iter().map(|c| format!("{}\n", cal::describe(c).trim_end())).collect();
+        let json = cals
+            .iter()
+            .map(|c| serde_json::to_string(c).map(|j| (j, c.stability() >= need)).map_err(|e| scb::Error::Other(e.to_string())))
+            .collect::<scb::Result<_>>()?;
+        let _ = scb::commands::check::write_index(&REGISTRY, &opts.out);
+        Ok((text, json))
+    })
+}
+
 /// The claims the harness knows: (id, one line about it).
 #[pyfunction]
 fn claims() -> Vec<(String, String)> {
@@ -168,5 +242,9 @@ fn _scb(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(claims, m)?)?;
+    m.add_function(wrap_pyfunction!(cli, m)?)?;
+    m.add_function(wrap_pyfunction!(accept, m)?)?;
+    m.add_function(wrap_pyfunction!(figure, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate, m)?)?;
     Ok(())
 }

@@ -196,3 +196,57 @@ def test_trials_are_the_records_the_result_was_judged_from(tmp_path):
     with open(records, "a") as f:
         f.write(json.dumps(stale) + "\n" + "not a record {\n")
     assert len(scb.load(folder).trials) == n
+
+
+def test_ctrl_c_stops_an_in_process_trial_that_never_returns(project):
+    # Python delivers a signal to its main thread only; the trial loops on another. The run
+    # is a child process so that a regression fails on the timeout instead of hanging.
+    import subprocess
+    import sys
+
+    script = project / "loops.py"
+    script.write_text(
+        "import os, signal, scb\n"
+        "def forever(point, seed):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    while True:\n"
+        "        pass\n"
+        "try:\n"
+        "    scb.check('coupon.toml', quick=True, trial=forever, show=False)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    r = subprocess.run([sys.executable, str(script)], cwd=project, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "interrupted", (r.returncode, r.stdout, r.stderr)
+    assert not (project / "reports" / "quick" / "new" / "coupon" / "result.json").exists()
+
+
+def test_pip_installs_the_scb_command_and_python_gets_accept_figure_and_calibrate(project, tmp_path_factory):
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).parent / ("scb.exe" if os.name == "nt" else "scb")
+    assert command.is_file(), "pip install put no scb command beside %s" % sys.executable
+
+    def cli(*args):
+        return subprocess.run([str(command), *args], cwd=project, capture_output=True, text=True, timeout=600)
+
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == "scb " + scb.__version__, version
+    r = cli("check", "coupon.toml", "--quick")
+    assert r.returncode == 0 and r.stdout.startswith("coupon: ") and "1 spec: 1 hold" in r.stdout, (r.stdout, r.stderr)
+    assert cli("accept", "--quick").returncode == 0
+    assert (project / "reports" / "quick" / "coupon" / "result.json").is_file()
+    again = cli("check", "coupon.toml", "--quick")
+    assert "0 simulated" in again.stdout and "unchanged" in again.stdout, again.stdout
+    assert cli("chek").returncode == 2
+
+    # The same from Python, with the figure redrawn from another working folder.
+    assert scb.accept("coupon", quick=True) == ["coupon"]
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    os.chdir(elsewhere)
+    files = scb.figure(project / "reports" / "quick" / "coupon", out=elsewhere / "fig", formats="svg")
+    assert [f.name for f in files if f.suffix == ".svg"] == ["coupon.svg"] and all(f.is_file() for f in files)
+    os.chdir(project)
+    cal = scb.calibrate("coupon.toml", seeds=2, quick=True, out=tmp_path_factory.mktemp("cal"), show=False)
+    assert set(cal) == {"coupon"} and len(cal["coupon"]["seeds"]) == 2 and isinstance(cal["coupon"]["meets"], bool)
