@@ -16,8 +16,6 @@ pub const ENVELOPE: &[&str] =
     &["id", "claim", "expect", "statement", "seed", "trials", "tasks", "fixed_task", "bootstrap", "level", "study", "grid", "quick", "check"];
 /// The envelope's keys without a default.
 const REQUIRED: &[&str] = &["id", "statement", "seed", "trials", "check"];
-/// The envelope's keys whose values are tables (`[grid]`, `[quick]`, `[[check]]`).
-const TABLES: &[&str] = &["grid", "quick", "check"];
 /// The keys of `[quick]` and of a `[[check]]`.
 const QUICK: &[&str] = &["trials", "tasks", "grid"];
 const CHECK: &[&str] = &["quantity", "kind", "predict", "tolerance", "why", "each_point", "where", "expect", "plant"];
@@ -82,24 +80,11 @@ impl Text {
         found
     }
 
-    /// The first key no reader of the envelope accepts, as an error naming its line and the
-    /// key it is nearest to. A claim's own tables are left to the claim, except one whose
-    /// name is a near miss of the envelope's tables (`[quik]`, `[[checks]]`).
+    /// The first key of `[quick]` or of a `[[check]]` that they do not have, as an error naming
+    /// the key meant. (A key of the top level may be a claim's own, such as `scaling`'s
+    /// `event`: the claim judges those, in [`crate::spec::ClaimSpec::only_sections`].)
     pub fn unknown_key(&self) -> Option<(String, String)> {
         let top = self.doc.as_table();
-        for (key, item) in top.iter() {
-            if ENVELOPE.contains(&key) {
-                continue;
-            }
-            let near_table = nearest(key, TABLES);
-            if item.is_table_like() || item.is_array_of_tables() {
-                if let Some(meant) = near_table {
-                    return Some(self.unknown(key, &[], Some(meant)));
-                }
-                continue;
-            }
-            return Some(self.unknown(key, &[], nearest(key, ENVELOPE)));
-        }
         for (table, keys) in [("quick", QUICK), ("check", CHECK)] {
             let tables: Vec<&dyn toml_edit::TableLike> = match top.get(table) {
                 Some(Item::ArrayOfTables(a)) => a.iter().map(|t| t as &dyn toml_edit::TableLike).collect(),
@@ -128,9 +113,13 @@ impl Text {
         (field, msg)
     }
 
-    /// The first required key the spec lacks.
-    pub fn missing(&self) -> Option<&'static str> {
-        REQUIRED.iter().copied().find(|k| !self.doc.as_table().contains_key(k))
+    /// The first required key the spec lacks, with the key of the text that is a near miss
+    /// of it (`trails` for `trials`), if one is.
+    pub fn missing(&self) -> Option<(&'static str, Option<String>)> {
+        let top = self.doc.as_table();
+        let lacking = REQUIRED.iter().copied().find(|k| !top.contains_key(k))?;
+        let typo = top.iter().map(|(k, _)| k).find(|k| !ENVELOPE.contains(k) && nearest(k, ENVELOPE) == Some(lacking));
+        Some((lacking, typo.map(str::to_string)))
     }
 }
 
@@ -139,6 +128,12 @@ impl Text {
 pub fn in_file(path: &Path, e: Error) -> Error {
     match e {
         Error::Invalid { field, msg } => {
+            // A key the claim does not read (`ClaimSpec::only_sections`) that is a near miss
+            // of the envelope's (`[quik]`, `bootstap`): the claim cannot know to say so.
+            let msg = match nearest(&field, ENVELOPE) {
+                Some(meant) if msg.starts_with("unknown field") => format!("is not a key here; did you mean {meant:?}?"),
+                _ => msg,
+            };
             let line = std::fs::read_to_string(path).ok().and_then(|t| Text::parse(&t)).and_then(|t| t.line(&field));
             match line {
                 Some(l) => invalid(format!("{}:{l}: {field}", path.display()), msg),
@@ -155,9 +150,12 @@ pub fn explain(text: &str) -> Option<Error> {
     if let Some((field, msg)) = t.unknown_key() {
         return Some(invalid(field, msg));
     }
-    t.missing().map(|k| {
-        let what = if k == "check" { "a spec needs at least one [[check]]" } else { "a spec needs id, statement, seed and trials" };
-        invalid(k, format!("is missing: {what} (README: the spec schema)"))
+    t.missing().map(|(k, typo)| match typo {
+        Some(typo) => invalid(typo, format!("is not a key here; did you mean {k:?}?")),
+        None => {
+            let what = if k == "check" { "a spec needs at least one [[check]]" } else { "a spec needs id, statement, seed and trials" };
+            invalid(k, format!("is missing: {what} (README: the spec schema)"))
+        }
     })
 }
 
@@ -181,18 +179,16 @@ mod tests {
 
     #[test]
     fn a_misspelt_key_is_named_with_the_one_meant() {
-        let (field, msg) = Text::parse(&SPEC.replace("trials = 4", "trails = 4")).unwrap().unknown_key().unwrap();
-        assert_eq!(field, "trails");
-        assert!(msg.contains("did you mean \"trials\""), "{msg}");
+        let e = explain(&SPEC.replace("trials = 4", "trails = 4")).unwrap().to_string();
+        assert_eq!(e, "invalid trails: is not a key here; did you mean \"trials\"?");
         let (field, msg) = Text::parse(&SPEC.replacen("tolerance", "tolerence", 2)).unwrap().unknown_key().unwrap();
         assert_eq!(field, "check[0].tolerence");
         assert!(msg.contains("\"tolerance\""), "{msg}");
-        let (field, msg) = Text::parse(&format!("{SPEC}[quik]\ntrials = 2\n")).unwrap().unknown_key().unwrap();
-        assert_eq!((field.as_str(), msg.contains("\"quick\"")), ("quik", true));
-        // A claim's table (`[task]` is one letter from `tasks`, a number) is the claim's to judge.
-        assert!(Text::parse(&format!("{SPEC}[task]\nn = 2\n")).unwrap().unknown_key().is_none());
-        let (_, msg) = Text::parse(&format!("zzz = 1\n{SPEC}")).unwrap().unknown_key().unwrap();
-        assert!(msg.contains("a claim's own settings"), "{msg}");
+        let (field, _) = Text::parse(&format!("{SPEC}[quick]\ntrails = 2\n")).unwrap().unknown_key().unwrap();
+        assert_eq!(field, "quick.trails");
+        // The top level's other keys are the claim's to judge: `[task]` is one letter from
+        // `tasks`, and `scaling` reads `event = "..."`.
+        assert!(explain(&format!("event = \"corr_v >= 0.5\"\n{SPEC}[task]\nn = 2\n")).is_none());
     }
 
     #[test]
@@ -211,6 +207,9 @@ mod tests {
         std::fs::write(&path, SPEC).unwrap();
         let e = in_file(&path, invalid("check[1].predict", "bad")).to_string();
         assert_eq!(e, format!("invalid {}:18: check[1].predict: bad", path.display()));
+        std::fs::write(&path, format!("{SPEC}[quik]\ntrials = 2\n")).unwrap();
+        let e = in_file(&path, invalid("quik", "unknown field \"quik\": a spec has ...")).to_string();
+        assert_eq!(e, format!("invalid {}:20: quik: is not a key here; did you mean \"quick\"?", path.display()));
         assert_eq!(
             explain(&SPEC.replace("seed = 1\n", "")).unwrap().to_string(),
             "invalid seed: is missing: a spec needs id, statement, seed and trials (README: the spec schema)"

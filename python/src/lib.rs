@@ -228,6 +228,13 @@ fn calibrate(py: Python<'_>, specs: Vec<String>, seeds: usize, quick: bool, out:
     })
 }
 
+/// What is wrong with `id` as a spec's id (a name of a folder and of files), by the
+/// harness's own rule; None when nothing is.
+#[pyfunction]
+fn id_problem(id: &str) -> Option<String> {
+    scb::spec::check_id(id).err().map(|e| e.to_string())
+}
+
 /// The claims the harness knows: (id, one line about it).
 #[pyfunction]
 fn claims() -> Vec<(String, String)> {
@@ -243,6 +250,7 @@ fn _scb(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(claims, m)?)?;
     m.add_function(wrap_pyfunction!(cli, m)?)?;
+    m.add_function(wrap_pyfunction!(id_problem, m)?)?;
     m.add_function(wrap_pyfunction!(accept, m)?)?;
     m.add_function(wrap_pyfunction!(figure, m)?)?;
     m.add_function(wrap_pyfunction!(calibrate, m)?)?;
