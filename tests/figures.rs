@@ -275,7 +275,8 @@ fn stage_one_plots_each_point_at_the_mean_n1_of_its_tasks() {
             let cols: Vec<&String> = panel[0].keys().filter(|k| k.starts_with("measured")).collect();
             (cols.iter().find(|k| k.ends_with("_x")).unwrap().to_string(), cols.iter().find(|k| k.ends_with("_y")).unwrap().to_string())
         };
-        let points: Vec<(f64, f64)> = panel.iter().filter(|r| !r[&xc].is_empty() && r[&xc] != "nan").map(|r| (r[&xc].parse().unwrap(), r[&yc].parse().unwrap())).collect();
+        let points: Vec<(f64, f64)> =
+            panel.iter().filter(|r| !r[&xc].is_empty() && r[&xc] != "nan").map(|r| (r[&xc].parse().unwrap(), r[&yc].parse().unwrap())).collect();
         assert!(points.len() >= 4, "{}: {points:?}", dir.display());
         for (x, y) in points {
             let row = q.iter().find(|r| r["quantity"].starts_with("n_hat@") && r["value"].parse::<f64>().unwrap() == y).expect("the point's n_hat");
