@@ -9,6 +9,11 @@
 //! check's resolution is the smallest such deviation detected on 80% of the seeds. Both cost
 //! no simulation. Each finished seed is appended to a partial file, so an interrupted
 //! calibration resumes where it stopped.
+//!
+//! On a cluster the seeds are spread over array tasks ([`Part::Shard`]): shard i of K runs
+//! seeds i, i + K, i + 2K, ... into a partial file of its own, and [`Part::Merge`] judges
+//! once every seed is there. A seed's outcome depends on the seed alone, so the merged
+//! calibration is the one a single machine writes, byte for byte.
 
 use crate::claims::analysis::claims_to_hold;
 use crate::claims::store::MemoryStore;
@@ -97,34 +102,118 @@ fn as_calibrated(spec: &ClaimSpec, interval: Option<Method>) -> ClaimSpec {
     s
 }
 
+/// Which part of a calibration a run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Every seed, then the summary (seeds that shards finished are kept).
+    Whole,
+    /// Shard i of K (from 1): seeds i, i + K, ...; no summary.
+    Shard(usize, usize),
+    /// No seed is run: the summary of what the shards finished, refused while one lacks a seed.
+    Merge,
+}
+
+impl Part {
+    fn runs(self, k: usize) -> bool {
+        match self {
+            Part::Whole => true,
+            Part::Shard(i, n) => (k - 1) % n == i - 1,
+            Part::Merge => false,
+        }
+    }
+}
+
+/// The partial files of a calibration in `dir`: the whole run's, and each shard's as
+/// `(i, K, path)`.
+fn partial_files(dir: &Path, quick: bool) -> (PathBuf, Vec<(usize, usize, PathBuf)>) {
+    let stem = format!(".{}.partial", Calibration::file_name(quick));
+    let mut shards: Vec<(usize, usize, PathBuf)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter_map(|p| {
+                    let name = p.file_name()?.to_str()?;
+                    let (i, n) = name.strip_prefix(&format!("{stem}.shard-"))?.strip_suffix(".jsonl")?.split_once("-of-")?;
+                    Some((i.parse().ok()?, n.parse().ok()?, p.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    shards.sort();
+    (dir.join(format!("{stem}.jsonl")), shards)
+}
+
+fn shard_file(dir: &Path, quick: bool, (i, n): (usize, usize)) -> PathBuf {
+    dir.join(format!(".{}.partial.shard-{i}-of-{n}.jsonl", Calibration::file_name(quick)))
+}
+
 /// Calibrates every named spec under `opts.seeds` master seeds, seed by seed (so specs that
 /// share trials share them), and writes each spec's `calibration.json`.
 pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOptions) -> Result<Vec<Calibration>> {
+    calibrate_part(registry, names, opts, Part::Whole)
+}
+
+/// [`calibrate`], or one part of it: a shard's seeds (returns no calibration), or the merge.
+pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOptions, part: Part) -> Result<Vec<Calibration>> {
+    if let Part::Shard(i, n) = part {
+        if !(1..=n).contains(&i) || n > opts.seeds.max(1) {
+            return Err(crate::error::invalid("--shard", format!("must be i/K with 1 <= i <= K <= --seeds ({}) (got {i}/{n})", opts.seeds)));
+        }
+    }
     if !(1..=10_000).contains(&opts.seeds) {
         return Err(crate::error::invalid("--seeds", format!("must be a whole number in [1, 10000] (got {})", opts.seeds)));
     }
     let prepared = super::check::load_specs(registry, names, &opts.theorems)?;
     let specs: Vec<(ClaimSpec, &dyn Claim)> =
         prepared.iter().map(|p| Ok((as_calibrated(p.spec(), opts.interval), find(registry, p.spec())?))).collect::<Result<_>>()?;
-    let partial_name = format!(".{}.partial.jsonl", Calibration::file_name(opts.quick));
     let (mut done, mut texts): (Vec<Vec<SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
     for (spec, _) in &specs {
         let dir = opts.out.join(&spec.id);
         crate::io::ensure_dir(&dir)?;
         let text = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
-        let partial = dir.join(&partial_name);
-        // Resume: the seeds this same spec already finished (anything else is dropped).
-        let kept: Vec<SeedOutcome> = std::fs::read_to_string(&partial)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<SeedOutcome>(l).ok())
-            .filter(|o| o.spec == text && o.families.len() == spec.checks.len())
-            .collect();
+        // Resume: the seeds this same spec already finished, here or in a shard (anything
+        // else is dropped).
+        let (whole, shards) = partial_files(&dir, opts.quick);
+        let mut kept: Vec<SeedOutcome> = Vec::new();
+        for file in std::iter::once(&whole).chain(shards.iter().map(|s| &s.2)) {
+            for o in std::fs::read_to_string(file).unwrap_or_default().lines().filter_map(|l| serde_json::from_str::<SeedOutcome>(l).ok()) {
+                if o.spec == text && o.families.len() == spec.checks.len() && !kept.iter().any(|k| k.seed == o.seed) {
+                    kept.push(o);
+                }
+            }
+        }
+        if part == Part::Merge {
+            let lacking: Vec<usize> = (1..=opts.seeds).filter(|k| !kept.iter().any(|o| o.seed == master_seed(spec.seed, *k))).collect();
+            if !lacking.is_empty() {
+                let of = shards.first().map(|s| s.1);
+                let named: Vec<String> = match of {
+                    Some(n) => {
+                        let mut v: Vec<usize> = lacking.iter().map(|k| (k - 1) % n + 1).collect();
+                        v.dedup();
+                        v.sort_unstable();
+                        v.dedup();
+                        v.iter().map(|i| format!("shard {i}/{n}")).collect()
+                    }
+                    None => vec!["every shard".into()],
+                };
+                let seeds: Vec<String> = lacking.iter().map(|k| k.to_string()).collect();
+                return Err(crate::error::invalid(
+                    "--merge",
+                    format!(
+                        "{}: {} of {} seeds are missing (seed {}), from {}: rerun it (scb calibrate ... --shard i/K), or calibrate without --merge to finish here",
+                        spec.id,
+                        lacking.len(),
+                        opts.seeds,
+                        seeds.join(", "),
+                        named.join(", ")
+                    ),
+                ));
+            }
+        }
         done.push(kept);
         texts.push(text);
     }
     let bar = crate::ui::progress((opts.seeds * specs.len()) as u64, "calibration (seeds x specs)", opts.progress);
-    for k in 1..=opts.seeds {
+    for k in (1..=opts.seeds).filter(|k| part.runs(*k)) {
         let store = MemoryStore::default();
         for (((spec, claim), outcomes), text) in specs.iter().zip(done.iter_mut()).zip(&texts) {
             let seed = master_seed(spec.seed, k);
@@ -136,7 +225,11 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
             s.seed = seed;
             let r = judged(*claim, &s, opts.quick, &store)?;
             let outcome = SeedOutcome::of(text.clone(), seed, &r);
-            let partial = opts.out.join(&spec.id).join(&partial_name);
+            let dir = opts.out.join(&spec.id);
+            let partial = match part {
+                Part::Shard(i, n) => shard_file(&dir, opts.quick, (i, n)),
+                _ => partial_files(&dir, opts.quick).0,
+            };
             let line = serde_json::to_string(&outcome).map_err(|e| Error::Other(e.to_string()))? + "\n";
             std::fs::OpenOptions::new().create(true).append(true).open(&partial).and_then(|mut f| f.write_all(line.as_bytes())).map_err(io_err(&partial))?;
             outcomes.push(outcome);
@@ -144,6 +237,9 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
         }
     }
     bar.finish_and_clear();
+    if let Part::Shard(..) = part {
+        return Ok(Vec::new());
+    }
     let mut out = Vec::new();
     for ((spec, _), outcomes) in specs.iter().zip(&done) {
         let seeds: Vec<u64> = (1..=opts.seeds).map(|k| master_seed(spec.seed, k)).collect();
@@ -153,7 +249,10 @@ pub fn calibrate(registry: &[&dyn Claim], names: &[String], opts: &CalibrateOpti
         let mut staged = crate::io::Staged::begin(&dir)?;
         staged.json(Calibration::file_name(opts.quick), &cal)?;
         staged.commit()?;
-        let _ = std::fs::remove_file(dir.join(&partial_name));
+        let (whole, shards) = partial_files(&dir, opts.quick);
+        for file in std::iter::once(whole).chain(shards.into_iter().map(|s| s.2)) {
+            let _ = std::fs::remove_file(file);
+        }
         out.push(cal);
     }
     Ok(out)

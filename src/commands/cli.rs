@@ -79,6 +79,12 @@ enum Cmd {
         /// Calibrate every spec with drawn tasks as if it named this interval method (studentized, t or percentile): a study of the methods, as the known-truth matrix in docs/theory.md is.
         #[arg(long, value_parser = parse_method)]
         interval: Option<crate::intervals::Method>,
+        /// Run only shard i of K (1-based, e.g. 3/8) of the seeds: seeds i, i+K, ...; a cluster's array task each runs one, and `--merge` judges.
+        #[arg(long, value_parser = parse_shard, conflicts_with = "merge")]
+        shard: Option<(usize, usize)>,
+        /// Run no seed: write each spec's calibration from the seeds its shards finished, refusing while a shard lacks one.
+        #[arg(long)]
+        merge: bool,
     },
     /// The known-truth matrix: calibrate every design in theorems/known/ (scripts/known_matrix.py writes them) with each interval method, and tabulate coverage and one-sided failure at the truth per law, tasks and band; writes <out>/matrix.json and matrix.md.
     KnownTruth {
@@ -347,9 +353,19 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Cmd::Calibrate { specs, seeds, quick, out, theorems, interval } => {
+        Cmd::Calibrate { specs, seeds, quick, out, theorems, interval, shard, merge } => {
+            use commands::calibrate::Part;
             let opts = commands::calibrate::CalibrateOptions { quick, seeds, out, theorems, progress: true, interval };
-            let cals = commands::calibrate::calibrate(&REGISTRY, &specs, &opts)?;
+            let part = match (shard, merge) {
+                (Some((i, n)), _) => Part::Shard(i, n),
+                (None, true) => Part::Merge,
+                (None, false) => Part::Whole,
+            };
+            let cals = commands::calibrate::calibrate_part(&REGISTRY, &specs, &opts, part)?;
+            if let Part::Shard(i, n) = part {
+                crate::say!("shard {i}/{n} of {seeds} seeds done; once every shard is, scb calibrate ... --seeds {seeds} --merge writes the calibrations");
+                return Ok(0);
+            }
             let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
             for c in &cals {
                 crate::show!("{}", commands::calibrate::describe(c).trim_end());
