@@ -82,7 +82,7 @@ impl Text {
 
     /// The first key of `[quick]` or of a `[[check]]` that they do not have, as an error naming
     /// the key meant. (A key of the top level may be a claim's own, such as `scaling`'s
-    /// `event`: the claim judges those, in [`crate::spec::ClaimSpec::only_sections`].)
+    /// `event`: the claim judges those, in `ClaimSpec::only_sections`.)
     pub fn unknown_key(&self) -> Option<(String, String)> {
         let top = self.doc.as_table();
         for (table, keys) in [("quick", QUICK), ("check", CHECK)] {

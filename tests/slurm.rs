@@ -224,3 +224,55 @@ fn a_spec_file_named_otherwise_than_its_id_is_submitted_and_merged_by_its_file()
         assert_eq!(std::fs::read(root.join("whole/coupon").join(f)).unwrap(), std::fs::read(root.join("runs/coupon").join(f)).unwrap(), "{f}");
     }
 }
+
+/// A calibration spread over an array through the scheduler writes the calibration one
+/// machine writes, byte for byte; with a shard cancelled the merge job refuses, naming it.
+#[test]
+fn submit_calibrate_runs_through_slurm_as_one_calibration_and_a_lost_shard_is_named() {
+    if !live_or_skip("calibrate") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems/known/known_normal_g12.toml");
+    let sp = spec.to_str().unwrap();
+    // A design of the known-truth study: cheap, and it may sit below a committed spec's
+    // stability (exit 1); the merge must say the same.
+    let r = scb(&["calibrate", sp, "--seeds", "4", "--quick", "--out", "whole"], root);
+    assert!(r.status.code().is_some_and(|c| c <= 1), "{}", text(&r));
+    let file = "known_normal_g12/calibration-quick.json";
+    let r = scb(&["submit", sp, "--calibrate", "4", "--quick", "--shards", "2", "--cpus", "1", "--out", "sharded"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let (array, merge) = job_ids(&r);
+    wait(&[&array, &merge]);
+    let log = std::fs::read_to_string(root.join("sharded/slurm-calibrate/merge.log")).unwrap_or_default();
+    let merged = std::fs::read(root.join("sharded").join(file)).unwrap_or_else(|e| panic!("no merged calibration ({e}); merge log:\n{log}"));
+    assert!(merged == std::fs::read(root.join("whole").join(file)).unwrap(), "the calibration through SLURM differs from one machine's");
+
+    // One shard cancelled before it runs (two CPUs a task on a small node: one task at a time).
+    let r = scb(&["submit", sp, "--calibrate", "4", "--quick", "--shards", "2", "--cpus", "2", "--out", "cancelled"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let (array, merge) = job_ids(&r);
+    let c = Command::new("scancel").arg(format!("{array}_2")).output().unwrap();
+    assert!(c.status.success(), "scancel: {}", String::from_utf8_lossy(&c.stderr));
+    wait(&[&array, &merge]);
+    let log = std::fs::read_to_string(root.join("cancelled/slurm-calibrate/merge.log")).unwrap_or_default();
+    assert!(!root.join("cancelled").join(file).exists(), "a calibration despite a cancelled shard; merge log:\n{log}");
+    assert!(log.contains("from shard 2/2"), "the merge job did not name the lost shard:\n{log}");
+}
+
+#[test]
+fn dry_run_of_a_calibration_prints_a_sharded_array_and_its_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let th = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
+    let r = scb(&["submit", "stage_one", "transfer", "--calibrate", "20", "--shards", "3", "--dry-run", "--theorems", th.to_str().unwrap()], dir.path());
+    assert!(r.status.success(), "{}", text(&r));
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert!(out.contains("#SBATCH --array=1-3"), "{out}");
+    assert!(out.contains("calibrate 'stage_one' 'transfer' --seeds 20 --out ") && out.contains("--shard \"${SLURM_ARRAY_TASK_ID}/3\""), "{out}");
+    assert!(out.contains("--merge") && out.contains("--dependency=afterany:<array id>"), "{out}");
+    assert!(!dir.path().join("reports").exists(), "a dry run wrote files");
+    // More shards than seeds would leave a shard with nothing to run.
+    let r = scb(&["submit", "stage_one", "--calibrate", "2", "--shards", "3", "--dry-run", "--theorems", th.to_str().unwrap()], dir.path());
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+}

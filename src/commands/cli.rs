@@ -154,6 +154,9 @@ enum Cmd {
         out: Option<PathBuf>,
         #[arg(long, default_value = "theorems")]
         theorems: PathBuf,
+        /// Submit the specs' calibration over this many master seeds instead of their checks: one array whose task i runs `scb calibrate --shard i/<shards>`, then `scb calibrate --merge` (--out defaults to reports, as calibrate's does).
+        #[arg(long, value_name = "SEEDS")]
+        calibrate: Option<usize>,
     },
     /// Redraw a checked claim's figure from its result.json and trial records, without simulating (`scb figure reports/stage_one --style paper --format pdf`), or draw one of the paper-style figures (`scb figure attention ...`).
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -325,18 +328,16 @@ fn run(cli: Cli) -> Result<u8> {
             crate::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(checked.exit_code())
         }
-        Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems } => {
-            let out = out.unwrap_or_else(|| commands::check::default_folders(quick).0);
-            let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems };
+        Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate } => {
+            let out = out.unwrap_or_else(|| if calibrate.is_some() { "reports".into() } else { commands::check::default_folders(quick).0 });
+            let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate };
             for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
                 crate::show!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
-                crate::say!(
-                    "  watch: squeue -j {},{}   logs: {}   result: {}",
-                    s.array,
-                    s.merge,
-                    s.dir.join("slurm").display(),
-                    s.dir.join("result.json").display()
-                );
+                let (logs, result) = match calibrate {
+                    Some(_) => (s.dir.clone(), opts.out.join("<id>").join(crate::result::Calibration::file_name(quick))),
+                    None => (s.dir.join("slurm"), s.dir.join("result.json")),
+                };
+                crate::say!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, logs.display(), result.display());
             }
             Ok(0)
         }

@@ -21,6 +21,9 @@ pub struct SubmitOptions {
     pub dry_run: bool,
     pub out: PathBuf,
     pub theorems: PathBuf,
+    /// Submit the calibration of the specs over this many master seeds instead of their
+    /// checks: one array whose task i runs `scb calibrate --shard i/shards`, then the merge.
+    pub calibrate: Option<usize>,
 }
 
 /// One spec's jobs.
@@ -41,7 +44,17 @@ pub struct Scripts {
 impl Default for SubmitOptions {
     /// One shard per spec on the full grids, SLURM's own partition, time and CPUs.
     fn default() -> Self {
-        SubmitOptions { shards: 1, quick: false, partition: None, time: None, cpus: None, dry_run: false, out: "reports".into(), theorems: "theorems".into() }
+        SubmitOptions {
+            shards: 1,
+            quick: false,
+            partition: None,
+            time: None,
+            cpus: None,
+            dry_run: false,
+            out: "reports".into(),
+            theorems: "theorems".into(),
+            calibrate: None,
+        }
     }
 }
 
@@ -58,6 +71,11 @@ impl SubmitOptions {
         if let Some(p) = &self.partition {
             if p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.,".contains(c)) {
                 return Err(invalid("--partition", format!("must be a partition name of letters, digits, '-', '_', '.' and ',' (got {p:?})")));
+            }
+        }
+        if let Some(k) = self.calibrate {
+            if !(1..=10_000).contains(&k) || self.shards > k {
+                return Err(invalid("--calibrate", format!("must be a number of seeds in [--shards ({}), 10000] (got {k})", self.shards)));
             }
         }
         if let Some(t) = &self.time {
@@ -94,18 +112,7 @@ pub fn scripts(places: &Places, id: &str, spec_arg: &str, merge_theorems: &Path,
     let Places { exe, cwd, out, theorems } = *places;
     let dir = out.join(id);
     let logs = dir.join("slurm");
-    let mut head = String::new();
-    if let Some(p) = &opts.partition {
-        head += &format!("#SBATCH --partition={p}\n");
-    }
-    if let Some(t) = &opts.time {
-        head += &format!("#SBATCH --time={t}\n");
-    }
-    let quick = if opts.quick { " --quick" } else { "" };
-    let threads = match opts.cpus {
-        Some(c) => format!("#SBATCH --cpus-per-task={c}\nexport RAYON_NUM_THREADS={c}\n"),
-        None => String::new(),
-    };
+    let (head, quick, threads) = head(opts);
     let array = format!(
         "#!/bin/bash\n#SBATCH --job-name=scb-{id}\n#SBATCH --array=1-{n}\n#SBATCH --chdir={cwd}\n#SBATCH --output={log}\n{head}{threads}\
          # Shard i of {n} of `{id}`: its own file trials.shard-i-of-{n}.jsonl in {dir}; a rerun resumes it.\n\
@@ -128,6 +135,52 @@ pub fn scripts(places: &Places, id: &str, spec_arg: &str, merge_theorems: &Path,
         exe = q(exe),
         dir = q(&dir),
         theorems = q(merge_theorems),
+    );
+    Scripts { array, merge }
+}
+
+/// What every script of a submission shares: its `#SBATCH` lines for partition and time,
+/// the `--quick` flag, and its CPUs (with as many threads).
+fn head(opts: &SubmitOptions) -> (String, &'static str, String) {
+    let mut head = String::new();
+    if let Some(p) = &opts.partition {
+        head += &format!("#SBATCH --partition={p}\n");
+    }
+    if let Some(t) = &opts.time {
+        head += &format!("#SBATCH --time={t}\n");
+    }
+    let quick = if opts.quick { " --quick" } else { "" };
+    let threads = match opts.cpus {
+        Some(c) => format!("#SBATCH --cpus-per-task={c}\nexport RAYON_NUM_THREADS={c}\n"),
+        None => String::new(),
+    };
+    (head, quick, threads)
+}
+
+/// The scripts of a calibration of `specs` (as `scb calibrate` is given them) over `seeds`
+/// master seeds: array task i runs seeds i, i + K, ... (`--shard i/K`), and the merge job
+/// writes every spec's calibration, or refuses naming a shard that lacks a seed. Logs go to
+/// `<out>/slurm-calibrate/`.
+pub fn calibration_scripts(places: &Places, specs: &[String], seeds: usize, opts: &SubmitOptions) -> Scripts {
+    let Places { exe, cwd, out, theorems } = *places;
+    let logs = out.join("slurm-calibrate");
+    let (head, quick, threads) = head(opts);
+    let specs: Vec<String> = specs.iter().map(|s| q(Path::new(s))).collect();
+    let common = format!("{exe} calibrate {} --seeds {seeds} --out {} --theorems {}{quick}", specs.join(" "), q(out), q(theorems), exe = q(exe));
+    let array = format!(
+        "#!/bin/bash\n#SBATCH --job-name=scb-calibrate\n#SBATCH --array=1-{n}\n#SBATCH --chdir={cwd}\n#SBATCH --output={log}\n{head}{threads}\
+         # Shard i of {n} of the calibration: seeds i, i+{n}, ... into a partial file of its own; a rerun resumes it.\n\
+         exec {common} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\"\n",
+        n = opts.shards,
+        cwd = cwd.display(),
+        log = logs.join("shard-%a.log").display(),
+    );
+    let merge = format!(
+        "#!/bin/bash\n#SBATCH --job-name=scb-calibrate-merge\n#SBATCH --chdir={cwd}\n#SBATCH --output={log}\n{head}\
+         # Runs after every shard has ended, however it ended; refuses (exit 2) while a shard lacks a seed.\n\
+         exec {common} --merge\n",
+        cwd = cwd.display(),
+        log = logs.join("merge.log").display(),
     );
     Scripts { array, merge }
 }
@@ -174,42 +227,58 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
             )
         })?;
     }
+    let places = Places { exe: &exe, cwd: &cwd, out: &out, theorems: &theorems };
+    if let Some(seeds) = opts.calibrate {
+        let args: Vec<String> = specs.iter().map(|p| named(p.spec(), &theorems).map(|a| a.0)).collect::<Result<_>>()?;
+        let s = calibration_scripts(&places, &args, seeds, opts);
+        return submit_pair(&out.join("slurm-calibrate"), "calibration", &s, opts.dry_run);
+    }
     let mut done = Vec::new();
     for spec in specs.iter().map(|p| p.spec()) {
-        // A spec named by its id in the theorems folder is named so in the scripts; any other
-        // (named by path, or a file not called <id>.toml) by its own file, which every array
-        // task and the merge then read.
-        let file = spec.file.as_deref().map(absolute).transpose()?;
-        let (spec_arg, merge_theorems) = match file {
-            Some(p) if !(p.parent() == Some(theorems.as_path()) && p.file_stem().is_some_and(|s| s == spec.id.as_str())) => {
-                let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
-                (p.display().to_string(), parent)
-            }
-            _ => (spec.id.clone(), theorems.clone()),
-        };
-        let places = Places { exe: &exe, cwd: &cwd, out: &out, theorems: &theorems };
+        let (spec_arg, merge_theorems) = named(spec, &theorems)?;
         let s = scripts(&places, &spec.id, &spec_arg, &merge_theorems, opts);
         let dir = out.join(&spec.id);
-        if opts.dry_run {
-            crate::show!(
-                "# {}: {}\n{}\n# {}: merge, after the array: sbatch --parsable --dependency=afterany:<array id> {}\n{}",
-                spec.id,
-                dir.join("slurm/array.sh").display(),
-                s.array,
-                spec.id,
-                dir.join("slurm/merge.sh").display(),
-                s.merge
-            );
-            continue;
+        let mut one = submit_pair(&dir.join("slurm"), &spec.id, &s, opts.dry_run)?;
+        for d in one.iter_mut() {
+            d.dir = dir.clone();
         }
-        let slurm = dir.join("slurm");
-        crate::io::ensure_dir(&slurm)?;
-        let (a, m) = (slurm.join("array.sh"), slurm.join("merge.sh"));
-        std::fs::write(&a, &s.array).map_err(io_err(&a))?;
-        std::fs::write(&m, &s.merge).map_err(io_err(&m))?;
-        let array = sbatch(&a, &[])?;
-        let merge = sbatch(&m, &[format!("--dependency=afterany:{array}")])?;
-        done.push(Submitted { id: spec.id.clone(), array, merge, dir });
+        done.extend(one);
     }
     Ok(done)
+}
+
+/// How the scripts name a spec, and where `scb merge` finds it: a spec named by its id in
+/// the theorems folder by its id; any other (named by path, or a file not called
+/// <id>.toml) by its own file, which every array task and the merge then read.
+fn named(spec: &crate::spec::ClaimSpec, theorems: &Path) -> Result<(String, PathBuf)> {
+    let file = spec.file.as_deref().map(absolute).transpose()?;
+    Ok(match file {
+        Some(p) if !(p.parent() == Some(theorems) && p.file_stem().is_some_and(|s| s == spec.id.as_str())) => {
+            let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
+            (p.display().to_string(), parent)
+        }
+        _ => (spec.id.clone(), theorems.to_path_buf()),
+    })
+}
+
+/// Writes an array script and its merge script into `slurm` and submits them, the merge to
+/// run once the array has ended however it ended (or, dry, prints them).
+fn submit_pair(slurm: &Path, id: &str, s: &Scripts, dry_run: bool) -> Result<Vec<Submitted>> {
+    let (a, m) = (slurm.join("array.sh"), slurm.join("merge.sh"));
+    if dry_run {
+        crate::show!(
+            "# {id}: {}\n{}\n# {id}: merge, after the array: sbatch --parsable --dependency=afterany:<array id> {}\n{}",
+            a.display(),
+            s.array,
+            m.display(),
+            s.merge
+        );
+        return Ok(Vec::new());
+    }
+    crate::io::ensure_dir(slurm)?;
+    std::fs::write(&a, &s.array).map_err(io_err(&a))?;
+    std::fs::write(&m, &s.merge).map_err(io_err(&m))?;
+    let array = sbatch(&a, &[])?;
+    let merge = sbatch(&m, &[format!("--dependency=afterany:{array}")])?;
+    Ok(vec![Submitted { id: id.to_string(), array, merge, dir: slurm.to_path_buf() }])
 }
