@@ -531,7 +531,7 @@ fn a_record_with_a_renamed_field_is_rerun_with_a_warning_not_read_as_censored() 
             .unwrap()
     };
     let r = run();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}", stderr(&r));
     let folder = dir.path().join("out/transfer_zero_cost");
     let before = std::fs::read(folder.join("result.json")).unwrap();
     let records = std::fs::read_to_string(folder.join("trials.jsonl")).unwrap();
@@ -545,7 +545,7 @@ fn a_record_with_a_renamed_field_is_rerun_with_a_warning_not_read_as_censored() 
     lines[0] = serde_json::to_string(&r.sealed()).unwrap();
     std::fs::write(folder.join("trials.jsonl"), lines.join("\n") + "\n").unwrap();
     let r = run();
-    let err = String::from_utf8_lossy(&r.stderr);
+    let err = stderr(&r);
     assert!(r.status.success(), "{err}");
     assert!(err.contains("does not read as a transfer trial") && err.contains("unknown field `transferred`") && err.contains("it will be rerun"), "{err}");
     assert!(err.contains(" 1 simulated, "), "{err}");
@@ -571,7 +571,7 @@ fn run_json_names_scbs_own_commit_wherever_it_runs() {
         .current_dir(d)
         .output()
         .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}", stderr(&r));
     let run: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("out/transfer_zero_cost/run.json")).unwrap()).unwrap();
     let commit = run["commit"].as_str().unwrap_or_default();
     assert!(
@@ -601,7 +601,7 @@ fn junit_writes_a_case_per_verdict_and_check_failed_where_the_data_contradict_th
         .current_dir(d)
         .output()
         .unwrap();
-    assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
     let xml = std::fs::read_to_string(d.join("junit.xml")).unwrap();
     assert!(xml.starts_with("<?xml") && xml.trim_end().ends_with("</testsuites>"), "{xml}");
     assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
@@ -625,7 +625,7 @@ fn junit_writes_a_case_per_verdict_and_check_failed_where_the_data_contradict_th
         .output()
         .unwrap();
     assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("invalid --junit") && !d.join("o2").exists());
+    assert!(stderr(&r).contains("invalid --junit") && !d.join("o2").exists());
 }
 
 /// Checks of different specs into one folder at once: each rewrites the summary page under
@@ -649,7 +649,7 @@ fn concurrent_checks_into_one_folder_keep_every_spec_on_the_summary_page() {
         .collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "{}", stderr(&o));
     }
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     for id in ids {
