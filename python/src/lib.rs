@@ -217,7 +217,7 @@ fn calibrate(py: Python<'_>, specs: Vec<String>, seeds: usize, quick: bool, out:
     let opts = cal::CalibrateOptions { quick, seeds, out: out.into(), theorems: theorems.into(), progress: false, interval: None };
     interruptible(py, move || {
         let cals = cal::calibrate(&REGISTRY, &specs, &opts)?;
-        let need = if quick { cal::REQUIRED.1 } else { cal::REQUIRED.0 };
+        let need = cal::required(quick);
         let text: String = cals.iter().map(|c| format!("{}\n", cal::describe(c).trim_end())).collect();
         let json = cals
             .iter()

@@ -42,6 +42,15 @@ pub struct CalibrateOptions {
 /// The stability a committed spec must reach: on the full grid and on the quick one.
 pub const REQUIRED: (f64, f64) = (0.95, 0.90);
 
+/// The stability a spec must reach on the full grid, or with `quick` on the quick one.
+pub fn required(quick: bool) -> f64 {
+    if quick {
+        REQUIRED.1
+    } else {
+        REQUIRED.0
+    }
+}
+
 impl Default for CalibrateOptions {
     /// The CLI's: 20 master seeds on the full grids of `theorems/`, into `reports/`.
     fn default() -> Self {
@@ -139,7 +148,12 @@ fn partial_files(dir: &Path, quick: bool) -> (PathBuf, Vec<(usize, usize, PathBu
         })
         .unwrap_or_default();
     shards.sort();
-    (dir.join(format!("{stem}.jsonl")), shards)
+    (whole_file(dir, quick), shards)
+}
+
+/// The partial file of an unsharded run.
+fn whole_file(dir: &Path, quick: bool) -> PathBuf {
+    dir.join(format!(".{}.partial.jsonl", Calibration::file_name(quick)))
 }
 
 fn shard_file(dir: &Path, quick: bool, (i, n): (usize, usize)) -> PathBuf {
@@ -188,7 +202,6 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
                 let named: Vec<String> = match of {
                     Some(n) => {
                         let mut v: Vec<usize> = lacking.iter().map(|k| (k - 1) % n + 1).collect();
-                        v.dedup();
                         v.sort_unstable();
                         v.dedup();
                         v.iter().map(|i| format!("shard {i}/{n}")).collect()
@@ -228,7 +241,7 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
             let dir = opts.out.join(&spec.id);
             let partial = match part {
                 Part::Shard(i, n) => shard_file(&dir, opts.quick, (i, n)),
-                _ => partial_files(&dir, opts.quick).0,
+                _ => whole_file(&dir, opts.quick),
             };
             let line = serde_json::to_string(&outcome).map_err(|e| Error::Other(e.to_string()))? + "\n";
             std::fs::OpenOptions::new().create(true).append(true).open(&partial).and_then(|mut f| f.write_all(line.as_bytes())).map_err(io_err(&partial))?;
@@ -368,7 +381,7 @@ fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOu
 /// The console's account of one calibration.
 pub fn describe(c: &Calibration) -> String {
     let k = c.seeds.len();
-    let need = if c.grid == "quick" { REQUIRED.1 } else { REQUIRED.0 };
+    let need = required(c.grid == "quick");
     let mark = if c.stability() >= need { "meets" } else { "BELOW" };
     let mut s = format!(
         "{} ({} grid, {k} seeds): as expected on {}/{k} ({}; {mark} the required {:.0}%), undecided on {}\n",

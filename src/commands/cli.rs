@@ -367,7 +367,7 @@ fn run(cli: Cli) -> Result<u8> {
                 crate::say!("shard {i}/{n} of {seeds} seeds done; once every shard is, scb calibrate ... --seeds {seeds} --merge writes the calibrations");
                 return Ok(0);
             }
-            let need = if quick { commands::calibrate::REQUIRED.1 } else { commands::calibrate::REQUIRED.0 };
+            let need = commands::calibrate::required(quick);
             for c in &cals {
                 crate::show!("{}", commands::calibrate::describe(c).trim_end());
             }

@@ -231,18 +231,15 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
     if let Some(seeds) = opts.calibrate {
         let args: Vec<String> = specs.iter().map(|p| named(p.spec(), &theorems).map(|a| a.0)).collect::<Result<_>>()?;
         let s = calibration_scripts(&places, &args, seeds, opts);
-        return submit_pair(&out.join("slurm-calibrate"), "calibration", &s, opts.dry_run);
+        let logs = out.join("slurm-calibrate");
+        return submit_pair(&logs, &logs, "calibration", &s, opts.dry_run);
     }
     let mut done = Vec::new();
     for spec in specs.iter().map(|p| p.spec()) {
         let (spec_arg, merge_theorems) = named(spec, &theorems)?;
         let s = scripts(&places, &spec.id, &spec_arg, &merge_theorems, opts);
         let dir = out.join(&spec.id);
-        let mut one = submit_pair(&dir.join("slurm"), &spec.id, &s, opts.dry_run)?;
-        for d in one.iter_mut() {
-            d.dir = dir.clone();
-        }
-        done.extend(one);
+        done.extend(submit_pair(&dir.join("slurm"), &dir, &spec.id, &s, opts.dry_run)?);
     }
     Ok(done)
 }
@@ -262,8 +259,9 @@ fn named(spec: &crate::spec::ClaimSpec, theorems: &Path) -> Result<(String, Path
 }
 
 /// Writes an array script and its merge script into `slurm` and submits them, the merge to
-/// run once the array has ended however it ended (or, dry, prints them).
-fn submit_pair(slurm: &Path, id: &str, s: &Scripts, dry_run: bool) -> Result<Vec<Submitted>> {
+/// run once the array has ended however it ended (or, dry, prints them). `dir` is the
+/// folder the submission reports as its own.
+fn submit_pair(slurm: &Path, dir: &Path, id: &str, s: &Scripts, dry_run: bool) -> Result<Vec<Submitted>> {
     let (a, m) = (slurm.join("array.sh"), slurm.join("merge.sh"));
     if dry_run {
         crate::show!(
@@ -280,5 +278,5 @@ fn submit_pair(slurm: &Path, id: &str, s: &Scripts, dry_run: bool) -> Result<Vec
     std::fs::write(&m, &s.merge).map_err(io_err(&m))?;
     let array = sbatch(&a, &[])?;
     let merge = sbatch(&m, &[format!("--dependency=afterany:{array}")])?;
-    Ok(vec![Submitted { id: id.to_string(), array, merge, dir: slurm.to_path_buf() }])
+    Ok(vec![Submitted { id: id.to_string(), array, merge, dir: dir.to_path_buf() }])
 }
