@@ -25,6 +25,7 @@ use crate::result::{Calibration, CheckCalibration, ClaimResult, Planted, SeedVer
 use crate::spec::ClaimSpec;
 use crate::verdict::{num, Expect, Kind, Standing, Verdict};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -70,6 +71,10 @@ pub fn master_seed(spec_seed: u64, k: usize) -> u64 {
 struct SeedOutcome {
     /// What the spec was when this seed ran: a changed spec starts over.
     spec: String,
+    /// The fingerprint of the code that ran it ([`Claim::code`]): a seed another build
+    /// simulated is simulated again, so one calibration never mixes two versions of a claim.
+    #[serde(default)]
+    code: String,
     seed: u64,
     standing: Standing,
     verdicts: Vec<Verdict>,
@@ -78,10 +83,10 @@ struct SeedOutcome {
 }
 
 impl SeedOutcome {
-    fn of(spec: String, seed: u64, r: &ClaimResult) -> SeedOutcome {
+    fn of(spec: String, code: String, seed: u64, r: &ClaimResult) -> SeedOutcome {
         let finite = |x: f64| x.is_finite().then_some(x);
         let families = r.checks.iter().map(|c| c.band.iter().map(|m| [finite(m.predicted), finite(m.value), finite(m.lo), finite(m.hi)]).collect()).collect();
-        SeedOutcome { spec, seed, standing: r.standing, verdicts: r.checks.iter().map(|c| c.verdict).collect(), families }
+        SeedOutcome { spec, code, seed, standing: r.standing, verdicts: r.checks.iter().map(|c| c.verdict).collect(), families }
     }
 }
 
@@ -179,24 +184,30 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
     let prepared = super::check::load_specs(registry, names, &opts.theorems)?;
     let specs: Vec<(ClaimSpec, &dyn Claim)> =
         prepared.iter().map(|p| Ok((as_calibrated(p.spec(), opts.interval), find(registry, p.spec())?))).collect::<Result<_>>()?;
-    let (mut done, mut texts): (Vec<Vec<SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
-    for (spec, _) in &specs {
+    let (mut done, mut texts): (Vec<BTreeMap<u64, SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
+    for (spec, claim) in &specs {
         let dir = opts.out.join(&spec.id);
         crate::io::ensure_dir(&dir)?;
         let text = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
-        // Resume: the seeds this same spec already finished, here or in a shard (anything
-        // else is dropped).
+        // Resume: the seeds this same spec, run by this same code, already finished here or
+        // in a shard (anything else is dropped). A shard reads only its own file and the
+        // whole run's, so no shard's start-up grows with the number of shards.
         let (whole, shards) = partial_files(&dir, opts.quick);
-        let mut kept: Vec<SeedOutcome> = Vec::new();
-        for file in std::iter::once(&whole).chain(shards.iter().map(|s| &s.2)) {
+        let code = claim.code();
+        let read: Vec<&PathBuf> = match part {
+            Part::Shard(i, n) => shards.iter().filter(|s| (s.0, s.1) == (i, n)).map(|s| &s.2).collect(),
+            _ => shards.iter().map(|s| &s.2).collect(),
+        };
+        let mut kept: BTreeMap<u64, SeedOutcome> = BTreeMap::new();
+        for file in std::iter::once(&whole).chain(read) {
             for o in std::fs::read_to_string(file).unwrap_or_default().lines().filter_map(|l| serde_json::from_str::<SeedOutcome>(l).ok()) {
-                if o.spec == text && o.families.len() == spec.checks.len() && !kept.iter().any(|k| k.seed == o.seed) {
-                    kept.push(o);
+                if o.spec == text && o.code == code && o.families.len() == spec.checks.len() {
+                    kept.entry(o.seed).or_insert(o);
                 }
             }
         }
         if part == Part::Merge {
-            let lacking: Vec<usize> = (1..=opts.seeds).filter(|k| !kept.iter().any(|o| o.seed == master_seed(spec.seed, *k))).collect();
+            let lacking: Vec<usize> = (1..=opts.seeds).filter(|k| !kept.contains_key(&master_seed(spec.seed, *k))).collect();
             if !lacking.is_empty() {
                 let of = shards.first().map(|s| s.1);
                 let named: Vec<String> = match of {
@@ -230,14 +241,14 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
         let store = MemoryStore::default();
         for (((spec, claim), outcomes), text) in specs.iter().zip(done.iter_mut()).zip(&texts) {
             let seed = master_seed(spec.seed, k);
-            if outcomes.iter().any(|o| o.seed == seed) {
+            if outcomes.contains_key(&seed) {
                 bar.inc(1);
                 continue;
             }
             let mut s = spec.clone();
             s.seed = seed;
             let r = judged(*claim, &s, opts.quick, &store)?;
-            let outcome = SeedOutcome::of(text.clone(), seed, &r);
+            let outcome = SeedOutcome::of(text.clone(), claim.code(), seed, &r);
             let dir = opts.out.join(&spec.id);
             let partial = match part {
                 Part::Shard(i, n) => shard_file(&dir, opts.quick, (i, n)),
@@ -245,7 +256,7 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
             };
             let line = serde_json::to_string(&outcome).map_err(|e| Error::Other(e.to_string()))? + "\n";
             std::fs::OpenOptions::new().create(true).append(true).open(&partial).and_then(|mut f| f.write_all(line.as_bytes())).map_err(io_err(&partial))?;
-            outcomes.push(outcome);
+            outcomes.insert(seed, outcome);
             bar.inc(1);
         }
     }
@@ -256,7 +267,7 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
     let mut out = Vec::new();
     for ((spec, _), outcomes) in specs.iter().zip(&done) {
         let seeds: Vec<u64> = (1..=opts.seeds).map(|k| master_seed(spec.seed, k)).collect();
-        let mine: Vec<&SeedOutcome> = seeds.iter().filter_map(|s| outcomes.iter().find(|o| o.seed == *s)).collect();
+        let mine: Vec<&SeedOutcome> = seeds.iter().filter_map(|s| outcomes.get(s)).collect();
         let cal = summarise(spec, opts.quick, seeds, &mine);
         let dir = opts.out.join(&spec.id);
         let mut staged = crate::io::Staged::begin(&dir)?;
