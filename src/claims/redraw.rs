@@ -19,7 +19,7 @@ pub(crate) fn panels<C: TypedClaim>(
     let ats = super::runner::contexts(claim, spec, result.quick)?;
     let (n_tasks, n_trials) = (spec.tasks(result.quick), spec.trials(result.quick));
     let keys: Vec<String> = ats.iter().map(|a| a[0].point.key()).collect();
-    let mut have = super::runner::recorded::<C>(spec, hash, code, store, &keys, (n_tasks, n_trials))?;
+    let mut have = super::runner::recorded::<C>(spec, hash, code, store, None, &keys, (n_tasks, n_trials))?;
     let want = ats.len() * n_tasks * n_trials;
     if have.len() < want {
         return Err(crate::error::invalid(

@@ -91,7 +91,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str,
     let predicts = super::predictions::predictions(claim, spec, &ats)?;
     let (n_tasks, n_trials) = (spec.tasks(run.quick), spec.trials(run.quick));
     let keys: Vec<String> = ats.iter().map(|a| a[0].point.key()).collect();
-    let mut have = recorded::<C>(spec, hash, code, run.store, &keys, (n_tasks, n_trials))?;
+    let mut have = recorded::<C>(spec, hash, code, run.store, run.shard, &keys, (n_tasks, n_trials))?;
     let fixed = spec.fixed_task;
     let all: Vec<Slot> = (0..ats.len()).flat_map(|p| (0..n_tasks).flat_map(move |i| (0..n_trials).map(move |t| (p, i, t)))).collect();
     let mine = |k: usize| run.shard.is_none_or(|(i, n)| k % n == i - 1);
@@ -154,12 +154,13 @@ pub(crate) fn recorded<C: TypedClaim>(
     hash: &str,
     code: &str,
     store: &dyn super::store::TrialStore,
+    shard: Option<(usize, usize)>,
     keys: &[String],
     (n_tasks, n_trials): (usize, usize),
 ) -> Result<HashMap<Slot, C::Trial>> {
     let mut have: HashMap<Slot, C::Trial> = HashMap::new();
     let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-    for ((key, task, t), rec) in store.load(hash, code)? {
+    for ((key, task, t), rec) in store.load(hash, code, shard)? {
         // A fixed task's records carry no task index; drawn tasks' records carry theirs.
         let task = match (spec.fixed_task, task) {
             (true, None) => Some(0),

@@ -63,9 +63,10 @@ impl Record {
 pub type Records = HashMap<(String, Option<usize>, usize), Record>;
 
 pub trait TrialStore: Sync {
-    /// Every readable record of configuration `hash` made by code `code`, from every file
-    /// of the store.
-    fn load(&self, hash: &str, code: &str) -> Result<Records>;
+    /// Every readable record of configuration `hash` made by code `code`: for a whole run,
+    /// from every file of the store; for a shard, from the merged file and its own only, so
+    /// that no shard's start-up grows with the number of shards.
+    fn load(&self, hash: &str, code: &str, shard: Option<(usize, usize)>) -> Result<Records>;
     /// A sink for new records: the main file, or the shard's own.
     fn open(&self, shard: Option<(usize, usize)>) -> Result<Box<dyn Sink>>;
 }
@@ -244,9 +245,13 @@ pub fn load_file(path: &Path, hash: &str, code: &str, out: &mut Records) -> Resu
 }
 
 impl TrialStore for FileStore {
-    fn load(&self, hash: &str, code: &str) -> Result<Records> {
+    fn load(&self, hash: &str, code: &str, shard: Option<(usize, usize)>) -> Result<Records> {
         let mut out = Records::new();
-        for f in self.files() {
+        let files = match shard {
+            Some(_) => vec![self.shard_file(None), self.shard_file(shard)],
+            None => self.files(),
+        };
+        for f in files {
             load_file(&f, hash, code, &mut out)?;
         }
         Ok(out)
@@ -286,7 +291,7 @@ pub struct MemoryStore {
 }
 
 impl TrialStore for MemoryStore {
-    fn load(&self, hash: &str, code: &str) -> Result<Records> {
+    fn load(&self, hash: &str, code: &str, _: Option<(usize, usize)>) -> Result<Records> {
         let all = self.records.lock().expect("no panics while holding the lock");
         Ok(all.iter().filter(|r| r.hash == hash && r.code == code).map(|r| ((r.key.clone(), r.task, r.trial), r.clone())).collect())
     }
@@ -323,13 +328,29 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_reads_the_merged_file_and_its_own_and_a_whole_run_reads_every_file() {
+        let (_dir, store) = written(2);
+        for (t, shard) in [(2, (1, 3)), (3, (2, 3)), (4, (3, 3))] {
+            store.open(Some(shard)).unwrap().append(&record(t, 1.0)).unwrap();
+        }
+        let trials = |shard| {
+            let mut v: Vec<usize> = store.load("h", "c", shard).unwrap().into_keys().map(|k| k.2).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(trials(Some((2, 3))), [0, 1, 3]);
+        assert_eq!(trials(Some((1, 4))), [0, 1], "another split's files are not this shard's");
+        assert_eq!(trials(None), [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
     fn a_record_whose_values_were_edited_is_not_reused() {
         let (_dir, store) = written(4);
         let path = store.shard_file(None);
         let text = fs::read_to_string(&path).unwrap();
         // Triple one trial's value, as a hand edit would, keeping the JSON valid.
         fs::write(&path, text.replacen("\"x\":1.25", "\"x\":3.75", 1)).unwrap();
-        let got = store.load("h", "c").unwrap();
+        let got = store.load("h", "c", None).unwrap();
         assert_eq!(got.len(), 3, "the edited record is dropped, the others kept");
         assert!(!got.contains_key(&("N=8".to_string(), Some(1), 1)));
         // A record without a checksum (hand-written, or from before checksums) is not reused.
@@ -349,7 +370,7 @@ mod tests {
             let at = at % bytes.len();
             bytes[at] = byte;
             fs::write(&path, &bytes).unwrap();
-            let got = store.load("h", "c").unwrap();
+            let got = store.load("h", "c", None).unwrap();
             let originals: Vec<Record> = (0..5).map(|t| record(t, 0.25 + t as f64).sealed()).collect();
             got.values().all(|r| originals.iter().any(|o| serde_json::to_string(o).unwrap() == serde_json::to_string(r).unwrap()))
         }

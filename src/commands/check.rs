@@ -380,7 +380,11 @@ fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporte
     let dir = opts.out.join(&prepared.spec().id);
     let store = FileStore::new(&dir);
     let _lease = store.lease(opts.shard)?;
-    crate::io::settle(&dir);
+    // A shard writes no result, so it leaves stale stages to whole runs: listing a folder
+    // that holds every shard's files, in every shard, would grow with the square of them.
+    if opts.shard.is_none() {
+        crate::io::settle(&dir);
+    }
     guard_existing(prepared, &dir, opts.quick, opts.replace, &opts.out, reporter)?;
     let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
     let outcome = prepared.check(&run)?;
@@ -489,7 +493,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     let Outcome::Judged { result, panels, provenance } = prepared.check(&run)? else {
         return Err(Error::Other("a whole run ended as a shard".into()));
     };
-    let records: Records = store.load(prepared.hash(), prepared.code())?;
+    let records: Records = store.load(prepared.hash(), prepared.code(), None)?;
     let mut keys: Vec<&(String, Option<usize>, usize)> = records.keys().collect();
     keys.sort();
     let mut text = String::new();

@@ -45,8 +45,8 @@ struct AsRecorded {
 }
 
 impl TrialStore for AsRecorded {
-    fn load(&self, hash: &str, code: &str) -> Result<Records> {
-        self.store.load(self.config.as_deref().unwrap_or(hash), code)
+    fn load(&self, hash: &str, code: &str, shard: Option<(usize, usize)>) -> Result<Records> {
+        self.store.load(self.config.as_deref().unwrap_or(hash), code, shard)
     }
     fn open(&self, _: Option<(usize, usize)>) -> Result<Box<dyn Sink>> {
         Err(crate::Error::Other("a figure is redrawn without simulating a trial".into()))

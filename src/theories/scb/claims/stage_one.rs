@@ -190,7 +190,7 @@ impl TypedClaim for StageOne {
         let predicted = result.predicted(RATIO).unwrap_or(1.0);
         let p1 = Panel {
             title: format!("samples for corr_V >= {} at frequency 1/2", self.s.c),
-            x_label: "predicted n1(c) (samples)".into(),
+            x_label: "predicted n1(c), mean over tasks (samples)".into(),
             y_label: "measured n (samples)".into(),
             x_log: true,
             y_log: true,
