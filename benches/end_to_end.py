@@ -118,7 +118,8 @@ def training_table(reps):
     peak256 = max(x["fma256_gflops"] for x in lim) * 1e9
     bits = lim[0]["fma_bits"]
     word = min(x["ns_per_word"] for x in lim) * 1e-9
-    print(f"f64 FMA peak {peak / 1e9:.1f} GFLOP/s at {bits} bits ({peak256 / 1e9:.1f} at 256 bits), {word * 1e9:.2f} ns per generator word\n")
+    peak512 = max((x["fma512_gflops"] or 0.0) for x in lim)
+    print(f"{lim[0]['cpu']}: f64 FMA peak {peak / 1e9:.1f} GFLOP/s at {bits} bits ({peak256 / 1e9:.1f} at 256 bits, {peak512:.1f} at 512), {word * 1e9:.2f} ns per generator word\n")
     print("| N, T, B | learner | limit (samples/s) | scb (samples/s) | share of limit | share of the 256-bit limit | numpy loop (samples/s) | scb / numpy |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, t, b, samples in SIZES:

@@ -49,21 +49,53 @@ pub fn bench_grad(n: usize, t: usize, b: usize, reps: usize, out: &Path) -> Resu
     Ok(samples_per_s)
 }
 
-/// What this core can do at most: its f64 FMA rate and the cost of one random word.
+/// What this core can do at most: its f64 FMA rate and the cost of one random word, with
+/// the CPU they were measured on.
 #[derive(serde::Serialize)]
 pub struct Limits {
+    /// The CPU's model name (`/proc/cpuinfo`), so that a speed table names its machine.
+    pub cpu: String,
     /// Peak f64 throughput of fused multiply-adds (two flops each), all vector units busy,
-    /// at the widest vectors the core has (512 bits where AVX-512 is present): the limit.
+    /// at the width `fma_bits`: the limit.
     pub fma_gflops: f64,
-    /// The same at 256 bits (AVX2): the most a GEMM without AVX-512 kernels can reach. The
-    /// `gemm` crate has AVX-512 kernels only on nightly Rust, so on stable this is its ceiling.
+    /// The same at 256 bits (AVX2).
     pub fma256_gflops: f64,
-    /// Vector width of `fma_gflops`, in bits.
+    /// The same at 512 bits, where the core has AVX-512 (none otherwise).
+    pub fma512_gflops: Option<f64>,
+    /// Vector width of `fma_gflops`, in bits: 512 only where 512-bit FMAs run at least
+    /// [`WIDER`] times the 256-bit rate (see [`width`]).
     pub fma_bits: u32,
     /// Throughput of a large matrix product by the crate the gradient uses (a practical peak).
+    /// `gemm` 0.18, which scb uses, builds its AVX-512 kernels only on nightly Rust, so on
+    /// stable this is at most the 256-bit peak; `gemm` 0.19's `x86-v4` feature builds them on
+    /// stable (Rust 1.89 and later), a bump left until trained parameters are shown to stay
+    /// bit for bit.
     pub gemm_gflops: f64,
     /// Nanoseconds per 64-bit word of the harness's generator.
     pub ns_per_word: f64,
+}
+
+/// How much faster 512-bit FMAs must run than 256-bit ones for the limit to be taken at 512
+/// bits. A core with two 512-bit FMA units runs twice its 256-bit rate; one that splits a
+/// 512-bit FMA into two 256-bit halves (AMD Zen 4) or has a single 512-bit unit runs at the
+/// same rate, and then the two measurements differ only by noise. A threshold halfway (in
+/// ratio) between 1 and 2 picks the same width on every run of either kind of core.
+pub const WIDER: f64 = 1.4;
+
+/// The width the limit is taken at, from the 256-bit rate and the 512-bit one (if any).
+pub fn width(fma256: f64, fma512: Option<f64>) -> (f64, u32) {
+    match fma512 {
+        Some(r) if r >= WIDER * fma256 => (r, 512),
+        _ => (fma256, 256),
+    }
+}
+
+/// The CPU's model name, from `/proc/cpuinfo` (Linux); "unknown" elsewhere.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string())))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -153,20 +185,14 @@ pub fn limits() -> Limits {
         gemm_gflops
     };
     #[cfg(target_arch = "x86_64")]
-    let (fma_gflops, fma_bits) = if std::is_x86_feature_detected!("avx512f") {
+    let fma512_gflops = std::is_x86_feature_detected!("avx512f").then(|| {
         // SAFETY: AVX-512F is present, checked above.
-        let peak = unsafe { fma_rate(8, fma512_loop) };
-        // A core with one 512-bit FMA unit runs no faster at 512 bits than at 256.
-        if peak > fma256_gflops {
-            (peak, 512)
-        } else {
-            (fma256_gflops, 256)
-        }
-    } else {
-        (fma256_gflops, 256)
-    };
+        unsafe { fma_rate(8, fma512_loop) }
+    });
     #[cfg(not(target_arch = "x86_64"))]
-    let (fma_gflops, fma256_gflops, fma_bits) = (gemm_gflops, gemm_gflops, 0);
+    let (fma256_gflops, fma512_gflops) = (gemm_gflops, None);
+    // Off x86 the FMA loops are not written: the limit is the product's rate, at no stated width.
+    let (fma_gflops, fma_bits) = if cfg!(target_arch = "x86_64") { width(fma256_gflops, fma512_gflops) } else { (gemm_gflops, 0) };
     let ns_per_word = {
         let mut rng = crate::rng::rng(1, 1);
         let words = 50_000_000u64;
@@ -181,7 +207,7 @@ pub fn limits() -> Limits {
         });
         1e9 / per_second
     };
-    Limits { fma_gflops, fma256_gflops, fma_bits, gemm_gflops, ns_per_word }
+    Limits { cpu: cpu_model(), fma_gflops, fma256_gflops, fma512_gflops, fma_bits, gemm_gflops, ns_per_word }
 }
 
 #[cfg(test)]
@@ -196,5 +222,18 @@ mod tests {
         }
         assert!(l.fma_gflops >= l.fma256_gflops);
         assert!((0.01..1_000.0).contains(&l.ns_per_word), "{} ns a word", l.ns_per_word);
+        assert!(!l.cpu.is_empty());
+    }
+
+    #[test]
+    fn the_width_is_512_bits_only_where_512_bit_fmas_are_clearly_faster() {
+        use super::width;
+        assert_eq!(width(60.0, None), (60.0, 256));
+        // Equal rates within noise (a core that splits 512-bit FMAs): 256 on every run,
+        // whichever measured a little higher.
+        assert_eq!(width(58.0, Some(57.0)), (58.0, 256));
+        assert_eq!(width(57.0, Some(58.0)), (57.0, 256));
+        // Two 512-bit units: twice the rate.
+        assert_eq!(width(66.5, Some(123.0)), (123.0, 512));
     }
 }
