@@ -1,6 +1,6 @@
 """End-to-end speed: samples/s of whole `scb train` runs (sampling, step, history
 checkpoints, outputs) next to the numpy loop of benches/loop_numpy.py and next to this
-core's limit, on one thread, in one run. Prints the README's table.
+core's limit, on one thread, in one run. Prints the table in docs/speed.md.
 
     cargo build --release && pip install numpy
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benches/end_to_end.py

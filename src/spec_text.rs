@@ -154,7 +154,7 @@ pub fn explain(text: &str) -> Option<Error> {
         Some(typo) => invalid(typo, format!("is not a key here; did you mean {k:?}?")),
         None => {
             let what = if k == "check" { "a spec needs at least one [[check]]" } else { "a spec needs id, statement, seed and trials" };
-            invalid(k, format!("is missing: {what} (README: the spec schema)"))
+            invalid(k, format!("is missing: {what} (docs/specs.md: the spec schema)"))
         }
     })
 }
@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(e, format!("invalid {}:20: quik: is not a key here; did you mean \"quick\"?", path.display()));
         assert_eq!(
             explain(&SPEC.replace("seed = 1\n", "")).unwrap().to_string(),
-            "invalid seed: is missing: a spec needs id, statement, seed and trials (README: the spec schema)"
+            "invalid seed: is missing: a spec needs id, statement, seed and trials (docs/specs.md: the spec schema)"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

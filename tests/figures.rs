@@ -1,7 +1,7 @@
 //! Figures are checked for what a reader would notice: text cut off at the canvas edge,
 //! and text drawn over other text. Text boxes are estimated from plotters' SVG output
 //! (position, anchor, font size, rotation) at 0.6 em per character, a generous width
-//! for sans-serif. The PNG renders were also inspected by eye (README, "Figures").
+//! for sans-serif. The PNG renders were also inspected by eye (docs/training.md, "Figures for papers and slides").
 //! Every committed result is also redrawn from its records in every style: the screen
 //! redraw must give back the committed files byte for byte, and the PDF and PNG must be what
 //! a reader's tools read.

@@ -82,7 +82,7 @@ pub fn train(spec: &TrainSpec, out: &Path, force: bool) -> Result<RunOutput> {
 }
 
 /// Memory and time a run needs, from its sizes, before anything is allocated. Measured on
-/// this harness (peak RSS and wall time at N, T up to 2048; the README's speed section):
+/// this harness (peak RSS and wall time at N, T up to 2048; docs/speed.md):
 /// about ten N x N arrays (the truth, the parameters, gradients, preconditioners, the
 /// population quantities), six T x N, and two B x (N + T) batch buffers, in f64, plus
 /// 16 MB; setup and checkpoints cost about 5 ns per N^2 T, a sample about 0.1 ns per
