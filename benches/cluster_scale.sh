@@ -23,11 +23,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SCB=$(realpath "${SCB:-target/release/scb}")
 WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$WORK"
 THEOREMS=$PWD/theorems
 mode=${1:?usage: cluster_scale.sh merge|slurm|calibrate K...}
 shift
-now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc; }
+now() { echo "$EPOCHREALTIME"; }
+since() { printf '%.2f' "$(echo "$(now) - $1" | bc)"; }
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; $("$SCB" --version)"
 
 unsharded() {
@@ -46,6 +47,16 @@ wait_slurm() {
     while squeue -h -j "$1" 2>/dev/null | grep -q .; do sleep 1; done
 }
 
+# `scb submit ARGS...`, then wait for its arrays and merge: prints "<submit s> <total s>".
+submitted() {
+    local t jobs submit
+    t=$(now)
+    jobs=$("$SCB" submit "$@" 2>&1 | sed -n 's/.*array jobs\? \([0-9,]*\).*merge job \([0-9]*\).*/\1,\2/p')
+    submit=$(since "$t")
+    wait_slurm "$jobs"
+    echo "$submit $(since "$t")"
+}
+
 case $mode in
 merge)
     echo "| shards | first tenth (ms/shard) | last tenth (ms/shard) | merge (s) | merge peak RSS (MiB) | records |"
@@ -53,17 +64,19 @@ merge)
     for k in "$@"; do
         out=$WORK/merge-$k
         rm -rf "$out"
-        times=()
+        times=$WORK/shard-times-$k
+        : >"$times"
         for i in $(seq 1 "$k"); do
-            t=$(now)
+            # bash's own clock (microseconds, no process started to read it).
+            t=$EPOCHREALTIME
             "$SCB" check known_coverage --shard "$i/$k" --out "$out" --theorems "$THEOREMS" >/dev/null 2>&1
-            times+=("$(since "$t")")
+            echo "$EPOCHREALTIME - $t" | bc >>"$times"
         done
         tenth=$(( (k + 9) / 10 ))
-        first=$(printf '%s\n' "${times[@]:0:$tenth}" | awk '{s += $1} END {printf "%.1f", 1000 * s / NR}')
-        last=$(printf '%s\n' "${times[@]: -$tenth}" | awk '{s += $1} END {printf "%.1f", 1000 * s / NR}')
-        m=$( { /usr/bin/time -f "%e %M" "$SCB" merge "$out/known_coverage" --theorems "$THEOREMS" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-        read -r secs kb <<<"$m"
+        first=$(head -n "$tenth" "$times" | awk '{s += $1} END {printf "%.1f", 1000 * s / NR}')
+        last=$(tail -n "$tenth" "$times" | awk '{s += $1} END {printf "%.1f", 1000 * s / NR}')
+        /usr/bin/time -o "$WORK/merge-time" -f "%e %M" "$SCB" merge "$out/known_coverage" --theorems "$THEOREMS" >/dev/null 2>&1
+        read -r secs kb <"$WORK/merge-time"
         echo "| $k | $first | $last | $secs | $(( kb / 1024 )) | $(same_records "$out/known_coverage/trials.jsonl") |"
     done
     ;;
@@ -73,11 +86,7 @@ slurm)
     for k in "$@"; do
         out=$WORK/slurm-$k
         rm -rf "$out"
-        t=$(now)
-        jobs=$("$SCB" submit known_coverage --shards "$k" --out "$out" --theorems "$THEOREMS" 2>&1 | sed -n 's/.*array job \([0-9]*\).*merge job \([0-9]*\).*/\1,\2/p')
-        submit=$(since "$t")
-        wait_slurm "$jobs"
-        total=$(since "$t")
+        read -r submit total < <(submitted known_coverage --shards "$k" --out "$out" --theorems "$THEOREMS")
         verdict=$(grep -o 'known_coverage: [A-Z]*' "$out/known_coverage/slurm/merge.log" | tail -1)
         echo "| $k | $submit | $total | $verdict | $(same_records "$out/known_coverage/trials.jsonl") |"
     done
@@ -89,11 +98,7 @@ calibrate)
     for k in "$@"; do
         out=$WORK/calibrate-$k
         rm -rf "$out" "$WORK/local-$k"
-        t=$(now)
-        jobs=$("$SCB" submit "$spec" --quick --calibrate "$k" --shards "$k" --out "$out" --theorems "$THEOREMS" 2>&1 | sed -n 's/.*array job \([0-9]*\).*merge job \([0-9]*\).*/\1,\2/p')
-        submit=$(since "$t")
-        wait_slurm "$jobs"
-        total=$(since "$t")
+        read -r submit total < <(submitted "$spec" --quick --calibrate "$k" --shards "$k" --out "$out" --theorems "$THEOREMS")
         t=$(now)
         "$SCB" calibrate "$spec" --quick --seeds "$k" --out "$WORK/local-$k" --theorems "$THEOREMS" >/dev/null 2>&1 || true
         local=$(since "$t")

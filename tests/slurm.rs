@@ -19,13 +19,14 @@ fn slurm_is_live() -> bool {
     Command::new("sinfo").arg("-h").output().is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
 }
 
-/// The (array, merge) job ids `scb submit` printed.
+/// The (array, merge) job ids `scb submit` printed (the arrays' ids joined by commas).
 fn job_ids(o: &Output) -> (String, String) {
     let out = String::from_utf8_lossy(&o.stdout);
     let line = out.lines().find(|l| l.contains("array job")).unwrap_or_else(|| panic!("no job ids in: {}", text(o)));
-    // "<id>: array job <a> (<n> shards), merge job <m> after it"
+    // "<id>: array job <a> (<n> shards), merge job <m> after it", or "array jobs <a>,<b> ..."
     let id_after = |w: &str| line.split(w).nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("no {w} in {line}")).to_string();
-    (id_after("array job "), id_after("merge job "))
+    let arrays = if line.contains("array jobs ") { id_after("array jobs ") } else { id_after("array job ") };
+    (arrays, id_after("merge job "))
 }
 
 /// Waits until neither job is queued or running.
@@ -159,7 +160,7 @@ fn dry_run_prints_an_array_and_a_merge_that_runs_however_the_array_ends() {
     let out = String::from_utf8_lossy(&r.stdout);
     for id in ["stage_one", "two_stage"] {
         assert!(out.contains(&format!("#SBATCH --job-name=scb-{id}\n#SBATCH --array=1-4\n")), "{out}");
-        assert!(out.contains("check 'stage_one'") && out.contains("--quick --shard \"${SLURM_ARRAY_TASK_ID}/4\""), "{out}");
+        assert!(out.contains("check 'stage_one'") && out.contains("--quick --shard \"$((SLURM_ARRAY_TASK_ID + ${SCB_SHARD_BASE:-0}))/4\""), "{out}");
         assert!(out.contains(&format!("merge '{}'", dir.path().join("runs").join(id).display())), "{out}");
     }
     assert!(
@@ -269,10 +270,56 @@ fn dry_run_of_a_calibration_prints_a_sharded_array_and_its_merge() {
     assert!(r.status.success(), "{}", text(&r));
     let out = String::from_utf8_lossy(&r.stdout);
     assert!(out.contains("#SBATCH --array=1-3"), "{out}");
-    assert!(out.contains("calibrate 'stage_one' 'transfer' --seeds 20 --out ") && out.contains("--shard \"${SLURM_ARRAY_TASK_ID}/3\""), "{out}");
-    assert!(out.contains("--merge") && out.contains("--dependency=afterany:<array id>"), "{out}");
+    assert!(
+        out.contains("calibrate 'stage_one' 'transfer' --seeds 20 --out ") && out.contains("--shard \"$((SLURM_ARRAY_TASK_ID + ${SCB_SHARD_BASE:-0}))/3\""),
+        "{out}"
+    );
+    assert!(out.contains("--merge") && out.contains("--dependency=afterany:<array ids>"), "{out}");
     assert!(!dir.path().join("reports").exists(), "a dry run wrote files");
     // More shards than seeds would leave a shard with nothing to run.
     let r = scb(&["submit", "stage_one", "--calibrate", "2", "--shards", "3", "--dry-run", "--theorems", th.to_str().unwrap()], dir.path());
     assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+}
+
+/// More shards than one array may hold (here at most 2 a piece) go into several arrays of
+/// the same script, each told where its shards start, and the merge waits for all of them:
+/// the result is the unsharded one, byte for byte.
+#[test]
+fn more_shards_than_one_array_holds_run_as_several_arrays_and_one_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let th = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
+    let th = th.to_str().unwrap();
+    let r = scb(&["submit", "known_coverage", "--quick", "--shards", "5", "--max-array", "2", "--dry-run", "--out", "runs", "--theorems", th], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let out = String::from_utf8_lossy(&r.stdout).to_string();
+    for (c, n, base) in [(1, 2, 0), (2, 2, 2), (3, 1, 4)] {
+        assert!(out.contains(&format!("array {c} of 3: sbatch --parsable --array=1-{n} --export=ALL,SCB_SHARD_BASE={base} ")), "{out}");
+    }
+    // The shard the script runs is the task's index after its array's base.
+    let exec = out.lines().find(|l| l.starts_with("exec ") && l.contains("--shard")).unwrap();
+    let shard = exec.split("--shard ").nth(1).unwrap();
+    let o = Command::new("bash").args(["-c", &format!("echo {shard}")]).env("SLURM_ARRAY_TASK_ID", "1").env("SCB_SHARD_BASE", "4").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "5/5");
+    let r = scb(&["submit", "known_coverage", "--shards", "2", "--max-array", "0", "--dry-run", "--theorems", th], root);
+    assert!(r.status.code() == Some(2) && text(&r).contains("--max-array"), "{}", text(&r));
+    if !live_or_skip("several arrays") {
+        return;
+    }
+    // A design of the known-truth study: a fraction of a second to simulate.
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems/known/known_normal_g8.toml");
+    let spec = spec.to_str().unwrap();
+    let r = scb(&["check", spec, "--quick", "--out", "whole"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let r = scb(&["submit", spec, "--quick", "--shards", "3", "--max-array", "2", "--cpus", "1", "--out", "runs"], root);
+    assert!(r.status.success(), "{}", text(&r));
+    let (arrays, merge) = job_ids(&r);
+    assert_eq!(arrays.split(',').count(), 2, "{}", text(&r));
+    wait(&[&arrays, &merge]);
+    let claim = root.join("runs/known_normal_g8");
+    let log = std::fs::read_to_string(claim.join("slurm/merge.log")).unwrap_or_default();
+    assert!(log.contains("merged from 3 shards"), "{log}");
+    let whole = std::fs::read(root.join("whole/known_normal_g8/result.json")).unwrap();
+    assert!(whole == std::fs::read(claim.join("result.json")).unwrap(), "several arrays gave another result; merge log:\n{log}");
+    assert!(claim.join("slurm/array-2-task-1.log").exists());
 }

@@ -157,6 +157,9 @@ enum Cmd {
         /// Submit the specs' calibration over this many master seeds instead of their checks: one array whose task i runs `scb calibrate --shard i/<shards>`, then `scb calibrate --merge` (--out defaults to reports, as calibrate's does).
         #[arg(long, value_name = "SEEDS")]
         calibrate: Option<usize>,
+        /// At most this many tasks per SLURM array; more shards go into several arrays, each told where its shards start, and the merge waits for all of them [default: the cluster's MaxArraySize less one].
+        #[arg(long, value_name = "N")]
+        max_array: Option<usize>,
     },
     /// Redraw a checked claim's figure from its result.json and trial records, without simulating (`scb figure reports/stage_one --style paper --format pdf`), or draw one of the paper-style figures (`scb figure attention ...`).
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -328,11 +331,12 @@ fn run(cli: Cli) -> Result<u8> {
             crate::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(checked.exit_code())
         }
-        Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate } => {
+        Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate, max_array } => {
             let out = out.unwrap_or_else(|| if calibrate.is_some() { "reports".into() } else { commands::check::default_folders(quick).0 });
-            let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate };
+            let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate, max_array };
             for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
-                crate::show!("{}: array job {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
+                let jobs = if s.array.contains(',') { "array jobs" } else { "array job" };
+                crate::show!("{}: {jobs} {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
                 let (logs, result) = match calibrate {
                     Some(_) => (s.dir.clone(), opts.out.join("<id>").join(crate::result::Calibration::file_name(quick))),
                     None => (s.dir.join("slurm"), s.dir.join("result.json")),

@@ -24,6 +24,10 @@ pub struct SubmitOptions {
     /// Submit the calibration of the specs over this many master seeds instead of their
     /// checks: one array whose task i runs `scb calibrate --shard i/shards`, then the merge.
     pub calibrate: Option<usize>,
+    /// At most this many tasks per SLURM array (absent: the cluster's `MaxArraySize` less
+    /// one, as `scontrol show config` gives it, or no limit where it gives none). More
+    /// shards go into several arrays, and the merge waits for all of them.
+    pub max_array: Option<usize>,
 }
 
 /// One spec's jobs.
@@ -54,6 +58,7 @@ impl Default for SubmitOptions {
             out: "reports".into(),
             theorems: "theorems".into(),
             calibrate: None,
+            max_array: None,
         }
     }
 }
@@ -77,6 +82,9 @@ impl SubmitOptions {
             if !(1..=10_000).contains(&k) || self.shards > k {
                 return Err(invalid("--calibrate", format!("must be a number of seeds in [--shards ({}), 10000] (got {k})", self.shards)));
             }
+        }
+        if let Some(m) = self.max_array.filter(|m| !(1..=10_000).contains(m)) {
+            return Err(invalid("--max-array", format!("must be a whole number in [1, 10000] (got {m})")));
         }
         if let Some(t) = &self.time {
             if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '-') {
@@ -116,7 +124,7 @@ pub fn scripts(places: &Places, id: &str, spec_arg: &str, merge_theorems: &Path,
     let array = format!(
         "#!/bin/bash\n#SBATCH --job-name=scb-{id}\n#SBATCH --array=1-{n}\n#SBATCH --chdir={cwd}\n#SBATCH --output={log}\n{head}{threads}\
          # Shard i of {n} of `{id}`: its own file trials.shard-i-of-{n}.jsonl in {dir}; a rerun resumes it.\n\
-         exec {exe} check {spec} --out {out} --theorems {theorems}{quick} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\"\n",
+         exec {exe} check {spec} --out {out} --theorems {theorems}{quick} --shard \"{SHARD}/{n}\"\n",
         n = opts.shards,
         cwd = cwd.display(),
         log = logs.join("shard-%a.log").display(),
@@ -138,6 +146,10 @@ pub fn scripts(places: &Places, id: &str, spec_arg: &str, merge_theorems: &Path,
     );
     Scripts { array, merge }
 }
+
+/// The shard an array task runs: its index in its array, after the shards of the arrays
+/// before it (`SCB_SHARD_BASE`, set where the shards need more than one array).
+const SHARD: &str = "$((SLURM_ARRAY_TASK_ID + ${SCB_SHARD_BASE:-0}))";
 
 /// What every script of a submission shares: its `#SBATCH` lines for partition and time,
 /// the `--quick` flag, and its CPUs (with as many threads).
@@ -170,7 +182,7 @@ pub fn calibration_scripts(places: &Places, specs: &[String], seeds: usize, opts
     let array = format!(
         "#!/bin/bash\n#SBATCH --job-name=scb-calibrate\n#SBATCH --array=1-{n}\n#SBATCH --chdir={cwd}\n#SBATCH --output={log}\n{head}{threads}\
          # Shard i of {n} of the calibration: seeds i, i+{n}, ... into a partial file of its own; a rerun resumes it.\n\
-         exec {common} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\"\n",
+         exec {common} --shard \"{SHARD}/{n}\"\n",
         n = opts.shards,
         cwd = cwd.display(),
         log = logs.join("shard-%a.log").display(),
@@ -232,14 +244,14 @@ pub fn submit(registry: &[&dyn Claim], names: &[String], opts: &SubmitOptions) -
         let args: Vec<String> = specs.iter().map(|p| named(p.spec(), &theorems).map(|a| a.0)).collect::<Result<_>>()?;
         let s = calibration_scripts(&places, &args, seeds, opts);
         let logs = out.join("slurm-calibrate");
-        return submit_pair(&logs, &logs, "calibration", &s, opts.dry_run);
+        return submit_pair(&logs, &logs, "calibration", &s, opts);
     }
     let mut done = Vec::new();
     for spec in specs.iter().map(|p| p.spec()) {
         let (spec_arg, merge_theorems) = named(spec, &theorems)?;
         let s = scripts(&places, &spec.id, &spec_arg, &merge_theorems, opts);
         let dir = out.join(&spec.id);
-        done.extend(submit_pair(&dir.join("slurm"), &dir, &spec.id, &s, opts.dry_run)?);
+        done.extend(submit_pair(&dir.join("slurm"), &dir, &spec.id, &s, opts)?);
     }
     Ok(done)
 }
@@ -258,25 +270,70 @@ fn named(spec: &crate::spec::ClaimSpec, theorems: &Path) -> Result<(String, Path
     })
 }
 
+/// The most tasks one array may have here: `--max-array`, else the cluster's
+/// `MaxArraySize` less one (array indices run below it), else no limit.
+fn array_limit(opts: &SubmitOptions) -> usize {
+    opts.max_array.unwrap_or_else(|| {
+        let config = Command::new("scontrol").args(["show", "config"]).output().ok().filter(|o| o.status.success());
+        let text = config.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        let max = text.lines().find_map(|l| l.split_once('=').filter(|(k, _)| k.trim() == "MaxArraySize").and_then(|(_, v)| v.trim().parse::<usize>().ok()));
+        max.map_or(usize::MAX, |m| m.saturating_sub(1).max(1))
+    })
+}
+
+/// The arrays `shards` tasks go into, at most `limit` a piece: `(first shard - 1, tasks)`.
+fn arrays(shards: usize, limit: usize) -> Vec<(usize, usize)> {
+    (0..shards).step_by(limit.max(1)).map(|base| (base, limit.min(shards - base))).collect()
+}
+
 /// Writes an array script and its merge script into `slurm` and submits them, the merge to
-/// run once the array has ended however it ended (or, dry, prints them). `dir` is the
-/// folder the submission reports as its own.
-fn submit_pair(slurm: &Path, dir: &Path, id: &str, s: &Scripts, dry_run: bool) -> Result<Vec<Submitted>> {
+/// run once the array has ended however it ended (or, dry, prints them). More shards than
+/// one array may hold are submitted as several arrays of the same script, each told where
+/// its shards start, and the merge waits for all of them. `dir` is the folder the
+/// submission reports as its own.
+fn submit_pair(slurm: &Path, dir: &Path, id: &str, s: &Scripts, opts: &SubmitOptions) -> Result<Vec<Submitted>> {
     let (a, m) = (slurm.join("array.sh"), slurm.join("merge.sh"));
-    if dry_run {
-        crate::show!(
-            "# {id}: {}\n{}\n# {id}: merge, after the array: sbatch --parsable --dependency=afterany:<array id> {}\n{}",
-            a.display(),
-            s.array,
-            m.display(),
-            s.merge
-        );
+    let parts = arrays(opts.shards, array_limit(opts));
+    // One array: the script as it stands. Several: each its slice of the shards and its
+    // own log names (task a of array c is shard base + a).
+    let extra = |c: usize, (base, n): (usize, usize)| -> Vec<String> {
+        if parts.len() == 1 {
+            return Vec::new();
+        }
+        let log = slurm.join(format!("array-{}-task-%a.log", c + 1));
+        vec![format!("--array=1-{n}"), format!("--export=ALL,SCB_SHARD_BASE={base}"), format!("--output={}", log.display())]
+    };
+    if opts.dry_run {
+        let mut lines = vec![format!("# {id}: {}\n{}", a.display(), s.array)];
+        if parts.len() > 1 {
+            for (c, part) in parts.iter().enumerate() {
+                lines.push(format!("# {id}: array {} of {}: sbatch --parsable {} {}", c + 1, parts.len(), extra(c, *part).join(" "), a.display()));
+            }
+        }
+        lines.push(format!("# {id}: merge, after the array: sbatch --parsable --dependency=afterany:<array ids> {}\n{}", m.display(), s.merge));
+        crate::show!("{}", lines.join("\n"));
         return Ok(Vec::new());
     }
     crate::io::ensure_dir(slurm)?;
     std::fs::write(&a, &s.array).map_err(io_err(&a))?;
     std::fs::write(&m, &s.merge).map_err(io_err(&m))?;
-    let array = sbatch(&a, &[])?;
-    let merge = sbatch(&m, &[format!("--dependency=afterany:{array}")])?;
-    Ok(vec![Submitted { id: id.to_string(), array, merge, dir: dir.to_path_buf() }])
+    let ids: Vec<String> = parts.iter().enumerate().map(|(c, part)| sbatch(&a, &extra(c, *part))).collect::<Result<_>>()?;
+    let merge = sbatch(&m, &[format!("--dependency=afterany:{}", ids.join(":"))])?;
+    Ok(vec![Submitted { id: id.to_string(), array: ids.join(","), merge, dir: dir.to_path_buf() }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arrays;
+
+    #[test]
+    fn shards_fill_arrays_in_order_at_most_the_limit_each() {
+        assert_eq!(arrays(5, 2), [(0, 2), (2, 2), (4, 1)]);
+        assert_eq!(arrays(1000, 1000), [(0, 1000)]);
+        assert_eq!(arrays(3, usize::MAX), [(0, 3)]);
+        let parts = arrays(10_000, 1000);
+        assert_eq!(parts.len(), 10);
+        assert_eq!(parts.iter().map(|p| p.1).sum::<usize>(), 10_000);
+        assert_eq!(parts[9], (9000, 1000));
+    }
 }
