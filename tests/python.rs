@@ -311,3 +311,53 @@ fn workers_die_with_a_killed_run() {
     orphans.iter().for_each(|p| drop(Command::new("kill").args(["-9", &p.to_string()]).status()));
     panic!("workers {orphans:?} outlived their killed run by two minutes");
 }
+
+/// A bound with no closed form, computed by a Python function of the point: n H_n summed
+/// exactly, judged as a formula is. A function that raises or returns no number, or a spec
+/// that gives the bound twice, is refused in one line naming the field (and the point).
+#[test]
+fn a_bound_computed_by_a_python_function_is_judged_as_a_formula_is() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(
+        d.join("exact.py"),
+        "def coupon(point):\n    print('printed, not an answer')\n    n = point['n']\n    return n * sum(1.0 / k for k in range(1, n + 1))\n\n\
+         def broken(point):\n    if point['n'] > 8:\n        raise ValueError('no bound here')\n    return 1.0\n\n\
+         def words(point):\n    return 'many'\n",
+    )
+    .unwrap();
+    variant(d, "coupon_exact", |t| t.replace(formula_line(), "bound_function = \"exact:coupon\""));
+    let r = scb(&["check", "coupon_exact.toml", "--quick", "--out", "out"], d, &[]);
+    assert!(r.status.success(), "{}", text(&r));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/coupon_exact/result.json")).unwrap()).unwrap();
+    for n in [8u32, 32, 128] {
+        let exact: f64 = f64::from(n) * (1..=n).map(|k| 1.0 / f64::from(k)).sum::<f64>();
+        let got = result["quantities"][format!("bound@n={n}")]["value"].as_f64().unwrap();
+        assert!((got - exact).abs() <= 1e-12 * exact, "n={n}: {got} against {exact}");
+    }
+    // The same trials as the formula's spec (the bound is not part of a trial), so the
+    // same means; only the bound moved, by at most 1e-4 relative.
+    let r = scb(&["check", "coupon.toml", "--quick", "--out", "out"], d, &[]);
+    assert!(r.status.code().is_some_and(|c| c <= 1), "{}", text(&r));
+    let formula: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/coupon/result.json")).unwrap()).unwrap();
+    assert_eq!(formula["quantities"]["mean@n=32"], result["quantities"]["mean@n=32"]);
+    for (id, function, says) in [
+        ("coupon_broken", "exact:broken", "raised at {\"n\":16} ValueError: no bound here"),
+        ("coupon_words", "exact:words", "returned 'many' (a str), not a finite number"),
+        ("coupon_missing", "exact:absent", "raised AttributeError"),
+    ] {
+        variant(d, id, |t| t.replace(formula_line(), &format!("bound_function = \"{function}\"")));
+        let r = scb(&["check", &format!("{id}.toml"), "--quick", "--out", "out"], d, &[]);
+        assert_eq!(r.status.code(), Some(2), "{id}: {}", text(&r));
+        assert!(text(&r).contains("python.bound_function") && text(&r).contains(says), "{id}: {}", text(&r));
+        assert!(!d.join("out").join(id).join("result.json").exists());
+    }
+    variant(d, "coupon_twice", |t| t.replace(formula_line(), &format!("{}\nbound_function = \"exact:coupon\"", formula_line())));
+    let r = scb(&["check", "coupon_twice.toml", "--quick", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(text(&r).contains("python.bound_function") && text(&r).contains("keep one"), "{}", text(&r));
+}
+
+fn formula_line() -> &'static str {
+    "bound = \"n * (ln(n) + 0.5772156649 + 1 / (2 * n) - 1 / (12 * n^2))\""
+}

@@ -12,6 +12,7 @@
 //!
 //! Intervals come from the harness's bootstrap, like every claim's.
 
+use super::bound::point_json;
 use super::worker::{last_line, Pool, Reply, Runner};
 use crate::claims::figures::{ci, per_point, residual_panel};
 use crate::claims::{At, Quantity, TypedClaim};
@@ -49,8 +50,16 @@ pub struct Settings {
     pub function: String,
     /// The returned number the bound is about.
     pub measure: String,
-    /// The bound on the measure's mean, a formula over the axes' symbols.
+    /// The bound on the measure's mean, a formula over the axes' symbols (empty when
+    /// `bound_function` gives it).
+    #[serde(default)]
     pub bound: String,
+    /// Instead of `bound`: a Python function, `module:function`, that takes a point (as a
+    /// trial does) and returns the bound there, a positive number. For a bound with no
+    /// closed form: an exact finite sum, a special function. Evaluated once per point when
+    /// the spec is read, in one Python process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_function: Option<String>,
     /// Grid key -> symbol in formulas and point keys (absent: the key itself).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub symbols: BTreeMap<String, String>,
@@ -73,10 +82,14 @@ fn identifier(s: &str) -> bool {
     c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
+/// Whether `s` is `module:function` (a dotted module path and a function name).
+fn function_path(s: &str) -> bool {
+    s.split_once(':').is_some_and(|(m, f)| m.split('.').all(identifier) && identifier(f))
+}
+
 impl Validate for Settings {
     fn validate(&self) -> Result<()> {
-        let ok = self.function.split_once(':').is_some_and(|(m, f)| m.split('.').all(identifier) && identifier(f));
-        if !ok {
+        if !function_path(&self.function) {
             return Err(invalid(
                 "python.function",
                 format!("must be \"module:function\" (a module path and a function name, e.g. \"coupon:draws\"; got {:?})", self.function),
@@ -85,7 +98,24 @@ impl Validate for Settings {
         if self.measure.is_empty() {
             return Err(invalid("python.measure", "must name the number the trial returns that the bound is about"));
         }
-        Formula::parse(&self.bound).map_err(|e| invalid("python.bound", format!("{:?} {e}", self.bound)))?;
+        match &self.bound_function {
+            Some(f) if !self.bound.is_empty() => {
+                return Err(invalid("python.bound_function", format!("gives the bound, and so does python.bound ({:?}): keep one (got {f:?})", self.bound)))
+            }
+            Some(f) if !function_path(f) => {
+                return Err(invalid(
+                    "python.bound_function",
+                    format!("must be \"module:function\", a function of the point that returns the bound (got {f:?})"),
+                ))
+            }
+            Some(_) => {}
+            None if self.bound.is_empty() => {
+                return Err(invalid("python.bound", "is missing: give the bound as a formula over the axes, or as python.bound_function = \"module:function\""))
+            }
+            None => {
+                Formula::parse(&self.bound).map_err(|e| invalid("python.bound", format!("{:?} {e}", self.bound)))?;
+            }
+        }
         if let Some(t) = self.timeout.filter(|t| !(t.is_finite() && *t > 0.0 && *t <= 86_400.0)) {
             return Err(invalid("python.timeout", format!("must be a number of seconds in (0, 86400] (got {t})")));
         }
@@ -93,10 +123,17 @@ impl Validate for Settings {
     }
 }
 
+/// Where a point's bound comes from.
+enum Bound {
+    Formula(Box<Formula>),
+    /// `bound_function`'s value at each point of both grids, by point key.
+    Computed(BTreeMap<String, f64>),
+}
+
 /// A spec's Python trial.
 pub struct Python {
     s: Valid<Settings>,
-    bound: Formula,
+    bound: Bound,
     axes: Vec<Axis>,
     /// A fingerprint of the function's code: a changed module re-simulates.
     code: String,
@@ -146,6 +183,11 @@ fn module_file(module: &str, folders: &[PathBuf]) -> Option<PathBuf> {
 }
 
 impl Python {
+    /// The bound as the spec gives it: its formula, or the function that computes it.
+    fn bound_text(&self) -> &str {
+        self.s.bound_function.as_deref().unwrap_or(&self.s.bound)
+    }
+
     /// The axes the grid varies, by grid name.
     fn varied(&self, points: &[&At<Ctx>]) -> Vec<&str> {
         let first = &points[0].point;
@@ -163,7 +205,6 @@ impl TypedClaim for Python {
 
     fn new(spec: &ClaimSpec) -> Result<Self> {
         let s: Valid<Settings> = spec.validated("python")?;
-        let bound = Formula::parse(&s.bound).map_err(|e| invalid("python.bound", e))?;
         let keys = grid_axes(spec);
         if let Some(k) = s.symbols.keys().find(|k| !keys.contains_key(*k)) {
             return Err(invalid(
@@ -183,7 +224,11 @@ impl TypedClaim for Python {
             })
             .collect();
         let symbols: Vec<&str> = axes.iter().map(|a| a.symbol.as_ref()).collect();
-        if let Some(name) = bound.unknown(&symbols) {
+        let formula = match s.bound_function {
+            Some(_) => None,
+            None => Some(Formula::parse(&s.bound).map_err(|e| invalid("python.bound", e))?),
+        };
+        if let Some(name) = formula.as_ref().and_then(|f| f.unknown(&symbols)) {
             return Err(invalid("python.bound", format!("uses {name:?}, which is not an axis (the bound may use {})", symbols.join(", "))));
         }
         for (i, c) in spec.checks.iter().enumerate() {
@@ -227,8 +272,17 @@ impl TypedClaim for Python {
                     || "not found beside the spec, in the working folder or on PYTHONPATH".to_string(),
                     |b| format!("{:016x}", crate::rng::fnv1a(&b)),
                 );
-                (Arc::new(Pool::new(&s.function, folders, s.timeout.unwrap_or(DEFAULT_TIMEOUT))), code)
+                (Arc::new(Pool::new(&s.function, folders.clone(), s.timeout.unwrap_or(DEFAULT_TIMEOUT))), code)
             }
+        };
+        let bound = match (formula, &s.bound_function) {
+            (Some(f), _) => Bound::Formula(Box::new(f)),
+            (None, Some(function)) => {
+                let mut points: Vec<Point> = crate::grid::points(&axes, &spec.grid(false), "grid")?;
+                points.extend(crate::grid::points(&axes, &spec.grid(true), "quick.grid")?);
+                Bound::Computed(super::bound::evaluate(function, &folders, &points, s.timeout.unwrap_or(DEFAULT_TIMEOUT))?)
+            }
+            (None, None) => unreachable!("validated: a formula or a function"),
         };
         Ok(Python { s, bound, axes, code, runner })
     }
@@ -243,9 +297,12 @@ impl TypedClaim for Python {
     }
 
     fn context(&self, point: &Point, _seed: u64) -> Result<Ctx> {
-        let bound = self.bound.eval(&point.vars()).map_err(|e| invalid("python.bound", format!("{e} at {}", point.label())))?;
+        let (field, bound) = match &self.bound {
+            Bound::Formula(f) => ("python.bound", f.eval(&point.vars()).map_err(|e| invalid("python.bound", format!("{e} at {}", point.label())))?),
+            Bound::Computed(values) => ("python.bound_function", values.get(&point.key()).copied().unwrap_or(f64::NAN)),
+        };
         if !(bound.is_finite() && bound > 0.0) {
-            return Err(invalid("python.bound", format!("{:?} must be a positive number at every point (got {bound} at {})", self.s.bound, point.label())));
+            return Err(invalid(field, format!("{:?} must be a positive number at every point (got {bound} at {})", self.bound_text(), point.label())));
         }
         Ok(Ctx { bound })
     }
@@ -259,10 +316,8 @@ impl TypedClaim for Python {
     }
 
     fn try_trial(&self, at: &At<Ctx>, seed: u64) -> Result<Trial> {
-        let point: serde_json::Map<String, serde_json::Value> =
-            at.point.coords.iter().map(|c| (c.name.clone(), if c.integer { serde_json::json!(c.value as i64) } else { serde_json::json!(c.value) })).collect();
         let name = format!("trial {} at {} (seed {seed})", self.s.function, at.point.label());
-        match self.runner.run(&serde_json::Value::Object(point), seed)? {
+        match self.runner.run(&point_json(&at.point), seed)? {
             Reply::Values(values) if values.contains_key(&self.s.measure) => Ok(Trial { values, raised: None }),
             Reply::Values(values) => {
                 let got: Vec<&str> = values.keys().map(String::as_str).collect();
@@ -323,7 +378,7 @@ impl TypedClaim for Python {
         }
         let mut panels = vec![Panel {
             title: format!("{}: measured mean against the bound", self.s.function),
-            x_label: format!("bound: {}", self.s.bound),
+            x_label: format!("bound: {}", self.bound_text()),
             y_label: format!("mean {}", self.s.measure),
             x_log: true,
             y_log: true,
