@@ -274,42 +274,43 @@ fn a_trial_that_reads_stdin_reads_nothing_and_the_run_goes_on() {
     assert!(r.status.success(), "{}", text(&r));
 }
 
-/// Workers end with the run that started them, even when it is killed outright.
+/// Workers end with the run that started them, even when it is killed outright: a trial's
+/// worker, and the interpreter that computes a `bound_function` while the spec is read.
 #[test]
 fn workers_die_with_a_killed_run() {
     let dir = project();
     let d = dir.path();
     let marker = d.join("pids");
     std::fs::create_dir(&marker).unwrap();
-    std::fs::write(
-        d.join("spin.py"),
-        format!(
-            "import os\n\ndef trial(point, seed):\n    open(os.path.join({:?}, str(os.getpid())), 'w').close()\n    while True:\n        pass\n",
-            marker.display().to_string()
-        ),
-    )
-    .unwrap();
+    let spin = format!("    open(os.path.join({:?}, str(os.getpid())), 'w').close()\n    while True:\n        pass\n", marker.display().to_string());
+    std::fs::write(d.join("spin.py"), format!("import os\n\ndef trial(point, seed):\n{spin}\ndef bound(point):\n{spin}")).unwrap();
     variant(d, "spin", |t| t.replace("coupon:draws", "spin:trial"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scb")).args(["check", "spin.toml", "--quick", "--out", "out"]).current_dir(d).spawn().unwrap();
+    variant(d, "spin_bound", |t| t.replace(formula_line(), "bound_function = \"spin:bound\""));
     let pids = || -> Vec<u32> { std::fs::read_dir(&marker).unwrap().flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect() };
-    while pids().is_empty() {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.kill().unwrap(); // SIGKILL: no handler runs.
-    child.wait().unwrap();
-    // The workers notice within their watchdog's period (0.5 s). The bound below is not a
-    // speed check: it turns an orphan, which would spin forever, into a failure.
     let alive =
         |pid: u32| Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
-    for _ in 0..1200 {
-        if !pids().into_iter().any(alive) {
-            return;
+    for spec in ["spin.toml", "spin_bound.toml"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scb")).args(["check", spec, "--quick", "--out", "out"]).current_dir(d).spawn().unwrap();
+        while !pids().into_iter().any(alive) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        child.kill().unwrap(); // SIGKILL: no handler runs.
+        child.wait().unwrap();
+        // The workers notice within their watchdog's period (0.5 s). The bound below is not
+        // a speed check: it turns an orphan, which would spin forever, into a failure.
+        let gone = (0..1200).any(|_| {
+            let any = pids().into_iter().any(alive);
+            if any {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            !any
+        });
+        if !gone {
+            let orphans: Vec<u32> = pids().into_iter().filter(|p| alive(*p)).collect();
+            orphans.iter().for_each(|p| drop(Command::new("kill").args(["-9", &p.to_string()]).status()));
+            panic!("{spec}: workers {orphans:?} outlived their killed run by two minutes");
+        }
     }
-    let orphans: Vec<u32> = pids().into_iter().filter(|p| alive(*p)).collect();
-    orphans.iter().for_each(|p| drop(Command::new("kill").args(["-9", &p.to_string()]).status()));
-    panic!("workers {orphans:?} outlived their killed run by two minutes");
 }
 
 /// A bound with no closed form, computed by a Python function of the point: n H_n summed
