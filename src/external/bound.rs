@@ -64,10 +64,7 @@ pub fn evaluate(function: &str, folders: &[PathBuf], points: &[Point], timeout: 
         std::thread::sleep(Duration::from_millis(5));
     };
     let _ = feeder.join();
-    let stdout = reader
-        .join()
-        .expect("the reader does not panic")
-        .map_err(|e| invalid(field, format!("cannot read {python:?}'s answer ({e})")))?;
+    let stdout = reader.join().expect("the reader does not panic").map_err(|e| invalid(field, format!("cannot read {python:?}'s answer ({e})")))?;
     let reply: serde_json::Value =
         serde_json::from_slice(&stdout).map_err(|_| invalid(field, format!("{function}: the interpreter ended without an answer ({status})")))?;
     let at = |r: &serde_json::Value| match &r["point"] {
