@@ -55,6 +55,15 @@ THEORIES = [
         [("", i) for i in ["assoc_memory", "assoc_memory_law", "assoc_memory_one_over_t"]],
     ),
     (
+        "In-context linear regression with linear self-attention",
+        "Ahn, Cheng, Daneshmand & Sra (NeurIPS 2023); Zhang, Frei & Bartlett (JMLR 2024): the "
+        "trained layer reaches the optimum Gamma* = Sigma M^-1, whose risk is d(d+1)/(n+d+1) for "
+        "isotropic features; plain gradient descent's d(d+1)/n is refuted.",
+        "catalogue.md#in-context-linear-regression-with-linear-self-attention",
+        ["lsa_optimum"],
+        [("", i) for i in ["lsa_optimum", "lsa_plain_gd"]],
+    ),
+    (
         "The coupon collector",
         "A law known exactly, n H_n draws on average, with the trial written in Python "
         "(examples/python).",
