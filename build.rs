@@ -34,6 +34,9 @@ const NOT_TRIALS: &[&str] = &[
     "ui.rs",
     "io.rs",
     "spec_text.rs",
+    // The list of theories only declares their modules: adding one must not move every
+    // other theory's records.
+    "theories/mod.rs",
 ];
 
 fn main() {

@@ -323,3 +323,19 @@ fn magnitude_pruning_checker() {
     assert!(!holds(&ablated, "unpruned_error", Kind::Below), "{:?}", reasons(&ablated));
     assert!(!ablated.as_expected, "{}", ablated.outcome);
 }
+
+#[test]
+fn lsa_optimum_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = spec("lsa_optimum");
+    let r = run(&real, dir.path());
+    assert!(r.holds && r.as_expected, "{:?}", reasons(&r));
+    // An exponent of n off by 0.5, and a risk three times the optimum's, are rejected.
+    rejects(&real, dir.path(), "n_exponent", Kind::Equal, -0.9007 + 0.5);
+    let mut tripled = real.clone();
+    tripled.checks.iter_mut().filter(|c| c.quantity == "risk").for_each(|c| c.predict = scb::spec::Predict::Formula("3 * d * (d + 1) / (n + d + 1)".into()));
+    assert!(!holds(&run(&tripled, dir.path()), "risk", Kind::Ratio));
+    // Two SGD steps leave Gamma near zero, whose risk is tr Sigma = d: rejected.
+    let ablated = run(&setting(&real, "settings", "steps", 2.into()), dir.path());
+    assert!(!holds(&ablated, "risk", Kind::Ratio) && !holds(&ablated, "distance", Kind::Below), "{:?}", reasons(&ablated));
+}

@@ -98,3 +98,16 @@ fn the_link_checker_finds_a_dead_link_and_a_missing_heading() {
     assert!(!anchors(&root().join("docs/cluster.md")).contains("no-such-heading"));
     assert_eq!(prose("a\n```\n# not a heading\n```\n# b").len(), 2);
 }
+
+/// The gallery is written from the committed results, so it must say what they say: a result
+/// re-simulated or a calibration rerun without rewriting the page fails here.
+#[test]
+fn the_gallery_is_what_the_committed_results_say() {
+    let python = std::env::var("SCB_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python).arg(root().join("scripts/gallery.py")).arg("--check").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(root().join("docs/gallery.md")).unwrap();
+    for id in scb::commands::check::spec_ids(&root().join("theorems")).unwrap() {
+        assert!(page.contains(&format!("[{id}](../reports/{id}/result.json)")), "{id} is missing from docs/gallery.md");
+    }
+}

@@ -274,42 +274,43 @@ fn a_trial_that_reads_stdin_reads_nothing_and_the_run_goes_on() {
     assert!(r.status.success(), "{}", text(&r));
 }
 
-/// Workers end with the run that started them, even when it is killed outright.
+/// Workers end with the run that started them, even when it is killed outright: a trial's
+/// worker, and the interpreter that computes a `bound_function` while the spec is read.
 #[test]
 fn workers_die_with_a_killed_run() {
     let dir = project();
     let d = dir.path();
     let marker = d.join("pids");
     std::fs::create_dir(&marker).unwrap();
-    std::fs::write(
-        d.join("spin.py"),
-        format!(
-            "import os\n\ndef trial(point, seed):\n    open(os.path.join({:?}, str(os.getpid())), 'w').close()\n    while True:\n        pass\n",
-            marker.display().to_string()
-        ),
-    )
-    .unwrap();
+    let spin = format!("    open(os.path.join({:?}, str(os.getpid())), 'w').close()\n    while True:\n        pass\n", marker.display().to_string());
+    std::fs::write(d.join("spin.py"), format!("import os\n\ndef trial(point, seed):\n{spin}\ndef bound(point):\n{spin}")).unwrap();
     variant(d, "spin", |t| t.replace("coupon:draws", "spin:trial"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scb")).args(["check", "spin.toml", "--quick", "--out", "out"]).current_dir(d).spawn().unwrap();
+    variant(d, "spin_bound", |t| t.replace(formula_line(), "bound_function = \"spin:bound\""));
     let pids = || -> Vec<u32> { std::fs::read_dir(&marker).unwrap().flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect() };
-    while pids().is_empty() {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.kill().unwrap(); // SIGKILL: no handler runs.
-    child.wait().unwrap();
-    // The workers notice within their watchdog's period (0.5 s). The bound below is not a
-    // speed check: it turns an orphan, which would spin forever, into a failure.
     let alive =
         |pid: u32| Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
-    for _ in 0..1200 {
-        if !pids().into_iter().any(alive) {
-            return;
+    for spec in ["spin.toml", "spin_bound.toml"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scb")).args(["check", spec, "--quick", "--out", "out"]).current_dir(d).spawn().unwrap();
+        while !pids().into_iter().any(alive) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        child.kill().unwrap(); // SIGKILL: no handler runs.
+        child.wait().unwrap();
+        // The workers notice within their watchdog's period (0.5 s). The bound below is not
+        // a speed check: it turns an orphan, which would spin forever, into a failure.
+        let gone = (0..1200).any(|_| {
+            let any = pids().into_iter().any(alive);
+            if any {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            !any
+        });
+        if !gone {
+            let orphans: Vec<u32> = pids().into_iter().filter(|p| alive(*p)).collect();
+            orphans.iter().for_each(|p| drop(Command::new("kill").args(["-9", &p.to_string()]).status()));
+            panic!("{spec}: workers {orphans:?} outlived their killed run by two minutes");
+        }
     }
-    let orphans: Vec<u32> = pids().into_iter().filter(|p| alive(*p)).collect();
-    orphans.iter().for_each(|p| drop(Command::new("kill").args(["-9", &p.to_string()]).status()));
-    panic!("workers {orphans:?} outlived their killed run by two minutes");
 }
 
 /// A bound with no closed form, computed by a Python function of the point: n H_n summed
@@ -360,4 +361,46 @@ fn a_bound_computed_by_a_python_function_is_judged_as_a_formula_is() {
 
 fn formula_line() -> &'static str {
     "bound = \"n * (ln(n) + 0.5772156649 + 1 / (2 * n) - 1 / (12 * n^2))\""
+}
+
+/// A law whose exponent depends on another axis, y = T^-(1 - 1/a), measured without noise:
+/// the slope along T within each line of the grid is the law's exponent at that a, to
+/// rounding, and one pooled slope is their average. A check of it at every line holds for
+/// the right formula and fails, naming the line, for a constant exponent.
+#[test]
+fn slopes_along_an_axis_are_measured_within_each_line_of_the_grid() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("line.py"), "def trial(point, seed):\n    return {'y': point['T'] ** -(1 - 1 / point['a'])}\n").unwrap();
+    let spec = |id: &str, predict: &str| {
+        format!(
+            "id = \"{id}\"\nclaim = \"python\"\nstatement = \"y = T^-(1 - 1/a)\"\nseed = 1\ntrials = 4\nfixed_task = true\n\
+             [python]\nfunction = \"line:trial\"\nmeasure = \"y\"\nbound = \"1\"\n[grid]\na = [1.5, 3]\nT = [10, 100, 1000]\n\
+             [[check]]\nquantity = \"exponent_T\"\neach_point = true\nwhere = {{ T = [10] }}\nkind = \"equal\"\npredict = \"{predict}\"\ntolerance = 1e-9\n"
+        )
+    };
+    std::fs::write(d.join("line.toml"), spec("line", "-(1 - 1/a)")).unwrap();
+    std::fs::write(d.join("line_flat.toml"), spec("line_flat", "-0.5")).unwrap();
+    let r = scb(&["check", "line.toml", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/line/result.json")).unwrap()).unwrap();
+    let q = result["quantities"].as_object().unwrap();
+    let at = |name: &str, a: &str, t: &str| -> f64 {
+        let found: Vec<f64> = q
+            .iter()
+            .filter(|(k, _)| k.split_once('@').is_some_and(|(n, key)| n == name && key.split(',').any(|c| c == a) && key.split(',').any(|c| c == t)))
+            .map(|(_, v)| v["value"].as_f64().unwrap())
+            .collect();
+        assert_eq!(found.len(), 1, "{name} at {a}, {t}: {found:?}");
+        found[0]
+    };
+    for t in ["T=10", "T=100", "T=1000"] {
+        assert!((at("exponent_T", "a=1.5", t) + 1.0 / 3.0).abs() < 1e-12);
+        assert!((at("exponent_T", "a=3", t) + 2.0 / 3.0).abs() < 1e-12);
+        assert!(at("residual_T", "a=3", t).is_finite());
+    }
+    assert!((q["exponent_T"]["value"].as_f64().unwrap() + 0.5).abs() < 1e-12, "the pooled slope averages the lines");
+    let r = scb(&["check", "line_flat.toml", "--out", "out"], d, &[]);
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+    assert!(text(&r).contains("fails at 2 of 2 points"), "{}", text(&r));
 }

@@ -8,7 +8,9 @@
 //! - `residual_<axis>`: for every axis the grid varies, the partial slope of
 //!   log(mean / bound) against log(axis), the others held fixed: 0 when the formula has the
 //!   right exponent, the difference when it does not;
-//! - `exponent_<axis>`: the same fit for the mean itself (the measured exponent).
+//! - `exponent_<axis>`: the same fit for the mean itself (the measured exponent);
+//! - `residual_<axis>@<point>`, `exponent_<axis>@<point>`: the same slopes within the line of
+//!   the grid through the point along the axis (every other axis at the point's value).
 //!
 //! Intervals come from the harness's bootstrap, like every claim's.
 
@@ -361,6 +363,20 @@ impl TypedClaim for Python {
         for (i, a) in varied.iter().enumerate() {
             q.insert(format!("residual_{a}"), residuals.as_ref().map_or(f64::NAN, |s| s[i]));
             q.insert(format!("exponent_{a}"), exponents.as_ref().map_or(f64::NAN, |s| s[i]));
+            // The same slopes within each line of the grid along `a`: a law whose exponent
+            // depends on another axis (T^-(1 - 1/alpha)) is checked at each of its values,
+            // which one pooled slope cannot do.
+            for at in points {
+                let line: Vec<usize> =
+                    (0..points.len()).filter(|&j| points[j].point.coords.iter().all(|c| c.name == *a || at.point.get(&c.name) == Some(c.value))).collect();
+                let x: Vec<f64> = line.iter().map(|&j| xs[i][j]).collect();
+                let key = at.point.key();
+                for (name, y) in [("residual", &log_ratio), ("exponent", &log_mean)] {
+                    let y: Vec<f64> = line.iter().map(|&j| y[j]).collect();
+                    let slope = if defined && line.len() > 1 { ols_multi(std::slice::from_ref(&x), &y).map_or(f64::NAN, |s| s[0]) } else { f64::NAN };
+                    q.insert(format!("{name}_{a}@{key}"), slope);
+                }
+            }
         }
         q
     }

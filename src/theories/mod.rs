@@ -21,4 +21,4 @@ macro_rules! theories {
     };
 }
 
-theories!(scb, icl, lowrank, known);
+theories!(scb, icl, lowrank, lsa, known);

@@ -1,0 +1,12 @@
+//! Claims about in-context linear regression with linear self-attention (docs/catalogue.md).
+
+pub mod optimum;
+
+/// The names of this theory's grid axes, declared once.
+pub mod axis {
+    pub const N: &str = "n";
+    pub const D: &str = "d";
+}
+
+/// This theory's claims, in the order reports list them.
+pub static CLAIMS: &[&dyn crate::claims::Claim] = &[&crate::claims::Registered::<optimum::Optimum>::NEW];
