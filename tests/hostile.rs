@@ -1,6 +1,7 @@
 //! A result folder downloaded from someone else is data: it cannot make scb write outside
 //! the folder it is told to, put markup into the summary page, or pass edited records off as
-//! trials. And the console cannot make a run fail: a closed pipe is not an error.
+//! trials, and redrawing its figure runs no code it brings. And the console cannot make a run
+//! fail: a closed pipe is not an error.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -154,4 +155,21 @@ fn a_reader_that_goes_away_does_not_stop_the_run() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     assert!(out.join("index.html").is_file() && out.join("known_normal_g4/result.json").is_file());
+}
+
+#[test]
+fn redrawing_a_result_runs_no_module_found_beside_it() {
+    // The associative-memory result's spec names a Python bound_function; a module of that
+    // name planted in a downloaded copy of the folder must not be imported by a redraw,
+    // which takes the bound's values from result.json instead.
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("assoc_memory");
+    forged(&Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/assoc_memory"), &folder, "assoc_memory");
+    std::fs::write(folder.join("assoc_memory.py"), "import pathlib\npathlib.Path(__file__).with_name('RAN').write_text('ran')\n").unwrap();
+    let out = root.path().join("out");
+    let o = scb(&["figure", folder.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", console(&o));
+    assert!(!folder.join("RAN").exists(), "the planted module ran");
+    let svg = std::fs::read_to_string(out.join("assoc_memory.svg")).unwrap();
+    assert_eq!(svg, std::fs::read_to_string(folder.join("assoc_memory.svg")).unwrap(), "the redraw is the committed figure");
 }

@@ -12,7 +12,7 @@ pub mod code;
 pub mod figures;
 pub(crate) mod predictions;
 pub mod quantity;
-mod redraw;
+pub(crate) mod redraw;
 pub(crate) mod registry;
 pub(crate) mod runner;
 pub(crate) mod sample;
