@@ -2,6 +2,8 @@
 //! constant off by a factor of 3, and the relevant ablation of the algorithm. Runs the real
 //! `theorems/*.toml` on their quick grids; variants that change only predictions re-judge
 //! the same trial records (the trial hash ignores predictions), ablations simulate anew.
+//! The real specs' records are the committed quick baseline's (`common::seed_quick_records`),
+//! which `check all --quick` in tests/check_cli.rs simulates afresh.
 
 use scb::commands::check::{check_one, CheckOptions};
 use scb::result::ClaimResult;
@@ -10,6 +12,8 @@ use scb::theories::scb::learners::{LearnerConfig, StageTwoRule};
 use scb::theories::REGISTRY;
 use scb::verdict::{Kind, Verdict};
 use std::path::Path;
+
+mod common;
 
 fn spec(id: &str) -> ClaimSpec {
     ClaimSpec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems").join(format!("{id}.toml"))).unwrap()
@@ -21,6 +25,7 @@ fn spec(id: &str) -> ClaimSpec {
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
     let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
     let out = out.join(&hash[..16]);
+    common::seed_quick_records(&spec.id, &hash, &out);
     let opts = CheckOptions { quick: true, out, theorems: "theorems".into(), shard: None, progress: false, replace: false, baseline: None, force: false };
     check_one(&REGISTRY, spec, &opts).unwrap()
 }

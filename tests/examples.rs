@@ -11,6 +11,8 @@ use scb::verdict::Verdict;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 /// What a run printed: its findings (stdout) then its notes and errors (stderr).
 fn console(o: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
@@ -27,16 +29,9 @@ fn load(rel: &str) -> ClaimSpec {
 /// The spec's quick grid, in a folder of its configuration's own.
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
     let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
-    let opts = CheckOptions {
-        quick: true,
-        out: out.join(&hash[..16]),
-        theorems: path("theorems"),
-        shard: None,
-        progress: false,
-        replace: false,
-        baseline: None,
-        force: false,
-    };
+    let out = out.join(&hash[..16]);
+    common::seed_quick_records(&spec.id, &hash, &out);
+    let opts = CheckOptions { quick: true, out, theorems: path("theorems"), shard: None, progress: false, replace: false, baseline: None, force: false };
     check_one(&REGISTRY, spec, &opts).unwrap()
 }
 

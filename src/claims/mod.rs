@@ -12,7 +12,7 @@ pub mod code;
 pub mod figures;
 pub(crate) mod predictions;
 pub mod quantity;
-pub(crate) mod redraw;
+mod redraw;
 pub(crate) mod registry;
 pub(crate) mod runner;
 pub(crate) mod sample;

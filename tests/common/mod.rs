@@ -37,3 +37,20 @@ pub fn pvalue(stat: f64, dof: usize) -> f64 {
     }
     1.0 - ChiSquared::new(dof as f64).unwrap().cdf(stat)
 }
+
+/// Seeds `out` (the folder a test runs the spec `id`'s quick grid into) with the trial
+/// records committed in reports/quick/<id>, when they are of the configuration `hash`, so
+/// that a test which re-judges the real spec under other predictions reads them rather than
+/// simulating them again. `check all --quick` (tests/check_cli.rs) simulates every quick
+/// grid afresh and holds it to that baseline; and records of other code are not reused but
+/// rerun, as the harness always does, so a seed changes a test's cost, never its result.
+pub fn seed_quick_records(id: &str, hash: &str, out: &std::path::Path) {
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/quick").join(id);
+    let Ok(run) = std::fs::read_to_string(committed.join("run.json")) else { return };
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    let to = out.join(id).join("trials.jsonl");
+    if run["config"].as_str().is_some_and(|c| hash.starts_with(c)) && !to.exists() {
+        std::fs::create_dir_all(out.join(id)).unwrap();
+        std::fs::copy(committed.join("trials.jsonl"), to).unwrap();
+    }
+}
