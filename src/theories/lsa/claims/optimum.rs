@@ -131,19 +131,12 @@ impl TypedClaim for Optimum {
         let mut series = Vec::new();
         for (c, d) in ds.iter().enumerate() {
             let at: Vec<&&At<Law>> = points.iter().filter(|a| a.ctx.d() == *d).collect();
-            let (pts, errs) = at
-                .iter()
-                .filter_map(|a| result.q(RISK.at(&a.point)).map(|e| ((a.ctx.n as f64, e.value), (e.lo, e.hi))))
-                .unzip();
+            let (pts, errs) = at.iter().filter_map(|a| result.q(RISK.at(&a.point)).map(|e| ((a.ctx.n as f64, e.value), (e.lo, e.hi)))).unzip();
             series.push(Series::points(format!("d = {d}: trained {}", ci(result)), c, pts, Some(errs)));
             series.push(Series::dashed(format!("d = {d}: R*"), c, at.iter().map(|a| (a.ctx.n as f64, a.ctx.risk_star())).collect()));
         }
         vec![Panel {
-            title: format!(
-                "exact risk of the trained Gamma against R*: ratio {:.4}, exponent of n {:.3}",
-                result.value(RISK_RATIO),
-                result.value(N_EXPONENT)
-            ),
+            title: format!("exact risk of the trained Gamma against R*: ratio {:.4}, exponent of n {:.3}", result.value(RISK_RATIO), result.value(N_EXPONENT)),
             x_label: "examples per prompt n".into(),
             y_label: "risk".into(),
             x_log: true,
