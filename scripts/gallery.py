@@ -58,10 +58,12 @@ THEORIES = [
         "In-context linear regression with linear self-attention",
         "Ahn, Cheng, Daneshmand & Sra (NeurIPS 2023); Zhang, Frei & Bartlett (JMLR 2024): the "
         "trained layer reaches the optimum Gamma* = Sigma M^-1, whose risk is d(d+1)/(n+d+1) for "
-        "isotropic features; plain gradient descent's d(d+1)/n is refuted.",
+        "isotropic features; plain gradient descent's d(d+1)/n is refuted. With anisotropic features, SGD "
+        "learns each eigen-direction on population gradient descent's time scale, whose exponent in "
+        "lambda moves from about -2 toward -3 as n grows; -3 at every n is refuted.",
         "catalogue.md#in-context-linear-regression-with-linear-self-attention",
-        ["lsa_optimum"],
-        [("", i) for i in ["lsa_optimum", "lsa_plain_gd"]],
+        ["lsa_optimum", "lsa_stagewise"],
+        [("", i) for i in ["lsa_optimum", "lsa_plain_gd", "lsa_stagewise", "lsa_stagewise_cubic"]],
     ),
     (
         "The coupon collector",

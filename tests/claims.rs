@@ -344,3 +344,25 @@ fn lsa_optimum_checker() {
     let ablated = run(&setting(&real, "settings", "steps", 2.into()), dir.path());
     assert!(!holds(&ablated, "risk", Kind::Ratio) && !holds(&ablated, "distance", Kind::Below), "{:?}", reasons(&ablated));
 }
+
+#[test]
+fn lsa_stagewise_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = spec("lsa_stagewise");
+    let r = run(&real, dir.path());
+    assert!(r.holds && r.as_expected, "{:?}", reasons(&r));
+    // SGD's times a fifth longer than the population's, and an exponent of lambda off by 0.5
+    // either way, are rejected on the same trials.
+    rejects(&real, dir.path(), "time_ratio", Kind::Ratio, 1.2);
+    for shift in ["population_exponent + 0.5", "population_exponent - 0.5"] {
+        let mut off = real.clone();
+        off.checks.iter_mut().filter(|c| c.quantity == "lambda_exponent").for_each(|c| c.predict = scb::spec::Predict::Formula(shift.into()));
+        assert!(!holds(&run(&off, dir.path()), "lambda_exponent", Kind::Equal), "{shift} accepted");
+    }
+    // Gamma held to a multiple of the identity learns no direction on its own time scale.
+    let ablated = run(&setting(&real, "settings", "scalar", true.into()), dir.path());
+    assert!(!holds(&ablated, "time_ratio", Kind::Ratio) && !holds(&ablated, "lambda_exponent", Kind::Equal), "{:?}", reasons(&ablated));
+    // The refuted cubic form fails on the real trials' own kind of data.
+    let cubic = run(&spec("lsa_stagewise_cubic"), dir.path());
+    assert!(!cubic.holds && cubic.as_expected, "{:?}", reasons(&cubic));
+}

@@ -1,6 +1,7 @@
 //! Claims about in-context linear regression with linear self-attention (docs/catalogue.md).
 
 pub mod optimum;
+pub mod stagewise;
 
 /// The names of this theory's grid axes, declared once.
 pub mod axis {
@@ -9,4 +10,5 @@ pub mod axis {
 }
 
 /// This theory's claims, in the order reports list them.
-pub static CLAIMS: &[&dyn crate::claims::Claim] = &[&crate::claims::Registered::<optimum::Optimum>::NEW];
+pub static CLAIMS: &[&dyn crate::claims::Claim] =
+    &[&crate::claims::Registered::<optimum::Optimum>::NEW, &crate::claims::Registered::<stagewise::Stagewise>::NEW];
