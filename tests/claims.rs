@@ -5,11 +5,9 @@
 //! The real specs' records are the committed quick baseline's (`common::seed_quick_records`),
 //! which `check all --quick` in tests/check_cli.rs simulates afresh.
 
-use scb::commands::check::{check_one, CheckOptions};
 use scb::result::ClaimResult;
 use scb::spec::ClaimSpec;
 use scb::theories::scb::learners::{LearnerConfig, StageTwoRule};
-use scb::theories::REGISTRY;
 use scb::verdict::{Kind, Verdict};
 use std::path::Path;
 
@@ -19,15 +17,8 @@ fn spec(id: &str) -> ClaimSpec {
     ClaimSpec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems").join(format!("{id}.toml"))).unwrap()
 }
 
-/// Runs a spec's quick grid in a folder of its configuration's own (a harness run refuses
-/// to replace another configuration's result), so variants that change only predictions
-/// re-judge the same records.
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
-    let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
-    let out = out.join(&hash[..16]);
-    common::seed_quick_records(&spec.id, &hash, &out);
-    let opts = CheckOptions { quick: true, out, theorems: "theorems".into(), shard: None, progress: false, replace: false, baseline: None, force: false };
-    check_one(&REGISTRY, spec, &opts).unwrap()
+    common::quick_run(spec, out)
 }
 
 fn reasons(r: &ClaimResult) -> Vec<String> {

@@ -3,10 +3,8 @@
 //! fails on its T axis and only there, a wrong constant and a broken algorithm are rejected,
 //! and a bad formula is refused in one line with nothing written. Quick grids throughout.
 
-use scb::commands::check::{check_one, CheckOptions};
 use scb::result::ClaimResult;
 use scb::spec::ClaimSpec;
-use scb::theories::REGISTRY;
 use scb::verdict::Verdict;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,11 +26,7 @@ fn load(rel: &str) -> ClaimSpec {
 
 /// The spec's quick grid, in a folder of its configuration's own.
 fn run(spec: &ClaimSpec, out: &Path) -> ClaimResult {
-    let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
-    let out = out.join(&hash[..16]);
-    common::seed_quick_records(&spec.id, &hash, &out);
-    let opts = CheckOptions { quick: true, out, theorems: path("theorems"), shard: None, progress: false, replace: false, baseline: None, force: false };
-    check_one(&REGISTRY, spec, &opts).unwrap()
+    common::quick_run(spec, out)
 }
 
 fn verdict(r: &ClaimResult, quantity: &str) -> Verdict {
@@ -261,6 +255,6 @@ fn a_residual_along_an_axis_the_grid_lacks_is_refused_naming_the_grids_axes() {
     let mut spec = load("theorems/examples/stage_one_law.toml");
     let i = spec.checks.iter().position(|c| c.quantity == "residual_n").unwrap();
     spec.checks[i].quantity = "residual_rho".into();
-    let e = scb::claims::find(&REGISTRY, &spec).unwrap().prepare(spec).err().expect("refused").to_string();
+    let e = scb::claims::find(&scb::theories::REGISTRY, &spec).unwrap().prepare(spec).err().expect("refused").to_string();
     assert!(e.contains(&format!("check[{i}].quantity")) && e.contains("the grid has no axis rho (it has n, t)"), "{e}");
 }

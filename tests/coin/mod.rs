@@ -1,5 +1,5 @@
 //! A fourth theory, written as a newcomer would add one: this folder, and one registry line
-//! (in `tests/plugin_claim.rs`; in the crate, one name in `theories!` in
+//! (in `tests/plugin_claim.rs`; in the crate, its `pub mod` and its `CLAIMS` in
 //! `src/theories/mod.rs`). Its files import `scb::prelude` and nothing else of the harness.
 //!
 //! The theory is a coin with bias p: it has no task to draw and no training loop, so the

@@ -54,3 +54,17 @@ pub fn seed_quick_records(id: &str, hash: &str, out: &std::path::Path) {
         std::fs::copy(committed.join("trials.jsonl"), to).unwrap();
     }
 }
+
+/// Runs a spec's quick grid into a folder of its configuration's own under `out` (a harness
+/// run refuses to replace another configuration's result), so that variants changing only
+/// predictions re-judge the same records; the real specs' records come from the committed
+/// quick baseline ([`seed_quick_records`]).
+pub fn quick_run(spec: &scb::spec::ClaimSpec, out: &std::path::Path) -> scb::result::ClaimResult {
+    use scb::theories::REGISTRY;
+    let hash = scb::claims::find(&REGISTRY, spec).unwrap().prepare(spec.clone()).unwrap().hash().to_string();
+    let out = out.join(&hash[..16]);
+    seed_quick_records(&spec.id, &hash, &out);
+    let theorems = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
+    let opts = scb::commands::check::CheckOptions { quick: true, out, theorems, shard: None, progress: false, replace: false, baseline: None, force: false };
+    scb::commands::check::check_one(&REGISTRY, spec, &opts).unwrap()
+}

@@ -216,7 +216,7 @@ impl TypedClaim for Stagewise {
             series.push(Series::dashed(format!("n = {}: population GD, exponent {:.3}", at.ctx.law.n, at.ctx.exponent), c, population));
         }
         vec![Panel {
-            title: format!("steps to the residual {} per eigen-direction of Sigma: SGD against population gradient descent", self.s.eps),
+            title: format!("steps to the residual {} per eigen-direction of Sigma: SGD against population gradient descent", crate::verdict::num(self.s.eps)),
             x_label: "eigenvalue lambda_j".into(),
             y_label: "steps".into(),
             x_log: true,
