@@ -184,7 +184,10 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
     let prepared = super::check::load_specs(registry, names, &opts.theorems)?;
     let specs: Vec<(ClaimSpec, &dyn Claim)> =
         prepared.iter().map(|p| Ok((as_calibrated(p.spec(), opts.interval), find(registry, p.spec())?))).collect::<Result<_>>()?;
-    let (mut done, mut texts): (Vec<BTreeMap<u64, SeedOutcome>>, Vec<String>) = (Vec::new(), Vec::new());
+    // Each spec's code fingerprint is taken once, before any seed runs: every seed of this run
+    // is filed under the code it started with (an external trial's module edited mid-run
+    // does not split the seeds between two fingerprints).
+    let (mut done, mut texts, mut codes): (Vec<BTreeMap<u64, SeedOutcome>>, Vec<String>, Vec<String>) = (Vec::new(), Vec::new(), Vec::new());
     for (spec, claim) in &specs {
         let dir = opts.out.join(&spec.id);
         crate::io::ensure_dir(&dir)?;
@@ -235,11 +238,12 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
         }
         done.push(kept);
         texts.push(text);
+        codes.push(code);
     }
     let bar = crate::ui::progress((opts.seeds * specs.len()) as u64, "calibration (seeds x specs)", opts.progress);
     for k in (1..=opts.seeds).filter(|k| part.runs(*k)) {
         let store = MemoryStore::default();
-        for (((spec, claim), outcomes), text) in specs.iter().zip(done.iter_mut()).zip(&texts) {
+        for ((((spec, claim), outcomes), text), code) in specs.iter().zip(done.iter_mut()).zip(&texts).zip(&codes) {
             let seed = master_seed(spec.seed, k);
             if outcomes.contains_key(&seed) {
                 bar.inc(1);
@@ -248,7 +252,7 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
             let mut s = spec.clone();
             s.seed = seed;
             let r = judged(*claim, &s, opts.quick, &store)?;
-            let outcome = SeedOutcome::of(text.clone(), claim.code(), seed, &r);
+            let outcome = SeedOutcome::of(text.clone(), code.clone(), seed, &r);
             let dir = opts.out.join(&spec.id);
             let partial = match part {
                 Part::Shard(i, n) => shard_file(&dir, opts.quick, (i, n)),

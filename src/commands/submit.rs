@@ -271,13 +271,18 @@ fn named(spec: &crate::spec::ClaimSpec, theorems: &Path) -> Result<(String, Path
 }
 
 /// The most tasks one array may have here: `--max-array`, else the cluster's
-/// `MaxArraySize` less one (array indices run below it), else no limit.
+/// `MaxArraySize` less one (array indices run below it), else no limit. The cluster is
+/// asked once per process, not once per spec submitted.
 fn array_limit(opts: &SubmitOptions) -> usize {
+    static CLUSTER: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     opts.max_array.unwrap_or_else(|| {
-        let config = Command::new("scontrol").args(["show", "config"]).output().ok().filter(|o| o.status.success());
-        let text = config.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-        let max = text.lines().find_map(|l| l.split_once('=').filter(|(k, _)| k.trim() == "MaxArraySize").and_then(|(_, v)| v.trim().parse::<usize>().ok()));
-        max.map_or(usize::MAX, |m| m.saturating_sub(1).max(1))
+        *CLUSTER.get_or_init(|| {
+            let config = Command::new("scontrol").args(["show", "config"]).output().ok().filter(|o| o.status.success());
+            let text = config.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+            let max =
+                text.lines().find_map(|l| l.split_once('=').filter(|(k, _)| k.trim() == "MaxArraySize").and_then(|(_, v)| v.trim().parse::<usize>().ok()));
+            max.map_or(usize::MAX, |m| m.saturating_sub(1).max(1))
+        })
     })
 }
 
