@@ -101,20 +101,6 @@ impl Point {
     pub fn vars(&self) -> crate::formula::Vars {
         self.coords.iter().map(|c| (c.symbol.clone(), c.value)).collect()
     }
-
-    /// A trial's seed: from the point's key and the trial's index, not its position in the
-    /// grid, so growing a grid or switching between quick and full reuses finished trials.
-    pub fn trial_seed(&self, base: u64, trial: usize) -> u64 {
-        crate::rng::derive(base ^ crate::rng::fnv1a(self.key().as_bytes()), trial as u64)
-    }
-}
-
-impl Point {
-    /// The seed of task `task` at this point: from the spec's seed, the point's key and the
-    /// task's index, so every task is a fresh draw, and growing `tasks` keeps the first ones.
-    pub fn task_seed(&self, base: u64, task: usize) -> u64 {
-        crate::rng::derive(base ^ crate::rng::fnv1a(self.key().as_bytes()), crate::rng::stream::TASK_DRAW + task as u64)
-    }
 }
 
 fn fmt_value(v: f64, integer: bool) -> String {
@@ -200,7 +186,7 @@ mod tests {
         let p = &points(&axes(), &grid("t = [16]"), "grid").unwrap()[0];
         assert_eq!(p.label(), "N=16, T=16");
         assert_eq!(p.key(), "N=16,T=16");
-        assert_eq!(p.trial_seed(7, 3), crate::rng::derive(7 ^ crate::rng::fnv1a(b"N=16,T=16"), 3));
+        assert_eq!(crate::rng::seeds::trial(7, &p.key(), 3), crate::rng::derive(7 ^ crate::rng::fnv1a(b"N=16,T=16"), 3));
     }
 
     #[test]

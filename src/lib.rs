@@ -26,6 +26,7 @@ pub mod grid;
 pub mod intervals;
 pub mod io;
 pub(crate) mod linalg;
+pub mod plan;
 pub mod power;
 pub mod prelude;
 pub mod report;

@@ -96,6 +96,7 @@ pub use crate::claims::{At, Claim, Quantity, Registered, TypedClaim};
 pub use crate::commands::check::{check, check_with, CheckOptions, Checked};
 pub use crate::error::{check_range, invalid, Error, Result};
 pub use crate::grid::{Axis, Point};
+pub use crate::plan::Budget;
 pub use crate::report::{Panel, Reporter, Reports, Series};
 pub use crate::result::ClaimResult;
 pub use crate::rng;

@@ -2,6 +2,7 @@
 //! the summary page, figure titles). Nothing here runs or draws.
 
 use crate::grid::Point;
+use crate::plan::Budget;
 use crate::spec::{CheckSpec, ClaimSpec};
 use crate::stats::Estimate;
 use crate::verdict::{Expect, Standing, Verdict};
@@ -122,9 +123,9 @@ pub struct RunInfo {
 
 impl RunInfo {
     /// A result judged now from records of code `code` and configuration `config`.
-    pub fn now(quick: bool, provenance: Provenance, code: &str, config: &str) -> RunInfo {
+    pub fn now(budget: Budget, provenance: Provenance, code: &str, config: &str) -> RunInfo {
         let commit = option_env!("SCB_COMMIT").map(str::to_string);
-        let grid = if quick { "quick" } else { "full" }.into();
+        let grid = budget.name().into();
         let (code, config) = (Some(code.to_string()), Some(config.to_string()));
         RunInfo { grid, provenance, version: env!("CARGO_PKG_VERSION").into(), date: utc_now(), commit, code, config }
     }
@@ -191,7 +192,9 @@ pub struct ClaimResult {
     pub standing: Standing,
     /// In words: "holds", "refuted as expected", or why the verdict is not the expected one.
     pub outcome: String,
-    pub quick: bool,
+    /// The budget it was judged on, written as `"quick": true` or `false`.
+    #[serde(rename = "quick", with = "crate::plan::as_quick")]
+    pub budget: Budget,
     /// Which randomness the intervals cover, in words.
     pub randomness: String,
     /// How the intervals were made, in words.
@@ -267,7 +270,7 @@ impl ClaimResult {
             (Expect::Undecided, true) => ", open as expected",
             _ => "",
         };
-        let quick = if self.quick { " (quick grid)" } else { "" };
+        let quick = if self.budget.is_quick() { " (quick grid)" } else { "" };
         format!("{}: {verdict}{expected}{quick}", self.id)
     }
 }
@@ -354,8 +357,8 @@ pub struct Planted {
 
 impl Calibration {
     /// The file a calibration is written to, in the spec's report folder.
-    pub fn file_name(quick: bool) -> &'static str {
-        if quick {
+    pub fn file_name(budget: Budget) -> &'static str {
+        if budget.is_quick() {
             "calibration-quick.json"
         } else {
             "calibration.json"

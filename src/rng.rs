@@ -22,9 +22,39 @@ pub mod stream {
     pub const BOOTSTRAP: u64 = 4;
     /// Batches that estimate a prediction's task statistics (never training data).
     pub const PREDICT: u64 = 5;
-    /// Task seeds are `TASK_DRAW + task index` (see `grid::Point::task_seed`): far from the
+    /// Task seeds are `TASK_DRAW + task index` (see [`super::seeds::task`]): far from the
     /// small stream ids and from trial indices.
     pub const TASK_DRAW: u64 = 1 << 40;
+    /// The run from scratch that a trial makes beside its transfer run. Its id is TASK's:
+    /// a trial's seed is never a task's seed, so the two cannot meet.
+    pub const SCRATCH: u64 = 1;
+    /// A calibration's master seed k is `CALIBRATION + k`.
+    pub const CALIBRATION: u64 = 0xCA1B_0000;
+}
+
+/// Every seed a run derives from a spec's seed, in one place. A seed depends on the point's
+/// key and an index, never on a position in the grid or on which thread runs it, so growing a
+/// grid, switching between the full and the quick budget, or sharding reuses finished trials.
+pub mod seeds {
+    use super::{derive, fnv1a, stream};
+
+    /// The seed of task `task` at the point keyed `point_key`: a fresh draw per task, and
+    /// growing `tasks` keeps the first ones.
+    pub fn task(spec_seed: u64, point_key: &str, task: usize) -> u64 {
+        derive(spec_seed ^ fnv1a(point_key.as_bytes()), stream::TASK_DRAW + task as u64)
+    }
+
+    /// The seed of trial `trial` of the task seeded `task_seed` at the point keyed `point_key`.
+    pub fn trial(task_seed: u64, point_key: &str, trial: usize) -> u64 {
+        derive(task_seed ^ fnv1a(point_key.as_bytes()), trial as u64)
+    }
+
+    /// Master seed k (from 1) of a calibration: derived from the spec's own seed, so two
+    /// specs that share a configuration and a seed (a claim and its refuted form) share
+    /// their calibration trials.
+    pub fn master(spec_seed: u64, k: usize) -> u64 {
+        derive(spec_seed, stream::CALIBRATION + k as u64)
+    }
 }
 
 pub fn derive(seed: u64, stream: u64) -> u64 {

@@ -211,7 +211,7 @@ impl ClaimSpec {
         check_id(&self.id)?;
         // One trial per task is enough when tasks are drawn: the bootstrap resamples tasks.
         let least = if self.fixed_task { 2 } else { 1 };
-        for (name, n) in [("trials", self.trials), ("quick.trials", self.trials(true))] {
+        for (name, n) in [("trials", self.trials), ("quick.trials", self.plan(crate::plan::Budget::Quick).trials)] {
             if !(least..=100_000).contains(&n) {
                 let why = if self.fixed_task { " with a fixed task (the bootstrap resamples trials)" } else { "" };
                 return Err(invalid(name, format!("must be a whole number in [{least}, 100000]{why} (got {n})")));
@@ -278,48 +278,20 @@ impl ClaimSpec {
         Ok(())
     }
 
-    /// The grid a run uses: the full one, or the quick one laid over it.
-    pub fn grid(&self, quick: bool) -> Grid {
-        let mut g = self.grid.clone();
-        if quick {
-            g.extend(self.quick.grid.clone());
-        }
-        g
+    /// The spec resolved for `budget`: its grid, tasks, trials and seeds.
+    pub fn plan(&self, budget: crate::plan::Budget) -> crate::plan::Plan {
+        crate::plan::Plan::of(self, budget)
+    }
+
+    /// Both budgets' grids, full then quick, each with the spec field an error about it
+    /// names (`grid`, `quick.grid`): what a claim checks its own constraints on the axes against.
+    pub fn grids(&self) -> [(&'static str, Grid); 2] {
+        crate::plan::Budget::BOTH.map(|b| (b.grid_field(), self.plan(b).grid))
     }
 
     /// The interval method for drawn tasks.
     pub fn method(&self) -> crate::intervals::Method {
         self.interval.unwrap_or_default()
-    }
-
-    /// Tasks per point on a grid: 1 for a fixed task.
-    pub fn tasks(&self, quick: bool) -> usize {
-        if self.fixed_task {
-            return 1;
-        }
-        let full = self.tasks.unwrap_or(DEFAULT_TASKS);
-        if quick {
-            self.quick.tasks.unwrap_or(full)
-        } else {
-            full
-        }
-    }
-
-    /// Which randomness an interval covers, in words for the reports.
-    pub fn randomness(&self, quick: bool) -> String {
-        if self.fixed_task {
-            format!("trials only, conditional on one fixed task per point ({} trials, resampled)", self.trials(quick))
-        } else {
-            format!("tasks and trials: {} tasks per point, {} trials each, whole tasks resampled", self.tasks(quick), self.trials(quick))
-        }
-    }
-
-    pub fn trials(&self, quick: bool) -> usize {
-        if quick {
-            self.quick.trials.unwrap_or(self.trials)
-        } else {
-            self.trials
-        }
     }
 
     /// A table as a checked config: parsed strictly and validated once (see [`crate::config`]).
@@ -351,6 +323,7 @@ impl ClaimSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Budget;
 
     fn spec(text: &str) -> Result<ClaimSpec> {
         let s: ClaimSpec = toml::from_str(text).expect("parses");
@@ -376,10 +349,11 @@ mod tests {
     fn without_a_quick_table_a_quick_run_is_the_full_run() {
         let text = "id = \"x\"\nstatement = \"s\"\nseed = 1\ntrials = 4\ntasks = 12\n[grid]\nn = [1, 2]\n[[check]]\nquantity = \"q\"\nkind = \"equal\"\npredict = 1\ntolerance = 0.1\n";
         let s = spec(text).unwrap();
-        assert_eq!((s.trials(true), s.tasks(true), s.grid(true)), (4, 12, s.grid(false)));
+        let (full, quick) = (s.plan(Budget::Full), s.plan(Budget::Quick));
+        assert_eq!((quick.trials, quick.tasks, &quick.grid), (4, 12, &full.grid));
         // Each key of a quick table is optional too, and one given is used.
         let s = spec(&format!("{text}[quick]\ntasks = 16\n")).unwrap();
-        assert_eq!((s.trials(true), s.tasks(true)), (4, 16));
+        assert_eq!((s.plan(Budget::Quick).trials, s.plan(Budget::Quick).tasks), (4, 16));
         assert!(spec(&format!("{text}[quick]\ntrials = 0\n")).unwrap_err().to_string().contains("quick.trials"));
     }
 

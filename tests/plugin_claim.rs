@@ -79,7 +79,7 @@ fn the_harness_alone_does_not_know_the_claim_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("coin_spread.toml");
     std::fs::write(&spec, SPEC).unwrap();
-    let opts = CheckOptions { quick: true, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), ..Default::default() };
+    let opts = CheckOptions { budget: scb::plan::Budget::Quick, out: dir.path().join("out"), theorems: dir.path().to_path_buf(), ..Default::default() };
     let err = check(&REGISTRY, &[spec.display().to_string()], &opts).err().unwrap().to_string();
     assert!(err.contains("claim: must be one of stage_one") && err.contains("(got \"coin\")"), "{err}");
 }

@@ -209,7 +209,7 @@ fn known_truth_quick_calibration_holds_the_stated_level() {
         let path = std::path::PathBuf::from(format!("theorems/known/known_{law}_g12.toml"));
         let spec = ClaimSpec::load(&path).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let opts = CalibrateOptions { quick: true, seeds, out: dir.path().to_path_buf(), ..Default::default() };
+        let opts = CalibrateOptions { budget: scb::plan::Budget::Quick, seeds, out: dir.path().to_path_buf(), ..Default::default() };
         let c = calibrate(&scb::theories::REGISTRY, &[path.display().to_string()], &opts).unwrap().remove(0);
         assert_eq!(c.seeds.len(), seeds);
         let (mut coverage, mut edges) = (0, 0);

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use scb::commands::check::{check_with, claim_ids, run_folders, CheckOptions};
 use scb::external::worker::{host, Hosted, Reply, Runner, WORKER_PY};
+use scb::plan::Budget;
 use scb::report::{Reports, Transcript};
 use scb::theories::REGISTRY;
 use std::collections::BTreeMap;
@@ -158,8 +159,17 @@ fn check(
         None => None,
     };
     host(hosted);
-    let (out, baseline) = run_folders(quick, out.map(PathBuf::from), baseline.map(PathBuf::from)).map_err(to_py)?;
-    let opts = CheckOptions { quick, out, theorems: PathBuf::from(theorems), shard: None, progress: false, replace, baseline, force: false };
+    let (out, baseline) = run_folders(Budget::from_flag(quick), out.map(PathBuf::from), baseline.map(PathBuf::from)).map_err(to_py)?;
+    let opts = CheckOptions {
+        budget: Budget::from_flag(quick),
+        out,
+        theorems: PathBuf::from(theorems),
+        shard: None,
+        progress: false,
+        replace,
+        baseline,
+        force: false,
+    };
     let result = interruptible(py, move || {
         let transcript = Transcript::default();
         let reporter = Reports::with_console(claim_ids(&REGISTRY), Box::new(transcript.clone()), scb::report::FigureOptions::default());
@@ -193,7 +203,9 @@ fn cli(py: Python<'_>, args: Vec<String>) -> u8 {
 #[pyfunction]
 #[pyo3(signature = (specs, quick, source, baseline))]
 fn accept(py: Python<'_>, specs: Vec<String>, quick: bool, source: String, baseline: String) -> PyResult<Vec<String>> {
-    interruptible(py, move || scb::commands::accept::accept(&REGISTRY, &specs, std::path::Path::new(&source), std::path::Path::new(&baseline), quick))
+    interruptible(py, move || {
+        scb::commands::accept::accept(&REGISTRY, &specs, std::path::Path::new(&source), std::path::Path::new(&baseline), Budget::from_flag(quick))
+    })
 }
 
 /// Redraws a result folder's figure from its records as `scb figure <folder>` does; returns
@@ -214,10 +226,10 @@ fn figure(py: Python<'_>, folder: String, out: Option<String>, style: String, fo
 #[pyo3(signature = (specs, seeds, quick, out, theorems))]
 fn calibrate(py: Python<'_>, specs: Vec<String>, seeds: usize, quick: bool, out: String, theorems: String) -> PyResult<(String, Vec<(String, bool)>)> {
     use scb::commands::calibrate as cal;
-    let opts = cal::CalibrateOptions { quick, seeds, out: out.into(), theorems: theorems.into(), progress: false, interval: None };
+    let opts = cal::CalibrateOptions { budget: Budget::from_flag(quick), seeds, out: out.into(), theorems: theorems.into(), progress: false, interval: None };
     interruptible(py, move || {
         let cals = cal::calibrate(&REGISTRY, &specs, &opts)?;
-        let need = cal::required(quick);
+        let need = cal::required(Budget::from_flag(quick));
         let text: String = cals.iter().map(|c| format!("{}\n", cal::describe(c).trim_end())).collect();
         let json = cals
             .iter()

@@ -70,7 +70,7 @@ pub fn analyse<C: TypedClaim>(
     units: &[Vec<At<C::Context>>],
     data: &[Vec<Vec<C::Trial>>],
     predicts: &[Vec<Vec<f64>>],
-    quick: bool,
+    plan: &crate::plan::Plan,
 ) -> ClaimResult {
     let mut rng = crate::rng::rng(spec.seed, crate::rng::stream::BOOTSTRAP);
     let varying: Vec<bool> = predicts.iter().map(|p| varies_by_task(p)).collect();
@@ -114,11 +114,11 @@ pub fn analyse<C: TypedClaim>(
         as_expected: standing == Standing::AsExpected,
         standing,
         outcome,
-        quick,
-        randomness: spec.randomness(quick),
+        budget: plan.budget,
+        randomness: plan.randomness(),
         interval: sample.method(),
-        tasks_per_point: spec.tasks(quick),
-        trials_per_point: spec.trials(quick),
+        tasks_per_point: plan.tasks,
+        trials_per_point: plan.trials,
         points: pts,
         checks,
         quantities,

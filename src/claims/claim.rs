@@ -137,7 +137,8 @@ pub trait TypedClaim: Sized + Send + Sync + 'static {
 
 /// How a run is made: which grid, which slice of the trials, where the records are.
 pub struct Run<'a> {
-    pub quick: bool,
+    /// Which budget: the full grid or the quick one.
+    pub budget: crate::plan::Budget,
     /// `(i, n)`: only the i-th (1-based) of n disjoint slices of the trial list.
     pub shard: Option<(usize, usize)>,
     pub progress: bool,

@@ -11,13 +11,14 @@ use crate::spec::ClaimSpec;
 pub(crate) fn panels<C: TypedClaim>(
     claim: &C,
     spec: &ClaimSpec,
+    plan: &crate::plan::Plan,
     hash: &str,
     code: &str,
     store: &dyn super::store::TrialStore,
     result: &crate::result::ClaimResult,
 ) -> Result<Vec<crate::report::Panel>> {
-    let ats = super::runner::contexts(claim, spec, result.quick)?;
-    let (n_tasks, n_trials) = (spec.tasks(result.quick), spec.trials(result.quick));
+    let ats = super::runner::contexts(claim, plan)?;
+    let (n_tasks, n_trials) = (plan.tasks, plan.trials);
     let keys: Vec<String> = ats.iter().map(|a| a[0].point.key()).collect();
     let mut have = super::runner::recorded::<C>(spec, hash, code, store, None, &keys, (n_tasks, n_trials))?;
     let want = ats.len() * n_tasks * n_trials;

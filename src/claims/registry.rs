@@ -7,6 +7,7 @@ use super::predictions::predictions;
 use super::runner;
 use crate::error::{invalid, Result};
 use crate::grid::points;
+use crate::plan::{Budget, Plan};
 use crate::spec::ClaimSpec;
 use std::marker::PhantomData;
 
@@ -22,9 +23,10 @@ fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
     spec.only_sections(C::SECTIONS)?;
     let claim = C::new(spec)?;
     let axes = claim.axes();
-    for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
-        let pts = points(&axes, &spec.grid(quick), field)?;
-        enough_tasks(spec, &pts, quick)?;
+    for budget in Budget::BOTH {
+        let plan = spec.plan(budget);
+        let pts = points(&axes, &plan.grid, budget.grid_field())?;
+        enough_tasks(spec, &plan, &pts)?;
     }
     for (i, c) in spec.checks.iter().enumerate() {
         if !C::QUANTITIES.iter().any(|q| q.matches(&c.quantity)) {
@@ -45,12 +47,12 @@ fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
 /// band (`intervals::min_tasks`, measured on the known-truth matrix). A per-point check's band
 /// has at least one member per point it applies at (cells only add members, and larger bands
 /// need no more tasks), a whole-grid check's one.
-fn enough_tasks(spec: &ClaimSpec, pts: &[crate::grid::Point], quick: bool) -> Result<()> {
+fn enough_tasks(spec: &ClaimSpec, plan: &Plan, pts: &[crate::grid::Point]) -> Result<()> {
     if spec.fixed_task || spec.study {
         return Ok(());
     }
-    let tasks = spec.tasks(quick);
-    let field = if quick { "quick.tasks" } else { "tasks" };
+    let tasks = plan.tasks;
+    let field = plan.budget.tasks_field();
     for (i, c) in spec.checks.iter().enumerate() {
         let members = if c.each_point { pts.iter().filter(|p| c.applies_at(p)).count().max(1) } else { 1 };
         let need = crate::intervals::min_tasks(spec.method(), members);
@@ -88,7 +90,8 @@ impl<C: TypedClaim> Claim for Registered<C> {
     fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>> {
         let claim = parse::<C>(&spec)?;
         let hash = runner::trial_hash(&claim, &spec);
-        Ok(Box::new(Bound { claim, spec, hash, code: super::code::of::<C>() }))
+        let plans = Budget::BOTH.map(|b| spec.plan(b));
+        Ok(Box::new(Bound { claim, spec, plans, hash, code: super::code::of::<C>() }))
     }
 }
 
@@ -96,8 +99,16 @@ impl<C: TypedClaim> Claim for Registered<C> {
 struct Bound<C> {
     claim: C,
     spec: ClaimSpec,
+    /// The spec resolved for each budget, full then quick: decided here, once.
+    plans: [Plan; 2],
     hash: String,
     code: String,
+}
+
+impl<C> Bound<C> {
+    fn plan(&self, budget: Budget) -> &Plan {
+        &self.plans[budget as usize]
+    }
 }
 
 impl<C: TypedClaim> Prepared for Bound<C> {
@@ -105,8 +116,8 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         &self.spec
     }
     fn validate(&self) -> Result<()> {
-        for quick in [false, true] {
-            predictions(&self.claim, &self.spec, &runner::contexts(&self.claim, &self.spec, quick)?)?;
+        for plan in &self.plans {
+            predictions(&self.claim, &self.spec, &runner::contexts(&self.claim, plan)?)?;
         }
         Ok(())
     }
@@ -127,10 +138,10 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         Some(runner::trial_hash(&claim, &other))
     }
     fn panels(&self, store: &dyn super::store::TrialStore, code: &str, result: &crate::result::ClaimResult) -> Result<Vec<crate::report::Panel>> {
-        super::redraw::panels(&self.claim, &self.spec, &self.hash, code, store, result)
+        super::redraw::panels(&self.claim, &self.spec, self.plan(result.budget), &self.hash, code, store, result)
     }
     fn check(&self, run: &Run) -> Result<Outcome> {
-        runner::check(&self.claim, &self.spec, &self.hash, &self.code, run)
+        runner::check(&self.claim, &self.spec, self.plan(run.budget), &self.hash, &self.code, run)
     }
 }
 

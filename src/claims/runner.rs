@@ -6,6 +6,7 @@
 use super::{analysis, At, Outcome, Run, TypedClaim};
 use crate::error::{Error, Result};
 use crate::grid::points;
+use crate::plan::Plan;
 use crate::result::Provenance;
 use crate::spec::ClaimSpec;
 use rayon::prelude::*;
@@ -55,27 +56,16 @@ fn missing_trials<T>(id: &str, all: &[Slot], have: &HashMap<Slot, T>, keys: &[St
     )
 }
 
-/// The seed of task `task` at `point`: the spec's seed itself for a fixed task (so a
-/// conditional spec keeps the one task it always had), else a fresh draw per task.
-pub fn task_seed(spec: &ClaimSpec, point: &crate::grid::Point, task: usize) -> u64 {
-    if spec.fixed_task {
-        spec.seed
-    } else {
-        point.task_seed(spec.seed, task)
-    }
-}
-
 /// The points of the run's grid, each with the contexts of its tasks (`out[p][task]`).
-pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Result<Vec<Vec<At<C::Context>>>> {
-    let grid_field = if quick { "quick.grid" } else { "grid" };
-    let pts = points(&claim.axes(), &spec.grid(quick), grid_field)?;
-    let tasks = spec.tasks(quick);
+pub fn contexts<C: TypedClaim>(claim: &C, plan: &Plan) -> Result<Vec<Vec<At<C::Context>>>> {
+    let pts = points(&claim.axes(), &plan.grid, plan.budget.grid_field())?;
+    let tasks = plan.tasks;
     let units: Vec<(usize, usize)> = (0..pts.len()).flat_map(|p| (0..tasks).map(move |i| (p, i))).collect();
     let built: Vec<Result<At<C::Context>>> = units
         .par_iter()
         .map(|&(p, i)| {
             let point = pts[p].clone();
-            Ok(At { ctx: claim.context(&point, task_seed(spec, &point, i))?, point })
+            Ok(At { ctx: claim.context(&point, plan.task_seed(&point, i))?, point })
         })
         .collect();
     // The first failing point in grid order, whatever the threads did: the same error every run.
@@ -84,12 +74,13 @@ pub fn contexts<C: TypedClaim>(claim: &C, spec: &ClaimSpec, quick: bool) -> Resu
 }
 
 /// Runs (or resumes) a spec's trials, filed under `hash` ([`trial_hash`], computed once when
-/// the spec was prepared) and made by code `code`, and, unless this is a shard, judges the claim.
-pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str, run: &Run) -> Result<Outcome> {
-    let ats = contexts(claim, spec, run.quick)?;
+/// the spec was prepared) and made by code `code`, on `plan` (the spec's plan for the run's
+/// budget), and, unless this is a shard, judges the claim.
+pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, plan: &Plan, hash: &str, code: &str, run: &Run) -> Result<Outcome> {
+    let ats = contexts(claim, plan)?;
     // Before any record is read or written: a formula that fails at a point stops here.
     let predicts = super::predictions::predictions(claim, spec, &ats)?;
-    let (n_tasks, n_trials) = (spec.tasks(run.quick), spec.trials(run.quick));
+    let (n_tasks, n_trials) = (plan.tasks, plan.trials);
     let keys: Vec<String> = ats.iter().map(|a| a[0].point.key()).collect();
     let mut have = recorded::<C>(spec, hash, code, run.store, run.shard, &keys, (n_tasks, n_trials))?;
     let fixed = spec.fixed_task;
@@ -110,7 +101,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str,
                     return Err(Error::Interrupted);
                 }
                 let at = &ats[p][i];
-                let seed = at.point.trial_seed(task_seed(spec, &at.point, i), t);
+                let seed = plan.trial_seed(&at.point, i, t);
                 let trial = claim.try_trial(at, seed)?;
                 let result = serde_json::to_value(&trial).map_err(|e| Error::Other(e.to_string()))?;
                 let task = (!fixed).then_some(i);
@@ -139,7 +130,7 @@ pub fn check<C: TypedClaim>(claim: &C, spec: &ClaimSpec, hash: &str, code: &str,
     let data: Vec<Vec<Vec<C::Trial>>> =
         (0..ats.len()).map(|p| (0..n_tasks).map(|i| (0..n_trials).map(|t| have.remove(&(p, i, t)).expect("every trial ran")).collect()).collect()).collect();
     ats.par_iter().flatten().for_each(|at| claim.prepare(at));
-    let result = analysis::analyse(claim, spec, &ats, &data, &predicts, run.quick);
+    let result = analysis::analyse(claim, spec, &ats, &data, &predicts, plan);
     undeclared::<C>(result.quantities.keys())?;
     let first: Vec<&At<C::Context>> = ats.iter().map(|a| &a[0]).collect();
     let refs: Vec<Vec<&C::Trial>> = data.iter().map(|tasks| tasks.iter().flatten().collect()).collect();

@@ -7,6 +7,7 @@ use crate::claims::store::Record;
 use crate::claims::{find, Claim};
 use crate::error::{invalid, io_err, Result};
 use crate::io::Staged;
+use crate::plan::Budget;
 use crate::result::ClaimResult;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,7 @@ fn kept(name: &str) -> bool {
 /// Moves the named specs' results (`all`, or none named: every result in `from`) from the
 /// run folder `from` into the baseline `to`, rewrites `to`'s summary page, and returns the
 /// ids accepted.
-pub fn accept(registry: &[&dyn Claim], names: &[String], from: &Path, to: &Path, quick: bool) -> Result<Vec<String>> {
+pub fn accept(registry: &[&dyn Claim], names: &[String], from: &Path, to: &Path, budget: Budget) -> Result<Vec<String>> {
     let ids: Vec<String> = if names.is_empty() || names.iter().any(|n| n == "all") { results_in(from)? } else { names.to_vec() };
     if ids.is_empty() {
         return Err(invalid("--from", format!("{} holds no result to accept; run scb check first", from.display())));
@@ -29,7 +30,7 @@ pub fn accept(registry: &[&dyn Claim], names: &[String], from: &Path, to: &Path,
     // Every spec is read and checked before any moves: a refusal leaves the baseline as it was.
     let mut ready = Vec::new();
     for id in &ids {
-        ready.push(prepare(registry, &from.join(id), quick)?);
+        ready.push(prepare(registry, &from.join(id), budget)?);
     }
     let dirty: Vec<&str> = ids.iter().map(String::as_str).filter(|id| built_from_uncommitted(&from.join(id))).collect();
     if !dirty.is_empty() {
@@ -64,13 +65,13 @@ fn results_in(from: &Path) -> Result<Vec<String>> {
 
 /// A spec's run folder checked for accepting: a whole result of the right grid, with the
 /// records this scb's code made (older code's are left behind).
-fn prepare(registry: &[&dyn Claim], dir: &Path, quick: bool) -> Result<(PathBuf, String)> {
+fn prepare(registry: &[&dyn Claim], dir: &Path, budget: Budget) -> Result<(PathBuf, String)> {
     crate::io::settle(dir);
     let path = dir.join("result.json");
     let text = std::fs::read_to_string(&path).map_err(|e| invalid("spec", format!("{} cannot be read ({e}); run scb check first", path.display())))?;
     let result: ClaimResult = serde_json::from_str(&text).map_err(|e| invalid("spec", format!("{} is not a result ({e})", path.display())))?;
-    if result.quick != quick {
-        let (is, flag) = if result.quick { ("quick", "pass --quick") } else { ("full", "leave out --quick") };
+    if result.budget != budget {
+        let (is, flag) = if result.budget.is_quick() { ("quick", "pass --quick") } else { ("full", "leave out --quick") };
         return Err(invalid("--quick", format!("{} is a {is}-grid result; {flag} to accept it into the baseline of its grid", path.display())));
     }
     if std::fs::read_dir(dir).map_err(io_err(dir))?.flatten().any(|e| e.file_name().to_string_lossy().starts_with("trials.shard-")) {

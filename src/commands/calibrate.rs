@@ -20,6 +20,7 @@ use crate::claims::store::MemoryStore;
 use crate::claims::{find, Claim, Missing, Outcome, Run};
 use crate::error::{io_err, Error, Result};
 use crate::intervals::Method;
+use crate::plan::Budget;
 use crate::power::{sides, Datasets, Resolution, TARGET};
 use crate::result::{Calibration, CheckCalibration, ClaimResult, Planted, SeedVerdicts};
 use crate::spec::ClaimSpec;
@@ -30,7 +31,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub struct CalibrateOptions {
-    pub quick: bool,
+    /// The full grids, or the quick ones.
+    pub budget: Budget,
     pub seeds: usize,
     pub out: PathBuf,
     pub theorems: PathBuf,
@@ -44,8 +46,8 @@ pub struct CalibrateOptions {
 pub const REQUIRED: (f64, f64) = (0.95, 0.90);
 
 /// The stability a spec must reach on the full grid, or with `quick` on the quick one.
-pub fn required(quick: bool) -> f64 {
-    if quick {
+pub fn required(budget: Budget) -> f64 {
+    if budget.is_quick() {
         REQUIRED.1
     } else {
         REQUIRED.0
@@ -55,14 +57,8 @@ pub fn required(quick: bool) -> f64 {
 impl Default for CalibrateOptions {
     /// The CLI's: 20 master seeds on the full grids of `theorems/`, into `reports/`.
     fn default() -> Self {
-        CalibrateOptions { quick: false, seeds: 20, out: "reports".into(), theorems: "theorems".into(), progress: false, interval: None }
+        CalibrateOptions { budget: Budget::Full, seeds: 20, out: "reports".into(), theorems: "theorems".into(), progress: false, interval: None }
     }
-}
-
-/// Master seed k (from 1) of a spec: derived from its own seed, so two specs that share a
-/// configuration and a seed (a claim and its refuted form) share their calibration trials.
-pub fn master_seed(spec_seed: u64, k: usize) -> u64 {
-    crate::rng::derive(spec_seed, 0xCA1B_0000 + k as u64)
 }
 
 /// One seed's judgement, as the partial file keeps it: each check's verdict and every
@@ -90,8 +86,8 @@ impl SeedOutcome {
     }
 }
 
-fn judged(claim: &dyn Claim, spec: &ClaimSpec, quick: bool, store: &MemoryStore) -> Result<ClaimResult> {
-    let run = Run { quick, shard: None, progress: false, store, missing: Missing::Simulate };
+fn judged(claim: &dyn Claim, spec: &ClaimSpec, budget: Budget, store: &MemoryStore) -> Result<ClaimResult> {
+    let run = Run { budget, shard: None, progress: false, store, missing: Missing::Simulate };
     match claim.prepare(spec.clone())?.check(&run)? {
         Outcome::Judged { result, .. } => Ok(result),
         Outcome::ShardDone { .. } => Err(Error::Other("a calibration run ended as a shard".into())),
@@ -139,8 +135,8 @@ impl Part {
 
 /// The partial files of a calibration in `dir`: the whole run's, and each shard's as
 /// `(i, K, path)`.
-fn partial_files(dir: &Path, quick: bool) -> (PathBuf, Vec<(usize, usize, PathBuf)>) {
-    let stem = format!(".{}.partial", Calibration::file_name(quick));
+fn partial_files(dir: &Path, budget: Budget) -> (PathBuf, Vec<(usize, usize, PathBuf)>) {
+    let stem = format!(".{}.partial", Calibration::file_name(budget));
     let mut shards: Vec<(usize, usize, PathBuf)> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
@@ -153,16 +149,16 @@ fn partial_files(dir: &Path, quick: bool) -> (PathBuf, Vec<(usize, usize, PathBu
         })
         .unwrap_or_default();
     shards.sort();
-    (whole_file(dir, quick), shards)
+    (whole_file(dir, budget), shards)
 }
 
 /// The partial file of an unsharded run.
-fn whole_file(dir: &Path, quick: bool) -> PathBuf {
-    dir.join(format!(".{}.partial.jsonl", Calibration::file_name(quick)))
+fn whole_file(dir: &Path, budget: Budget) -> PathBuf {
+    dir.join(format!(".{}.partial.jsonl", Calibration::file_name(budget)))
 }
 
-fn shard_file(dir: &Path, quick: bool, (i, n): (usize, usize)) -> PathBuf {
-    dir.join(format!(".{}.partial.shard-{i}-of-{n}.jsonl", Calibration::file_name(quick)))
+fn shard_file(dir: &Path, budget: Budget, (i, n): (usize, usize)) -> PathBuf {
+    dir.join(format!(".{}.partial.shard-{i}-of-{n}.jsonl", Calibration::file_name(budget)))
 }
 
 /// Calibrates every named spec under `opts.seeds` master seeds, seed by seed (so specs that
@@ -195,7 +191,7 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
         // Resume: the seeds this same spec, run by this same code, already finished here or
         // in a shard (anything else is dropped). A shard reads only its own file and the
         // whole run's, so no shard's start-up grows with the number of shards.
-        let (whole, shards) = partial_files(&dir, opts.quick);
+        let (whole, shards) = partial_files(&dir, opts.budget);
         let code = claim.code();
         let read: Vec<&PathBuf> = match part {
             Part::Shard(i, n) => shards.iter().filter(|s| (s.0, s.1) == (i, n)).map(|s| &s.2).collect(),
@@ -210,7 +206,7 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
             }
         }
         if part == Part::Merge {
-            let lacking: Vec<usize> = (1..=opts.seeds).filter(|k| !kept.contains_key(&master_seed(spec.seed, *k))).collect();
+            let lacking: Vec<usize> = (1..=opts.seeds).filter(|k| !kept.contains_key(&crate::rng::seeds::master(spec.seed, *k))).collect();
             if !lacking.is_empty() {
                 let of = shards.first().map(|s| s.1);
                 let named: Vec<String> = match of {
@@ -244,19 +240,19 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
     for k in (1..=opts.seeds).filter(|k| part.runs(*k)) {
         let store = MemoryStore::default();
         for ((((spec, claim), outcomes), text), code) in specs.iter().zip(done.iter_mut()).zip(&texts).zip(&codes) {
-            let seed = master_seed(spec.seed, k);
+            let seed = crate::rng::seeds::master(spec.seed, k);
             if outcomes.contains_key(&seed) {
                 bar.inc(1);
                 continue;
             }
             let mut s = spec.clone();
             s.seed = seed;
-            let r = judged(*claim, &s, opts.quick, &store)?;
+            let r = judged(*claim, &s, opts.budget, &store)?;
             let outcome = SeedOutcome::of(text.clone(), code.clone(), seed, &r);
             let dir = opts.out.join(&spec.id);
             let partial = match part {
-                Part::Shard(i, n) => shard_file(&dir, opts.quick, (i, n)),
-                _ => whole_file(&dir, opts.quick),
+                Part::Shard(i, n) => shard_file(&dir, opts.budget, (i, n)),
+                _ => whole_file(&dir, opts.budget),
             };
             let line = serde_json::to_string(&outcome).map_err(|e| Error::Other(e.to_string()))? + "\n";
             std::fs::OpenOptions::new().create(true).append(true).open(&partial).and_then(|mut f| f.write_all(line.as_bytes())).map_err(io_err(&partial))?;
@@ -270,14 +266,14 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
     }
     let mut out = Vec::new();
     for ((spec, _), outcomes) in specs.iter().zip(&done) {
-        let seeds: Vec<u64> = (1..=opts.seeds).map(|k| master_seed(spec.seed, k)).collect();
+        let seeds: Vec<u64> = (1..=opts.seeds).map(|k| crate::rng::seeds::master(spec.seed, k)).collect();
         let mine: Vec<&SeedOutcome> = seeds.iter().filter_map(|s| outcomes.get(s)).collect();
-        let cal = summarise(spec, opts.quick, seeds, &mine);
+        let cal = summarise(spec, opts.budget, seeds, &mine);
         let dir = opts.out.join(&spec.id);
         let mut staged = crate::io::Staged::begin(&dir)?;
-        staged.json(Calibration::file_name(opts.quick), &cal)?;
+        staged.json(Calibration::file_name(opts.budget), &cal)?;
         staged.commit()?;
-        let (whole, shards) = partial_files(&dir, opts.quick);
+        let (whole, shards) = partial_files(&dir, opts.budget);
         for file in std::iter::once(whole).chain(shards.into_iter().map(|s| s.2)) {
             let _ = std::fs::remove_file(file);
         }
@@ -322,7 +318,7 @@ fn seed_sets(outcomes: &[&SeedOutcome], i: usize) -> (Vec<f64>, Vec<f64>, Vec<Da
     (predicts, centres, sets)
 }
 
-fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOutcome]) -> Calibration {
+fn summarise(spec: &ClaimSpec, budget: Budget, seeds: Vec<u64>, outcomes: &[&SeedOutcome]) -> Calibration {
     let count = |f: &dyn Fn(&SeedOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
     let mut per_seed: Vec<SeedVerdicts> =
         outcomes.iter().map(|o| SeedVerdicts { seed: o.seed, standing: standing(spec, o), verdicts: o.verdicts.clone(), planted: Vec::new() }).collect();
@@ -381,9 +377,9 @@ fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOu
     }
     Calibration {
         id: spec.id.clone(),
-        grid: if quick { "quick" } else { "full" }.into(),
+        grid: budget.name().into(),
         seeds,
-        randomness: spec.randomness(quick),
+        randomness: spec.plan(budget).randomness(),
         interval: if spec.fixed_task { "percentile bootstrap over the trials of the fixed task".into() } else { spec.method().describe().into() },
         level: spec.level,
         as_expected: count(&|o| standing(spec, o) == Standing::AsExpected),
@@ -396,7 +392,7 @@ fn summarise(spec: &ClaimSpec, quick: bool, seeds: Vec<u64>, outcomes: &[&SeedOu
 /// The console's account of one calibration.
 pub fn describe(c: &Calibration) -> String {
     let k = c.seeds.len();
-    let need = required(c.grid == "quick");
+    let need = required(Budget::from_flag(c.grid == "quick"));
     let mark = if c.stability() >= need { "meets" } else { "BELOW" };
     let mut s = format!(
         "{} ({} grid, {k} seeds): as expected on {}/{k} ({}; {mark} the required {:.0}%), undecided on {}\n",
@@ -438,6 +434,6 @@ fn side_word(kind: Kind, side: crate::power::Side) -> &'static str {
 }
 
 /// Where a calibration of `id` is: `<out>/<id>/calibration[-quick].json`.
-pub fn path(out: &Path, id: &str, quick: bool) -> PathBuf {
-    out.join(id).join(Calibration::file_name(quick))
+pub fn path(out: &Path, id: &str, budget: Budget) -> PathBuf {
+    out.join(id).join(Calibration::file_name(budget))
 }

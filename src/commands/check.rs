@@ -6,6 +6,7 @@ use crate::claims::store::{FileStore, Records, TrialStore};
 use crate::claims::{find, Claim, Missing, Outcome, Prepared, Run};
 use crate::compare::Compared;
 use crate::error::{invalid, io_err, Error, Result};
+use crate::plan::Budget;
 use crate::report::reporter::canonical_key;
 use crate::report::{Files, IndexPage, Reporter, Reports};
 use crate::result::{ClaimResult, Provenance, RunInfo};
@@ -17,7 +18,8 @@ use std::path::{Path, PathBuf};
 /// no progress bars.
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
-    pub quick: bool,
+    /// The full grids, or the quick ones.
+    pub budget: Budget,
     /// The reports root: a spec writes to `<out>/<id>/`.
     pub out: PathBuf,
     pub theorems: PathBuf,
@@ -36,7 +38,7 @@ pub struct CheckOptions {
 impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
-            quick: false,
+            budget: Budget::Full,
             out: "reports".into(),
             theorems: "theorems".into(),
             shard: None,
@@ -54,9 +56,10 @@ impl Default for CheckOptions {
 pub const MAX_TRIALS: u64 = 1_000_000;
 
 /// A spec's size on its grid: points, tasks a point, trials a task, and their product.
-pub fn size(spec: &ClaimSpec, quick: bool) -> (u64, u64, u64, u64) {
-    let points: u64 = spec.grid(quick).values().map(|v| v.len().max(1) as u64).product();
-    let (tasks, trials) = (spec.tasks(quick) as u64, spec.trials(quick) as u64);
+pub fn size(spec: &ClaimSpec, budget: Budget) -> (u64, u64, u64, u64) {
+    let plan = spec.plan(budget);
+    let points: u64 = plan.grid.values().map(|v| v.len().max(1) as u64).product();
+    let (tasks, trials) = (plan.tasks as u64, plan.trials as u64);
     (points, tasks, trials, points.saturating_mul(tasks).saturating_mul(trials))
 }
 
@@ -65,7 +68,7 @@ pub fn size(spec: &ClaimSpec, quick: bool) -> (u64, u64, u64, u64) {
 fn size_guard(specs: &[Box<dyn Prepared>], opts: &CheckOptions, reporter: &dyn Reporter) -> Result<()> {
     for p in specs {
         let spec = p.spec();
-        let (points, tasks, trials, total) = size(spec, opts.quick);
+        let (points, tasks, trials, total) = size(spec, opts.budget);
         let what = format!("{}: {points} points x {tasks} tasks x {trials} trials = {total} trials", spec.id);
         if total > MAX_TRIALS && !opts.force {
             return Err(invalid(
@@ -83,8 +86,8 @@ fn size_guard(specs: &[Box<dyn Prepared>], opts: &CheckOptions, reporter: &dyn R
 /// The CLI's default folders for a grid: the run's working folder (which git ignores) and
 /// the accepted baseline it is compared with: `reports/new` and `reports` for the full
 /// grids, `reports/quick/new` and `reports/quick` for the quick ones.
-pub fn default_folders(quick: bool) -> (PathBuf, PathBuf) {
-    let base = PathBuf::from(if quick { "reports/quick" } else { "reports" });
+pub fn default_folders(budget: Budget) -> (PathBuf, PathBuf) {
+    let base = PathBuf::from(if budget.is_quick() { "reports/quick" } else { "reports" });
     (base.join("new"), base)
 }
 
@@ -93,11 +96,11 @@ pub fn default_folders(quick: bool) -> (PathBuf, PathBuf) {
 /// explicit `baseline`. The CLI and the Python package both decide it here. A `baseline`
 /// named explicitly must exist: a misspelt path in CI would otherwise turn regression
 /// checking off without a word (the default one may be absent, as before a first accept).
-pub fn run_folders(quick: bool, out: Option<PathBuf>, baseline: Option<PathBuf>) -> Result<(PathBuf, Option<PathBuf>)> {
+pub fn run_folders(budget: Budget, out: Option<PathBuf>, baseline: Option<PathBuf>) -> Result<(PathBuf, Option<PathBuf>)> {
     if let Some(b) = baseline.as_ref().filter(|b| !b.is_dir()) {
         return Err(invalid("--baseline", format!("must be a folder of accepted results (scb accept writes one); {} is not a folder", b.display())));
     }
-    let (run_dir, base) = default_folders(quick);
+    let (run_dir, base) = default_folders(budget);
     Ok(match out {
         Some(out) => (out, baseline),
         None => (run_dir, Some(baseline.unwrap_or(base))),
@@ -315,7 +318,7 @@ pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions
                     spec.id,
                     provenance.simulated,
                     provenance.reused,
-                    merge_command(&dir, &spec_source(spec, &opts.theorems), opts.quick)
+                    merge_command(&dir, &spec_source(spec, &opts.theorems), opts.budget)
                 ));
                 checked.shards.push((spec.id.clone(), (i, n), provenance, pending_elsewhere));
             }
@@ -339,7 +342,7 @@ fn against(baseline: &Path, r: &ClaimResult) -> Compared {
     let Ok(text) = std::fs::read_to_string(&path) else { return missing(format!("{} does not exist", path.display())) };
     match serde_json::from_str::<ClaimResult>(&text) {
         Err(e) => missing(format!("{} does not read as a result ({e})", path.display())),
-        Ok(old) if old.quick != r.quick => missing(format!("{} is of the {} grid", path.display(), if old.quick { "quick" } else { "full" })),
+        Ok(old) if old.budget != r.budget => missing(format!("{} is of the {} grid", path.display(), old.budget.name())),
         Ok(old) => Compared::Found(crate::compare::compare(&old, r)),
     }
 }
@@ -363,9 +366,9 @@ fn find_spec(id: &str, folder: &Path) -> Option<PathBuf> {
 }
 
 /// The exact `scb merge` command for a spec's folder.
-pub fn merge_command(dir: &Path, theorems: &Path, quick: bool) -> String {
+pub fn merge_command(dir: &Path, theorems: &Path, budget: Budget) -> String {
     let mut c = format!("scb merge {}", dir.display());
-    if quick {
+    if budget.is_quick() {
         c += " --quick";
     }
     if theorems != Path::new("theorems") {
@@ -385,11 +388,11 @@ fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporte
     if opts.shard.is_none() {
         crate::io::settle(&dir);
     }
-    guard_existing(prepared, &dir, opts.quick, opts.replace, &opts.out, reporter)?;
-    let run = Run { quick: opts.quick, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
+    guard_existing(prepared, &dir, opts.budget, opts.replace, &opts.out, reporter)?;
+    let run = Run { budget: opts.budget, shard: opts.shard, progress: opts.progress, store: &store, missing: Missing::Simulate };
     let outcome = prepared.check(&run)?;
     if let Outcome::Judged { result, panels, provenance } = &outcome {
-        reporter.judged(&dir, result, panels, &RunInfo::now(opts.quick, *provenance, prepared.code(), prepared.hash()))?;
+        reporter.judged(&dir, result, panels, &RunInfo::now(opts.budget, *provenance, prepared.code(), prepared.hash()))?;
     }
     Ok(outcome)
 }
@@ -398,13 +401,12 @@ fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporte
 /// result (or the reverse), or a spec with the same id but another configuration (task,
 /// learner, seed, settings; changed predictions only re-judge, and may replace). With
 /// `replace`, the old result and records are discarded first.
-fn guard_existing(prepared: &dyn Prepared, dir: &Path, quick: bool, replace: bool, out: &Path, reporter: &dyn Reporter) -> Result<()> {
+fn guard_existing(prepared: &dyn Prepared, dir: &Path, budget: Budget, replace: bool, out: &Path, reporter: &dyn Reporter) -> Result<()> {
     let spec = prepared.spec();
     let Ok(text) = std::fs::read_to_string(dir.join("result.json")) else { return Ok(()) };
     let old: Option<ClaimResult> = serde_json::from_str(&text).ok();
-    let grid = |q: bool| if q { "quick" } else { "full" };
     let conflict = match &old {
-        Some(o) if o.quick != quick => Some(format!("the {}-grid result of {}; this {}-grid run would replace it", grid(o.quick), o.id, grid(quick))),
+        Some(o) if o.budget != budget => Some(format!("the {}-grid result of {}; this {}-grid run would replace it", o.budget.name(), o.id, budget.name())),
         Some(o) if o.spec.claim != spec.claim || prepared.hash_of(&o.spec).as_deref() != Some(prepared.hash()) => {
             Some(format!("a result of {} from another configuration (task, learner, seed or settings differ); this run would replace it and its records", o.id))
         }
@@ -413,7 +415,7 @@ fn guard_existing(prepared: &dyn Prepared, dir: &Path, quick: bool, replace: boo
     };
     let Some(what) = conflict else { return Ok(()) };
     if !replace {
-        let elsewhere = out.join(if quick { "quick" } else { "variant" });
+        let elsewhere = out.join(if budget.is_quick() { "quick" } else { "variant" });
         return Err(invalid(
             "--out",
             format!("{} holds {what}. Write elsewhere (--out {}), or pass --replace to discard it", dir.display(), elsewhere.display()),
@@ -445,7 +447,7 @@ pub fn check_one(registry: &[&dyn Claim], spec: &ClaimSpec, opts: &CheckOptions)
 /// result.json and figure as an unsharded run. Refuses, changing nothing, while any shard
 /// still runs, and when a trial has no record, unless `finish_locally` (then it simulates
 /// the missing trials here).
-pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: bool, finish_locally: bool) -> Result<Checked> {
+pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, budget: Budget, finish_locally: bool) -> Result<Checked> {
     let id = claim_dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let Some(path) = find_spec(id, theorems) else {
         let known = spec_ids(theorems)?;
@@ -478,18 +480,18 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
     let _lease = store.lease(None)?;
     let out = claim_dir.parent().map(Path::to_path_buf).unwrap_or_default();
     let reporter = Reports::standard(claim_ids(registry));
-    guard_existing(prepared.as_ref(), claim_dir, quick, false, &out, &reporter)?;
+    guard_existing(prepared.as_ref(), claim_dir, budget, false, &out, &reporter)?;
     let mut rerun = format!(
         "scb check {} --shard {{shard}} --out {}",
         if theorems == Path::new("theorems") { id.to_string() } else { path.display().to_string() },
         out.display()
     );
-    if quick {
+    if budget.is_quick() {
         rerun += " --quick";
     }
-    let finish = merge_command(claim_dir, theorems, quick) + " --finish-locally";
+    let finish = merge_command(claim_dir, theorems, budget) + " --finish-locally";
     let missing = if finish_locally { Missing::Simulate } else { Missing::Refuse { shards, rerun, finish } };
-    let run = Run { quick, shard: None, progress: true, store: &store, missing };
+    let run = Run { budget, shard: None, progress: true, store: &store, missing };
     let Outcome::Judged { result, panels, provenance } = prepared.check(&run)? else {
         return Err(Error::Other("a whole run ended as a shard".into()));
     };
@@ -512,7 +514,7 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, quick: 
         let _ = std::fs::remove_file(claim_dir.join(format!(".shard-{i}-of-{shards}.lock")));
     }
     reporter.note(&format!("{id}: {} trial records merged from {shards} shards ({} simulated here)", records.len(), provenance.simulated));
-    reporter.judged(claim_dir, &result, &panels, &RunInfo::now(quick, provenance, prepared.code(), prepared.hash()))?;
+    reporter.judged(claim_dir, &result, &panels, &RunInfo::now(budget, provenance, prepared.code(), prepared.hash()))?;
     reporter.finished(&out)?;
     Ok(Checked { results: vec![(result, provenance)], shards: Vec::new(), compared: Vec::new() })
 }

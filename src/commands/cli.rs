@@ -4,6 +4,7 @@
 
 use crate::commands::{self, check::CheckOptions};
 use crate::config::Validate;
+use crate::plan::Budget;
 use crate::theories::scb::commands as scb_commands;
 use crate::theories::scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
 use crate::theories::scb::train::{RunConfig, TrainSpec};
@@ -327,18 +328,19 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
-            let checked = commands::check::merge(&REGISTRY, &dir, &theorems, quick, finish_locally)?;
+            let checked = commands::check::merge(&REGISTRY, &dir, &theorems, Budget::from_flag(quick), finish_locally)?;
             crate::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(checked.exit_code())
         }
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate, max_array } => {
-            let out = out.unwrap_or_else(|| if calibrate.is_some() { "reports".into() } else { commands::check::default_folders(quick).0 });
-            let opts = commands::submit::SubmitOptions { shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate, max_array };
+            let budget = Budget::from_flag(quick);
+            let out = out.unwrap_or_else(|| if calibrate.is_some() { "reports".into() } else { commands::check::default_folders(budget).0 });
+            let opts = commands::submit::SubmitOptions { shards, budget, partition, time, cpus, dry_run, out, theorems, calibrate, max_array };
             for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
                 let jobs = if s.array.contains(',') { "array jobs" } else { "array job" };
                 crate::show!("{}: {jobs} {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
                 let (logs, result) = match calibrate {
-                    Some(_) => (s.dir.clone(), opts.out.join("<id>").join(crate::result::Calibration::file_name(quick))),
+                    Some(_) => (s.dir.clone(), opts.out.join("<id>").join(crate::result::Calibration::file_name(budget))),
                     None => (s.dir.join("slurm"), s.dir.join("result.json")),
                 };
                 crate::say!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, logs.display(), result.display());
@@ -360,7 +362,8 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Calibrate { specs, seeds, quick, out, theorems, interval, shard, merge } => {
             use commands::calibrate::Part;
-            let opts = commands::calibrate::CalibrateOptions { quick, seeds, out, theorems, progress: true, interval };
+            let budget = Budget::from_flag(quick);
+            let opts = commands::calibrate::CalibrateOptions { budget, seeds, out, theorems, progress: true, interval };
             let part = match (shard, merge) {
                 (Some((i, n)), _) => Part::Shard(i, n),
                 (None, true) => Part::Merge,
@@ -371,7 +374,7 @@ fn run(cli: Cli) -> Result<u8> {
                 crate::say!("shard {i}/{n} of {seeds} seeds done; once every shard is, scb calibrate ... --seeds {seeds} --merge writes the calibrations");
                 return Ok(0);
             }
-            let need = commands::calibrate::required(quick);
+            let need = commands::calibrate::required(budget);
             for c in &cals {
                 crate::show!("{}", commands::calibrate::describe(c).trim_end());
             }
@@ -389,9 +392,10 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(if below.is_empty() { 0 } else { 1 })
         }
         Cmd::Accept { specs, quick, from, to } => {
-            let (run_dir, base) = commands::check::default_folders(quick);
+            let budget = Budget::from_flag(quick);
+            let (run_dir, base) = commands::check::default_folders(budget);
             let (from, to) = (from.unwrap_or(run_dir), to.unwrap_or(base));
-            let ids = commands::accept::accept(&REGISTRY, &specs, &from, &to, quick)?;
+            let ids = commands::accept::accept(&REGISTRY, &specs, &from, &to, budget)?;
             crate::show!(
                 "accepted {} spec{} from {} into the baseline {}: {}",
                 ids.len(),
@@ -404,8 +408,9 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Check { specs, quick, out, baseline, theorems, shard, replace, force, junit, figures } => {
             let figures = figures.options()?;
-            let (out, baseline) = commands::check::run_folders(quick, out, baseline)?;
-            let opts = CheckOptions { quick, out, theorems, shard, progress: true, replace, baseline, force };
+            let budget = Budget::from_flag(quick);
+            let (out, baseline) = commands::check::run_folders(budget, out, baseline)?;
+            let opts = CheckOptions { budget, out, theorems, shard, progress: true, replace, baseline, force };
             let mut reporters = crate::report::Reports::with_console(commands::check::claim_ids(&REGISTRY), Box::new(crate::report::Console), figures);
             if let Some(path) = junit {
                 reporters.0.push(Box::new(crate::report::junit::Junit::new(&path)?));

@@ -8,12 +8,14 @@
 use super::check::load_specs;
 use crate::claims::Claim;
 use crate::error::{invalid, io_err, Error, Result};
+use crate::plan::Budget;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub struct SubmitOptions {
     pub shards: usize,
-    pub quick: bool,
+    /// The full grids, or the quick ones.
+    pub budget: Budget,
     pub partition: Option<String>,
     /// SLURM's time limit per task (`--time`), e.g. `30`, `2:00:00` or `1-00:00:00`.
     pub time: Option<String>,
@@ -50,7 +52,7 @@ impl Default for SubmitOptions {
     fn default() -> Self {
         SubmitOptions {
             shards: 1,
-            quick: false,
+            budget: Budget::Full,
             partition: None,
             time: None,
             cpus: None,
@@ -161,7 +163,7 @@ fn head(opts: &SubmitOptions) -> (String, &'static str, String) {
     if let Some(t) = &opts.time {
         head += &format!("#SBATCH --time={t}\n");
     }
-    let quick = if opts.quick { " --quick" } else { "" };
+    let quick = opts.budget.flag();
     let threads = match opts.cpus {
         Some(c) => format!("#SBATCH --cpus-per-task={c}\nexport RAYON_NUM_THREADS={c}\n"),
         None => String::new(),

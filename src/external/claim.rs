@@ -22,6 +22,7 @@ use crate::config::{Valid, Validate};
 use crate::error::{invalid, Error, Result};
 use crate::formula::{Formula, Vars};
 use crate::grid::{Axis, Point};
+use crate::plan::Budget;
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
 use crate::spec::ClaimSpec;
@@ -169,8 +170,8 @@ const EXPONENT: Quantity = Quantity::new("exponent_*", "exponent of an axis in t
 /// The grid keys of both grids, in order, with whether every value is a whole number.
 fn grid_axes(spec: &ClaimSpec) -> BTreeMap<String, bool> {
     let mut axes: BTreeMap<String, bool> = BTreeMap::new();
-    for grid in [spec.grid(false), spec.grid(true)] {
-        for (k, vals) in grid {
+    for plan in Budget::BOTH.map(|b| spec.plan(b)) {
+        for (k, vals) in plan.grid {
             let whole = vals.iter().all(|v| v.is_integer());
             *axes.entry(k).or_insert(true) &= whole;
         }
@@ -236,7 +237,8 @@ impl TypedClaim for Python {
         for (i, c) in spec.checks.iter().enumerate() {
             let axis = c.quantity.strip_prefix("residual_").or_else(|| c.quantity.strip_prefix("exponent_"));
             let Some(axis) = axis else { continue };
-            for (field, grid) in [("grid", spec.grid(false)), ("quick.grid", spec.grid(true))] {
+            for budget in Budget::BOTH {
+                let (field, grid) = (budget.grid_field(), spec.plan(budget).grid);
                 match grid.get(axis) {
                     None => {
                         return Err(invalid(
@@ -280,8 +282,10 @@ impl TypedClaim for Python {
         let bound = match (formula, &s.bound_function) {
             (Some(f), _) => Bound::Formula(Box::new(f)),
             (None, Some(function)) => {
-                let mut points: Vec<Point> = crate::grid::points(&axes, &spec.grid(false), "grid")?;
-                points.extend(crate::grid::points(&axes, &spec.grid(true), "quick.grid")?);
+                let mut points: Vec<Point> = Vec::new();
+                for budget in Budget::BOTH {
+                    points.extend(crate::grid::points(&axes, &spec.plan(budget).grid, budget.grid_field())?);
+                }
                 // A redraw takes the values its result recorded: it runs no code, and a
                 // downloaded result has no module beside it (or one that is not to be run).
                 Bound::Computed(match crate::result::recorded() {

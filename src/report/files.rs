@@ -185,7 +185,7 @@ mod tests {
         let result: ClaimResult = serde_json::from_str(&text).unwrap();
         let panel = || Panel { series: vec![Series::line("a line", 0, vec![(1.0, 1.0), (2.0, 3.0)])], ..Default::default() };
         let dir = tempfile::tempdir().unwrap();
-        let run = crate::result::RunInfo::now(false, Default::default(), "code", "hash");
+        let run = crate::result::RunInfo::now(crate::plan::Budget::Full, Default::default(), "code", "hash");
         write_claim(dir.path(), &result, &[panel(), panel()], &run, &FigureOptions::parse("screen", "svg,pdf,png").unwrap()).unwrap();
         let all = ["stage_one-panel1.csv", "stage_one-panel2.csv", "stage_one.pdf", "stage_one.png", "stage_one.svg"];
         assert_eq!(figure_files(dir.path(), "stage_one"), all);

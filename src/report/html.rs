@@ -130,7 +130,7 @@ fn verdict_tables(results: &[Entry]) -> String {
             "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td class=\"{ok}\">{}</td><td>{}</td><td>{} grid: {} points x {} tasks x {} trials; intervals cover {}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&r.outcome),
             escape(&r.statement),
-            if r.quick { "quick" } else { "full" },
+            r.budget.name(),
             r.points.len(),
             r.tasks_per_point,
             r.trials_per_point,

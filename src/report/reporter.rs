@@ -85,7 +85,7 @@ impl Reporter for Files {
 pub fn verdict_lines(r: &ClaimResult, info: &RunInfo) -> Vec<String> {
     let p: &Provenance = &info.provenance;
     let note = if r.as_expected && r.expect == Expect::Pass { String::new() } else { format!(" ({})", r.outcome) };
-    let grid = if r.quick { "quick grid" } else { "full grid" };
+    let grid = format!("{} grid", r.budget.name());
     let mut lines = vec![
         format!("{}: {}{note}  [{grid}, {} trials: {} simulated, {} reused]", r.id, r.verdict_word(), p.simulated + p.reused, p.simulated, p.reused),
         format!("  intervals cover {} at {:.0}% ({})", r.randomness, 100.0 * r.spec.level, r.interval),
@@ -185,9 +185,9 @@ impl Reporter for IndexPage {
                 match serde_json::from_str::<ClaimResult>(&text) {
                     Ok(r) => {
                         let info = std::fs::read_to_string(d.join("run.json")).ok().and_then(|t| serde_json::from_str::<RunInfo>(&t).ok());
-                        let cals = [false, true]
+                        let cals = crate::plan::Budget::BOTH
                             .iter()
-                            .filter_map(|q| std::fs::read_to_string(d.join(Calibration::file_name(*q))).ok())
+                            .filter_map(|b| std::fs::read_to_string(d.join(Calibration::file_name(*b))).ok())
                             .filter_map(|t| serde_json::from_str::<Calibration>(&t).ok())
                             .collect();
                         let figures = super::files::figure_files(&d, &r.id);

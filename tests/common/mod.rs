@@ -65,6 +65,15 @@ pub fn quick_run(spec: &scb::spec::ClaimSpec, out: &std::path::Path) -> scb::res
     let out = out.join(&hash[..16]);
     seed_quick_records(&spec.id, &hash, &out);
     let theorems = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("theorems");
-    let opts = scb::commands::check::CheckOptions { quick: true, out, theorems, shard: None, progress: false, replace: false, baseline: None, force: false };
+    let opts = scb::commands::check::CheckOptions {
+        budget: scb::plan::Budget::Quick,
+        out,
+        theorems,
+        shard: None,
+        progress: false,
+        replace: false,
+        baseline: None,
+        force: false,
+    };
     scb::commands::check::check_one(&REGISTRY, spec, &opts).unwrap()
 }

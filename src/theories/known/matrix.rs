@@ -9,6 +9,7 @@
 use crate::commands::calibrate::{calibrate, CalibrateOptions};
 use crate::error::{Error, Result};
 use crate::intervals::Method;
+use crate::plan::Budget;
 use crate::result::Calibration;
 use crate::spec::ClaimSpec;
 use crate::verdict::{num, Kind};
@@ -102,7 +103,7 @@ pub fn rows(spec: &ClaimSpec, cal: &Calibration, method: Method) -> Vec<Row> {
                 out.push(Row {
                     method,
                     law: law.clone(),
-                    tasks: spec.tasks(false),
+                    tasks: spec.plan(Budget::Full).tasks,
                     quantity: c.quantity.clone(),
                     width,
                     shared,
@@ -165,7 +166,7 @@ pub fn run(registry: &[&dyn crate::claims::Claim], opts: &MatrixOptions) -> Resu
             theorems: opts.theorems.clone(),
             progress: opts.progress,
             interval: Some(*method),
-            quick: false,
+            budget: Budget::Full,
         };
         calibrate(registry, &ids, &c)?;
     }
@@ -179,7 +180,7 @@ pub fn summarise(ids: &[String], theorems: &Path, out: &Path) -> Result<Matrix> 
     let (mut all, mut level, mut seeds) = (Vec::new(), 0.95, 0);
     for method in Method::ALL {
         for id in ids {
-            let path = out.join(method.name()).join(id).join(Calibration::file_name(false));
+            let path = out.join(method.name()).join(id).join(Calibration::file_name(Budget::Full));
             let Ok(text) = std::fs::read_to_string(&path) else { continue };
             let cal: Calibration = serde_json::from_str(&text).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
             let spec = ClaimSpec::load(&theorems.join(format!("{id}.toml")))?;

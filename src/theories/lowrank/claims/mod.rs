@@ -56,8 +56,8 @@ impl Setup {
             return Err(invalid("settings.test_size", "must be at least 100"));
         }
         let setup = Setup { data, training, seed: spec.seed, test_size };
-        for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
-            for p in crate::grid::points(&setup.axes(), &spec.grid(quick), field)? {
+        for (field, grid) in spec.grids() {
+            for p in crate::grid::points(&setup.axes(), &grid, field)? {
                 if p.at(axis::PATTERNS) > p.at(axis::D) {
                     return Err(invalid(
                         format!("{field}.patterns"),

@@ -75,8 +75,8 @@ impl Scb {
         }
         let algorithm: Valid<LearnerConfig> = spec.validated("algorithm")?;
         let scb = Scb { task, algorithm, seed: spec.seed, with_rho };
-        for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
-            for p in points(&scb.axes(), &spec.grid(quick), field)? {
+        for (field, grid) in spec.grids() {
+            for p in points(&scb.axes(), &grid, field)? {
                 scb.task_config(&p).validate()?;
             }
         }

@@ -294,8 +294,7 @@ impl TypedClaim for Scaling {
         let transfer = matches!(start, Start::Transfer { .. });
         let scb = Scb::from(spec, transfer)?;
         let claim = Scaling { scb, start, event, ladder: ladder(&run), run, predict };
-        for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
-            let grid = spec.grid(quick);
+        for (field, grid) in spec.grids() {
             if transfer && matches!(claim.start, Start::Transfer { rho: None }) && grid.get(axis::RHO).is_none_or(|v| v.is_empty()) {
                 return Err(invalid(format!("{field}.rho"), "a transfer start needs rho: in [start] (rho = 0.5) or as a grid axis"));
             }
@@ -307,8 +306,7 @@ impl TypedClaim for Scaling {
         // on it rather than report it undefined after the run.
         for (i, c) in spec.checks.iter().enumerate() {
             if let Some(axis) = c.quantity.strip_prefix("residual_") {
-                for (quick, field) in [(false, "grid"), (true, "quick.grid")] {
-                    let grid = spec.grid(quick);
+                for (field, grid) in spec.grids() {
                     let why = match grid.get(axis) {
                         None => format!(
                             "{}: the {field} has no axis {axis} (it has {}); a residual is fitted along an axis the grid varies",
@@ -353,7 +351,7 @@ impl TypedClaim for Scaling {
         let task = self.scb.task_at(point, seed)?;
         // The start's statistics are those of trial 0's start (a random start differs from
         // trial to trial only in its noise direction).
-        let seed0 = point.trial_seed(seed, 0);
+        let seed0 = crate::rng::seeds::trial(seed, &point.key(), 0);
         let start = self.init(&task, point, seed0);
         let mut vars = task_vars(&task);
         vars.extend(start_vars(&task, &start));

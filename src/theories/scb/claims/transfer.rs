@@ -204,9 +204,9 @@ impl TypedClaim for Transfer {
         if s.variance_samples < 2 * scb.task.n.max(2) {
             return Err(invalid("settings.variance_samples", "must be at least 2N"));
         }
-        for (g, field) in [(&spec.grid, "grid.rho"), (&spec.grid(true), "quick.grid.rho")] {
+        for (field, g) in spec.grids() {
             if g.get(axis::RHO).is_none_or(|v| v.is_empty()) {
-                return Err(invalid(field, "transfer needs a list of rho values in [0, 1]"));
+                return Err(invalid(format!("{field}.rho"), "transfer needs a list of rho values in [0, 1]"));
             }
         }
         Ok(Transfer { scb, s })
@@ -223,7 +223,7 @@ impl TypedClaim for Transfer {
         let (transfer, fell_back_at) = self.hit(task, &self.transfer_learner(budget), init, seed);
         let scratch = if rho == 0.0 {
             let from = Params::uninformative(task.n, task.t);
-            vec![self.hit(task, &self.scb.algorithm, from, crate::rng::derive(seed, 1)).0]
+            vec![self.hit(task, &self.scb.algorithm, from, crate::rng::derive(seed, crate::rng::stream::SCRATCH)).0]
         } else {
             vec![]
         };
