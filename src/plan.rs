@@ -155,7 +155,7 @@ mod tests {
     use super::*;
 
     fn spec(text: &str) -> ClaimSpec {
-        toml::from_str(text).unwrap()
+        toml::from_str(&format!("check = []\n{text}")).unwrap()
     }
 
     #[test]
