@@ -22,6 +22,13 @@ pub fn ols(x: &[f64], y: &[f64]) -> (f64, f64) {
     (my - b * mx, b)
 }
 
+/// The power law `y = e^a x^b` fitted by least squares on log-log axes; returns (a, b), the
+/// exponent b being the log-log slope.
+pub fn loglog(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let ln = |v: &[f64]| v.iter().map(|z| z.ln()).collect::<Vec<f64>>();
+    ols(&ln(x), &ln(y))
+}
+
 /// Least squares `y = a + sum_j b_j x_j` over observations `i` (`xs[j][i]`): the partial
 /// slopes `b_j`, each with the other regressors held fixed. None when the regressors do not
 /// determine them (fewer observations than unknowns, or a regressor constant or collinear
@@ -291,6 +298,14 @@ mod tests {
         assert!((a - 0.5).abs() < 1e-12 && (b + 2.0).abs() < 1e-12);
         assert!(ols(&[1.0, 1.0], &[2.0, 3.0]).1.is_nan());
         assert!(ols(&[1.0], &[2.0]).1.is_nan());
+    }
+
+    #[test]
+    fn loglog_recovers_a_power_law() {
+        let x = [2.0, 5.0, 11.0, 40.0];
+        let y: Vec<f64> = x.iter().map(|v: &f64| 3.0 * v.powf(-1.5)).collect();
+        let (a, b) = loglog(&x, &y);
+        assert!((a - 3f64.ln()).abs() < 1e-12 && (b + 1.5).abs() < 1e-12, "{a} {b}");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::grid::{Axis, Point};
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
 use crate::spec::ClaimSpec;
-use crate::stats::{ols, Quantities};
+use crate::stats::{loglog, Quantities};
 use crate::theories::lsa::{Law, Sgd};
 use serde::{Deserialize, Serialize};
 
@@ -81,9 +81,7 @@ const LAMBDA_EXPONENT: Quantity = Quantity::new("lambda_exponent", "exponent of 
 
 /// The slope of `ln t` on `ln lambda`.
 fn exponent(lambda: &[f64], times: &[f64]) -> f64 {
-    let x: Vec<f64> = lambda.iter().map(|l| l.ln()).collect();
-    let y: Vec<f64> = times.iter().map(|t| t.ln()).collect();
-    ols(&x, &y).1
+    loglog(lambda, times).1
 }
 
 impl Stagewise {

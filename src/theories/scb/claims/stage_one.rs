@@ -27,7 +27,7 @@ use crate::grid::Point;
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;
 use crate::spec::ClaimSpec;
-use crate::stats::{log_crossing, ols, within_slope, Quantities};
+use crate::stats::{log_crossing, loglog, ols, within_slope, Quantities};
 use crate::theories::scb::metrics::corr_v;
 use crate::theories::scb::model::{batch_grad, Grad, Params};
 use crate::theories::scb::task::{Batch, Task};
@@ -186,7 +186,7 @@ impl TypedClaim for StageOne {
         let xs: Vec<f64> = measured.points.iter().map(|p| p.0).collect();
         let (x0, x1) = (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(0.0, f64::max));
         let line = |f: &dyn Fn(f64) -> f64| (0..=20).map(|i| x0 * (x1 / x0).powf(i as f64 / 20.0)).map(|x| (x, f(x))).collect::<Vec<_>>();
-        let (a, b) = ols(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>(), &measured.points.iter().map(|p| p.1.ln()).collect::<Vec<_>>());
+        let (a, b) = loglog(&xs, &measured.points.iter().map(|p| p.1).collect::<Vec<_>>());
         let predicted = result.predicted(RATIO).unwrap_or(1.0);
         let p1 = Panel {
             title: format!("samples for corr_V >= {} at frequency 1/2", self.s.c),
