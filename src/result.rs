@@ -371,33 +371,6 @@ impl Calibration {
     }
 }
 
-thread_local! {
-    static RECORDED: std::cell::RefCell<Option<std::collections::BTreeMap<String, f64>>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `prepare` with the quantities of the judged `result` being redrawn in reach of
-/// [`recorded`], so that a claim takes what it computed once for the run (an external
-/// bound's values) from the result instead of computing it again: a redraw reads the
-/// result alone and runs no code found beside it, which may be a download.
-pub(crate) fn preparing<R>(result: &ClaimResult, prepare: impl FnOnce() -> R) -> R {
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            RECORDED.with(|r| r.borrow_mut().take());
-        }
-    }
-    let values = result.quantities.iter().map(|(k, e)| (k.clone(), e.value)).collect();
-    RECORDED.with(|r| *r.borrow_mut() = Some(values));
-    let _reset = Reset;
-    prepare()
-}
-
-/// The quantities of the result being redrawn, if a claim is being prepared for a redraw
-/// ([`preparing`]) on this thread.
-pub(crate) fn recorded() -> Option<std::collections::BTreeMap<String, f64>> {
-    RECORDED.with(|r| r.borrow().clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,19 +409,5 @@ mod tests {
         let r: ClaimResult = serde_json::from_value(committed()).unwrap();
         let again: ClaimResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(serde_json::to_value(&again).unwrap(), serde_json::to_value(&r).unwrap());
-    }
-
-    #[test]
-    fn the_recorded_quantities_are_in_reach_only_while_preparing() {
-        let mut result: ClaimResult = serde_json::from_str(include_str!("../reports/icl_stagewise_linear/result.json")).unwrap();
-        result.quantities.retain(|k, _| k.starts_with("mean@"));
-        assert!(recorded().is_none());
-        let seen = preparing(&result, recorded).expect("in reach while preparing");
-        assert_eq!(seen.len(), result.quantities.len());
-        assert!(seen.keys().all(|k| k.starts_with("mean@")));
-        assert!(recorded().is_none(), "gone once prepared");
-        let unwound = std::panic::catch_unwind(|| preparing(&result, || panic!("a prepare that fails")));
-        assert!(unwound.is_err());
-        assert!(recorded().is_none(), "gone after a prepare that panicked");
     }
 }

@@ -146,6 +146,12 @@ pub struct ClaimSpec {
     /// studies another. Not read from a spec file.
     #[serde(skip)]
     pub interval: Option<crate::intervals::Method>,
+    /// The quantities of the judged result this spec is prepared to redraw (`scb figure`),
+    /// by key: a claim takes what it computed once for that run (an external bound's values)
+    /// from here instead of computing it again, since a redraw reads the result alone and
+    /// runs no code found beside it, which may be a download. Not read from a spec file.
+    #[serde(skip)]
+    pub recorded: Option<BTreeMap<String, f64>>,
     #[serde(default)]
     pub grid: Grid,
     #[serde(default)]

@@ -21,8 +21,9 @@ pub fn redraw(registry: &[&dyn Claim], dir: &Path, out: Option<&Path>, figures: 
     // A spec read back from a result has no file; what it names beside itself (an external
     // trial's module) is looked for in the result's folder.
     spec.file = Some(dir.join(format!("{}.toml", result.id)));
+    spec.recorded = Some(result.quantities.iter().map(|(k, e)| (k.clone(), e.value)).collect());
     let claim = find(registry, &spec)?;
-    let prepared = crate::result::preparing(&result, || claim.prepare(spec))?;
+    let prepared = claim.prepare(spec)?;
     // The records the result was judged from: those of the code run.json names (results
     // older than that field were judged from this code's, or cannot be redrawn).
     let info: Option<crate::result::RunInfo> = std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str(&t).ok());

@@ -288,7 +288,7 @@ impl TypedClaim for Python {
                 }
                 // A redraw takes the values its result recorded: it runs no code, and a
                 // downloaded result has no module beside it (or one that is not to be run).
-                Bound::Computed(match crate::result::recorded() {
+                Bound::Computed(match &spec.recorded {
                     Some(q) => points.iter().map(|p| (p.key(), q.get(&BOUND.at_key(&p.key())).copied().unwrap_or(f64::NAN))).collect(),
                     None => super::bound::evaluate(function, &folders, &points, s.timeout.unwrap_or(DEFAULT_TIMEOUT))?,
                 })
