@@ -8,7 +8,7 @@ use crate::claims::{find, Claim};
 use crate::error::{invalid, io_err, Result};
 use crate::io::Staged;
 use crate::plan::Budget;
-use crate::result::ClaimResult;
+use crate::report::{ReportDir, Unread};
 use std::path::{Path, PathBuf};
 
 /// A record's place: (point key, task, trial).
@@ -50,35 +50,34 @@ pub fn accept(registry: &[&dyn Claim], names: &[String], from: &Path, to: &Path,
 /// Whether a result's run.json says its binary was built from a tree with uncommitted
 /// changes.
 fn built_from_uncommitted(dir: &Path) -> bool {
-    let info = std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str::<crate::result::RunInfo>(&t).ok());
-    info.and_then(|i| i.commit).is_some_and(|c| c.contains("-dirty"))
+    ReportDir::new(dir).run().and_then(|i| i.commit).is_some_and(|c| c.contains("-dirty"))
 }
 
 /// The ids of the results in a run folder.
 fn results_in(from: &Path) -> Result<Vec<String>> {
-    let rd = std::fs::read_dir(from).map_err(|e| invalid("--from", format!("{} is not a readable run folder ({e})", from.display())))?;
-    let mut ids: Vec<String> =
-        rd.filter_map(|e| e.ok()).filter(|e| e.path().join("result.json").is_file()).filter_map(|e| e.file_name().to_str().map(str::to_string)).collect();
-    ids.sort();
-    Ok(ids)
+    let dirs = ReportDir::all(from).map_err(|e| invalid("--from", format!("{} is not a readable run folder ({e})", from.display())))?;
+    Ok(dirs.iter().filter_map(|d| d.id().map(str::to_string)).collect())
 }
 
 /// A spec's run folder checked for accepting: a whole result of the right grid, with the
 /// records this scb's code made (older code's are left behind).
 fn prepare(registry: &[&dyn Claim], dir: &Path, budget: Budget) -> Result<(PathBuf, String)> {
     crate::io::settle(dir);
-    let path = dir.join("result.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| invalid("spec", format!("{} cannot be read ({e}); run scb check first", path.display())))?;
-    let result: ClaimResult = serde_json::from_str(&text).map_err(|e| invalid("spec", format!("{} is not a result ({e})", path.display())))?;
+    let folder = ReportDir::new(dir);
+    let path = folder.result_path();
+    let result = folder.result().map_err(|e| match e {
+        Unread::Missing(e) => invalid("spec", format!("{} cannot be read ({e}); run scb check first", path.display())),
+        Unread::Invalid(e) => invalid("spec", format!("{} is not a result ({e})", path.display())),
+    })?;
     if result.budget != budget {
         let (is, flag) = if result.budget.is_quick() { ("quick", "pass --quick") } else { ("full", "leave out --quick") };
         return Err(invalid("--quick", format!("{} is a {is}-grid result; {flag} to accept it into the baseline of its grid", path.display())));
     }
-    if std::fs::read_dir(dir).map_err(io_err(dir))?.flatten().any(|e| e.file_name().to_string_lossy().starts_with("trials.shard-")) {
+    let trials = folder.trials_path();
+    if folder.store().files().iter().any(|f| *f != trials) {
         return Err(invalid("spec", format!("{} holds shards not merged; run scb merge {} first", dir.display(), dir.display())));
     }
     let code = find(registry, &result.spec)?.code();
-    let trials = dir.join("trials.jsonl");
     let all = std::fs::read_to_string(&trials).map_err(io_err(&trials))?;
     // Sorted by trial, not in the order threads finished them: the baseline's records are
     // the same file for the same trials, and a diff shows only what changed.
@@ -103,7 +102,7 @@ fn publish(from: &Path, to: &Path, records: &str) -> Result<()> {
         if name.starts_with('.') || !entry.path().is_file() {
             continue;
         }
-        if name == "trials.jsonl" {
+        if entry.path() == ReportDir::new(from).trials_path() {
             staged.write(&name, records.as_bytes())?;
         } else {
             let bytes = std::fs::read(entry.path()).map_err(io_err(&entry.path()))?;

@@ -8,7 +8,7 @@ use crate::compare::Compared;
 use crate::error::{invalid, io_err, Error, Result};
 use crate::plan::Budget;
 use crate::report::reporter::canonical_key;
-use crate::report::{Files, IndexPage, Reporter, Reports};
+use crate::report::{Files, IndexPage, ReportDir, Reporter, Reports, Unread};
 use crate::result::{ClaimResult, Provenance, RunInfo};
 use crate::spec::ClaimSpec;
 use crate::verdict::Standing;
@@ -337,11 +337,12 @@ pub fn check_with(registry: &[&dyn Claim], names: &[String], opts: &CheckOptions
 /// A result against its accepted one in `baseline`: compared when that exists and is of
 /// the same grid.
 fn against(baseline: &Path, r: &ClaimResult) -> Compared {
-    let path = baseline.join(&r.id).join("result.json");
+    let accepted = ReportDir::of(baseline, &r.id);
+    let path = accepted.result_path();
     let missing = |why: String| Compared::Missing { id: r.id.clone(), why };
-    let Ok(text) = std::fs::read_to_string(&path) else { return missing(format!("{} does not exist", path.display())) };
-    match serde_json::from_str::<ClaimResult>(&text) {
-        Err(e) => missing(format!("{} does not read as a result ({e})", path.display())),
+    match accepted.result() {
+        Err(Unread::Missing(_)) => missing(format!("{} does not exist", path.display())),
+        Err(Unread::Invalid(e)) => missing(format!("{} does not read as a result ({e})", path.display())),
         Ok(old) if old.budget != r.budget => missing(format!("{} is of the {} grid", path.display(), old.budget.name())),
         Ok(old) => Compared::Found(crate::compare::compare(&old, r)),
     }
@@ -403,8 +404,11 @@ fn run_spec(prepared: &dyn Prepared, opts: &CheckOptions, reporter: &dyn Reporte
 /// `replace`, the old result and records are discarded first.
 fn guard_existing(prepared: &dyn Prepared, dir: &Path, budget: Budget, replace: bool, out: &Path, reporter: &dyn Reporter) -> Result<()> {
     let spec = prepared.spec();
-    let Ok(text) = std::fs::read_to_string(dir.join("result.json")) else { return Ok(()) };
-    let old: Option<ClaimResult> = serde_json::from_str(&text).ok();
+    let folder = ReportDir::new(dir);
+    let old = match folder.result() {
+        Err(Unread::Missing(_)) => return Ok(()),
+        read => read.ok(),
+    };
     let conflict = match &old {
         Some(o) if o.budget != budget => Some(format!("the {}-grid result of {}; this {}-grid run would replace it", o.budget.name(), o.id, budget.name())),
         Some(o) if o.spec.claim != spec.claim || prepared.hash_of(&o.spec).as_deref() != Some(prepared.hash()) => {
@@ -421,8 +425,7 @@ fn guard_existing(prepared: &dyn Prepared, dir: &Path, budget: Budget, replace: 
             format!("{} holds {what}. Write elsewhere (--out {}), or pass --replace to discard it", dir.display(), elsewhere.display()),
         ));
     }
-    for name in ["result.json", "run.json", "quantities.csv", "trials.jsonl"] {
-        let p = dir.join(name);
+    for p in folder.result_files() {
         if p.exists() {
             std::fs::remove_file(&p).map_err(io_err(&p))?;
         }
@@ -502,10 +505,11 @@ pub fn merge(registry: &[&dyn Claim], claim_dir: &Path, theorems: &Path, budget:
     for k in keys {
         text += &(serde_json::to_string(&records[k]).map_err(|e| Error::Other(e.to_string()))? + "\n");
     }
-    let all = claim_dir.join("trials.jsonl");
+    let all = ReportDir::new(claim_dir).trials_path();
+    let name = all.file_name().and_then(|n| n.to_str()).expect("the store names its file");
     // Staged: a merge that fails while writing leaves the folder as it was, no part file.
     let mut staged = crate::io::Staged::begin(claim_dir)?;
-    staged.write("trials.jsonl", text.as_bytes())?;
+    staged.write(name, text.as_bytes())?;
     staged.commit()?;
     for f in store.files().iter().filter(|f| **f != all) {
         std::fs::remove_file(f).map_err(io_err(f))?;

@@ -341,7 +341,7 @@ fn run(cli: Cli) -> Result<u8> {
                 crate::show!("{}: {jobs} {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
                 let (logs, result) = match calibrate {
                     Some(_) => (s.dir.clone(), opts.out.join("<id>").join(crate::result::Calibration::file_name(budget))),
-                    None => (s.dir.join("slurm"), s.dir.join("result.json")),
+                    None => (s.dir.join("slurm"), crate::report::ReportDir::new(&s.dir).result_path()),
                 };
                 crate::say!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, logs.display(), result.display());
             }

@@ -5,18 +5,19 @@ use crate::claims::store::{FileStore, Records, Sink, TrialStore};
 use crate::claims::{find, Claim};
 use crate::error::{invalid, Result};
 use crate::io::Staged;
-use crate::report::FigureOptions;
-use crate::result::ClaimResult;
+use crate::report::{FigureOptions, ReportDir, Unread};
 use std::path::{Path, PathBuf};
 
 /// Redraws the figure of the result in `dir` into `out` (default: `dir` itself), and
 /// returns the files written.
 pub fn redraw(registry: &[&dyn Claim], dir: &Path, out: Option<&Path>, figures: &FigureOptions) -> Result<Vec<PathBuf>> {
     crate::io::settle(dir);
-    let path = dir.join("result.json");
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| invalid("folder", format!("{} cannot be read ({e}); give a folder scb check wrote", path.display())))?;
-    let result: ClaimResult = serde_json::from_str(&text).map_err(|e| invalid("folder", format!("{} is not a result ({e})", path.display())))?;
+    let folder = ReportDir::new(dir);
+    let path = folder.result_path();
+    let result = folder.result().map_err(|e| match e {
+        Unread::Missing(e) => invalid("folder", format!("{} cannot be read ({e}); give a folder scb check wrote", path.display())),
+        Unread::Invalid(e) => invalid("folder", format!("{} is not a result ({e})", path.display())),
+    })?;
     let mut spec = result.spec.clone();
     // A spec read back from a result has no file; what it names beside itself (an external
     // trial's module) is looked for in the result's folder.
@@ -26,9 +27,9 @@ pub fn redraw(registry: &[&dyn Claim], dir: &Path, out: Option<&Path>, figures: 
     let prepared = claim.prepare(spec)?;
     // The records the result was judged from: those of the code run.json names (results
     // older than that field were judged from this code's, or cannot be redrawn).
-    let info: Option<crate::result::RunInfo> = std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let info = folder.run();
     let code = info.as_ref().and_then(|i| i.code.clone()).unwrap_or_else(|| prepared.code().to_string());
-    let store = AsRecorded { store: FileStore::new(dir), config: info.and_then(|i| i.config) };
+    let store = AsRecorded { store: folder.store(), config: info.and_then(|i| i.config) };
     let panels = prepared.panels(&store, &code, &result)?;
     let out = out.unwrap_or(dir);
     let mut staged = Staged::begin(out)?;

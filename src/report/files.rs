@@ -2,6 +2,7 @@
 //! `.pdf`, `.png`) and the figure's data (`<id>-panel<k>.csv`), staged and moved into place
 //! together, so a folder never holds a half-written result.
 
+use super::dir::ReportDir;
 use super::figure::{render, Panel};
 use super::style::{FigureOptions, Format, Theme};
 use crate::error::Result;
@@ -11,10 +12,10 @@ use std::path::Path;
 
 pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel], run: &crate::result::RunInfo, figures: &FigureOptions) -> Result<()> {
     let mut staged = Staged::begin(dir)?;
-    staged.json("result.json", result)?;
-    staged.json("run.json", run)?;
-    staged.write("quantities.csv", quantities_csv(result).as_bytes())?;
-    staged.write("checks.csv", checks_csv(result).as_bytes())?;
+    staged.json(ReportDir::RESULT, result)?;
+    staged.json(ReportDir::RUN, run)?;
+    staged.write(ReportDir::QUANTITIES, quantities_csv(result).as_bytes())?;
+    staged.write(ReportDir::CHECKS, checks_csv(result).as_bytes())?;
     figure(&mut staged, result, panels, figures)?;
     staged.commit()?;
     // Figures of formats this run did not write, or of panels it no longer has, would

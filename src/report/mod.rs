@@ -3,6 +3,7 @@
 //! or judges.
 
 pub mod comparison;
+pub mod dir;
 pub(crate) mod export;
 pub mod figure;
 pub mod files;
@@ -11,6 +12,7 @@ pub mod junit;
 pub mod reporter;
 pub mod style;
 
+pub use dir::{ReportDir, Unread};
 pub use figure::{draw, heatmaps, render, Heatmap, Panel, Series};
 pub use reporter::{verdict_lines, Console, Files, IndexPage, Reporter, Reports, Transcript};
 pub use style::{FigureOptions, Format, Style};

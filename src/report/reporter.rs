@@ -7,7 +7,7 @@ use super::figure::Panel;
 use super::style::FigureOptions;
 use crate::compare::Compared;
 use crate::error::Result;
-use crate::result::{Calibration, ClaimResult, Provenance, RunInfo};
+use crate::result::{ClaimResult, Provenance, RunInfo};
 use crate::verdict::{num, Expect};
 use std::path::Path;
 
@@ -178,25 +178,21 @@ impl Reporter for IndexPage {
         let mut dirs: Vec<_> =
             std::fs::read_dir(out).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect()).unwrap_or_default();
         dirs.sort();
-        for d in dirs {
-            crate::io::settle(&d);
-            let p = d.join("result.json");
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                match serde_json::from_str::<ClaimResult>(&text) {
-                    Ok(r) => {
-                        let info = std::fs::read_to_string(d.join("run.json")).ok().and_then(|t| serde_json::from_str::<RunInfo>(&t).ok());
-                        let cals = crate::plan::Budget::BOTH
-                            .iter()
-                            .filter_map(|b| std::fs::read_to_string(d.join(Calibration::file_name(*b))).ok())
-                            .filter_map(|t| serde_json::from_str::<Calibration>(&t).ok())
-                            .collect();
-                        let figures = super::files::figure_files(&d, &r.id);
-                        results.push((r, info, cals, figures))
-                    }
-                    Err(e) => crate::say!("warning: {} is not a result file ({e}); left out of index.html", p.display()),
+        for d in dirs.into_iter().map(super::ReportDir::new) {
+            crate::io::settle(d.path());
+            match d.result() {
+                Ok(r) => {
+                    let figures = d.figures(&r.id);
+                    results.push((r, d.run(), d.calibrations(), figures))
                 }
-            } else if let (Ok(text), Some(name)) = (std::fs::read_to_string(d.join("matrix.md")), d.file_name().and_then(|n| n.to_str())) {
-                studies.push((name.to_string(), text));
+                Err(super::Unread::Invalid(e)) => {
+                    crate::say!("warning: {} is not a result file ({e}); left out of index.html", d.result_path().display())
+                }
+                Err(super::Unread::Missing(_)) => {
+                    if let (Ok(text), Some(name)) = (std::fs::read_to_string(d.file("matrix.md")), d.id()) {
+                        studies.push((name.to_string(), text));
+                    }
+                }
             }
         }
         results.sort_by_key(|(r, _, _, _)| canonical_key(&self.claims, &r.spec.claim, r.expect, &r.id));
