@@ -112,6 +112,18 @@ fn as_calibrated(spec: &ClaimSpec, interval: Option<Method>) -> ClaimSpec {
     s
 }
 
+/// One spec being calibrated: what its seeds are filed under, and the seeds it has.
+struct Calibrating<'a> {
+    spec: &'a ClaimSpec,
+    claim: &'a dyn Claim,
+    /// The spec as its seeds record it: a changed spec starts over.
+    text: String,
+    /// The fingerprint of the code its seeds run, taken once before any seed runs.
+    code: String,
+    /// Its finished seeds, by master seed.
+    done: BTreeMap<u64, SeedOutcome>,
+}
+
 /// Which part of a calibration a run does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
@@ -183,8 +195,8 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
     // Each spec's code fingerprint is taken once, before any seed runs: every seed of this run
     // is filed under the code it started with (an external trial's module edited mid-run
     // does not split the seeds between two fingerprints).
-    let (mut done, mut texts, mut codes): (Vec<BTreeMap<u64, SeedOutcome>>, Vec<String>, Vec<String>) = (Vec::new(), Vec::new(), Vec::new());
-    for (spec, claim) in &specs {
+    let mut calibrating: Vec<Calibrating> = Vec::new();
+    for &(ref spec, claim) in &specs {
         let dir = opts.out.join(&spec.id);
         crate::io::ensure_dir(&dir)?;
         let text = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
@@ -232,14 +244,12 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
                 ));
             }
         }
-        done.push(kept);
-        texts.push(text);
-        codes.push(code);
+        calibrating.push(Calibrating { spec, claim, text, code, done: kept });
     }
     let bar = crate::ui::progress((opts.seeds * specs.len()) as u64, "calibration (seeds x specs)", opts.progress);
     for k in (1..=opts.seeds).filter(|k| part.runs(*k)) {
         let store = MemoryStore::default();
-        for ((((spec, claim), outcomes), text), code) in specs.iter().zip(done.iter_mut()).zip(&texts).zip(&codes) {
+        for Calibrating { spec, claim, text, code, done: outcomes } in calibrating.iter_mut() {
             let seed = crate::rng::seeds::master(spec.seed, k);
             if outcomes.contains_key(&seed) {
                 bar.inc(1);
@@ -265,7 +275,7 @@ pub fn calibrate_part(registry: &[&dyn Claim], names: &[String], opts: &Calibrat
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for ((spec, _), outcomes) in specs.iter().zip(&done) {
+    for Calibrating { spec, done: outcomes, .. } in &calibrating {
         let seeds: Vec<u64> = (1..=opts.seeds).map(|k| crate::rng::seeds::master(spec.seed, k)).collect();
         let mine: Vec<&SeedOutcome> = seeds.iter().filter_map(|s| outcomes.get(s)).collect();
         let cal = summarise(spec, opts.budget, seeds, &mine);
