@@ -6,7 +6,7 @@
 //! which `check all --quick` in tests/check_cli.rs simulates afresh.
 
 use scb::result::ClaimResult;
-use scb::spec::ClaimSpec;
+use scb::spec::{ClaimSpec, Predict};
 use scb::theories::scb::learners::{LearnerConfig, StageTwoRule};
 use scb::verdict::{Kind, Verdict};
 use std::path::Path;
@@ -32,11 +32,18 @@ fn holds(r: &ClaimResult, quantity: &str, kind: Kind) -> bool {
     mine.iter().all(|c| c.verdict == Verdict::Holds)
 }
 
-/// The same spec with the prediction of the (quantity, kind) checks replaced.
-fn predicting(spec: &ClaimSpec, quantity: &str, kind: Kind, predict: f64) -> ClaimSpec {
+/// The same spec with the prediction of the (quantity, kind) checks replaced: by a number,
+/// or by a formula over the point's variables.
+fn predicting(spec: &ClaimSpec, quantity: &str, kind: Kind, predict: impl Into<Predict>) -> ClaimSpec {
+    let predict = predict.into();
     let mut s = spec.clone();
-    s.checks.iter_mut().filter(|c| c.quantity == quantity && c.kind == kind).for_each(|c| c.predict = predict.into());
+    s.checks.iter_mut().filter(|c| c.quantity == quantity && c.kind == kind).for_each(|c| c.predict = predict.clone());
     s
+}
+
+/// A formula prediction, for [`predicting`].
+fn formula(text: &str) -> Predict {
+    Predict::Formula(text.into())
 }
 
 fn measured(r: &ClaimResult, quantity: &str) -> scb::stats::Estimate {
@@ -328,8 +335,7 @@ fn lsa_optimum_checker() {
     assert!(r.holds && r.as_expected, "{:?}", reasons(&r));
     // An exponent of n off by 0.5, and a risk three times the optimum's, are rejected.
     rejects(&real, dir.path(), "n_exponent", Kind::Equal, -0.9007 + 0.5);
-    let mut tripled = real.clone();
-    tripled.checks.iter_mut().filter(|c| c.quantity == "risk").for_each(|c| c.predict = scb::spec::Predict::Formula("3 * d * (d + 1) / (n + d + 1)".into()));
+    let tripled = predicting(&real, "risk", Kind::Ratio, formula("3 * d * (d + 1) / (n + d + 1)"));
     assert!(!holds(&run(&tripled, dir.path()), "risk", Kind::Ratio));
     // Two SGD steps leave Gamma near zero, whose risk is tr Sigma = d: rejected.
     let ablated = run(&setting(&real, "settings", "steps", 2.into()), dir.path());
@@ -346,8 +352,7 @@ fn lsa_stagewise_checker() {
     // either way, are rejected on the same trials.
     rejects(&real, dir.path(), "time_ratio", Kind::Ratio, 1.2);
     for shift in ["population_exponent + 0.5", "population_exponent - 0.5"] {
-        let mut off = real.clone();
-        off.checks.iter_mut().filter(|c| c.quantity == "lambda_exponent").for_each(|c| c.predict = scb::spec::Predict::Formula(shift.into()));
+        let off = predicting(&real, "lambda_exponent", Kind::Equal, formula(shift));
         assert!(!holds(&run(&off, dir.path()), "lambda_exponent", Kind::Equal), "{shift} accepted");
     }
     // Gamma held to a multiple of the identity learns no direction on its own time scale.
