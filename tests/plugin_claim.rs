@@ -1,46 +1,17 @@
 //! A theory that is not part of the crate, written as a user would add one: the folder
-//! `tests/coin/` (its claims, importing `scb::prelude` alone), one registry line, one TOML.
+//! `examples/coin_theory/coin/` (its claims, importing `scb::prelude` alone), one registry
+//! line, one TOML. The same folder builds a whole `scb` binary with the built-in theories
+//! (`examples/coin_theory/main.rs`), which the last test runs through every command.
 //! It has its own axes (a coin's bias and the number of tosses), its own per-point context
 //! (no task, no learner), and it runs through the same `check` as every claim, files and
 //! summary page included.
 
+#[path = "../examples/coin_theory/coin/mod.rs"]
 mod coin;
 
 use scb::prelude::*;
 
-const SPEC: &str = r#"
-id = "coin_spread"
-claim = "coin"
-statement = "The mean of n tosses spreads as n^-1/2."
-seed = 5
-trials = 8
-# The exact spread is a function of the point: there is no task to draw.
-fixed_task = true
-
-[grid]
-p = [0.2, 0.5]
-tosses = [10, 100, 1000]
-
-[quick]
-trials = 8
-
-[settings]
-repeats = 200
-
-[[check]]
-quantity = "sd_exponent"
-kind = "equal"
-predict = -0.5
-tolerance = 0.05
-
-[[check]]
-quantity = "sd_ratio"
-each_point = true
-where = { p = [0.5] }
-kind = "ratio"
-predict = 1.0
-tolerance = 0.1
-"#;
+const SPEC: &str = include_str!("../examples/coin_theory/coin_spread.toml");
 
 /// The harness's registry with the coin theory's claims: the one registry line.
 fn registry() -> Vec<&'static dyn Claim> {
@@ -109,7 +80,7 @@ fn the_coin_theory_is_one_folder_that_imports_the_prelude_alone() {
         }
     }
     let mut all = Vec::new();
-    files(std::path::Path::new("tests/coin"), &mut all);
+    files(std::path::Path::new("examples/coin_theory/coin"), &mut all);
     assert_eq!(all.len(), 3, "{all:?}");
     for f in &all {
         let text = std::fs::read_to_string(f).unwrap();
@@ -117,4 +88,60 @@ fn the_coin_theory_is_one_folder_that_imports_the_prelude_alone() {
             assert!(text[i..].starts_with("scb::prelude"), "{}: names {}", f.display(), &text[i..(i + 40).min(text.len())]);
         }
     }
+}
+
+/// The example binary (`examples/coin_theory/main.rs`), which `cargo test` builds beside
+/// the tests: `target/<profile>/examples/coin_theory`.
+fn coin_binary() -> std::path::PathBuf {
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let exe = deps.parent().unwrap().join("examples").join(format!("coin_theory{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.is_file(), "{} is not built (cargo test builds the examples)", exe.display());
+    exe
+}
+
+fn coin(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(coin_binary()).args(args).current_dir(dir).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+/// A binary built from the harness's crate plus a theory of its own serves the theory's
+/// claims through every command: check, a sharded check and its merge, a calibration whole
+/// and sharded, and a SLURM submission (printed, not submitted).
+#[test]
+fn a_binary_with_a_theory_from_outside_runs_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("coin_spread.toml"), SPEC).unwrap();
+    let (code, out) = coin(d, &["check", "coin_spread", "--quick", "--theorems", ".", "--out", "whole"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("coin_spread: PASS"), "{out}");
+    let (code, help) = coin(d, &["check", "--help"]);
+    assert!(code == 0 && help.contains("coin ") && help.contains("stage_one"), "{help}");
+    // Sharded, then merged: the same result, byte for byte.
+    for shard in ["1/2", "2/2"] {
+        let (code, out) = coin(d, &["check", "coin_spread", "--quick", "--theorems", ".", "--out", "sharded", "--shard", shard]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let (code, out) = coin(d, &["merge", "sharded/coin_spread", "--quick", "--theorems", "."]);
+    assert_eq!(code, 0, "{out}");
+    let read = |p: &str| std::fs::read(d.join(p)).unwrap();
+    assert_eq!(read("sharded/coin_spread/result.json"), read("whole/coin_spread/result.json"));
+    // A calibration, whole and in two shards merged: the same file.
+    let (code, out) = coin(d, &["calibrate", "coin_spread", "--quick", "--seeds", "4", "--theorems", ".", "--out", "cal"]);
+    assert_eq!(code, 0, "{out}");
+    for shard in ["1/2", "2/2"] {
+        let (code, out) = coin(d, &["calibrate", "coin_spread", "--quick", "--seeds", "4", "--theorems", ".", "--out", "cal2", "--shard", shard]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let (code, out) = coin(d, &["calibrate", "coin_spread", "--quick", "--seeds", "4", "--theorems", ".", "--out", "cal2", "--merge"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(read("cal2/coin_spread/calibration-quick.json"), read("cal/coin_spread/calibration-quick.json"));
+    // The array's scripts run this binary, which knows the claim.
+    let (code, out) = coin(d, &["submit", "coin_spread", "--quick", "--shards", "2", "--dry-run", "--theorems", ".", "--out", "sub"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&coin_binary().display().to_string()), "{out}");
+    // The plain harness does not know the claim.
+    let plain = std::path::Path::new(env!("CARGO_BIN_EXE_scb"));
+    let out = std::process::Command::new(plain).args(["check", "coin_spread", "--quick", "--theorems", ".", "--out", "plain"]).current_dir(d).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }

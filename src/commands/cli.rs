@@ -2,6 +2,7 @@
 //! writes the help text, and what each subcommand runs. It lives in the library so that
 //! the binary (`src/main.rs`) and the Python package's `scb` command are the same program.
 
+use crate::claims::Claim;
 use crate::commands::{self, check::CheckOptions};
 use crate::config::Validate;
 use crate::plan::Budget;
@@ -315,7 +316,7 @@ impl TrainArgs {
 /// What `check`, `merge` and `calibrate` exit with.
 const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 7 every verdict is as expected, but some spec changed from its baseline (a quantity moved beyond noise, or a verdict flipped); 2 bad input; 3 a read or write failed; 4 an internal fault; 6 a trial's own code failed (an external trial raised, or returned what is not a dict of finite numbers); 130 interrupted.";
 
-fn run(cli: Cli) -> Result<u8> {
+fn run(cli: Cli, registry: &[&dyn Claim]) -> Result<u8> {
     match cli.cmd {
         Cmd::BenchGrad { n, t, b, reps, out } => {
             let sps = scb_commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
@@ -328,7 +329,7 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
-            let checked = commands::check::merge(&REGISTRY, &dir, &theorems, Budget::from_flag(quick), finish_locally)?;
+            let checked = commands::check::merge(registry, &dir, &theorems, Budget::from_flag(quick), finish_locally)?;
             crate::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
             Ok(checked.exit_code())
         }
@@ -336,7 +337,7 @@ fn run(cli: Cli) -> Result<u8> {
             let budget = Budget::from_flag(quick);
             let out = out.unwrap_or_else(|| if calibrate.is_some() { "reports".into() } else { commands::check::default_folders(budget).0 });
             let opts = commands::submit::SubmitOptions { shards, budget, partition, time, cpus, dry_run, out, theorems, calibrate, max_array };
-            for s in commands::submit::submit(&REGISTRY, &specs, &opts)? {
+            for s in commands::submit::submit(registry, &specs, &opts)? {
                 let jobs = if s.array.contains(',') { "array jobs" } else { "array job" };
                 crate::show!("{}: {jobs} {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
                 let (logs, result) = match calibrate {
@@ -349,12 +350,12 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::KnownTruth { seeds, methods, theorems, out } => {
             let opts = crate::theories::known::matrix::MatrixOptions { seeds, methods, theorems, out, progress: true };
-            let m = crate::theories::known::matrix::run(&REGISTRY, &opts)?;
+            let m = crate::theories::known::matrix::run(registry, &opts)?;
             crate::show!("{}", crate::theories::known::matrix::markdown(&m).trim_end());
             crate::say!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
             // The reports folder's summary page shows the matrix beside the claims.
             if let Some(parent) = opts.out.parent().filter(|p| p.join("index.html").is_file()) {
-                if commands::check::write_index(&REGISTRY, parent).is_err() {
+                if commands::check::write_index(registry, parent).is_err() {
                     crate::say!("warning: {} not rewritten", parent.join("index.html").display());
                 }
             }
@@ -369,7 +370,7 @@ fn run(cli: Cli) -> Result<u8> {
                 (None, true) => Part::Merge,
                 (None, false) => Part::Whole,
             };
-            let cals = commands::calibrate::calibrate_part(&REGISTRY, &specs, &opts, part)?;
+            let cals = commands::calibrate::calibrate_part(registry, &specs, &opts, part)?;
             if let Part::Shard(i, n) = part {
                 crate::say!("shard {i}/{n} of {seeds} seeds done; once every shard is, scb calibrate ... --seeds {seeds} --merge writes the calibrations");
                 return Ok(0);
@@ -386,7 +387,7 @@ fn run(cli: Cli) -> Result<u8> {
                 100.0 * need,
                 if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) }
             );
-            if commands::check::write_index(&REGISTRY, &opts.out).is_err() {
+            if commands::check::write_index(registry, &opts.out).is_err() {
                 crate::say!("warning: index.html not rewritten");
             }
             Ok(if below.is_empty() { 0 } else { 1 })
@@ -395,7 +396,7 @@ fn run(cli: Cli) -> Result<u8> {
             let budget = Budget::from_flag(quick);
             let (run_dir, base) = commands::check::default_folders(budget);
             let (from, to) = (from.unwrap_or(run_dir), to.unwrap_or(base));
-            let ids = commands::accept::accept(&REGISTRY, &specs, &from, &to, budget)?;
+            let ids = commands::accept::accept(registry, &specs, &from, &to, budget)?;
             crate::show!(
                 "accepted {} spec{} from {} into the baseline {}: {}",
                 ids.len(),
@@ -411,11 +412,11 @@ fn run(cli: Cli) -> Result<u8> {
             let budget = Budget::from_flag(quick);
             let (out, baseline) = commands::check::run_folders(budget, out, baseline)?;
             let opts = CheckOptions { budget, out, theorems, shard, progress: true, replace, baseline, force };
-            let mut reporters = crate::report::Reports::with_console(commands::check::claim_ids(&REGISTRY), Box::new(crate::report::Console), figures);
+            let mut reporters = crate::report::Reports::with_console(commands::check::claim_ids(registry), Box::new(crate::report::Console), figures);
             if let Some(path) = junit {
                 reporters.0.push(Box::new(crate::report::junit::Junit::new(&path)?));
             }
-            let checked = commands::check::check_with(&REGISTRY, &specs, &opts, &reporters)?;
+            let checked = commands::check::check_with(registry, &specs, &opts, &reporters)?;
             crate::show!("{}", checked.summary(&opts.out));
             Ok(checked.exit_code())
         }
@@ -440,7 +441,7 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Figure { which: None, folder, out, figures } => {
             let figures = figures.options()?;
             let folder = folder.ok_or_else(|| crate::error::invalid("folder", "give a result folder (e.g. reports/stage_one) or a figure's name"))?;
-            for f in commands::figure::redraw(&REGISTRY, &folder, out.as_deref(), &figures)? {
+            for f in commands::figure::redraw(registry, &folder, out.as_deref(), &figures)? {
                 crate::show!("{}", f.display());
             }
             Ok(0)
@@ -519,8 +520,8 @@ fn negatives(mut c: clap::Command) -> clap::Command {
 
 /// The command line, with the lists that change as the harness grows (claims, learners)
 /// written into the help from the registry and the learners' own list.
-fn command() -> clap::Command {
-    let claims: Vec<String> = REGISTRY.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
+fn command(registry: &[&dyn Claim]) -> clap::Command {
+    let claims: Vec<String> = registry.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
     let learners = crate::theories::scb::learners::NAMES.join(", ");
     negatives(Cli::command())
         .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}\n\n{EXIT_CODES}", claims.join("\n"))))
@@ -539,6 +540,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    main_with(&REGISTRY, args, signals)
+}
+
+/// [`main`] with the claims of `registry`, which may add theories from other crates to the
+/// built-in ones: a whole binary is `scb::commands::cli::main_with(&registry,
+/// std::env::args_os(), true)` (`examples/coin_theory/` is one).
+pub fn main_with<I, T>(registry: &[&dyn Claim], args: I, signals: bool) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     if signals {
         // A signal ends the process without running destructors: remove what is
         // half-written first. Finished trials are whole lines in their records and are kept.
@@ -548,7 +560,7 @@ where
             std::process::exit(130);
         });
     }
-    let matches = match command().try_get_matches_from(args) {
+    let matches = match command(registry).try_get_matches_from(args) {
         Ok(m) => m,
         // --help and --version print and succeed, without ending a host process.
         Err(e) if !e.use_stderr() => {
@@ -561,7 +573,7 @@ where
         Ok(c) => c,
         Err(e) => return one_line(e),
     };
-    match run(cli) {
+    match run(cli, registry) {
         Ok(code) => code,
         Err(e) => {
             crate::say!("error: {e}");

@@ -1,9 +1,0 @@
-//! A fourth theory, written as a newcomer would add one: this folder, and one registry line
-//! (in `tests/plugin_claim.rs`; in the crate, its `pub mod` and its `CLAIMS` in
-//! `src/theories/mod.rs`). Its files import `scb::prelude` and nothing else of the harness.
-//!
-//! The theory is a coin with bias p: it has no task to draw and no training loop, so the
-//! folder holds only its claims. A theory with a model puts it here too, beside `claims/`
-//! (as `src/theories/icl/` does).
-
-pub mod claims;
