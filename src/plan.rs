@@ -3,6 +3,8 @@
 //! trials, seeds), and everything downstream reads the plan instead of deciding again
 //! between the full and the quick grid.
 
+#![warn(missing_docs)]
+
 use crate::grid::{Grid, Point};
 use crate::spec::ClaimSpec;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -92,6 +94,19 @@ pub mod as_quick {
     }
 }
 
+impl ClaimSpec {
+    /// The spec resolved for `budget`: its grid, tasks, trials and seeds.
+    pub fn plan(&self, budget: Budget) -> Plan {
+        Plan::of(self, budget)
+    }
+
+    /// Both budgets' grids, full then quick, each with the spec field an error about it
+    /// names (`grid`, `quick.grid`): what a claim checks its own constraints on the axes against.
+    pub fn grids(&self) -> [(&'static str, Grid); 2] {
+        Budget::BOTH.map(|b| (b.grid_field(), self.plan(b).grid))
+    }
+}
+
 /// What a run of a spec on one budget is made of, decided once from the spec.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -156,6 +171,17 @@ mod tests {
 
     fn spec(text: &str) -> ClaimSpec {
         toml::from_str(&format!("check = []\n{text}")).unwrap()
+    }
+
+    #[test]
+    fn without_a_quick_table_a_quick_run_is_the_full_run() {
+        let text = "id = \"x\"\nstatement = \"s\"\nseed = 1\ntrials = 4\ntasks = 12\n[grid]\nn = [1, 2]\n[[check]]\nquantity = \"q\"\nkind = \"equal\"\npredict = 1\ntolerance = 0.1\n";
+        let s = toml::from_str::<ClaimSpec>(text).unwrap();
+        let (full, quick) = (s.plan(Budget::Full), s.plan(Budget::Quick));
+        assert_eq!((quick.trials, quick.tasks, &quick.grid), (4, 12, &full.grid));
+        // Each key of a quick table is optional too, and one given is used.
+        let s = toml::from_str::<ClaimSpec>(&format!("{text}[quick]\ntasks = 16\n")).unwrap();
+        assert_eq!((s.plan(Budget::Quick).trials, s.plan(Budget::Quick).tasks), (4, 16));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! claim parses strictly. Plain data; validation that needs the claim (its axes, its
 //! quantities, its tables) happens where the claim is known.
 
+#![warn(missing_docs)]
+
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Grid;
 use crate::verdict::{Expect, Kind};
@@ -29,12 +31,19 @@ pub struct Quick {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One `[[check]]` of a spec: a quantity, how it is compared, the prediction and its
+/// tolerance, why they are what they are, and the competing hypothesis (`plant`).
 pub struct CheckSpec {
+    /// The quantity judged: one the claim declares.
     pub quantity: String,
+    /// How the interval is compared with the prediction: equal, ratio, below or above.
     pub kind: Kind,
     /// A number, or a formula over the point's variables (`"T * ln(N)"`; docs/theory.md §9).
     pub predict: Predict,
+    /// How far from the prediction still counts as equality, fixed from theory before any
+    /// data (a factor `1 + tolerance` for a ratio).
     pub tolerance: f64,
+    /// Where the prediction and tolerance come from, in words for the reports.
     #[serde(default)]
     pub why: String,
     /// Judge the per-point quantity `quantity@key` at every grid point (or those in `where`):
@@ -64,7 +73,9 @@ pub struct CheckSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Predict {
+    /// A number, the same at every point.
     Value(f64),
+    /// A formula over the point's variables, evaluated at each point.
     Formula(String),
 }
 
@@ -109,6 +120,8 @@ impl CheckSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A theorem spec: one TOML file of `theorems/`, parsed. Plain data; [`ClaimSpec::plan`]
+/// resolves it for a budget.
 pub struct ClaimSpec {
     /// The spec's name: its report folder is `<out>/<id>/`.
     pub id: String,
@@ -119,7 +132,9 @@ pub struct ClaimSpec {
     /// `"fail"` for a refuted form kept as a regression test: the suite passes when it fails.
     #[serde(default)]
     pub expect: Expect,
+    /// The claim, in words, as the reports state it.
     pub statement: String,
+    /// The master seed every task and trial seed derives from ([`crate::rng::seeds`]).
     pub seed: u64,
     /// Trials per task.
     pub trials: usize,
@@ -131,6 +146,7 @@ pub struct ClaimSpec {
     /// intervals cover trial noise only (the bootstrap resamples trials).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fixed_task: bool,
+    /// Bootstrap replicates per interval.
     #[serde(default = "default_bootstrap")]
     pub bootstrap: usize,
     /// Confidence level of the intervals.
@@ -152,10 +168,13 @@ pub struct ClaimSpec {
     /// runs no code found beside it, which may be a download. Not read from a spec file.
     #[serde(skip)]
     pub recorded: Option<BTreeMap<String, f64>>,
+    /// The full grid: each axis's values (`[grid]`).
     #[serde(default)]
     pub grid: Grid,
+    /// What `--quick` runs instead (`[quick]`).
     #[serde(default)]
     pub quick: Quick,
+    /// The checks (`[[check]]`), judged in order.
     #[serde(rename = "check")]
     pub checks: Vec<CheckSpec>,
     /// The claim's own tables (`[task]`, `[algorithm]`, `[settings]`, ...), by name.
@@ -217,7 +236,7 @@ impl ClaimSpec {
         check_id(&self.id)?;
         // One trial per task is enough when tasks are drawn: the bootstrap resamples tasks.
         let least = if self.fixed_task { 2 } else { 1 };
-        for (name, n) in [("trials", self.trials), ("quick.trials", self.plan(crate::plan::Budget::Quick).trials)] {
+        for (name, n) in [("trials", self.trials), ("quick.trials", self.quick.trials.unwrap_or(self.trials))] {
             if !(least..=100_000).contains(&n) {
                 let why = if self.fixed_task { " with a fixed task (the bootstrap resamples trials)" } else { "" };
                 return Err(invalid(name, format!("must be a whole number in [{least}, 100000]{why} (got {n})")));
@@ -284,17 +303,6 @@ impl ClaimSpec {
         Ok(())
     }
 
-    /// The spec resolved for `budget`: its grid, tasks, trials and seeds.
-    pub fn plan(&self, budget: crate::plan::Budget) -> crate::plan::Plan {
-        crate::plan::Plan::of(self, budget)
-    }
-
-    /// Both budgets' grids, full then quick, each with the spec field an error about it
-    /// names (`grid`, `quick.grid`): what a claim checks its own constraints on the axes against.
-    pub fn grids(&self) -> [(&'static str, Grid); 2] {
-        crate::plan::Budget::BOTH.map(|b| (b.grid_field(), self.plan(b).grid))
-    }
-
     /// The interval method for drawn tasks.
     pub fn method(&self) -> crate::intervals::Method {
         self.interval.unwrap_or_default()
@@ -329,7 +337,6 @@ impl ClaimSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Budget;
 
     fn spec(text: &str) -> Result<ClaimSpec> {
         let s: ClaimSpec = toml::from_str(text).expect("parses");
@@ -352,14 +359,8 @@ mod tests {
     }
 
     #[test]
-    fn without_a_quick_table_a_quick_run_is_the_full_run() {
+    fn a_quick_table_s_trials_are_validated() {
         let text = "id = \"x\"\nstatement = \"s\"\nseed = 1\ntrials = 4\ntasks = 12\n[grid]\nn = [1, 2]\n[[check]]\nquantity = \"q\"\nkind = \"equal\"\npredict = 1\ntolerance = 0.1\n";
-        let s = spec(text).unwrap();
-        let (full, quick) = (s.plan(Budget::Full), s.plan(Budget::Quick));
-        assert_eq!((quick.trials, quick.tasks, &quick.grid), (4, 12, &full.grid));
-        // Each key of a quick table is optional too, and one given is used.
-        let s = spec(&format!("{text}[quick]\ntasks = 16\n")).unwrap();
-        assert_eq!((s.plan(Budget::Quick).trials, s.plan(Budget::Quick).tasks), (4, 16));
         assert!(spec(&format!("{text}[quick]\ntrials = 0\n")).unwrap_err().to_string().contains("quick.trials"));
     }
 
