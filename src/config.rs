@@ -4,12 +4,15 @@
 //! beside its `Validate`). A spec's tables become checked configs once, when the claim is
 //! prepared (`ClaimSpec::validated`); a config built in code goes through the same door.
 
+#![warn(missing_docs)]
+
 use crate::error::Result;
 use serde::{Serialize, Serializer};
 use std::ops::Deref;
 
 /// A config's own checks: each failure names its field and the allowed range.
 pub trait Validate {
+    /// Every field in its range, or an error naming the first that is not.
     fn validate(&self) -> Result<()>;
 }
 
@@ -48,6 +51,7 @@ impl<T> Deref for Valid<T> {
 }
 
 impl<T> Valid<T> {
+    /// The checked value, given up.
     pub fn into_inner(self) -> T {
         self.0
     }

@@ -1,20 +1,42 @@
 //! One error type for the whole harness. Bad input is always `Invalid`, naming the
 //! field and the allowed range, so the CLI can print one line and exit 2.
 
+#![warn(missing_docs)]
+
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
+/// What can go wrong, by who can fix it: the user (`Invalid`), the machine (`Io`), scb
+/// (`Other`), a trial's own code (`Trial`), or nobody (`Interrupted`).
 pub enum Error {
+    /// Bad input: a field of a spec, a flag or a file, and what it must be.
     #[error("invalid {field}: {msg}")]
-    Invalid { field: String, msg: String },
+    Invalid {
+        /// The field as the user wrote it (`quick.tasks`, `--shard`, `check[2].plant`).
+        field: String,
+        /// The allowed range, and what was given.
+        msg: String,
+    },
+    /// A read or write failed.
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// An internal fault: a bug in scb, described.
     #[error("{0}")]
     Other(String),
     /// A trial's own code (an external trial function) raised or returned what is not a
     /// dict of finite numbers: the message names the trial, and the traceback if any.
     #[error("{message}")]
-    Trial { message: String, traceback: Option<String> },
+    Trial {
+        /// Which trial failed, and how.
+        message: String,
+        /// The trial's own traceback, where its interpreter gave one.
+        traceback: Option<String>,
+    },
     /// The run was stopped on request (Ctrl-C in Python); finished trials are kept.
     #[error("interrupted: finished trials are kept, and a rerun resumes")]
     Interrupted,
@@ -41,12 +63,15 @@ pub fn read_input(path: &std::path::Path, field: &str) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| invalid(field, format!("cannot read {} ({e})", path.display())))
 }
 
+/// The harness's result, with its [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Bad input in `field`: `msg` says what it must be and what it was.
 pub fn invalid(field: impl Into<String>, msg: impl Into<String>) -> Error {
     Error::Invalid { field: field.into(), msg: msg.into() }
 }
 
+/// A failed read or write of `path`, for `map_err`.
 pub fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.into();
     move |source| Error::Io { path, source }

@@ -3,17 +3,30 @@
 //! records and seeds its trials) is typed and encoded canonically, apart from the label
 //! that figures and reports show, so reformatting a label reseeds and orphans nothing.
 
+#![warn(missing_docs)]
+
 use crate::error::{invalid, Result};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
+/// The values an axis takes.
 pub enum AxisKind {
     /// Whole numbers in `[min, max]`.
-    Integer { min: i64, max: i64 },
+    Integer {
+        /// The least value.
+        min: i64,
+        /// The greatest value.
+        max: i64,
+    },
     /// Finite reals in `[min, max]`.
-    Real { min: f64, max: f64 },
+    Real {
+        /// The least value.
+        min: f64,
+        /// The greatest value.
+        max: f64,
+    },
 }
 
 /// One axis a claim reads.
@@ -24,19 +37,24 @@ pub struct Axis {
     pub name: Cow<'static, str>,
     /// How the axis is written in point keys and labels (`N=16`).
     pub symbol: Cow<'static, str>,
+    /// Whole numbers or reals, and their range.
     pub kind: AxisKind,
     /// The value when the grid does not list the axis; `None` leaves the axis out of the points.
     pub default: Option<f64>,
+    /// One line for the help and the reports.
     pub about: Cow<'static, str>,
 }
 
 impl Axis {
+    /// An axis of whole numbers in `[min, max]`, with no default.
     pub fn integer(name: impl Into<Cow<'static, str>>, symbol: impl Into<Cow<'static, str>>, min: i64, max: i64, about: impl Into<Cow<'static, str>>) -> Axis {
         Axis { name: name.into(), symbol: symbol.into(), kind: AxisKind::Integer { min, max }, default: None, about: about.into() }
     }
+    /// An axis of finite reals in `[min, max]`, with no default.
     pub fn real(name: impl Into<Cow<'static, str>>, symbol: impl Into<Cow<'static, str>>, min: f64, max: f64, about: impl Into<Cow<'static, str>>) -> Axis {
         Axis { name: name.into(), symbol: symbol.into(), kind: AxisKind::Real { min, max }, default: None, about: about.into() }
     }
+    /// The axis with the value it takes when a grid does not list it.
     pub fn or(mut self, default: f64) -> Axis {
         self.default = Some(default);
         self
@@ -62,8 +80,11 @@ pub type Grid = BTreeMap<String, Vec<toml::Value>>;
 /// One coordinate of a point.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Coord {
+    /// The axis's grid name.
     pub name: String,
+    /// Its symbol in keys, labels and formulas (`N`).
     pub symbol: String,
+    /// The value at this point.
     pub value: f64,
     /// Written as a whole number.
     pub integer: bool,
@@ -72,6 +93,7 @@ pub struct Coord {
 /// A grid point: its coordinates in the claim's axis order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Point {
+    /// Its coordinates, one per axis.
     pub coords: Vec<Coord>,
 }
 

@@ -21,6 +21,8 @@
 //! matrix (docs/theory.md §10), not assumed. Every function here is pure: the resampling
 //! plan comes in drawn.
 
+#![warn(missing_docs)]
+
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -29,13 +31,17 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
+    /// The bootstrap-t, each replicate divided by its own standard error (the default).
     #[default]
     Studentized,
+    /// `mean -+ t_{G-1} se`, Sidak-corrected for a band.
     T,
+    /// The percentile bootstrap, with a sup-t band: measured, not used by default.
     Percentile,
 }
 
 impl Method {
+    /// Every method, the default first: what the known-truth matrix compares.
     pub const ALL: [Method; 3] = [Method::Studentized, Method::T, Method::Percentile];
 
     /// The name a spec's `interval` key takes.
@@ -60,7 +66,9 @@ impl Method {
 /// The resampling plan: `draws[b]` are the G unit indices of replicate b.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// How many units there are (G).
     pub units: usize,
+    /// Per replicate, the G unit indices it draws with replacement.
     pub draws: Vec<Vec<u32>>,
 }
 
@@ -89,7 +97,9 @@ fn mean_se(x: &[f64], idx: Option<&[u32]>) -> (f64, f64) {
 /// (the units are then logs, and the estimate and interval are given back through exp).
 #[derive(Clone, Copy, Debug)]
 pub struct Member<'a> {
+    /// The member's value in each unit.
     pub x: &'a [f64],
+    /// Whether `x` holds logs, the estimate being the geometric mean.
     pub log: bool,
 }
 
@@ -99,8 +109,11 @@ pub struct Member<'a> {
 /// planted truth to measure what a check could have detected.
 #[derive(Clone, Debug, Default)]
 pub struct Judged {
+    /// The estimate.
     pub value: f64,
+    /// The interval's lower end.
     pub lo: f64,
+    /// Its upper end.
     pub hi: f64,
     /// `(value, lo, hi)` per replicate (empty where the value is undefined).
     pub replicates: Vec<(f64, f64, f64)>,

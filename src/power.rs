@@ -15,6 +15,8 @@
 //! their estimates, which measures it. The **resolution** is the smallest planted deviation
 //! detected on at least [`TARGET`] of the datasets, found by bisection.
 
+#![warn(missing_docs)]
+
 use crate::verdict::{decide, Kind, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -86,22 +88,31 @@ fn member_verdict(kind: Kind, tolerance: f64, p: f64, lo: f64, hi: f64) -> Verdi
 /// `predicts[m]` what the check predicts for member m.
 #[derive(Clone, Debug)]
 pub struct Datasets<'a> {
+    /// How the check compares its value with its prediction.
     pub kind: Kind,
+    /// The check's tolerance.
     pub tolerance: f64,
+    /// What the check predicts, member by member.
     pub predicts: &'a [f64],
+    /// The truth each member's datasets were drawn around (the mean of their estimates).
     pub centres: &'a [f64],
+    /// Per dataset (seed), every member's `(value, lo, hi)`.
     pub datasets: &'a [Vec<(f64, f64, f64)>],
 }
 
 /// How a planted deviation was judged over the datasets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detected {
+    /// Datasets on which the check failed: detections.
     pub fails: usize,
+    /// Datasets on which it was undecided (not counted as detections).
     pub undecided: usize,
+    /// Datasets judged.
     pub of: usize,
 }
 
 impl Detected {
+    /// The share of datasets on which the deviation was detected.
     pub fn rate(&self) -> f64 {
         self.fails as f64 / self.of.max(1) as f64
     }
@@ -258,8 +269,10 @@ pub fn plant_text(kind: Kind, p: f64) -> String {
 /// a way to be false, or is not resolved).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Resolution {
+    /// The smallest deviation above the prediction detected on 80% of datasets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub up: Option<f64>,
+    /// The same below the prediction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub down: Option<f64>,
 }

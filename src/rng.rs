@@ -1,6 +1,8 @@
 //! Deterministic seeding. Every random stream in the harness is named by
 //! (seed, stream id), so a trial's numbers never depend on which thread ran it.
 
+#![warn(missing_docs)]
+
 use rand::SeedableRng;
 /// PCG with a 128-bit multiplicative congruential state and the XSL-RR output: a fixed,
 /// published algorithm (rand's `SmallRng` does not promise one across versions), about 1.5 ns
@@ -16,9 +18,13 @@ fn splitmix64(mut z: u64) -> u64 {
 
 /// Named streams, so the task and the data of one run never share numbers.
 pub mod stream {
+    /// A task's own draws (its transition matrix, its features).
     pub const TASK: u64 = 1;
+    /// A trial's training data.
     pub const DATA: u64 = 2;
+    /// A trial's initial parameters.
     pub const INIT: u64 = 3;
+    /// The bootstrap's resampling plan.
     pub const BOOTSTRAP: u64 = 4;
     /// Batches that estimate a prediction's task statistics (never training data).
     pub const PREDICT: u64 = 5;
@@ -57,10 +63,13 @@ pub mod seeds {
     }
 }
 
+/// The seed of stream `stream` under `seed` (SplitMix64 of both): independent streams from one
+/// seed, whatever thread asks.
 pub fn derive(seed: u64, stream: u64) -> u64 {
     splitmix64(splitmix64(seed) ^ splitmix64(stream.wrapping_mul(0xD1B5_4A32_D192_ED03)))
 }
 
+/// A generator for stream `stream` under `seed`.
 pub fn rng(seed: u64, stream: u64) -> Rng64 {
     Rng64::seed_from_u64(derive(seed, stream))
 }

@@ -1,6 +1,8 @@
 //! Statistics for the checkers: least-squares fits on log scales, monotone crossing
 //! points, and a bootstrap over trials. Quantiles come from `statrs`.
 
+#![warn(missing_docs)]
+
 use rand::Rng;
 use statrs::statistics::{Data, OrderStatistics};
 use std::collections::BTreeMap;
@@ -115,6 +117,7 @@ pub fn median(v: &[f64]) -> f64 {
     quantile(v, 0.5)
 }
 
+/// The q-quantile of the finite values (NaN if none), by `statrs`' order statistics.
 pub fn quantile(v: &[f64], q: f64) -> f64 {
     let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     if finite.is_empty() {
@@ -139,6 +142,7 @@ pub fn censored_median(v: impl Iterator<Item = Option<f64>>) -> f64 {
     }
 }
 
+/// A claim's named numbers from one task's trials, by key (`name` or `name@<point key>`).
 pub type Quantities = BTreeMap<String, f64>;
 
 /// JSON has no NaN: serde_json writes it as null, and this reads null back as NaN.
@@ -149,10 +153,13 @@ pub fn nan_as_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Err
 /// A point estimate with a percentile bootstrap interval (NaN where undefined).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimate {
+    /// The estimate.
     #[serde(deserialize_with = "nan_as_null")]
     pub value: f64,
+    /// The interval's lower end.
     #[serde(deserialize_with = "nan_as_null")]
     pub lo: f64,
+    /// Its upper end.
     #[serde(deserialize_with = "nan_as_null")]
     pub hi: f64,
     /// Fraction of bootstrap replicates in which the quantity was undefined.

@@ -1,11 +1,14 @@
 //! Verdicts: a prediction against a measured interval. Plain data in, plain data out;
 //! nothing here simulates or draws.
 
+#![warn(missing_docs)]
+
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+/// How a check compares its measured interval with its prediction.
 pub enum Kind {
     /// `predict` lies in the interval widened by `tolerance` on each side.
     Equal,
@@ -23,6 +26,7 @@ pub enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
+    /// The data establish the prediction, within its tolerance.
     Holds,
     /// The data contradict the prediction.
     Fails,
@@ -54,9 +58,12 @@ impl Verdict {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expect {
+    /// A claim: every check holds.
     #[default]
     Pass,
+    /// A refuted form: some check fails, and keeps failing.
     Fail,
+    /// An open question: no check may fail, and none need hold.
     Undecided,
 }
 

@@ -1,6 +1,8 @@
 //! The two faces of a claim: [`TypedClaim`], what a claim's author writes, and [`Claim`],
 //! the object-safe view the registry holds; with the plain data a run takes and gives.
 
+#![warn(missing_docs)]
+
 use super::quantity::Quantity;
 use super::store::TrialStore;
 use crate::error::Result;
@@ -14,7 +16,9 @@ use serde::Serialize;
 
 /// A grid point with the context a claim built for one of its tasks (an SCB task, say).
 pub struct At<C> {
+    /// The grid point.
     pub point: Point,
+    /// The claim's context there, for one task.
     pub ctx: C,
 }
 
@@ -115,6 +119,8 @@ pub trait TypedClaim: Sized + Send + Sync + 'static {
     fn variables(&self, _at: &At<Self::Context>) -> crate::formula::Vars {
         Vec::new()
     }
+    /// One Monte Carlo trial at `at`, from its own seed: deterministic in `(at, seed)`, so that
+    /// results are the same for any thread count.
     fn run_trial(&self, at: &At<Self::Context>, seed: u64) -> Self::Trial;
     /// What the runner calls: [`run_trial`](Self::run_trial), unless the claim's trials can
     /// fail for reasons outside it (code run by another interpreter), in which case it
@@ -141,7 +147,9 @@ pub struct Run<'a> {
     pub budget: crate::plan::Budget,
     /// `(i, n)`: only the i-th (1-based) of n disjoint slices of the trial list.
     pub shard: Option<(usize, usize)>,
+    /// Show a progress bar.
     pub progress: bool,
+    /// Where the trial records are read and appended.
     pub store: &'a dyn TrialStore,
     /// What to do about trials with no record.
     pub missing: Missing,
@@ -155,7 +163,14 @@ pub enum Missing {
     Simulate,
     /// Refuse, naming them by the shard of `shards` that should have run them, with the
     /// exact commands that rerun it (`rerun`, with `{shard}` for i/n) or finish it here.
-    Refuse { shards: usize, rerun: String, finish: String },
+    Refuse {
+        /// How many shards the run was split into.
+        shards: usize,
+        /// The command that reruns a shard, with `{shard}` for i/n.
+        rerun: String,
+        /// The command that finishes the missing trials on this machine.
+        finish: String,
+    },
 }
 
 /// What checking a spec produced.
@@ -163,15 +178,32 @@ pub enum Missing {
 #[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Every trial is in: the result, and the figure to draw.
-    Judged { result: ClaimResult, panels: Vec<Panel>, provenance: Provenance },
+    Judged {
+        /// The verdicts, intervals and quantities.
+        result: ClaimResult,
+        /// The figure, as data.
+        panels: Vec<Panel>,
+        /// How many trials were simulated and how many reused.
+        provenance: Provenance,
+    },
     /// A shard ran its slice; judging waits for `scb merge`.
-    ShardDone { shard: (usize, usize), provenance: Provenance, pending_elsewhere: usize },
+    ShardDone {
+        /// Which shard, `(i, n)`.
+        shard: (usize, usize),
+        /// Its own trials: simulated and reused.
+        provenance: Provenance,
+        /// Trials of the spec that other shards have yet to run.
+        pending_elsewhere: usize,
+    },
 }
 
 /// The registry's view of a claim: object-safe, one per claim.
 pub trait Claim: Sync {
+    /// The name a spec's `claim` field gives.
     fn id(&self) -> &'static str;
+    /// One line for the help and the reports.
     fn about(&self) -> &'static str;
+    /// The quantities it computes.
     fn quantities(&self) -> &'static [Quantity];
     /// Parses the spec's tables into the claim's own types and checks its grids, quantities
     /// and `where` clauses against the claim, once: what a run is made from.
@@ -182,6 +214,7 @@ pub trait Claim: Sync {
 
 /// A spec bound to its claim, parsed and checked once ([`Claim::prepare`]).
 pub trait Prepared: Send + Sync {
+    /// The spec, as parsed.
     fn spec(&self) -> &ClaimSpec;
     /// Builds both grids' contexts and evaluates every formula there: a bad formula, or a
     /// point whose context cannot be built, is refused before any spec runs.

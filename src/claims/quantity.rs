@@ -4,16 +4,21 @@
 //! naming one the claim does not declare is refused before anything runs. Per-point values
 //! are filed under `name@<point key>`.
 
+#![warn(missing_docs)]
+
 use crate::grid::Point;
 
 /// A named number a claim computes from its trials, with one line for the reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quantity {
+    /// Its name in results and specs (`t_dom`), or a family's stem with `*` (`residual_*`).
     pub name: &'static str,
+    /// One line for the reports.
     pub about: &'static str,
 }
 
 impl Quantity {
+    /// A quantity, declared as a const.
     pub const fn new(name: &'static str, about: &'static str) -> Quantity {
         Quantity { name, about }
     }

@@ -2,6 +2,8 @@
 //! finding a spec's claim in one. The registry itself is `theories::REGISTRY`: the
 //! harness names no theory, and is handed the list.
 
+#![warn(missing_docs)]
+
 use super::claim::{Claim, Outcome, Prepared, Run, TypedClaim};
 use super::predictions::predictions;
 use super::runner;
@@ -15,6 +17,7 @@ use std::marker::PhantomData;
 pub struct Registered<C>(PhantomData<fn() -> C>);
 
 impl<C> Registered<C> {
+    /// The entry, for a `CLAIMS` list: `&Registered::<MyClaim>::NEW`.
     pub const NEW: Registered<C> = Registered(PhantomData);
 }
 

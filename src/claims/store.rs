@@ -2,6 +2,8 @@
 //! configuration (its hash) and appends new ones as they finish. The file store keeps a
 //! folder of JSON Lines files: `trials.jsonl`, and `trials.shard-i-of-n.jsonl` per shard.
 
+#![warn(missing_docs)]
+
 use crate::error::{io_err, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -27,7 +29,9 @@ pub struct Record {
     pub task: Option<usize>,
     /// The trial's index within its task.
     pub trial: usize,
+    /// The seed the trial ran from.
     pub seed: u64,
+    /// What the trial returned, as the claim serialises its `Trial`.
     pub result: serde_json::Value,
     /// A checksum of everything above (FNV-1a of the record's JSON without this field): a
     /// record edited by hand, or corrupted without breaking its JSON, no longer matches, and
@@ -62,6 +66,8 @@ impl Record {
 /// Records by (point key, task, trial).
 pub type Records = HashMap<(String, Option<usize>, usize), Record>;
 
+/// Where a spec's trial records are kept: the report folder's files ([`FileStore`]), or
+/// memory for a calibration ([`MemoryStore`]).
 pub trait TrialStore: Sync {
     /// Every readable record of configuration `hash` made by code `code`: for a whole run,
     /// from every file of the store; for a shard, from the merged file and its own only, so
@@ -71,6 +77,7 @@ pub trait TrialStore: Sync {
     fn open(&self, shard: Option<(usize, usize)>) -> Result<Box<dyn Sink>>;
 }
 
+/// Where a run appends its records as trials finish.
 pub trait Sink: Send + Sync {
     /// Appends one record, whole, even from several threads at once.
     fn append(&self, rec: &Record) -> Result<()>;
@@ -78,10 +85,12 @@ pub trait Sink: Send + Sync {
 
 /// The JSON Lines files of one report folder.
 pub struct FileStore {
+    /// The report folder.
     pub dir: PathBuf,
 }
 
 impl FileStore {
+    /// The store of the report folder `dir`.
     pub fn new(dir: &Path) -> FileStore {
         FileStore { dir: dir.to_path_buf() }
     }
@@ -102,6 +111,7 @@ impl FileStore {
         files
     }
 
+    /// The file a whole run (`None`) or shard `(i, n)` appends to.
     pub fn shard_file(&self, shard: Option<(usize, usize)>) -> PathBuf {
         match shard {
             Some((i, n)) => self.dir.join(format!("trials.shard-{i}-of-{n}.jsonl")),
@@ -120,6 +130,8 @@ pub struct Lease {
 }
 
 impl FileStore {
+    /// Takes the folder's locks for a whole run (`None`) or shard `(i, n)`; if another run
+    /// holds them, the error says which kind of run to wait for.
     pub fn lease(&self, shard: Option<(usize, usize)>) -> Result<Lease> {
         crate::io::ensure_dir(&self.dir)?;
         let open = |name: &str| {
