@@ -1,7 +1,7 @@
 //! One owner for a checked spec's report folder (`reports/<id>/`): the name of every file in
 //! it, and the one place its `result.json`, `run.json` and calibrations are read. The trial
-//! records' files belong to the store ([`FileStore`]), and the figure's to
-//! [`super::files`]; this type hands them out.
+//! records' files belong to the store ([`FileStore`]), which this type hands out, and the
+//! figure's to `report/files.rs`, which writes them.
 
 use crate::claims::store::FileStore;
 use crate::plan::Budget;
@@ -111,11 +111,6 @@ impl ReportDir {
     /// quantities and the merged trial records.
     pub fn result_files(&self) -> [PathBuf; 4] {
         [self.result_path(), self.file(Self::RUN), self.file(Self::QUANTITIES), self.trials_path()]
-    }
-
-    /// The figure's files present, by name (every format, and each panel's data).
-    pub fn figures(&self, id: &str) -> Vec<String> {
-        super::files::figure_files(&self.path, id)
     }
 }
 

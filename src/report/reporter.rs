@@ -182,7 +182,7 @@ impl Reporter for IndexPage {
             crate::io::settle(d.path());
             match d.result() {
                 Ok(r) => {
-                    let figures = d.figures(&r.id);
+                    let figures = super::files::figure_files(d.path(), &r.id);
                     results.push((r, d.run(), d.calibrations(), figures))
                 }
                 Err(super::Unread::Invalid(e)) => {
