@@ -9,6 +9,8 @@
 //! the spec's quantities at the spec's level. A change whose interval excludes zero is
 //! beyond noise.
 
+#![warn(missing_docs)]
+
 use crate::result::ClaimResult;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,7 @@ pub enum Change {
 }
 
 impl Change {
+    /// The change as the console and the reports word it.
     pub fn words(self) -> &'static str {
         match self {
             Change::Unchanged => "unchanged",
@@ -39,13 +42,19 @@ impl Change {
 /// One quantity in both runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuantityChange {
+    /// The quantity's key.
     pub key: String,
+    /// The baseline's estimate (absent: the quantity is new).
     pub old: Option<Estimate>,
+    /// This run's estimate (absent: the quantity is gone).
     pub new: Option<Estimate>,
     /// new - old, with its interval (NaN when either side is missing or undefined).
     pub diff: f64,
+    /// The difference's interval, lower end.
     pub lo: f64,
+    /// Its upper end.
     pub hi: f64,
+    /// Unchanged, within noise, or changed.
     pub change: Change,
 }
 
@@ -54,7 +63,9 @@ pub struct QuantityChange {
 pub struct Flip {
     /// "verdict", or "check <i> (<quantity>)".
     pub what: String,
+    /// The baseline's verdict.
     pub old: String,
+    /// This run's.
     pub new: String,
 }
 
@@ -65,14 +76,18 @@ pub struct Flip {
 pub struct SpecEdit {
     /// "tasks", "grid", "settings", "check 2 (q_exponent) tolerance", ...
     pub what: String,
+    /// The baseline's value, as written.
     pub old: String,
+    /// This run's.
     pub new: String,
 }
 
 /// A spec's run against its baseline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpecChange {
+    /// The spec's id.
     pub id: String,
+    /// The largest change among its quantities and verdicts.
     pub change: Change,
     /// What the spec itself changed (none when it is the baseline's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -81,6 +96,7 @@ pub struct SpecChange {
     pub moved: Vec<QuantityChange>,
     /// How many quantities were compared.
     pub compared: usize,
+    /// Every verdict that flipped.
     pub flips: Vec<Flip>,
 }
 
@@ -95,15 +111,19 @@ impl SpecChange {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "baseline", rename_all = "kebab-case")]
 pub enum Compared {
+    /// Compared with the accepted result.
     Found(SpecChange),
     /// No accepted result for this spec (or one of the other grid, which is not comparable).
     Missing {
+        /// The spec's id.
         id: String,
+        /// Why there is nothing to compare with.
         why: String,
     },
 }
 
 impl Compared {
+    /// The spec's id.
     pub fn id(&self) -> &str {
         match self {
             Compared::Found(s) => &s.id,

@@ -1,5 +1,7 @@
 //! Output that is never half-written: files are staged and renamed into place.
 
+#![warn(missing_docs)]
+
 use crate::error::{io_err, Error, Result};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use ndarray_npy::WriteNpyExt;
@@ -26,6 +28,8 @@ impl Staged {
         Ok(Staged { dir: dir.to_path_buf(), stage, files: Vec::new() })
     }
 
+    /// Where `name` is staged, for a writer that takes a path (not checked: use [`Self::write`]
+    /// for names that come from input).
     pub fn path(&self, name: &str) -> PathBuf {
         self.stage.join(name)
     }
@@ -52,6 +56,7 @@ impl Staged {
         self.files.push(name.to_string());
     }
 
+    /// Stages a matrix as a `.npy` file, in C order.
     pub fn npy2(&mut self, name: &str, a: ArrayView2<f64>) -> Result<()> {
         // numpy users expect C order; copy rather than write a Fortran-order header.
         let c: Array2<f64> = a.as_standard_layout().into_owned();
@@ -60,12 +65,14 @@ impl Staged {
         self.write(name, &buf)
     }
 
+    /// Stages a vector as a `.npy` file.
     pub fn npy1(&mut self, name: &str, a: ArrayView1<f64>) -> Result<()> {
         let mut buf = Vec::new();
         a.to_owned().write_npy(&mut buf).map_err(|e| Error::Other(format!("{name}: {e}")))?;
         self.write(name, &buf)
     }
 
+    /// Stages `value` as pretty-printed JSON.
     pub fn json<T: serde::Serialize>(&mut self, name: &str, value: &T) -> Result<()> {
         let s = serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))?;
         self.write(name, s.as_bytes())

@@ -91,6 +91,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub use crate::claims::figures::{ci, per_point};
 pub use crate::claims::{At, Claim, Quantity, Registered, TypedClaim};
 pub use crate::commands::check::{check, check_with, CheckOptions, Checked};

@@ -1,6 +1,8 @@
 //! What a checked claim found, as plain data: the envelope the reports read (result.json,
 //! the summary page, figure titles). Nothing here runs or draws.
 
+#![warn(missing_docs)]
+
 use crate::grid::Point;
 use crate::plan::Budget;
 use crate::spec::{CheckSpec, ClaimSpec};
@@ -9,17 +11,23 @@ use crate::verdict::{Expect, Standing, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// One check of a result: the check as the spec states it, what it judged, and what it
+/// could have detected.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
+    /// The check, as the spec states it.
     #[serde(flatten)]
     pub spec: CheckSpec,
+    /// The check in words (what is compared with what).
     pub description: String,
     /// The estimate judged (for a per-point check: the point named in `reason`).
     pub estimate: Estimate,
     /// A formula's value at the judged point (a number needs no evaluating, and is left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted: Option<f64>,
+    /// What the check found.
     pub verdict: Verdict,
+    /// Why, in words: the interval against the prediction and tolerance, at the point shown.
     pub reason: String,
     /// The smallest deviation of the truth from the prediction, on each side the claim could
     /// be false on, that this run's check would detect on 80% of datasets like this one
@@ -44,13 +52,18 @@ pub struct CheckResult {
 /// interval it was judged on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BandMember {
+    /// The point or cell, as the reports name it (`whole grid` for a whole-grid check).
     pub label: String,
+    /// What the check predicts there.
     #[serde(deserialize_with = "crate::stats::nan_as_null")]
     pub predicted: f64,
+    /// The estimate there.
     #[serde(deserialize_with = "crate::stats::nan_as_null")]
     pub value: f64,
+    /// The band's lower end there.
     #[serde(deserialize_with = "crate::stats::nan_as_null")]
     pub lo: f64,
+    /// Its upper end there.
     #[serde(deserialize_with = "crate::stats::nan_as_null")]
     pub hi: f64,
 }
@@ -101,8 +114,10 @@ pub struct Provenance {
 pub struct RunInfo {
     /// "full" or "quick".
     pub grid: String,
+    /// How many trials were simulated and how many reused.
     #[serde(flatten)]
     pub provenance: Provenance,
+    /// scb's version.
     pub version: String,
     /// When the result was judged, UTC.
     pub date: String,
@@ -146,6 +161,7 @@ pub struct Tally<'a> {
     pub off: Vec<&'a str>,
 }
 
+/// Counts results by their standing against what their specs expect.
 pub fn tally<'a>(results: impl IntoIterator<Item = &'a ClaimResult>) -> Tally<'a> {
     let mut t = Tally::default();
     for r in results {
@@ -181,10 +197,13 @@ fn utc_now() -> String {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
 pub struct ClaimResult {
+    /// The spec's id, which names its report folder.
     pub id: String,
+    /// The claim, in words.
     pub statement: String,
     /// Every check holds.
     pub holds: bool,
+    /// What the spec expects: a claim, a refuted form or an open question.
     pub expect: Expect,
     /// The verdict is what the spec expects (a true claim holds, a refuted form fails).
     pub as_expected: bool,
@@ -200,13 +219,17 @@ pub struct ClaimResult {
     /// How the intervals were made, in words.
     #[serde(default)]
     pub interval: String,
+    /// Tasks per point.
     pub tasks_per_point: usize,
     /// Trials per task.
     pub trials_per_point: usize,
+    /// The grid's points.
     pub points: Vec<Point>,
+    /// Every check, in the spec's order.
     pub checks: Vec<CheckResult>,
     /// Every quantity with its interval, per-point ones (`name@key`) included.
     pub quantities: BTreeMap<String, Estimate>,
+    /// The spec it judged, whole.
     pub spec: ClaimSpec,
 }
 
@@ -281,6 +304,7 @@ impl ClaimResult {
 /// `calibration.json` (full grid) or `calibration-quick.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
+    /// The spec's id.
     pub id: String,
     /// "full" or "quick".
     pub grid: String,
@@ -291,11 +315,13 @@ pub struct Calibration {
     /// How they were made, in words.
     #[serde(default)]
     pub interval: String,
+    /// The intervals' confidence level.
     pub level: f64,
     /// Seeds on which the spec's verdict was the expected one.
     pub as_expected: usize,
     /// Seeds on which it was undecided (no check contradicted the expectation).
     pub undecided: usize,
+    /// Every check's counts, in the spec's order.
     pub checks: Vec<CheckCalibration>,
     /// What each seed gave, check by check: the raw record behind the counts.
     #[serde(default)]
@@ -305,7 +331,9 @@ pub struct Calibration {
 /// One master seed's verdicts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedVerdicts {
+    /// The master seed.
     pub seed: u64,
+    /// The spec's standing under it.
     pub standing: Standing,
     /// Per check.
     pub verdicts: Vec<Verdict>,
@@ -314,10 +342,14 @@ pub struct SeedVerdicts {
     pub planted: Vec<Vec<Verdict>>,
 }
 
+/// One check's operating characteristics over the seeds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckCalibration {
+    /// The quantity judged.
     pub quantity: String,
+    /// How it is compared.
     pub kind: crate::verdict::Kind,
+    /// Whether it is judged at every point.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub each_point: bool,
     /// What the check is expected to give: "holds", "fails", "either" (a refuted form's
@@ -325,10 +357,13 @@ pub struct CheckCalibration {
     pub expected: String,
     /// Seeds that reached it.
     pub stable: usize,
-    /// Seeds per verdict.
+    /// Seeds on which it held.
     pub holds: usize,
+    /// Seeds on which it failed.
     pub fails: usize,
+    /// Seeds on which it was undecided.
     pub undecided: usize,
+    /// Seeds on which its quantity was undefined.
     pub undefined: usize,
     /// The competing hypothesis: the truth's deviation from the prediction (a factor
     /// `1 + plant` for ratio) at which the claim is false.
@@ -350,8 +385,11 @@ pub struct CheckCalibration {
 /// Detections of a plant on one side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Planted {
+    /// Which side of the prediction the truth was planted on.
     pub side: crate::power::Side,
+    /// Seeds on which the check failed there: detections.
     pub fails: usize,
+    /// Seeds on which it was undecided there.
     pub undecided: usize,
 }
 

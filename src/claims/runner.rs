@@ -3,6 +3,8 @@
 //! resumes), then the analysis. Trials are independent and seeded by their key, so results
 //! are bit-identical for any thread count.
 
+#![warn(missing_docs)]
+
 use super::{analysis, At, Outcome, Run, TypedClaim};
 use crate::error::{Error, Result};
 use crate::grid::points;

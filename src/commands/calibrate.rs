@@ -15,6 +15,8 @@
 //! once every seed is there. A seed's outcome depends on the seed alone, so the merged
 //! calibration is the one a single machine writes, byte for byte.
 
+#![warn(missing_docs)]
+
 use crate::claims::analysis::claims_to_hold;
 use crate::claims::store::MemoryStore;
 use crate::claims::{find, Claim, Missing, Outcome, Run};
@@ -30,12 +32,17 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// How `calibrate` runs: which grids, how many master seeds, and where.
 pub struct CalibrateOptions {
     /// The full grids, or the quick ones.
     pub budget: Budget,
+    /// Master seeds to rerun each spec under.
     pub seeds: usize,
+    /// The reports root: a spec's calibration goes to `<out>/<id>/`.
     pub out: PathBuf,
+    /// Where spec ids are looked up.
     pub theorems: PathBuf,
+    /// Show a progress bar.
     pub progress: bool,
     /// Calibrate every spec with drawn tasks as if it named this interval method (a study
     /// of the methods; the default is each spec's own).

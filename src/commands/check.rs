@@ -2,6 +2,8 @@
 //! (measurement and analysis in `claims`), its files written (`report`), and the summary
 //! page rewritten over every result in the output folder.
 
+#![warn(missing_docs)]
+
 use crate::claims::store::{FileStore, Records, TrialStore};
 use crate::claims::{find, Claim, Missing, Outcome, Prepared, Run};
 use crate::compare::Compared;
@@ -22,8 +24,11 @@ pub struct CheckOptions {
     pub budget: Budget,
     /// The reports root: a spec writes to `<out>/<id>/`.
     pub out: PathBuf,
+    /// Where spec ids are looked up.
     pub theorems: PathBuf,
+    /// `(i, n)`: run only shard i of n of each spec's trials, and judge nothing.
     pub shard: Option<(usize, usize)>,
+    /// Show progress bars.
     pub progress: bool,
     /// Discard a folder's result and records from another grid or configuration instead of
     /// refusing to replace them.
@@ -109,7 +114,10 @@ pub fn run_folders(budget: Budget, out: Option<PathBuf>, baseline: Option<PathBu
 
 /// What a `check` found, spec by spec.
 pub struct Checked {
+    /// Each judged spec's result, and how many of its trials were simulated and reused.
     pub results: Vec<(ClaimResult, Provenance)>,
+    /// Each shard run: the spec's id, the shard `(i, n)`, its trials, and the spec's trials
+    /// still to run elsewhere.
     pub shards: Vec<(String, (usize, usize), Provenance, usize)>,
     /// Each judged spec against the baseline, when there was one.
     pub compared: Vec<Compared>,

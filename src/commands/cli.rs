@@ -2,6 +2,8 @@
 //! writes the help text, and what each subcommand runs. It lives in the library so that
 //! the binary (`src/main.rs`) and the Python package's `scb` command are the same program.
 
+#![warn(missing_docs)]
+
 use crate::claims::Claim;
 use crate::commands::{self, check::CheckOptions};
 use crate::config::Validate;

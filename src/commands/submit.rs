@@ -5,6 +5,8 @@
 //! runs, finds the missing trials, refuses (exit 2) and its log names the shards to rerun.
 //! Resubmitting resumes: each shard reuses the records it already wrote.
 
+#![warn(missing_docs)]
+
 use super::check::load_specs;
 use crate::claims::Claim;
 use crate::error::{invalid, io_err, Error, Result};
@@ -12,16 +14,23 @@ use crate::plan::Budget;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// How `submit` builds and submits its SLURM jobs.
 pub struct SubmitOptions {
+    /// Array tasks per spec, each running one shard.
     pub shards: usize,
     /// The full grids, or the quick ones.
     pub budget: Budget,
+    /// SLURM's partition (absent: the cluster's default).
     pub partition: Option<String>,
     /// SLURM's time limit per task (`--time`), e.g. `30`, `2:00:00` or `1-00:00:00`.
     pub time: Option<String>,
+    /// CPUs per task, and as many threads (absent: SLURM's default).
     pub cpus: Option<usize>,
+    /// Print the scripts and submit nothing.
     pub dry_run: bool,
+    /// The reports root, on a file system every node shares.
     pub out: PathBuf,
+    /// Where spec ids are looked up.
     pub theorems: PathBuf,
     /// Submit the calibration of the specs over this many master seeds instead of their
     /// checks: one array whose task i runs `scb calibrate --shard i/shards`, then the merge.
@@ -35,15 +44,21 @@ pub struct SubmitOptions {
 /// One spec's jobs.
 #[derive(Debug)]
 pub struct Submitted {
+    /// The spec's id.
     pub id: String,
+    /// The array job's id (several, comma-separated, when the shards fill several arrays).
     pub array: String,
+    /// The merge job's id.
     pub merge: String,
+    /// The spec's report folder (or the calibration's logs folder).
     pub dir: PathBuf,
 }
 
 /// The two scripts of one spec.
 pub struct Scripts {
+    /// The array's batch script: each task runs one shard.
     pub array: String,
+    /// The merge's batch script, run after the array.
     pub merge: String,
 }
 
@@ -66,6 +81,7 @@ impl Default for SubmitOptions {
 }
 
 impl SubmitOptions {
+    /// Every option in its range, or an error naming the first that is not.
     pub fn validate(&self) -> Result<()> {
         if !(1..=10_000).contains(&self.shards) {
             return Err(invalid("--shards", format!("must be a whole number in [1, 10000] (got {})", self.shards)));
@@ -109,9 +125,13 @@ fn q(p: &Path) -> String {
 /// The absolute paths a script names: the binary, the folder it runs in, and where its specs
 /// and reports are.
 pub struct Places<'a> {
+    /// The scb binary the jobs run: this one.
     pub exe: &'a Path,
+    /// The folder the jobs run in.
     pub cwd: &'a Path,
+    /// The reports root.
     pub out: &'a Path,
+    /// The specs' folder.
     pub theorems: &'a Path,
 }
 

@@ -14,6 +14,8 @@
 //!
 //! Intervals come from the harness's bootstrap, like every claim's.
 
+#![warn(missing_docs)]
+
 use super::bound::point_json;
 use super::worker::{last_line, Pool, Reply, Runner};
 use crate::claims::figures::{ci, per_point, residual_panel};
@@ -66,6 +68,7 @@ pub struct Settings {
     /// Grid key -> symbol in formulas and point keys (absent: the key itself).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub symbols: BTreeMap<String, String>,
+    /// What a trial that raises does: end the run (the default) or count as undefined.
     #[serde(default)]
     pub on_error: OnError,
     /// Seconds one trial may run before its worker is stopped and the run ends with an error
@@ -153,8 +156,10 @@ pub struct Ctx {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
+    /// The numbers the function returned, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, f64>,
+    /// What it raised instead, where `on_error` keeps the run going.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raised: Option<String>,
 }

@@ -7,6 +7,8 @@
 //! seed), one line out. A trial's result depends only on its point and seed, never on which
 //! process ran it, so records are bit-identical for any number of workers.
 
+#![warn(missing_docs)]
+
 use crate::error::{invalid, Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -41,13 +43,16 @@ pub enum Reply {
 
 /// Runs one trial of an external function at a point (axis values by grid name) and seed.
 pub trait Runner: Send + Sync {
+    /// The function's reply at `point` (axis values by grid name) for `seed`.
     fn run(&self, point: &serde_json::Value, seed: u64) -> Result<Reply>;
 }
 
 /// A function a host process runs itself, with a fingerprint of its code for the records.
 #[derive(Clone)]
 pub struct Hosted {
+    /// What runs the function.
     pub runner: Arc<dyn Runner>,
+    /// The fingerprint of the function's code, which its records carry.
     pub code: String,
 }
 

@@ -2,6 +2,8 @@
 //! harness: sans-serif, the Okabe-Ito colour-blind-safe palette, log axes where scales
 //! span decades, and legends drawn below the plot so they never cover data.
 
+#![warn(missing_docs)]
+
 use super::style::{Style, Theme};
 use crate::error::{Error, Result};
 use plotters::coord::ranged1d::ValueFormatter;
@@ -10,6 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
+/// The font every figure names (the bundled one, in PDF and PNG).
 pub const FONT: &str = "sans-serif";
 /// Okabe-Ito.
 pub const PALETTE: [RGBColor; 8] = [
@@ -23,47 +26,66 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 0, 0),
 ];
 
+/// Colour i of the palette, cycling.
 pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mark {
+    /// A solid line: a fit or a measured curve.
     Line,
+    /// A dashed line: what a claim predicts.
     Dashed,
     /// Points, with vertical error bars when the series has them.
     Points,
 }
 
+/// One series of a panel, as data.
 #[derive(Clone, Debug)]
 pub struct Series {
+    /// Its legend entry.
     pub label: String,
+    /// Its `(x, y)` points.
     pub points: Vec<(f64, f64)>,
     /// Per point (lo, hi), drawn as an error bar.
     pub err: Option<Vec<(f64, f64)>>,
+    /// Its colour, as an index into the palette.
     pub color: usize,
+    /// How it is drawn.
     pub mark: Mark,
 }
 
 impl Series {
+    /// A solid line.
     pub fn line(label: impl Into<String>, color: usize, points: Vec<(f64, f64)>) -> Series {
         Series { label: label.into(), points, err: None, color, mark: Mark::Line }
     }
+    /// A dashed line.
     pub fn dashed(label: impl Into<String>, color: usize, points: Vec<(f64, f64)>) -> Series {
         Series { mark: Mark::Dashed, ..Series::line(label, color, points) }
     }
+    /// Points, with error bars when `err` gives them.
     pub fn points(label: impl Into<String>, color: usize, points: Vec<(f64, f64)>, err: Option<Vec<(f64, f64)>>) -> Series {
         Series { err, mark: Mark::Points, ..Series::line(label, color, points) }
     }
 }
 
+/// One panel of a figure, as data: the caller draws it ([`render`]).
 #[derive(Clone, Debug, Default)]
 pub struct Panel {
+    /// Its caption.
     pub title: String,
+    /// The x axis's name.
     pub x_label: String,
+    /// The y axis's name.
     pub y_label: String,
+    /// A log-scaled x axis.
     pub x_log: bool,
+    /// A log-scaled y axis.
     pub y_log: bool,
+    /// Its series, drawn in order.
     pub series: Vec<Series>,
     /// Vertical markers (x, label), e.g. the stage switch.
     pub vlines: Vec<(f64, String)>,
@@ -538,7 +560,9 @@ pub fn viridis(x: f64) -> RGBColor {
 
 /// One heatmap: `values[[row, col]]`, drawn with row 0 at the top.
 pub struct Heatmap<'a> {
+    /// Its caption.
     pub title: String,
+    /// The values, by row and column.
     pub values: ndarray::ArrayView2<'a, f64>,
 }
 

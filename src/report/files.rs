@@ -2,6 +2,8 @@
 //! `.pdf`, `.png`) and the figure's data (`<id>-panel<k>.csv`), staged and moved into place
 //! together, so a folder never holds a half-written result.
 
+#![warn(missing_docs)]
+
 use super::dir::ReportDir;
 use super::figure::{render, Panel};
 use super::style::{FigureOptions, Format, Theme};
@@ -10,6 +12,8 @@ use crate::io::Staged;
 use crate::result::ClaimResult;
 use std::path::Path;
 
+/// Writes a judged spec's folder as one staged set: result, provenance, quantities, checks
+/// and the figure; figures of formats or panels this run did not write are removed.
 pub fn write_claim(dir: &Path, result: &ClaimResult, panels: &[Panel], run: &crate::result::RunInfo, figures: &FigureOptions) -> Result<()> {
     let mut staged = Staged::begin(dir)?;
     staged.json(ReportDir::RESULT, result)?;
@@ -49,6 +53,7 @@ pub fn figure(staged: &mut Staged, result: &ClaimResult, panels: &[Panel], figur
     Ok(())
 }
 
+/// The file of panel k's data (from 0), for spec `id`.
 pub fn panel_csv_name(id: &str, k: usize) -> String {
     format!("{id}-panel{}.csv", k + 1)
 }

@@ -3,6 +3,8 @@
 //! each reporter decides what to do with it. The console prints, the files reporter writes a
 //! spec's folder, the index page rewrites the summary over every result in the folder.
 
+#![warn(missing_docs)]
+
 use super::figure::Panel;
 use super::style::FigureOptions;
 use crate::compare::Compared;
@@ -66,6 +68,7 @@ impl Reporter for Reports {
 /// run.json.
 #[derive(Default)]
 pub struct Files {
+    /// The figure's style and formats.
     pub figures: FigureOptions,
 }
 
@@ -135,6 +138,7 @@ impl Reporter for Console {
 pub struct Transcript(std::sync::Arc<std::sync::Mutex<String>>);
 
 impl Transcript {
+    /// Everything the console would have printed so far.
     pub fn text(&self) -> String {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }

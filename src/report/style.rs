@@ -2,6 +2,8 @@
 //! every size on it, so that the same panels read well on a screen, in a two-column paper
 //! and on a slide.
 
+#![warn(missing_docs)]
+
 use crate::error::{invalid, Result};
 
 /// Where a figure will be read.
@@ -20,6 +22,7 @@ pub enum Style {
 }
 
 impl Style {
+    /// The styles' names, as `--style` takes them.
     pub const NAMES: &'static str = "screen, paper, paper-wide or slides";
 }
 
@@ -39,14 +42,19 @@ impl TryFrom<&str> for Style {
 /// A file a figure is written as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Format {
+    /// Scalable vector graphics, the default.
     Svg,
+    /// PDF, for a paper.
     Pdf,
+    /// PNG, at the style's resolution.
     Png,
 }
 
 impl Format {
+    /// Every format.
     pub const ALL: [Format; 3] = [Format::Svg, Format::Pdf, Format::Png];
 
+    /// The file extension.
     pub fn ext(self) -> &'static str {
         match self {
             Format::Svg => "svg",
@@ -91,10 +99,12 @@ impl FigureOptions {
         Ok(FigureOptions { style, formats: list })
     }
 
+    /// The style.
     pub fn style(&self) -> Style {
         self.style
     }
 
+    /// The formats, sorted.
     pub fn formats(&self) -> &[Format] {
         &self.formats
     }
@@ -109,27 +119,38 @@ pub struct Theme {
     pub panel_w: u32,
     /// Panels one under another (a paper's column) rather than side by side.
     pub stack: bool,
+    /// The plot area's height.
     pub plot_h: u32,
     /// The figure title's band (0: no title, as in a paper, where the caption says it).
     pub head_h: u32,
     /// Font sizes in units: the title, a panel's caption, tick labels, axis names, legend
     /// entries, and notes on marker lines.
     pub title: f64,
+    /// A panel's caption.
     pub caption: f64,
+    /// Tick labels.
     pub tick: f64,
+    /// Axis names.
     pub axis: f64,
+    /// Legend entries.
     pub legend: f64,
+    /// Notes on marker lines.
     pub note: f64,
     /// The smallest a label may shrink to where it would not fit.
     pub smallest: f64,
     /// Strokes: data lines, error bars; a point's radius.
     pub line: u32,
+    /// Error bars and grid lines.
     pub thin: u32,
+    /// A point's radius.
     pub marker: u32,
     /// Room for tick labels and the axis name, below and left of a plot.
     pub x_area: u32,
+    /// The same left of a plot.
     pub y_area: u32,
+    /// The space around each panel.
     pub margin: u32,
+    /// One legend row's height.
     pub legend_row: u32,
     /// Units an inch, when the figure has a physical size (paper); None: plain pixels.
     pub per_inch: Option<f64>,
