@@ -3,9 +3,10 @@
 //! - which commit of scb it was built from (`SCB_COMMIT`): `run.json` records it;
 //! - a fingerprint of the sources a trial's outcome depends on (`$OUT_DIR/code.rs`): each
 //!   trial record carries it, so records made by other code are simulated again rather than
-//!   re-judged. Rust sources are fingerprinted as tokens without comments, doc attributes
-//!   and `#[cfg(test)]` items, so a change to documentation, comments, layout or unit tests
-//!   keeps the records.
+//!   re-judged. Rust sources are fingerprinted as tokens without comments, doc attributes,
+//!   lint attributes (`allow`, `warn`, `deny`, `forbid`, `expect`) and `#[cfg(test)]` items,
+//!   so a change to documentation, comments, layout, lint levels or unit tests keeps the
+//!   records.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,8 +140,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// A Rust source as its tokens, one space apart, without comments and doc attributes: the
-/// same for any two sources that differ only in those or in layout. A source that does not
+/// A Rust source as its tokens, one space apart, without comments, doc attributes and lint
+/// attributes: the same for any two sources that differ only in those or in layout. A source that does not
 /// tokenize is taken as it is (it will not compile either).
 pub fn canonical_rust(source: &str) -> String {
     match TokenStream::from_str(source) {
@@ -157,7 +158,7 @@ fn write_tokens(tokens: TokenStream, out: &mut String) {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     let mut i = 0;
     while i < tokens.len() {
-        if let Some(skip) = doc_attribute(&tokens[i..]) {
+        if let Some(skip) = ignored_attribute(&tokens[i..]) {
             i += skip;
             continue;
         }
@@ -193,9 +194,10 @@ fn write_tokens(tokens: TokenStream, out: &mut String) {
     }
 }
 
-/// How many tokens a doc attribute (`#[doc ...]` or `#![doc ...]`, which is what `///` and
-/// `//!` comments become) at the start of `tokens` spans, if one is there.
-fn doc_attribute(tokens: &[TokenTree]) -> Option<usize> {
+/// How many tokens an attribute that cannot change compiled code spans at the start of
+/// `tokens`, if one is there: a doc attribute (`#[doc ...]` or `#![doc ...]`, which is what
+/// `///` and `//!` comments become) or a lint level (`#[allow(...)]`, `#![warn(...)]`, ...).
+fn ignored_attribute(tokens: &[TokenTree]) -> Option<usize> {
     let TokenTree::Punct(hash) = tokens.first()? else { return None };
     if hash.as_char() != '#' {
         return None;
@@ -204,8 +206,9 @@ fn doc_attribute(tokens: &[TokenTree]) -> Option<usize> {
     let at = if bang { 2 } else { 1 };
     let TokenTree::Group(g) = tokens.get(at)? else { return None };
     let first = g.stream().into_iter().next();
-    let is_doc = g.delimiter() == Delimiter::Bracket && matches!(first, Some(TokenTree::Ident(ref id)) if id == "doc");
-    is_doc.then_some(at + 1)
+    let ignored = |id: &proc_macro2::Ident| ["doc", "allow", "warn", "deny", "forbid", "expect"].iter().any(|w| id == w);
+    let is_ignored = g.delimiter() == Delimiter::Bracket && matches!(first, Some(TokenTree::Ident(ref id)) if ignored(id));
+    is_ignored.then_some(at + 1)
 }
 
 /// How many tokens a `#[cfg(test)]` item at the start of `tokens` spans (the attribute, then

@@ -43,6 +43,11 @@ fn a_changed_constant_or_operator_moves_the_fingerprint() {
 fn an_attribute_other_than_doc_is_kept() {
     assert_ne!(canonical_rust("#[inline] fn f() {}"), canonical_rust("fn f() {}"));
     assert_eq!(canonical_rust("#[doc = \"x\"] fn f() {}"), canonical_rust("fn f() {}"));
+    // A lint level changes what the compiler says, never what it compiles.
+    for lint in ["#![warn(missing_docs)]", "#[allow(clippy::too_many_arguments)]", "#[deny(unused)]", "#[expect(dead_code)]", "#![forbid(unsafe_code)]"] {
+        assert_eq!(canonical_rust(&format!("{lint} fn f() {{}}")), canonical_rust("fn f() {}"), "{lint}");
+    }
+    assert_ne!(canonical_rust("#[cfg(feature = \"x\")] fn f() {}"), canonical_rust("fn f() {}"));
 }
 
 #[test]
