@@ -10,7 +10,7 @@ use crate::claims::{find, Claim};
 use crate::error::{invalid, io_err, Result};
 use crate::io::Staged;
 use crate::plan::Budget;
-use crate::report::{ReportDir, Unread};
+use crate::report::ReportDir;
 use std::path::{Path, PathBuf};
 
 /// A record's place: (point key, task, trial).
@@ -67,10 +67,7 @@ fn prepare(registry: &[&dyn Claim], dir: &Path, budget: Budget) -> Result<(PathB
     crate::io::settle(dir);
     let folder = ReportDir::new(dir);
     let path = folder.result_path();
-    let result = folder.result().map_err(|e| match e {
-        Unread::Missing(e) => invalid("spec", format!("{} cannot be read ({e}); run scb check first", path.display())),
-        Unread::Invalid(e) => invalid("spec", format!("{} is not a result ({e})", path.display())),
-    })?;
+    let result = folder.read_result("spec", "run scb check first")?;
     if result.budget != budget {
         let (is, flag) = if result.budget.is_quick() { ("quick", "pass --quick") } else { ("full", "leave out --quick") };
         return Err(invalid("--quick", format!("{} is a {is}-grid result; {flag} to accept it into the baseline of its grid", path.display())));

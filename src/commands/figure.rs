@@ -5,9 +5,9 @@
 
 use crate::claims::store::{FileStore, Records, Sink, TrialStore};
 use crate::claims::{find, Claim};
-use crate::error::{invalid, Result};
+use crate::error::Result;
 use crate::io::Staged;
-use crate::report::{FigureOptions, ReportDir, Unread};
+use crate::report::{FigureOptions, ReportDir};
 use std::path::{Path, PathBuf};
 
 /// Redraws the figure of the result in `dir` into `out` (default: `dir` itself), and
@@ -15,11 +15,7 @@ use std::path::{Path, PathBuf};
 pub fn redraw(registry: &[&dyn Claim], dir: &Path, out: Option<&Path>, figures: &FigureOptions) -> Result<Vec<PathBuf>> {
     crate::io::settle(dir);
     let folder = ReportDir::new(dir);
-    let path = folder.result_path();
-    let result = folder.result().map_err(|e| match e {
-        Unread::Missing(e) => invalid("folder", format!("{} cannot be read ({e}); give a folder scb check wrote", path.display())),
-        Unread::Invalid(e) => invalid("folder", format!("{} is not a result ({e})", path.display())),
-    })?;
+    let result = folder.read_result("folder", "give a folder scb check wrote")?;
     let mut spec = result.spec.clone();
     // A spec read back from a result has no file; what it names beside itself (an external
     // trial's module) is looked for in the result's folder.

@@ -84,6 +84,16 @@ impl ReportDir {
         serde_json::from_str(&text).map_err(Unread::Invalid)
     }
 
+    /// The judged result, or bad input in `field`: a result that cannot be read (with `hint`,
+    /// what to do about it) or does not read as one.
+    pub fn read_result(&self, field: &str, hint: &str) -> crate::Result<ClaimResult> {
+        let path = self.result_path();
+        self.result().map_err(|e| match e {
+            Unread::Missing(e) => crate::error::invalid(field, format!("{} cannot be read ({e}); {hint}", path.display())),
+            Unread::Invalid(e) => crate::error::invalid(field, format!("{} is not a result ({e})", path.display())),
+        })
+    }
+
     /// How the result came about, if `run.json` is there and reads.
     pub fn run(&self) -> Option<RunInfo> {
         std::fs::read_to_string(self.file(Self::RUN)).ok().and_then(|t| serde_json::from_str(&t).ok())
@@ -125,9 +135,13 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let d = ReportDir::of(root.path(), "x");
         assert!(matches!(d.result(), Err(Unread::Missing(_))));
+        let e = d.read_result("spec", "run scb check first").unwrap_err().to_string();
+        assert!(e.starts_with("invalid spec: ") && e.contains("result.json cannot be read (") && e.ends_with("; run scb check first"), "{e}");
         std::fs::create_dir_all(d.path()).unwrap();
         std::fs::write(d.result_path(), "{}").unwrap();
         assert!(matches!(d.result(), Err(Unread::Invalid(_))));
+        let e = d.read_result("folder", "unused").unwrap_err().to_string();
+        assert!(e.starts_with("invalid folder: ") && e.contains("result.json is not a result (") && !e.contains("unused"), "{e}");
         let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/quick");
         let r = ReportDir::of(&committed, "transfer_zero_cost");
         assert_eq!(r.result().unwrap().id, "transfer_zero_cost");
