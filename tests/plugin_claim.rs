@@ -91,11 +91,23 @@ fn the_coin_theory_is_one_folder_that_imports_the_prelude_alone() {
 }
 
 /// The example binary (`examples/coin_theory/main.rs`), which `cargo test` builds beside
-/// the tests: `target/<profile>/examples/coin_theory`.
+/// the tests: `target/<profile>/examples/coin_theory`. `cargo test --test plugin_claim` alone
+/// does not build it, so one older than the scb library it links is refused rather than
+/// tested: a stale binary would test code that is no longer there.
 fn coin_binary() -> std::path::PathBuf {
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
     let exe = deps.parent().unwrap().join("examples").join(format!("coin_theory{}", std::env::consts::EXE_SUFFIX));
-    assert!(exe.is_file(), "{} is not built (cargo test builds the examples)", exe.display());
+    let built = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stale = "build it with `cargo build --release --example coin_theory`, or run the whole `cargo test`, which builds the examples";
+    let exe_built = built(&exe).unwrap_or_else(|| panic!("{} is not built: {stale}", exe.display()));
+    let library = std::fs::read_dir(&deps)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("libscb-") && n.ends_with(".rlib")))
+        .filter_map(|p| built(&p))
+        .max();
+    assert!(library.is_none_or(|lib| exe_built >= lib), "{} is older than the scb library it links: {stale}", exe.display());
     exe
 }
 
