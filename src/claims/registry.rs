@@ -21,15 +21,16 @@ impl<C> Registered<C> {
     pub const NEW: Registered<C> = Registered(PhantomData);
 }
 
-/// Parses a spec for claim `C` and checks its grids, quantities and checks against it.
-fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
+/// Parses a spec for claim `C` and checks its grids, quantities and checks against it,
+/// with the spec resolved for each budget (full, quick), which those checks read.
+fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<(C, Plan, Plan)> {
     spec.only_sections(C::SECTIONS)?;
     let claim = C::new(spec)?;
     let axes = claim.axes();
-    for budget in Budget::BOTH {
-        let plan = spec.plan(budget);
-        let pts = points(&axes, &plan.grid, budget.grid_field())?;
-        enough_tasks(spec, &plan, &pts)?;
+    let (full, quick) = (spec.plan(Budget::Full), spec.plan(Budget::Quick));
+    for plan in [&full, &quick] {
+        let pts = points(&axes, &plan.grid, plan.budget.grid_field())?;
+        enough_tasks(spec, plan, &pts)?;
     }
     for (i, c) in spec.checks.iter().enumerate() {
         if !C::QUANTITIES.iter().any(|q| q.matches(&c.quantity)) {
@@ -43,7 +44,7 @@ fn parse<C: TypedClaim>(spec: &ClaimSpec) -> Result<C> {
             }
         }
     }
-    Ok(claim)
+    Ok((claim, full, quick))
 }
 
 /// Refuses a budget of drawn tasks below what the harness's intervals need for every check's
@@ -91,10 +92,9 @@ impl<C: TypedClaim> Claim for Registered<C> {
         super::code::of::<C>()
     }
     fn prepare(&self, spec: ClaimSpec) -> Result<Box<dyn Prepared>> {
-        let claim = parse::<C>(&spec)?;
+        let (claim, full, quick) = parse::<C>(&spec)?;
         let hash = runner::trial_hash(&claim, &spec);
-        let plans = Budget::BOTH.map(|b| spec.plan(b));
-        Ok(Box::new(Bound { claim, spec, plans, hash, code: super::code::of::<C>() }))
+        Ok(Box::new(Bound { claim, spec, full, quick, hash, code: super::code::of::<C>() }))
     }
 }
 
@@ -102,15 +102,20 @@ impl<C: TypedClaim> Claim for Registered<C> {
 struct Bound<C> {
     claim: C,
     spec: ClaimSpec,
-    /// The spec resolved for each budget, full then quick: decided here, once.
-    plans: [Plan; 2],
+    /// The spec resolved for the full budget: decided here, once.
+    full: Plan,
+    /// The spec resolved for the quick budget.
+    quick: Plan,
     hash: String,
     code: String,
 }
 
 impl<C> Bound<C> {
     fn plan(&self, budget: Budget) -> &Plan {
-        &self.plans[budget as usize]
+        match budget {
+            Budget::Full => &self.full,
+            Budget::Quick => &self.quick,
+        }
     }
 }
 
@@ -119,7 +124,7 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         &self.spec
     }
     fn validate(&self) -> Result<()> {
-        for plan in &self.plans {
+        for plan in [&self.full, &self.quick] {
             predictions(&self.claim, &self.spec, &runner::contexts(&self.claim, plan)?)?;
         }
         Ok(())
@@ -137,7 +142,7 @@ impl<C: TypedClaim> Prepared for Bound<C> {
         if other.file.is_none() {
             other.file.clone_from(&self.spec.file);
         }
-        let claim = parse::<C>(&other).ok()?;
+        let (claim, _, _) = parse::<C>(&other).ok()?;
         Some(runner::trial_hash(&claim, &other))
     }
     fn panels(&self, store: &dyn super::store::TrialStore, code: &str, result: &crate::result::ClaimResult) -> Result<Vec<crate::report::Panel>> {
