@@ -111,7 +111,13 @@ impl Point {
     /// The canonical key: `symbol=value` in axis order, joined by commas. Trial records are
     /// filed under it and trial seeds derive from it; it never changes with presentation.
     pub fn key(&self) -> String {
-        self.coords.iter().map(|c| format!("{}={}", c.symbol, fmt_value(c.value, c.integer))).collect::<Vec<_>>().join(",")
+        self.key_coords().iter().map(|(s, v)| format!("{s}={v}")).collect::<Vec<_>>().join(",")
+    }
+
+    /// The coordinates as the key writes them, `(symbol, value)`, for a result's typed key
+    /// (`claims::key::Key`).
+    pub fn key_coords(&self) -> Vec<(String, String)> {
+        self.coords.iter().map(|c| (c.symbol.clone(), fmt_value(c.value, c.integer))).collect()
     }
 
     /// How figures and reports name the point.

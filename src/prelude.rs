@@ -94,7 +94,7 @@
 #![warn(missing_docs)]
 
 pub use crate::claims::figures::{ci, per_point};
-pub use crate::claims::{At, Claim, Quantity, Registered, TypedClaim};
+pub use crate::claims::{At, Claim, Key, Quantity, Registered, TypedClaim};
 pub use crate::commands::check::{check, check_with, CheckOptions, Checked};
 pub use crate::error::{check_range, invalid, Error, Result};
 pub use crate::grid::{Axis, Point};

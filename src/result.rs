@@ -263,7 +263,7 @@ impl ClaimResult {
     }
     /// The estimate of a per-point quantity at `point`.
     pub fn at(&self, name: impl AsRef<str>, point: &Point) -> Option<&Estimate> {
-        self.q(format!("{}@{}", name.as_ref(), point.key()))
+        self.q(crate::claims::Key::new(name.as_ref()).at(point).to_string())
     }
     /// "PASS" / "WEAK" / "FAIL" / "UNDECIDED": the claim's own verdict (weak when every
     /// check holds but some cannot detect its plant at this budget; undecided when no check

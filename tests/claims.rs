@@ -362,3 +362,25 @@ fn lsa_stagewise_checker() {
     let cubic = run(&spec("lsa_stagewise_cubic"), dir.path());
     assert!(!cubic.holds && cubic.as_expected, "{:?}", reasons(&cubic));
 }
+
+/// Every coordinate symbol becomes a column of quantities.csv, and every key reads back
+/// through the one grammar (`claims::key`): the built-in claims' committed results are held
+/// to the rule a Python spec's symbols are held to.
+#[test]
+fn every_committed_key_reads_back_and_every_symbol_can_name_a_column() {
+    let mut seen = 0;
+    for dir in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("reports")).unwrap() {
+        let path = dir.unwrap().path().join("result.json");
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let r: ClaimResult = serde_json::from_str(&text).unwrap();
+        for key in r.quantities.keys() {
+            let parsed = scb::claims::Key::parse(key).unwrap_or_else(|| panic!("{}: {key:?} is not a key", path.display()));
+            assert_eq!(&parsed.to_string(), key);
+            for (symbol, _) in &parsed.coords {
+                assert_eq!(scb::claims::key::symbol_problem(symbol), None, "{}: {key}", path.display());
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 1000, "only {seen} keys under reports/");
+}

@@ -232,6 +232,11 @@ fn a_spec_that_names_no_axis_or_a_bad_function_is_refused_in_one_line() {
         ("badfn", ("coupon:draws", "coupon"), "python.function: must be \"module:function\""),
         ("badaxis", ("quantity = \"residual_n\"", "quantity = \"residual_x\""), "check[1].quantity: residual_x: \"x\" is not an axis of the grid (it has n)"),
         ("badsym", ("bound = \"n * (", "bound = \"N * ("), "python.bound: uses \"N\", which is not an axis (the bound may use n)"),
+        (
+            "badcol",
+            ("\n[grid]", "symbols = { n = \"value\" }\n\n[grid]"),
+            "python.symbols.n: the symbol \"value\" is taken by quantities.csv's own column of that name; choose another symbol",
+        ),
     ] {
         variant(d, id, |t| t.replace(edit.0, edit.1));
         let r = scb(&["check", &format!("{id}.toml"), "--quick", "--out", "out"], d, &[]);

@@ -11,7 +11,7 @@
 #![warn(missing_docs)]
 
 use super::sample::Sample;
-use super::{At, TypedClaim};
+use super::{At, Key, TypedClaim};
 use crate::grid::Point;
 use crate::intervals::{Judged, Plan};
 use crate::power::{sides, Datasets, Resolution, TARGET};
@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, HashSet};
 /// The name of check `c`'s per-task deviation at a point: measured over predicted (ratio) or
 /// measured minus predicted, formed per task and averaged, where the prediction reads task
 /// statistics and so differs from task to task.
-fn deviation(c: usize, quantity: &str, key: &str) -> String {
-    format!("{quantity}/predicted[check {c}]@{key}")
+fn deviation(c: usize, quantity: &str, point: &Point) -> String {
+    Key::new(quantity).at(point).deviation(c).to_string()
 }
 
 /// Whether check c's prediction differs between the tasks of some point.
@@ -38,20 +38,20 @@ fn varies_by_task(predict: &[Vec<f64>]) -> bool {
 fn with_deviations(
     mut q: Quantities,
     spec: &ClaimSpec,
-    keys: &[String],
+    points: &[&Point],
     predicts: &[Vec<Vec<f64>>],
     varying: &[bool],
     task: usize,
     logs: &mut HashSet<String>,
 ) -> Quantities {
     for (c, check) in spec.checks.iter().enumerate().filter(|(c, _)| varying[*c]) {
-        for (p, key) in keys.iter().enumerate() {
+        for (p, point) in points.iter().enumerate() {
             let x = predicts[c][p][task];
             if !x.is_finite() {
                 continue;
             }
-            let m = q.get(&format!("{}@{key}", check.quantity)).copied().unwrap_or(f64::NAN);
-            let name = deviation(c, &check.quantity, key);
+            let m = q.get(&Key::new(&check.quantity).at(point).to_string()).copied().unwrap_or(f64::NAN);
+            let name = deviation(c, &check.quantity, point);
             let dev = if check.kind == Kind::Ratio {
                 logs.insert(name.clone());
                 (m / x).ln()
@@ -89,13 +89,13 @@ pub fn analyse<C: TypedClaim>(
         // point, so the units are independent draws of one law, and each call of the claim's
         // estimate sees one unit.
         let tasks = units.iter().map(Vec::len).min().unwrap_or(0);
-        let keys: Vec<String> = units.iter().map(|u| u[0].point.key()).collect();
+        let points: Vec<&Point> = units.iter().map(|u| &u[0].point).collect();
         let mut logs = HashSet::new();
         let per_task: Vec<Quantities> = (0..tasks)
             .map(|i| {
                 let ats: Vec<&At<C::Context>> = units.iter().map(|u| &u[i]).collect();
                 let ts: Vec<Vec<&C::Trial>> = data.iter().map(|d| d[i].iter().collect()).collect();
-                with_deviations(claim.estimate(&ats, &ts), spec, &keys, predicts, &varying, i, &mut logs)
+                with_deviations(claim.estimate(&ats, &ts), spec, &points, predicts, &varying, i, &mut logs)
             })
             .collect();
         let plan = Plan::draw(tasks, spec.bootstrap, &mut rng);
@@ -130,10 +130,8 @@ pub fn analyse<C: TypedClaim>(
 
 /// The members of a per-point check at one point: `quantity@key`, and any cells that refine
 /// the point (`quantity@key,R=0.5`), in name order.
-fn members<'a>(quantities: &'a BTreeMap<String, Estimate>, name: &str, key: &str) -> Vec<&'a String> {
-    let exact = format!("{name}@{key}");
-    let cell = format!("{exact},");
-    quantities.keys().filter(|k| **k == exact || k.starts_with(&cell)).collect()
+fn members<'a>(quantities: &'a BTreeMap<String, Estimate>, name: &str, point: &Point) -> Vec<(&'a String, Key)> {
+    quantities.keys().filter_map(|k| Key::parse(k).filter(|key| key.quantity == name && key.check.is_none() && key.within(point)).map(|key| (k, key))).collect()
 }
 
 /// Whether a check is meant to be able to fail: in a claim, an open question, or a refuted
@@ -264,22 +262,19 @@ fn family(
     }
     let mut names: Vec<(String, String, f64)> = Vec::new();
     for (p, point) in points.iter().enumerate().filter(|(_, p)| c.applies_at(p)) {
-        let key = point.key();
         if varying {
             // Judged as measured/predicted (or measured - predicted) against 1 (or 0).
             let at = if c.kind == Kind::Ratio { 1.0 } else { 0.0 };
-            names.push((point.label(), deviation(ci, &c.quantity, &key), at));
+            names.push((point.label(), deviation(ci, &c.quantity, point), at));
             continue;
         }
-        let found = members(quantities, &c.quantity, &key);
+        let found = members(quantities, &c.quantity, point);
         if found.is_empty() {
-            names.push((point.label(), format!("{}@{key}", c.quantity), predict[p][0]));
+            names.push((point.label(), Key::new(&c.quantity).at(point).to_string(), predict[p][0]));
         }
-        for name in found {
-            let label = match name.split_once(&format!("@{key},")) {
-                Some((_, cell)) => format!("{}, {cell}", point.label()),
-                None => point.label(),
-            };
+        for (name, key) in found {
+            let cell = Key { coords: key.coords[point.coords.len()..].to_vec(), ..key };
+            let label = if cell.coords.is_empty() { point.label() } else { format!("{}, {}", point.label(), cell.point()) };
             names.push((label, name.clone(), predict[p][0]));
         }
     }
@@ -322,7 +317,8 @@ mod tests {
         let e = Estimate { value: 0.0, lo: 0.0, hi: 0.0, undefined: 0.0 };
         let qs: BTreeMap<String, Estimate> =
             ["m@N=1", "m@N=1,R=0.5", "m@N=1,R=0.8", "m@N=10", "m@N=10,R=0.5", "mm@N=1"].iter().map(|k| (k.to_string(), e.clone())).collect();
-        let found: Vec<&str> = members(&qs, "m", "N=1").iter().map(|s| s.as_str()).collect();
+        let point = Point { coords: vec![crate::grid::Coord { name: "n".into(), symbol: "N".into(), value: 1.0, integer: true }] };
+        let found: Vec<&str> = members(&qs, "m", &point).iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(found, ["m@N=1", "m@N=1,R=0.5", "m@N=1,R=0.8"]);
     }
 

@@ -12,6 +12,7 @@ pub(crate) mod analysis;
 pub mod claim;
 pub mod code;
 pub mod figures;
+pub mod key;
 pub(crate) mod predictions;
 pub mod quantity;
 mod redraw;
@@ -21,5 +22,6 @@ pub(crate) mod sample;
 pub mod store;
 
 pub use claim::{At, Claim, Missing, Outcome, Prepared, Run, TypedClaim};
+pub use key::Key;
 pub use quantity::Quantity;
 pub use registry::{find, Registered};

@@ -2,11 +2,13 @@
 //! listed in the claim's `QUANTITIES`; its estimate, its panels and lookups in its result
 //! name it through the const, so a misspelt quantity is a compile error, and a spec's check
 //! naming one the claim does not declare is refused before anything runs. Per-point values
-//! are filed under `name@<point key>`.
+//! are filed under `name@<point key>` (the grammar is `key.rs`'s).
 
 #![warn(missing_docs)]
 
+use super::key::Key;
 use crate::grid::Point;
+use std::fmt;
 
 /// A named number a claim computes from its trials, with one line for the reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,20 +35,25 @@ impl Quantity {
         }
     }
 
+    /// Its key over the whole grid, to refine ([`Key::at`], [`Key::with`]).
+    pub fn key(self) -> Key {
+        Key::new(self.name)
+    }
+
     /// Its key at one grid point: `name@<point key>`.
     pub fn at(self, point: &Point) -> String {
-        self.at_key(&point.key())
+        self.key().at(point).to_string()
     }
 
-    /// Its key under `key` (a point's key, perhaps with a cell after it, or a label).
-    pub fn at_key(self, key: &str) -> String {
-        format!("{}@{key}", self.name)
+    /// Its key in one cell of a point: `name@<point key>,<symbol>=<value>`.
+    pub fn at_cell(self, point: &Point, symbol: &str, value: impl fmt::Display) -> String {
+        self.key().at(point).with(symbol, value).to_string()
     }
 
-    /// The declared quantity a result key belongs to: `t_dom@N=16` -> `t_dom`, and a
-    /// check's deviation `t_dom/predicted[check 0]@N=16` -> `t_dom`.
-    pub fn base_of(key: &str) -> &str {
-        key.split(['@', '/']).next().unwrap_or(key)
+    /// Its key under one coordinate alone, as for a fit along the other axes at each value
+    /// of this one: `name@<symbol>=<value>`.
+    pub fn at_coord(self, symbol: &str, value: impl fmt::Display) -> String {
+        self.key().with(symbol, value).to_string()
     }
 }
 
@@ -69,11 +76,11 @@ mod tests {
     #[test]
     fn keys_are_the_name_then_the_point_or_cell() {
         const T: Quantity = Quantity::new("t_dom", "steps");
-        assert_eq!(T.at_key("K=8"), "t_dom@K=8");
-        assert_eq!(T.at_key("K=8,k=2"), "t_dom@K=8,k=2");
-        assert_eq!(Quantity::base_of("t_dom@K=8,k=2"), "t_dom");
-        assert_eq!(Quantity::base_of("t_dom/predicted[check 0]@K=8"), "t_dom");
-        assert_eq!(Quantity::base_of("level"), "level");
+        let c = |s: &str, v: f64| crate::grid::Coord { name: s.to_lowercase(), symbol: s.into(), value: v, integer: true };
+        let point = Point { coords: vec![c("K", 8.0)] };
+        assert_eq!(T.at(&point), "t_dom@K=8");
+        assert_eq!(T.at_cell(&point, "k", 2), "t_dom@K=8,k=2");
+        assert_eq!(T.at_coord("eps", 0.001), "t_dom@eps=0.001");
         assert_eq!(String::from(T), "t_dom");
     }
 

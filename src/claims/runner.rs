@@ -5,7 +5,7 @@
 
 #![warn(missing_docs)]
 
-use super::{analysis, At, Outcome, Run, TypedClaim};
+use super::{analysis, At, Key, Outcome, Run, TypedClaim};
 use crate::error::{Error, Result};
 use crate::grid::points;
 use crate::plan::Plan;
@@ -172,11 +172,18 @@ pub(crate) fn recorded<C: TypedClaim>(
     Ok(have)
 }
 
-/// Refuses a quantity the claim's estimate returned without declaring it in `QUANTITIES`:
-/// every number in a result must be one a spec could name and the reports can describe.
+/// Refuses a quantity the claim's estimate returned without declaring it in `QUANTITIES`,
+/// or under a key that does not read back as one ([`Key`]): every number in a result must
+/// be one a spec could name, the reports can describe and `quantities.csv` can lay out.
 fn undeclared<'a, C: TypedClaim>(keys: impl IntoIterator<Item = &'a String>) -> Result<()> {
     for key in keys {
-        let base = super::Quantity::base_of(key);
+        let Some(parsed) = Key::parse(key) else {
+            return Err(Error::Other(format!(
+                "claim {}: its estimate returned {key:?}, which is not a key (build it with Quantity::at or claims::Key)",
+                C::ID
+            )));
+        };
+        let base = parsed.quantity.as_str();
         if !C::QUANTITIES.iter().any(|q| q.matches(base)) {
             return Err(Error::Other(format!("claim {}: its estimate returned {key:?}, but {base:?} is not among its QUANTITIES; declare it there", C::ID)));
         }
@@ -234,5 +241,7 @@ mod tests {
         let typo = vec!["slope".to_string(), "levle@N=4".to_string()];
         let e = undeclared::<Declares>(&typo).unwrap_err().to_string();
         assert!(e.contains("\"levle@N=4\"") && e.contains("declares"), "{e}");
+        let garbled = undeclared::<Declares>(&["level@N".to_string()]).unwrap_err().to_string();
+        assert!(garbled.contains("\"level@N\"") && garbled.contains("not a key"), "{garbled}");
     }
 }

@@ -19,7 +19,8 @@
 use super::bound::point_json;
 use super::worker::{last_line, Pool, Reply, Runner};
 use crate::claims::figures::{ci, per_point, residual_panel};
-use crate::claims::{At, Quantity, TypedClaim};
+use crate::claims::key::symbol_problem;
+use crate::claims::{At, Key, Quantity, TypedClaim};
 use crate::config::{Valid, Validate};
 use crate::error::{invalid, Error, Result};
 use crate::formula::{Formula, Vars};
@@ -224,13 +225,17 @@ impl TypedClaim for Python {
             .iter()
             .map(|(k, &whole)| {
                 let sym = s.symbols.get(k).cloned().unwrap_or_else(|| k.clone());
-                if whole {
+                if let Some(why) = symbol_problem(&sym) {
+                    let field = if s.symbols.contains_key(k) { format!("python.symbols.{k}") } else { format!("grid.{k}") };
+                    return Err(invalid(field, format!("the symbol {why}")));
+                }
+                Ok(if whole {
                     Axis::integer(k.clone(), sym, i64::MIN, i64::MAX, "an axis of the spec's grid")
                 } else {
                     Axis::real(k.clone(), sym, -f64::MAX, f64::MAX, "an axis of the spec's grid")
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let symbols: Vec<&str> = axes.iter().map(|a| a.symbol.as_ref()).collect();
         let formula = match s.bound_function {
             Some(_) => None,
@@ -294,7 +299,7 @@ impl TypedClaim for Python {
                 // A redraw takes the values its result recorded: it runs no code, and a
                 // downloaded result has no module beside it (or one that is not to be run).
                 Bound::Computed(match &spec.recorded {
-                    Some(q) => points.iter().map(|p| (p.key(), q.get(&BOUND.at_key(&p.key())).copied().unwrap_or(f64::NAN))).collect(),
+                    Some(q) => points.iter().map(|p| (p.key(), q.get(&BOUND.at(p)).copied().unwrap_or(f64::NAN))).collect(),
                     None => super::bound::evaluate(function, &folders, &points, s.timeout.unwrap_or(DEFAULT_TIMEOUT))?,
                 })
             }
@@ -358,13 +363,12 @@ impl TypedClaim for Python {
         let mut log_ratio = Vec::with_capacity(points.len());
         let mut log_mean = Vec::with_capacity(points.len());
         for (at, ts) in points.iter().zip(trials) {
-            let key = at.point.key();
             let ok: Vec<f64> = ts.iter().filter_map(|t| t.values.get(&self.s.measure).copied()).collect();
             let mean = if ok.is_empty() { f64::NAN } else { ok.iter().sum::<f64>() / ok.len() as f64 };
-            q.insert(MEAN.at_key(&key), mean);
-            q.insert(BOUND.at_key(&key), at.ctx.bound);
-            q.insert(RATIO.at_key(&key), mean / at.ctx.bound);
-            q.insert(FAILED.at_key(&key), (ts.len() - ok.len()) as f64 / ts.len() as f64);
+            q.insert(MEAN.at(&at.point), mean);
+            q.insert(BOUND.at(&at.point), at.ctx.bound);
+            q.insert(RATIO.at(&at.point), mean / at.ctx.bound);
+            q.insert(FAILED.at(&at.point), (ts.len() - ok.len()) as f64 / ts.len() as f64);
             log_ratio.push((mean / at.ctx.bound).ln());
             log_mean.push(mean.ln());
         }
@@ -384,11 +388,10 @@ impl TypedClaim for Python {
                 let line: Vec<usize> =
                     (0..points.len()).filter(|&j| points[j].point.coords.iter().all(|c| c.name == *a || at.point.get(&c.name) == Some(c.value))).collect();
                 let x: Vec<f64> = line.iter().map(|&j| xs[i][j]).collect();
-                let key = at.point.key();
                 for (name, y) in [("residual", &log_ratio), ("exponent", &log_mean)] {
                     let y: Vec<f64> = line.iter().map(|&j| y[j]).collect();
                     let slope = if defined && line.len() > 1 { ols_multi(std::slice::from_ref(&x), &y).map_or(f64::NAN, |s| s[0]) } else { f64::NAN };
-                    q.insert(format!("{name}_{a}@{key}"), slope);
+                    q.insert(Key::new(format!("{name}_{a}")).at(&at.point).to_string(), slope);
                 }
             }
         }

@@ -138,7 +138,7 @@ impl TypedClaim for TimeScale {
                 for (k, p) in at.ctx.prompts.p.iter().enumerate() {
                     let m = censored_median(ts.iter().map(|t| t.t_eps[l][k]));
                     if l == last {
-                        q.insert(T_EPS.at_key(&format!("{},k={}", at.point.key(), k + 1)), m);
+                        q.insert(T_EPS.at_cell(&at.point, "k", k + 1), m);
                         level_logs.push((m / reference[k][l].unwrap_or(f64::NAN)).ln());
                     }
                     g.push(i as u64);
@@ -152,7 +152,7 @@ impl TypedClaim for TimeScale {
             }
             let e = within_slope(&g, &x, &y);
             // Each level's exponent, for the report (a per-level list, not a checked quantity).
-            q.insert(P_EXPONENT.at_key(&format!("eps={eps}")), e);
+            q.insert(P_EXPONENT.at_coord("eps", eps), e);
             exponents.push(e);
         }
         q.insert(P_EXPONENT.into(), exponents[last]);
@@ -172,7 +172,7 @@ impl TypedClaim for TimeScale {
                 .p
                 .iter()
                 .enumerate()
-                .filter_map(|(k, p)| result.q(T_EPS.at_key(&format!("{},k={}", at.point.key(), k + 1))).map(|e| ((*p, e.value), (e.lo, e.hi))))
+                .filter_map(|(k, p)| result.q(T_EPS.at_cell(&at.point, "k", k + 1)).map(|e| ((*p, e.value), (e.lo, e.hi))))
                 .unzip();
             series.push(Series::points(format!("{} {}", at.point.label(), ci(result)), i, pts, Some(errs)));
         }

@@ -77,8 +77,8 @@ const DIFF: Quantity = Quantity::new("diff", "a cell's paired difference, arm A 
 const SLOPE: Quantity = Quantity::new("slope", "least-squares slope of a point's cell values on the cell index (slope@point); truth 0");
 const MEAN: Quantity = Quantity::new("mean", "mean over every cell of every point; truth: settings.truth");
 
-fn cell(point: &Point, j: usize) -> String {
-    format!("{},c={j}", point.key())
+fn cell(q: Quantity, point: &Point, j: usize) -> String {
+    q.at_cell(point, "c", j)
 }
 
 impl TypedClaim for Cells {
@@ -134,10 +134,9 @@ impl TypedClaim for Cells {
             let n = ts.len() as f64;
             let values: Vec<f64> = (0..w).map(|j| ts.iter().map(|t| t.a[j]).sum::<f64>() / n).collect();
             for (j, v) in values.iter().enumerate() {
-                let key = cell(&at.point, j + 1);
-                q.insert(VALUE.at_key(&key), *v);
-                q.insert(RATIO.at_key(&key), v / self.s.truth);
-                q.insert(DIFF.at_key(&key), ts.iter().map(|t| t.a[j] - t.b[j]).sum::<f64>() / n);
+                q.insert(cell(VALUE, &at.point, j + 1), *v);
+                q.insert(cell(RATIO, &at.point, j + 1), v / self.s.truth);
+                q.insert(cell(DIFF, &at.point, j + 1), ts.iter().map(|t| t.a[j] - t.b[j]).sum::<f64>() / n);
                 all += v;
                 cells += 1;
             }
@@ -154,7 +153,7 @@ impl TypedClaim for Cells {
             .iter()
             .map(|at| {
                 let w = at.ctx.u.len();
-                let (pts, errs) = (1..=w).filter_map(|j| result.q(VALUE.at_key(&cell(&at.point, j))).map(|e| ((j as f64, e.value), (e.lo, e.hi)))).unzip();
+                let (pts, errs) = (1..=w).filter_map(|j| result.q(cell(VALUE, &at.point, j)).map(|e| ((j as f64, e.value), (e.lo, e.hi)))).unzip();
                 Panel {
                     title: format!("cell means, {}", at.point.label()),
                     x_label: "cell".into(),

@@ -119,15 +119,14 @@ impl TypedClaim for MagnitudePruning {
             let base = ts.iter().map(|t| t.unpruned).sum::<f64>() / ts.len() as f64;
             let (s, r, l) = (mean(ts, |t| &t.smallest), mean(ts, |t| &t.random), mean(ts, |t| &t.largest));
             for (j, f) in self.s.fractions.iter().enumerate() {
-                let key = format!("{},R={f}", at.point.key());
-                q.insert(ERR_SMALLEST.at_key(&key), s[j]);
-                q.insert(ERR_RANDOM.at_key(&key), r[j]);
-                q.insert(ERR_LARGEST.at_key(&key), l[j]);
+                q.insert(ERR_SMALLEST.at_cell(&at.point, "R", f), s[j]);
+                q.insert(ERR_RANDOM.at_cell(&at.point, "R", f), r[j]);
+                q.insert(ERR_LARGEST.at_cell(&at.point, "R", f), l[j]);
                 // Paired: the same nets pruned both ways, so the net-to-net spread cancels.
-                q.insert(MARGIN_RANDOM.at_key(&key), r[j] - s[j]);
-                q.insert(MARGIN_LARGEST.at_key(&key), l[j] - s[j]);
+                q.insert(MARGIN_RANDOM.at_cell(&at.point, "R", f), r[j] - s[j]);
+                q.insert(MARGIN_LARGEST.at_cell(&at.point, "R", f), l[j] - s[j]);
                 if *f <= self.s.moderate + 1e-12 {
-                    q.insert(PRUNE_COST.at_key(&key), s[j] - base);
+                    q.insert(PRUNE_COST.at_cell(&at.point, "R", f), s[j] - base);
                 }
             }
             q.insert(UNPRUNED_ERROR.at(&at.point), base);
@@ -140,12 +139,8 @@ impl TypedClaim for MagnitudePruning {
             .iter()
             .map(|at| {
                 let curve = |name: Quantity, label: String, color: usize| {
-                    let (pts, errs) = self
-                        .s
-                        .fractions
-                        .iter()
-                        .filter_map(|f| result.q(name.at_key(&format!("{},R={f}", at.point.key()))).map(|e| ((*f, e.value), (e.lo, e.hi))))
-                        .unzip();
+                    let (pts, errs) =
+                        self.s.fractions.iter().filter_map(|f| result.q(name.at_cell(&at.point, "R", f)).map(|e| ((*f, e.value), (e.lo, e.hi)))).unzip();
                     Series::points(label, color, pts, Some(errs))
                 };
                 Panel {

@@ -190,12 +190,10 @@ impl TypedClaim for Stagewise {
     fn estimate(&self, points: &[&At<Context>], trials: &[Vec<&Trial>]) -> Quantities {
         let mut q = Quantities::new();
         for (at, ts) in points.iter().zip(trials) {
-            let key = at.point.key();
             let times = self.times(&at.ctx, ts);
             for (j, (t, pop)) in times.iter().zip(&at.ctx.times).enumerate() {
-                let cell = format!("{key},j={}", j + 1);
-                q.insert(TIME.at_key(&cell), *t);
-                q.insert(TIME_RATIO.at_key(&cell), t / pop);
+                q.insert(TIME.at_cell(&at.point, "j", j + 1), *t);
+                q.insert(TIME_RATIO.at_cell(&at.point, "j", j + 1), t / pop);
             }
             q.insert(LAMBDA_EXPONENT.at(&at.point), exponent(&at.ctx.law.lambda, &times));
         }
@@ -204,10 +202,8 @@ impl TypedClaim for Stagewise {
     fn panels(&self, points: &[&At<Context>], _: &[Vec<&Trial>], result: &ClaimResult) -> Vec<Panel> {
         let mut series = Vec::new();
         for (c, at) in points.iter().enumerate() {
-            let key = at.point.key();
-            let (pts, errs) = (0..self.s.d)
-                .filter_map(|j| result.q(TIME.at_key(&format!("{key},j={}", j + 1))).map(|e| ((at.ctx.law.lambda[j], e.value), (e.lo, e.hi))))
-                .unzip();
+            let (pts, errs) =
+                (0..self.s.d).filter_map(|j| result.q(TIME.at_cell(&at.point, "j", j + 1)).map(|e| ((at.ctx.law.lambda[j], e.value), (e.lo, e.hi)))).unzip();
             let measured = result.q(LAMBDA_EXPONENT.at(&at.point)).map_or(f64::NAN, |e| e.value);
             series.push(Series::points(format!("n = {}: SGD {}, exponent {measured:.3}", at.ctx.law.n, ci(result)), c, pts, Some(errs)));
             let population = at.ctx.law.lambda.iter().zip(&at.ctx.times).map(|(l, t)| (*l, *t)).collect();
@@ -248,7 +244,7 @@ mod tests {
         let (up, down) = (Trial { residual: pop.iter().map(|r| r * 1.01).collect() }, Trial { residual: pop.iter().map(|r| r * 0.99).collect() });
         let q = claim.estimate(&[&at], &[vec![&up, &down]]);
         for j in 1..=4 {
-            let ratio = q[&TIME_RATIO.at_key(&format!("n=16,j={j}"))];
+            let ratio = q[&TIME_RATIO.at_cell(&at.point, "j", j)];
             assert!((ratio - 1.0).abs() < 1e-9, "direction {j}: {ratio}");
         }
         assert!((q[&LAMBDA_EXPONENT.at(&at.point)] - at.ctx.exponent).abs() < 1e-9);
@@ -256,7 +252,7 @@ mod tests {
         // Residuals 10% above the path read as times shorter by ln(1.1) / |ln eps| (eps = 1/e).
         let slow = Trial { residual: pop.iter().map(|r| r * 1.1).collect() };
         let q = claim.estimate(&[&at], &[vec![&slow]]);
-        let ratio = q[&TIME_RATIO.at_key("n=16,j=1")];
+        let ratio = q[&TIME_RATIO.at_cell(&at.point, "j", 1)];
         assert!((ratio - 1.0 / (1.0 - 1.1f64.ln() / (at.ctx.checkpoints[0] as f64 / at.ctx.times[0]))).abs() < 1e-9, "{ratio}");
     }
 

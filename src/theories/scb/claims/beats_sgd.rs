@@ -110,17 +110,16 @@ impl TypedClaim for BeatsSgd {
         let mut q = Quantities::new();
         let mut margin = [f64::INFINITY; 2];
         for (at, ts) in points.iter().zip(trials) {
-            let key = at.point.key();
             for (i, lr) in self.s.lrs.iter().enumerate() {
                 for (m, name) in [LOG_RATIO_V, LOG_RATIO_A].iter().enumerate() {
                     let r = mean_log_ratio(ts, i, m);
-                    q.insert(name.at_key(&format!("{key},lr={lr}")), r);
+                    q.insert(name.at_cell(&at.point, "lr", lr), r);
                     margin[m] = margin[m].min(r);
                 }
             }
             for (m, name) in [PROX_DIST_V, PROX_DIST_A].iter().enumerate() {
                 let mean = ts.iter().map(|t| t.prox[m].ln()).sum::<f64>() / ts.len() as f64;
-                q.insert(name.at_key(&key), mean.exp());
+                q.insert(name.at(&at.point), mean.exp());
             }
         }
         q.insert(MARGIN_V.into(), margin[0]);

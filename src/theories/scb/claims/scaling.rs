@@ -401,12 +401,11 @@ impl TypedClaim for Scaling {
         let mut q = Quantities::new();
         let mut log_ratio = Vec::with_capacity(points.len());
         for (at, ts) in points.iter().zip(trials) {
-            let key = at.point.key();
             let m = self.measured(ts);
-            q.insert(MEASURED.at_key(&key), m);
-            q.insert(PREDICTED.at_key(&key), at.ctx.predicted);
-            q.insert(RATIO.at_key(&key), m / at.ctx.predicted);
-            q.insert(CENSORED.at_key(&key), ts.iter().filter(|t| self.censored(t)).count() as f64 / ts.len() as f64);
+            q.insert(MEASURED.at(&at.point), m);
+            q.insert(PREDICTED.at(&at.point), at.ctx.predicted);
+            q.insert(RATIO.at(&at.point), m / at.ctx.predicted);
+            q.insert(CENSORED.at(&at.point), ts.iter().filter(|t| self.censored(t)).count() as f64 / ts.len() as f64);
             log_ratio.push((m / at.ctx.predicted).ln());
         }
         let defined = log_ratio.iter().all(|x| x.is_finite());

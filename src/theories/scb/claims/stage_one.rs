@@ -158,10 +158,9 @@ impl TypedClaim for StageOne {
         for (at, ts) in points.iter().zip(trials) {
             let r = self.crossing(ts);
             let n1 = n1(&at.ctx, self.s.c);
-            let key = at.point.key();
-            q.insert(RATIO.at_key(&key), r);
-            q.insert(N_HAT.at_key(&key), r * n1);
-            q.insert(N1.at_key(&key), n1);
+            q.insert(RATIO.at(&at.point), r);
+            q.insert(N_HAT.at(&at.point), r * n1);
+            q.insert(N1.at(&at.point), n1);
             groups.push(at.point.at(axis::N) as u64);
             log_t.push(at.point.at(axis::T).ln());
             log_n1.push(n1.ln());

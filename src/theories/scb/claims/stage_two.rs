@@ -174,13 +174,12 @@ impl TypedClaim for StageTwo {
         let (mut ag, mut ax, mut aya) = (vec![], vec![], vec![]);
         let (mut by_q, mut by_t, mut log_t, mut log_q, mut log_n) = (vec![], vec![], vec![], vec![], vec![]);
         for (i, (at, ts)) in points.iter().zip(trials).enumerate() {
-            let key = at.point.key();
             let n = censored_median(ts.iter().map(|t| t.hit));
-            q.insert(N_EPS.at_key(&key), n);
+            q.insert(N_EPS.at(&at.point), n);
             let x: Vec<f64> = ts[0].samples.iter().map(|&s| s as f64).collect();
             let (v, a) = (rms(ts, |t| &t.dist_v), rms(ts, |t| &t.dist_a));
             let worst: Vec<f64> = ts.iter().map(|t| t.dist_v.last().expect("checkpoints").max(*t.dist_a.last().expect("checkpoints"))).collect();
-            q.insert(FINAL_DIST.at_key(&key), (worst.iter().map(|x| x * x).sum::<f64>() / worst.len() as f64).sqrt());
+            q.insert(FINAL_DIST.at(&at.point), (worst.iter().map(|x| x * x).sum::<f64>() / worst.len() as f64).sqrt());
             let last = *x.last().expect("checkpoints");
             let qv = at.point.at(axis::Q);
             for (j, &xj) in x.iter().enumerate() {

@@ -236,22 +236,21 @@ impl TypedClaim for Transfer {
         let (mut g_t, mut x_rho, mut y_rho) = (vec![], vec![], vec![]);
         let (mut zero, mut after, mut scratch_t, mut scratch_n) = (vec![], vec![], vec![], vec![]);
         for (at, ts) in points.iter().zip(trials) {
-            let label = at.point.key();
             let rho = at.point.at(axis::RHO);
             let m = censored_median(ts.iter().map(|x| x.transfer));
-            q.insert(TRANSFER.at_key(&label), m);
-            q.insert(FALLBACK.at_key(&label), ts.iter().filter(|x| x.fell_back_at.is_some()).count() as f64 / ts.len() as f64);
+            q.insert(TRANSFER.at(&at.point), m);
+            q.insert(FALLBACK.at(&at.point), ts.iter().filter(|x| x.fell_back_at.is_some()).count() as f64 / ts.len() as f64);
             if rho > 0.0 {
                 let pred = ts.iter().map(|x| x.predicted_at_1).sum::<f64>() / ts.len() as f64 / (rho * rho);
-                q.insert(PREDICTED.at_key(&label), pred);
-                q.insert(PRED_RATIO.at_key(&label), m / pred);
-                q.insert(START_CORR.at_key(&label), ts.iter().map(|x| x.start_corr).sum::<f64>() / ts.len() as f64 / rho);
+                q.insert(PREDICTED.at(&at.point), pred);
+                q.insert(PRED_RATIO.at(&at.point), m / pred);
+                q.insert(START_CORR.at(&at.point), ts.iter().map(|x| x.start_corr).sum::<f64>() / ts.len() as f64 / rho);
                 g_t.push(at.point.at(axis::T) as u64);
                 x_rho.push(rho.ln());
                 y_rho.push(m.ln());
             } else {
                 let s = censored_median(ts.iter().flat_map(|x| x.scratch.iter().copied()));
-                q.insert(SCRATCH.at_key(&label), s);
+                q.insert(SCRATCH.at(&at.point), s);
                 zero.push(m / s);
                 let since = |x: &&Trial| x.transfer.map(|n| n - x.fell_back_at.map_or(0.0, |f| f as f64));
                 after.push(censored_median(ts.iter().map(since)) / s);
@@ -276,7 +275,7 @@ impl TypedClaim for Transfer {
         for r in rhos {
             let (xs, ys): (Vec<f64>, Vec<f64>) =
                 points.iter().filter(|a| a.point.at(axis::RHO) == r).map(|a| (a.point.at(axis::T).ln(), q[&TRANSFER.at(&a.point)].ln())).unzip();
-            q.insert(T_EXPONENT.at_key(&format!("rho={r}")), ols(&xs, &ys).1);
+            q.insert(T_EXPONENT.at_coord("rho", r), ols(&xs, &ys).1);
         }
         q
     }
@@ -311,7 +310,7 @@ impl TypedClaim for Transfer {
             ..Default::default()
         };
         type Xy = Vec<(f64, f64)>;
-        let (ep, ee): (Xy, Xy) = rhos.iter().filter_map(|r| result.q(T_EXPONENT.at_key(&format!("rho={r}"))).map(|e| ((*r, e.value), (e.lo, e.hi)))).unzip();
+        let (ep, ee): (Xy, Xy) = rhos.iter().filter_map(|r| result.q(T_EXPONENT.at_coord("rho", r)).map(|e| ((*r, e.value), (e.lo, e.hi)))).unzip();
         let flat = |y: f64| vec![(rhos[0], y), (*rhos.last().expect("rho grid"), y)];
         let scratch = result.value(T_EXPONENT_SCRATCH);
         let mut p2_series =
