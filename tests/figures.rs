@@ -265,9 +265,10 @@ fn stage_one_plots_each_point_at_the_mean_n1_of_its_tasks() {
     for dir in ["reports/stage_one", "reports/quick/stage_one"] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
         let q = csv_rows(&dir.join("quantities.csv"));
-        let get = |name: &str| {
+        // quantities.csv is tidy: the point is a column of its own, never parsed out of a key.
+        let get = |name: &str, point: &str| {
             q.iter()
-                .find(|r| r["quantity"] == name)
+                .find(|r| r["quantity"] == name && r["point"] == point)
                 .map(|r| (r["value"].parse::<f64>().unwrap(), r["lo"].parse::<f64>().unwrap(), r["hi"].parse::<f64>().unwrap()))
         };
         let panel = csv_rows(&dir.join("stage_one-panel1.csv"));
@@ -279,9 +280,10 @@ fn stage_one_plots_each_point_at_the_mean_n1_of_its_tasks() {
             panel.iter().filter(|r| !r[&xc].is_empty() && r[&xc] != "nan").map(|r| (r[&xc].parse().unwrap(), r[&yc].parse().unwrap())).collect();
         assert!(points.len() >= 4, "{}: {points:?}", dir.display());
         for (x, y) in points {
-            let row = q.iter().find(|r| r["quantity"].starts_with("n_hat@") && r["value"].parse::<f64>().unwrap() == y).expect("the point's n_hat");
-            let key = &row["quantity"]["n_hat@".len()..];
-            let (n1, lo, hi) = get(&format!("n1@{key}")).unwrap_or_else(|| panic!("{}: no n1@{key}", dir.display()));
+            let row = q.iter().find(|r| r["quantity"] == "n_hat" && r["value"].parse::<f64>().unwrap() == y).expect("the point's n_hat");
+            let key = &row["point"];
+            assert_eq!(key, &format!("N={},T={},Q={}", row["N"], row["T"], row["Q"]), "the coordinate columns are the point's");
+            let (n1, lo, hi) = get("n1", key).unwrap_or_else(|| panic!("{}: no n1@{key}", dir.display()));
             assert!((x - n1).abs() <= 1e-12 * n1, "{}: the point {key} sits at n1 = {x}, its tasks' mean is {n1}", dir.display());
             assert!(lo < hi, "{}: n1@{key} does not vary over tasks ({lo}, {hi}): not a mean over drawn tasks", dir.display());
         }

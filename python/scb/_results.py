@@ -39,25 +39,14 @@ def _svg_as_image(svg_text):
     return '<img style="max-width:100%%" src="data:image/svg+xml;base64,%s">' % data
 
 
-def _point_columns(key):
-    """A point key ("N=8,T=16") as {symbol: value}."""
-    cols = {}
-    for part in key.split(",") if key else []:
-        sym, _, val = part.partition("=")
-        try:
-            cols[sym] = float(val)
-        except ValueError:
-            cols[sym] = val
-    return cols
-
-
 class Results:
     """The verdicts, quantities and trials of the specs in one reports folder.
 
     verdicts: one row per spec. checks: one row per check. quantities: one row per quantity
-    and grid point (estimate and interval), with the check that judges it, if any (its
-    prediction, kind, tolerance and outcome; a per-point check's outcome is over all its
-    points). trials: one row per trial record, its returned numbers as columns.
+    and grid point (estimate and interval), the point's coordinates as columns named by
+    symbol (each spec's quantities.csv, as the harness writes it), with the check that judges
+    it, if any (its prediction, kind, tolerance and outcome; a per-point check's outcome is
+    over all its points). trials: one row per trial record, its returned numbers as columns.
     """
 
     def __init__(self, out, ids, exit_code=None, text=""):
@@ -126,26 +115,29 @@ class Results:
 
     @property
     def quantities(self):
-        rows = []
+        frames = []
         for i in self.ids:
             r = self.result(i)
             symbols = {c["name"]: c["symbol"] for p in r.get("points", [])[:1] for c in p["coords"]}
-            for key, e in r["quantities"].items():
-                name, _, point = key.partition("@")
-                judged = [(k, c) for k, c in enumerate(r["checks"]) if c["quantity"] == name and bool(c.get("each_point")) == bool(point)]
-                judged = [(k, c) for k, c in judged if not point or _admits(c, point, symbols)]
-                base = dict(id=i, quantity=name, point=point, estimate=e["value"], lo=e["lo"], hi=e["hi"], undefined=e.get("undefined", 0.0))
-                base.update(_point_columns(point))
+            # quantities.csv is tidy (one column per part of a key), so nothing here parses a key.
+            q = pd.read_csv(self.folder / i / "quantities.csv", dtype={"quantity": str, "point": str})
+            q["point"] = q["point"].fillna("")
+            rows = []
+            for row in q.rename(columns={"value": "estimate"}).to_dict("records"):
+                judged = [(k, c) for k, c in enumerate(r["checks"]) if c["quantity"] == row["quantity"] and bool(c.get("each_point")) == bool(row["point"])]
+                judged = [(k, c) for k, c in judged if pd.isna(row["deviation"]) and (not row["point"] or _admits(c, row, symbols))]
                 for k, c in judged or [(None, None)]:
-                    row = dict(base)
+                    out = dict(id=i, **row)
                     if c is not None:
-                        row.update(check=k, prediction=c["predict"], kind=c["kind"], tolerance=c["tolerance"], outcome=c["verdict"])
-                    rows.append(row)
-        df = pd.DataFrame(rows)
+                        out.update(check=k, prediction=c["predict"], kind=c["kind"], tolerance=c["tolerance"], outcome=c["verdict"])
+                    rows.append(out)
+            frames.append(pd.DataFrame(rows))
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["id", "quantity", "deviation", "point", "estimate", "lo", "hi", "undefined"])
         for col in ["check", "prediction", "kind", "tolerance", "outcome"]:
             if col not in df:
                 df[col] = None
         df["check"] = df["check"].astype("Int64")
+        df["deviation"] = df["deviation"].astype("Int64")
         return df
 
     def _code(self, spec_id):
@@ -213,12 +205,11 @@ def _records(path, code):
     return out
 
 
-def _admits(check, point, symbols):
-    """Whether a per-point check's `where` (axis name -> values) admits the point, whose key
-    names axes by symbol (`symbols`: name -> symbol)."""
-    cols = _point_columns(point)
+def _admits(check, row, symbols):
+    """Whether a per-point check's `where` (axis name -> values) admits a row of
+    quantities.csv, whose coordinate columns are named by symbol (`symbols`: name -> symbol)."""
     where = check.get("where") or {}
-    return all(any(cols.get(symbols.get(axis, axis)) == float(v) for v in vals) for axis, vals in where.items())
+    return all(any(row.get(symbols.get(axis, axis)) == float(v) for v in vals) for axis, vals in where.items())
 
 
 class TrainRun:

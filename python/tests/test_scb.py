@@ -48,6 +48,8 @@ def test_a_rust_claim_returns_its_verdict_quantities_trials_and_figure(tmp_path)
     per_point = q[(q.quantity == "ratio") & (q.point != "")]
     assert sorted(set(per_point.point)) == ["N=32,T=128,Q=2", "N=32,T=16,Q=2", "N=8,T=128,Q=2", "N=8,T=16,Q=2"]
     assert (per_point.lo <= per_point.estimate).all() and (per_point.estimate <= per_point.hi).all()
+    # The point's coordinates are columns of their own, read from the tidy quantities.csv.
+    assert sorted(zip(per_point.N, per_point["T"])) == [(8, 16), (8, 128), (32, 16), (32, 128)] and set(per_point.Q) == {2}
     whole = q[(q.quantity == "t_exponent")]
     assert len(whole) == 1 and whole.outcome.iloc[0] == "holds" and whole.prediction.iloc[0] == 1.0
     t = res.trials

@@ -7,6 +7,7 @@
 use super::dir::ReportDir;
 use super::figure::{render, Panel};
 use super::style::{FigureOptions, Format, Theme};
+use crate::claims::Key;
 use crate::error::Result;
 use crate::io::Staged;
 use crate::result::ClaimResult;
@@ -78,13 +79,42 @@ fn figure_names(id: &str, panels: usize, figures: &FigureOptions) -> Vec<String>
     figures.formats().iter().map(|f| figure_name(id, *f)).chain((0..panels).map(|k| panel_csv_name(id, k))).collect()
 }
 
-/// Every quantity with its interval, one row each, for pandas.
+/// Every quantity with its interval, one row each, tidy: the key's parts ([`Key`]) are
+/// columns, so `pandas.read_csv` needs no parsing. `quantity`; `deviation`, the check whose
+/// per-task deviation from its prediction the row is (else empty); `point`, the coordinates
+/// as the key writes them; one column per coordinate symbol (the grid's axes in order, then
+/// any cell's, such as `R`; empty where a row has no such coordinate); then the estimate.
 pub fn quantities_csv(r: &ClaimResult) -> String {
-    let mut s = String::from("quantity,value,lo,hi,undefined\n");
-    for (k, e) in &r.quantities {
-        s += &format!("\"{k}\",{:e},{:e},{:e},{}\n", e.value, e.lo, e.hi, e.undefined);
+    // Keys are built through `Key` and the runner refuses any that does not read back, so
+    // the fallback (the whole string as the quantity) is for a result made some other way.
+    let rows: Vec<Key> = r.quantities.keys().map(|k| Key::parse(k).unwrap_or_else(|| Key::new(k.as_str()))).collect();
+    let mut symbols: Vec<&str> = r.points.first().map(|p| p.coords.iter().map(|c| c.symbol.as_str()).collect()).unwrap_or_default();
+    for (s, _) in rows.iter().flat_map(|k| &k.coords) {
+        if !symbols.contains(&s.as_str()) {
+            symbols.push(s);
+        }
+    }
+    let mut out: Vec<String> = vec!["quantity".into(), "deviation".into(), "point".into()];
+    out.extend(symbols.iter().map(|s| csv_field(s)));
+    out.extend(["value", "lo", "hi", "undefined"].map(String::from));
+    let mut s = out.join(",") + "\n";
+    for (key, e) in rows.iter().zip(r.quantities.values()) {
+        let mut row = vec![csv_field(&key.quantity), key.check.map_or(String::new(), |c| c.to_string()), csv_field(&key.point())];
+        row.extend(symbols.iter().map(|sym| key.coords.iter().find(|(s, _)| s == sym).map_or(String::new(), |(_, v)| csv_field(v))));
+        row.extend([format!("{:e}", e.value), format!("{:e}", e.lo), format!("{:e}", e.hi), e.undefined.to_string()]);
+        s += &(row.join(",") + "\n");
     }
     s
+}
+
+/// A CSV field, quoted (with its quotes doubled) when it holds a comma, a quote or a line
+/// break, as RFC 4180 reads it.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }
 
 /// Every check, one row each, with what it could detect beside its verdict: the member it
@@ -183,6 +213,27 @@ mod tests {
         assert_eq!(lines[1], "1e0,2e0,1.5e0,2.5e0,1e0,1e0,1e0,nan");
         assert_eq!(lines[2], "2e0,3e0,2.5e0,3.5e0,nan,nan,nan,nan");
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn quantities_csv_lays_each_part_of_a_key_out_as_a_column() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/reports/magnitude_pruning/result.json")).unwrap();
+        let mut result: ClaimResult = serde_json::from_str(&text).unwrap();
+        let e = |v: f64| crate::stats::Estimate { value: v, lo: v - 1.0, hi: v + 1.0, undefined: 0.0 };
+        result.quantities =
+            [("prune_cost", 1.0), ("err_random@M=8,d=32,m=32,R=0.1", 2.0), ("err_random/predicted[check 4]@M=8,d=32,m=32", 3.0), ("odd \"one\", here", 4.0)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), e(v)))
+                .collect();
+        let csv = quantities_csv(&result);
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows[0], "quantity,deviation,point,M,d,m,R,value,lo,hi,undefined");
+        assert_eq!(rows[1], "err_random,4,\"M=8,d=32,m=32\",8,32,32,,3e0,2e0,4e0,0");
+        assert_eq!(rows[2], "err_random,,\"M=8,d=32,m=32,R=0.1\",8,32,32,0.1,2e0,1e0,3e0,0");
+        // Not a key: the whole string is the quantity, quoted as CSV quotes.
+        assert_eq!(rows[3], "\"odd \"\"one\"\", here\",,,,,,,4e0,3e0,5e0,0");
+        assert_eq!(rows[4], "prune_cost,,,,,,,1e0,0e0,2e0,0");
+        assert_eq!(rows.len(), 5);
     }
 
     #[test]
