@@ -1,5 +1,6 @@
-//! The `scb` binary: the command line of [`scb::commands::cli`], answering signals.
+//! The `scb` binary: the command line of [`scb::commands::cli`] with every built-in theory
+//! ([`scb::theories::main`]), answering signals.
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(scb::commands::cli::main(std::env::args_os(), true))
+    std::process::ExitCode::from(scb::theories::main(std::env::args_os(), true))
 }

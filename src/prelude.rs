@@ -96,6 +96,7 @@
 pub use crate::claims::figures::{ci, per_point};
 pub use crate::claims::{At, Claim, Key, Quantity, Registered, TypedClaim};
 pub use crate::commands::check::{check, check_with, CheckOptions, Checked};
+pub use crate::commands::theory::TheoryCommands;
 pub use crate::error::{check_range, invalid, Error, Result};
 pub use crate::grid::{Axis, Point};
 pub use crate::plan::Budget;
@@ -104,4 +105,4 @@ pub use crate::result::ClaimResult;
 pub use crate::rng;
 pub use crate::spec::ClaimSpec;
 pub use crate::stats::{censored_median, ols, within_slope, Quantities};
-pub use crate::theories::REGISTRY;
+pub use crate::theories::{COMMANDS, REGISTRY};

@@ -15,7 +15,8 @@ mod coin;
 use scb::prelude::*;
 
 fn main() -> std::process::ExitCode {
-    // The one registry line: the built-in claims, then this theory's.
+    // The one registry line: the built-in claims, then this theory's; and the built-in
+    // theories' own subcommands (this theory has none; one would be a `TheoryCommands`).
     let registry: Vec<&'static dyn Claim> = [REGISTRY.as_slice(), coin::claims::CLAIMS].concat();
-    std::process::ExitCode::from(scb::commands::cli::main_with(&registry, std::env::args_os(), true))
+    std::process::ExitCode::from(scb::commands::cli::main_with(&registry, &COMMANDS, std::env::args_os(), true))
 }

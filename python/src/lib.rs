@@ -196,7 +196,7 @@ fn train(py: Python<'_>, config: String, out: String, force: bool) -> PyResult<(
 /// starts with the program's name.
 #[pyfunction]
 fn cli(py: Python<'_>, args: Vec<String>) -> u8 {
-    py.detach(|| scb::commands::cli::main(args, true))
+    py.detach(|| scb::theories::main(args, true))
 }
 
 /// Accepts results into a baseline as `scb accept` does; returns the ids accepted.

@@ -1,17 +1,15 @@
 //! The `scb` command line: one list of subcommands and flags (clap's derive) that also
 //! writes the help text, and what each subcommand runs. It lives in the library so that
 //! the binary (`src/main.rs`) and the Python package's `scb` command are the same program.
+//! It names no theory: a theory's claims come in a registry, and its own subcommands
+//! (SCB's `train`) as [`TheoryCommands`], both handed over by the binary's wiring.
 
 #![warn(missing_docs)]
 
 use crate::claims::Claim;
+use crate::commands::theory::TheoryCommands;
 use crate::commands::{self, check::CheckOptions};
-use crate::config::Validate;
 use crate::plan::Budget;
-use crate::theories::scb::commands as scb_commands;
-use crate::theories::scb::learners::{LearnerConfig, Overrides, SoftmaxConfig};
-use crate::theories::scb::train::{RunConfig, TrainSpec};
-use crate::theories::REGISTRY;
 use crate::Result;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
@@ -25,15 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Train one model and write run.json, history.csv, convergence.svg and .npy parameters.
-    Train {
-        #[command(flatten)]
-        args: TrainArgs,
-        /// Start a run even if it is estimated to take more than 7 days.
-        #[arg(long)]
-        force: bool,
-    },
     /// Check claims against simulation: writes <out>/<id>/{result.json,<id>.svg,trials.jsonl} and <out>/index.html, and compares every result with the accepted baseline.
+    #[command(display_order = 20)]
     Check {
         /// Spec ids in --theorems, `all`, or paths to spec .toml files.
         #[arg(required = true)]
@@ -66,6 +57,7 @@ enum Cmd {
         figures: FigureArgs,
     },
     /// Measure each spec's operating characteristics: rerun it under K master seeds and report, per check, how often it reaches its expected verdict (stability) and rejects its planted deviation (power); writes <out>/<id>/calibration.json (calibration-quick.json with --quick).
+    #[command(display_order = 30)]
     Calibrate {
         /// Spec ids in --theorems, `all`, or paths to spec .toml files.
         #[arg(required = true)]
@@ -90,20 +82,8 @@ enum Cmd {
         #[arg(long)]
         merge: bool,
     },
-    /// The known-truth matrix: calibrate every design in theorems/known/ (scripts/known_matrix.py writes them) with each interval method, and tabulate coverage and one-sided failure at the truth per law, tasks and band; writes <out>/matrix.json and matrix.md.
-    KnownTruth {
-        /// Master seeds per design.
-        #[arg(long, default_value_t = 1000)]
-        seeds: usize,
-        /// Interval methods to calibrate, comma-separated; the summary also takes every method calibrated earlier into --out, so `--methods` alone only summarises.
-        #[arg(long, value_delimiter = ',', value_parser = parse_method, num_args = 0.., default_value = "studentized,t,percentile")]
-        methods: Vec<crate::intervals::Method>,
-        #[arg(long, default_value = "theorems/known")]
-        theorems: PathBuf,
-        #[arg(long, default_value = "reports/known-truth")]
-        out: PathBuf,
-    },
     /// Make a run the baseline: move each spec's results from the run folder into the baseline folder (as `cargo insta accept` does), and rewrite its index.html.
+    #[command(display_order = 50)]
     Accept {
         /// Spec ids to accept [default: every result in --from].
         specs: Vec<String>,
@@ -118,6 +98,7 @@ enum Cmd {
         to: Option<PathBuf>,
     },
     /// Combine the shards' trial records in <out>/<id> and judge the spec.
+    #[command(display_order = 60)]
     Merge {
         /// The spec's report folder, e.g. reports/stage_one.
         dir: PathBuf,
@@ -131,6 +112,7 @@ enum Cmd {
         finish_locally: bool,
     },
     /// Submit specs to SLURM: a job array of shards per spec and a merge job after it.
+    #[command(display_order = 70)]
     Submit {
         /// Spec ids in --theorems, `all`, or paths to spec .toml files.
         #[arg(required = true)]
@@ -166,10 +148,9 @@ enum Cmd {
         max_array: Option<usize>,
     },
     /// Redraw a checked claim's figure from its result.json and trial records, without simulating (`scb figure reports/stage_one --style paper --format pdf`), or draw one of the paper-style figures (`scb figure attention ...`).
-    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    // A theory's figures are its subcommands (`TheoryCommands::add_figures`).
+    #[command(display_order = 80, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Figure {
-        #[command(subcommand)]
-        which: Option<Figure>,
         /// A result folder that scb check wrote, e.g. reports/stage_one.
         #[arg(required = true)]
         folder: Option<PathBuf>,
@@ -179,21 +160,6 @@ enum Cmd {
         #[command(flatten)]
         figures: FigureArgs,
     },
-    /// Time one batch gradient (one thread) and write it with its inputs for benches/baseline_numpy.py.
-    BenchGrad {
-        #[arg(long, default_value_t = 64)]
-        n: usize,
-        #[arg(long, default_value_t = 128)]
-        t: usize,
-        #[arg(long, default_value_t = 1024)]
-        b: usize,
-        #[arg(long, default_value_t = 50)]
-        reps: usize,
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Measure this core's limits for the speed table: f64 FMA peak at the widest vectors it has (and at 256 bits), a large matrix product's rate, and the generator's nanoseconds per word (JSON).
-    BenchLimits,
 }
 
 /// How a claim's figure is drawn and written.
@@ -213,123 +179,11 @@ impl FigureArgs {
     }
 }
 
-#[derive(Subcommand)]
-enum Figure {
-    /// ScbProx against an SGD learning-rate sweep, same task and batches.
-    ProxVsSgd {
-        #[command(flatten)]
-        common: TrainArgs,
-        /// SGD learning rates to sweep.
-        #[arg(long, value_delimiter = ',', default_values_t = vec![0.5, 1.0, 2.0, 4.0, 5.0, 6.0, 8.0])]
-        lrs: Vec<f64>,
-    },
-    /// One learner on the exact population gradients against sampled runs at several batch sizes, by step: is a slow phase the dynamics or the noise?
-    PopulationVsSampled {
-        #[command(flatten)]
-        common: TrainArgs,
-        /// Batch sizes of the sampled runs.
-        #[arg(long, value_delimiter = ',', default_values_t = vec![64, 512, 4096])]
-        batches: Vec<usize>,
-        /// Steps of every run.
-        #[arg(long, default_value_t = 300)]
-        steps: u64,
-    },
-    /// Attention and value heatmaps of ScbProx and the softmax model next to the truth, and their loss curves (defaults: N=16, T=32, Q=2, 10^6 samples).
-    Attention {
-        #[command(flatten)]
-        common: TrainArgs,
-        /// Learning rate of the softmax model (Adam).
-        #[arg(long, default_value_t = 0.01)]
-        softmax_lr: f64,
-    },
-}
-
-#[derive(Args, Clone)]
-struct TrainArgs {
-    /// TOML file with [task], [run] and [algorithm] tables; flags override it.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Vocabulary size N (>= 2).
-    #[arg(long)]
-    n: Option<usize>,
-    /// Context length T.
-    #[arg(long)]
-    t: Option<usize>,
-    /// Sparsity Q (1..=T).
-    #[arg(long)]
-    q: Option<usize>,
-    /// Dirichlet concentration of P's columns (> 0).
-    #[arg(long)]
-    alpha: Option<f64>,
-    /// The learner.
-    #[arg(long)]
-    algorithm: Option<String>,
-    /// Learning rate of sgd and softmax.
-    #[arg(long)]
-    lr: Option<f64>,
-    /// ScbProx step size (0, 1].
-    #[arg(long)]
-    eta: Option<f64>,
-    /// Fresh samples to draw in total.
-    #[arg(long)]
-    samples: Option<u64>,
-    /// Samples per step.
-    #[arg(long)]
-    batch: Option<usize>,
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Step on the exact population gradients instead of sampled batches (deterministic, no noise; samples count batch per step).
-    #[arg(long)]
-    population: bool,
-    /// Output directory.
-    #[arg(long)]
-    out: PathBuf,
-}
-
-impl TrainArgs {
-    fn spec(&self, default_samples: u64) -> Result<TrainSpec> {
-        let mut spec = match &self.config {
-            Some(p) => scb_commands::train::read_train_spec(p)?,
-            None => {
-                TrainSpec { task: Default::default(), run: RunConfig { samples: default_samples, ..Default::default() }, algorithm: LearnerConfig::default() }
-            }
-        };
-        if let Some(name) = &self.algorithm {
-            if name != spec.algorithm.name() {
-                spec.algorithm = LearnerConfig::named(name)?;
-            }
-        }
-        spec.algorithm.apply(&Overrides { lr: self.lr, eta: self.eta })?;
-        let t = &mut spec.task;
-        t.n = self.n.unwrap_or(t.n);
-        t.t = self.t.unwrap_or(t.t);
-        t.q = self.q.unwrap_or(t.q);
-        t.alpha = self.alpha.unwrap_or(t.alpha);
-        let r = &mut spec.run;
-        r.samples = self.samples.unwrap_or(r.samples);
-        r.batch = self.batch.unwrap_or(r.batch);
-        r.seed = self.seed.unwrap_or(r.seed);
-        r.population |= self.population;
-        spec.validate()?;
-        Ok(spec)
-    }
-}
-
 /// What `check`, `merge` and `calibrate` exit with.
 const EXIT_CODES: &str = "Exit codes: 0 every verdict is the one its spec expects; 1 the data contradict a spec's expectation (a check fails, or a quantity is undefined); 5 none is contradicted, but some check is undecided (its interval lies across a one-sided bound: more trials or tasks may decide); 7 every verdict is as expected, but some spec changed from its baseline (a quantity moved beyond noise, or a verdict flipped); 2 bad input; 3 a read or write failed; 4 an internal fault; 6 a trial's own code failed (an external trial raised, or returned what is not a dict of finite numbers); 130 interrupted.";
 
 fn run(cli: Cli, registry: &[&dyn Claim]) -> Result<u8> {
     match cli.cmd {
-        Cmd::BenchGrad { n, t, b, reps, out } => {
-            let sps = scb_commands::bench::bench_grad(n, t, b, reps.max(1), &out)?;
-            crate::show!("N={n} T={t} B={b}: {sps:.0} samples/s (one thread) -> {}", out.display());
-            Ok(0)
-        }
-        Cmd::BenchLimits => {
-            let l = scb_commands::bench::limits();
-            crate::show!("{}", serde_json::to_string(&l).map_err(|e| crate::Error::Other(e.to_string()))?);
-            Ok(0)
-        }
         Cmd::Merge { dir, quick, theorems, finish_locally } => {
             let checked = commands::check::merge(registry, &dir, &theorems, Budget::from_flag(quick), finish_locally)?;
             crate::show!("{}", checked.summary(dir.parent().unwrap_or(std::path::Path::new("."))));
@@ -347,19 +201,6 @@ fn run(cli: Cli, registry: &[&dyn Claim]) -> Result<u8> {
                     None => (s.dir.join("slurm"), crate::report::ReportDir::new(&s.dir).result_path()),
                 };
                 crate::say!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, logs.display(), result.display());
-            }
-            Ok(0)
-        }
-        Cmd::KnownTruth { seeds, methods, theorems, out } => {
-            let opts = crate::theories::known::matrix::MatrixOptions { seeds, methods, theorems, out, progress: true };
-            let m = crate::theories::known::matrix::run(registry, &opts)?;
-            crate::show!("{}", crate::theories::known::matrix::markdown(&m).trim_end());
-            crate::say!("wrote {} and matrix.md", opts.out.join("matrix.json").display());
-            // The reports folder's summary page shows the matrix beside the claims.
-            if let Some(parent) = opts.out.parent().filter(|p| p.join("index.html").is_file()) {
-                if commands::check::write_index(registry, parent).is_err() {
-                    crate::say!("warning: {} not rewritten", parent.join("index.html").display());
-                }
             }
             Ok(0)
         }
@@ -422,25 +263,7 @@ fn run(cli: Cli, registry: &[&dyn Claim]) -> Result<u8> {
             crate::show!("{}", checked.summary(&opts.out));
             Ok(checked.exit_code())
         }
-        Cmd::Train { args, force } => {
-            let spec = args.spec(600_000)?;
-            let out = scb_commands::train::train(&spec, &args.out, force)?;
-            if let Some(last) = out.history.last() {
-                crate::show!(
-                    "{}: {} samples, dist_V={:.4} dist_A={:.4} corr_V={:.4} corr_A={:.4}{} -> {}",
-                    spec.algorithm.name(),
-                    last.samples,
-                    last.snap.dist_v,
-                    last.snap.dist_a,
-                    last.snap.corr_v,
-                    last.snap.corr_a,
-                    out.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default(),
-                    args.out.display()
-                );
-            }
-            Ok(0)
-        }
-        Cmd::Figure { which: None, folder, out, figures } => {
+        Cmd::Figure { folder, out, figures } => {
             let figures = figures.options()?;
             let folder = folder.ok_or_else(|| crate::error::invalid("folder", "give a result folder (e.g. reports/stage_one) or a figure's name"))?;
             for f in commands::figure::redraw(registry, &folder, out.as_deref(), &figures)? {
@@ -448,42 +271,12 @@ fn run(cli: Cli, registry: &[&dyn Claim]) -> Result<u8> {
             }
             Ok(0)
         }
-        Cmd::Figure { which: Some(Figure::Attention { mut common, softmax_lr }), .. } => {
-            common.t = common.t.or(Some(32));
-            let spec = common.spec(1_000_000)?;
-            let softmax = SoftmaxConfig { lr: softmax_lr, ..Default::default() };
-            let c = scb_commands::figures::figure_attention(&spec, &softmax, &common.out)?;
-            crate::show!(
-                "top-Q agreement {:.3}, softmax support {:.3}, Spearman {:.3}, excess loss: ScbProx {:.2e}, softmax {:.2e}",
-                c.agree,
-                c.support_softmax,
-                c.spearman,
-                c.excess_prox,
-                c.excess_softmax
-            );
-            Ok(0)
-        }
-        Cmd::Figure { which: Some(Figure::PopulationVsSampled { common, batches, steps }), .. } => {
-            let spec = common.spec(1_000_000)?;
-            for m in scb_commands::figures::figure_population_vs_sampled(&spec, &batches, steps, &common.out)? {
-                let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                crate::show!("{:>16}: after {steps} steps dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
-            }
-            Ok(0)
-        }
-        Cmd::Figure { which: Some(Figure::ProxVsSgd { common, lrs }), .. } => {
-            let spec = common.spec(1_000_000)?;
-            let res = scb_commands::figures::figure_prox_vs_sgd(&spec, &lrs, &common.out)?;
-            for m in &res {
-                let diverged = m.diverged_at.map(|s| format!(" (diverged at {s})")).unwrap_or_default();
-                crate::show!("{:>14}: dist_V={:.4} dist_A={:.4}{diverged}", m.label, m.final_dist_v, m.final_dist_a);
-            }
-            Ok(0)
-        }
     }
 }
 
-fn parse_method(s: &str) -> std::result::Result<crate::intervals::Method, String> {
+/// An interval method's name, as a flag's value parser reads it (`--interval`, and the
+/// known-truth theory's `--methods`).
+pub fn parse_method(s: &str) -> std::result::Result<crate::intervals::Method, String> {
     crate::intervals::Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
         let names: Vec<&str> = crate::intervals::Method::ALL.iter().map(|m| m.name()).collect();
         format!("must be one of {} (got {s:?})", names.join(", "))
@@ -520,35 +313,28 @@ fn negatives(mut c: clap::Command) -> clap::Command {
     c.allow_negative_numbers(true)
 }
 
-/// The command line, with the lists that change as the harness grows (claims, learners)
-/// written into the help from the registry and the learners' own list.
-fn command(registry: &[&dyn Claim]) -> clap::Command {
+/// The command line, with the lists that change as the harness grows written into the help
+/// from the registry, and each theory's own subcommands and figures added.
+fn command(registry: &[&dyn Claim], theories: &[&dyn TheoryCommands]) -> clap::Command {
     let claims: Vec<String> = registry.iter().map(|c| format!("  {:<14} {}", c.id(), c.about())).collect();
-    let learners = crate::theories::scb::learners::NAMES.join(", ");
-    negatives(Cli::command())
+    let mut cli = Cli::command();
+    for t in theories {
+        cli = t.add(cli).mut_subcommand("figure", |f| t.add_figures(f));
+    }
+    negatives(cli)
         .mut_subcommand("check", |c| c.after_help(format!("Claims (a spec names one with `claim = \"...\"`):\n{}\n\n{EXIT_CODES}", claims.join("\n"))))
         .mut_subcommand("merge", |c| c.after_help(EXIT_CODES))
         .mut_subcommand("calibrate", |c| c.after_help("Exit codes: 0 every spec reaches its expected verdict on at least the required share of seeds (95% on full grids, 90% on quick ones); 1 some spec falls short; 2 bad input; 3 a read or write failed; 4 an internal fault."))
-        .mut_subcommand("train", |c| c.mut_arg("algorithm", |a| a.help(format!("The learner: {learners}"))))
 }
 
-/// The `scb` command line, run on `args` (the program's name first, as `std::env::args_os`
-/// gives it); returns the exit code. The binary is this and nothing else, and so is the
-/// `scb` command `pip install` puts on the PATH (the Python package calls it), so both
-/// are one CLI built from one source. `signals`: answer Ctrl-C and SIGTERM by cleaning up
-/// and exiting 130, which only a process of its own may do (never a notebook's kernel).
-pub fn main<I, T>(args: I, signals: bool) -> u8
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    main_with(&REGISTRY, args, signals)
-}
-
-/// [`main`] with the claims of `registry`, which may add theories from other crates to the
-/// built-in ones: a whole binary is `scb::commands::cli::main_with(&registry,
-/// std::env::args_os(), true)` (`examples/coin_theory/` is one).
-pub fn main_with<I, T>(registry: &[&dyn Claim], args: I, signals: bool) -> u8
+/// The `scb` command line with the claims of `registry` and the subcommands of `theories`,
+/// run on `args` (the program's name first, as `std::env::args_os` gives it); returns the
+/// exit code. A whole binary is this call with its lists: `scb` is `theories::main`, and
+/// so is the `scb` command `pip install` puts on the PATH (the Python package calls it);
+/// `examples/coin_theory/` adds a theory from another crate. `signals`: answer Ctrl-C and
+/// SIGTERM by cleaning up and exiting 130, which only a process of its own may do (never a
+/// notebook's kernel).
+pub fn main_with<I, T>(registry: &[&dyn Claim], theories: &[&dyn TheoryCommands], args: I, signals: bool) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -562,7 +348,7 @@ where
             std::process::exit(130);
         });
     }
-    let matches = match command(registry).try_get_matches_from(args) {
+    let matches = match command(registry, theories).try_get_matches_from(args) {
         Ok(m) => m,
         // --help and --version print and succeed, without ending a host process.
         Err(e) if !e.use_stderr() => {
@@ -571,11 +357,16 @@ where
         }
         Err(e) => return one_line(e),
     };
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(c) => c,
-        Err(e) => return one_line(e),
+    let ran = match matches.subcommand() {
+        Some(("figure", figure)) if figure.subcommand_name().is_some() => theories.iter().find_map(|t| t.figure(figure)),
+        Some((name, _)) if !Cmd::has_subcommand(name) => theories.iter().find_map(|t| t.run(&matches, registry)),
+        _ => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => Some(run(cli, registry)),
+            Err(e) => return one_line(e),
+        },
     };
-    match run(cli, registry) {
+    // clap accepted only the subcommands the lists added, so one of them ran.
+    match ran.unwrap_or_else(|| Err(crate::Error::Other("a subcommand no theory runs".into()))) {
         Ok(code) => code,
         Err(e) => {
             crate::say!("error: {e}");

@@ -8,3 +8,4 @@ pub mod check;
 pub mod cli;
 pub mod figure;
 pub mod submit;
+pub mod theory;

@@ -9,6 +9,7 @@
 //! standard deviation whatever the law.
 
 pub mod claims;
+pub mod commands;
 pub mod matrix;
 
 use rand::Rng;
