@@ -4,9 +4,8 @@
 //! It names no theory: a theory's claims come in a registry, and its own subcommands
 //! (SCB's `train`) as [`TheoryCommands`], both handed over by the binary's wiring.
 
-#![warn(missing_docs)]
-
 use crate::claims::Claim;
+use crate::commands::calibrate::{CalibrateOptions, Part};
 use crate::commands::theory::TheoryCommands;
 use crate::commands::{self, check::CheckOptions};
 use crate::plan::Budget;
@@ -192,48 +191,16 @@ fn run(cli: Cli, registry: &[&dyn Claim]) -> Result<u8> {
         Cmd::Submit { specs, shards, quick, partition, time, cpus, dry_run, out, theorems, calibrate, max_array } => {
             let budget = Budget::from_flag(quick);
             let out = out.unwrap_or_else(|| if calibrate.is_some() { "reports".into() } else { commands::check::default_folders(budget).0 });
-            let opts = commands::submit::SubmitOptions { shards, budget, partition, time, cpus, dry_run, out, theorems, calibrate, max_array };
-            for s in commands::submit::submit(registry, &specs, &opts)? {
-                let jobs = if s.array.contains(',') { "array jobs" } else { "array job" };
-                crate::show!("{}: {jobs} {} ({shards} shards), merge job {} after it", s.id, s.array, s.merge);
-                let (logs, result) = match calibrate {
-                    Some(_) => (s.dir.clone(), opts.out.join("<id>").join(crate::result::Calibration::file_name(budget))),
-                    None => (s.dir.join("slurm"), crate::report::ReportDir::new(&s.dir).result_path()),
-                };
-                crate::say!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, logs.display(), result.display());
-            }
-            Ok(0)
+            submit(registry, &specs, &commands::submit::SubmitOptions { shards, budget, partition, time, cpus, dry_run, out, theorems, calibrate, max_array })
         }
         Cmd::Calibrate { specs, seeds, quick, out, theorems, interval, shard, merge } => {
-            use commands::calibrate::Part;
-            let budget = Budget::from_flag(quick);
-            let opts = commands::calibrate::CalibrateOptions { budget, seeds, out, theorems, progress: true, interval };
+            let opts = CalibrateOptions { budget: Budget::from_flag(quick), seeds, out, theorems, progress: true, interval };
             let part = match (shard, merge) {
                 (Some((i, n)), _) => Part::Shard(i, n),
                 (None, true) => Part::Merge,
                 (None, false) => Part::Whole,
             };
-            let cals = commands::calibrate::calibrate_part(registry, &specs, &opts, part)?;
-            if let Part::Shard(i, n) = part {
-                crate::say!("shard {i}/{n} of {seeds} seeds done; once every shard is, scb calibrate ... --seeds {seeds} --merge writes the calibrations");
-                return Ok(0);
-            }
-            let need = commands::calibrate::required(budget);
-            for c in &cals {
-                crate::show!("{}", commands::calibrate::describe(c).trim_end());
-            }
-            let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
-            crate::show!(
-                "{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}",
-                cals.len(),
-                below.len(),
-                100.0 * need,
-                if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) }
-            );
-            if commands::check::write_index(registry, &opts.out).is_err() {
-                crate::say!("warning: index.html not rewritten");
-            }
-            Ok(if below.is_empty() { 0 } else { 1 })
+            calibrate(registry, &specs, &opts, part)
         }
         Cmd::Accept { specs, quick, from, to } => {
             let budget = Budget::from_flag(quick);
@@ -272,6 +239,47 @@ fn run(cli: Cli, registry: &[&dyn Claim]) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `scb calibrate`: one shard of the seeds, or the whole calibration (run here or merged
+/// from shards), summarised; exits 1 when a spec falls short of the required stability.
+fn calibrate(registry: &[&dyn Claim], specs: &[String], opts: &CalibrateOptions, part: Part) -> Result<u8> {
+    let cals = commands::calibrate::calibrate_part(registry, specs, opts, part)?;
+    let seeds = opts.seeds;
+    if let Part::Shard(i, n) = part {
+        crate::say!("shard {i}/{n} of {seeds} seeds done; once every shard is, scb calibrate ... --seeds {seeds} --merge writes the calibrations");
+        return Ok(0);
+    }
+    let need = commands::calibrate::required(opts.budget);
+    for c in &cals {
+        crate::show!("{}", commands::calibrate::describe(c).trim_end());
+    }
+    let below: Vec<&str> = cals.iter().filter(|c| c.stability() < need).map(|c| c.id.as_str()).collect();
+    crate::show!(
+        "{} spec(s) calibrated over {seeds} seeds; {} below the required {:.0}%{}",
+        cals.len(),
+        below.len(),
+        100.0 * need,
+        if below.is_empty() { String::new() } else { format!(": {}", below.join(", ")) }
+    );
+    if commands::check::write_index(registry, &opts.out).is_err() {
+        crate::say!("warning: index.html not rewritten");
+    }
+    Ok(if below.is_empty() { 0 } else { 1 })
+}
+
+/// `scb submit`: the SLURM jobs submitted (or their scripts printed), and where to watch them.
+fn submit(registry: &[&dyn Claim], specs: &[String], opts: &commands::submit::SubmitOptions) -> Result<u8> {
+    for s in commands::submit::submit(registry, specs, opts)? {
+        let jobs = if s.array.contains(',') { "array jobs" } else { "array job" };
+        crate::show!("{}: {jobs} {} ({} shards), merge job {} after it", s.id, s.array, opts.shards, s.merge);
+        let (logs, result) = match opts.calibrate {
+            Some(_) => (s.dir.clone(), opts.out.join("<id>").join(crate::result::Calibration::file_name(opts.budget))),
+            None => (s.dir.join("slurm"), crate::report::ReportDir::new(&s.dir).result_path()),
+        };
+        crate::say!("  watch: squeue -j {},{}   logs: {}   result: {}", s.array, s.merge, logs.display(), result.display());
+    }
+    Ok(0)
 }
 
 /// An interval method's name, as a flag's value parser reads it (`--interval`, and the
