@@ -9,8 +9,6 @@
 //! the spec's quantities at the spec's level. A change whose interval excludes zero is
 //! beyond noise.
 
-#![warn(missing_docs)]
-
 use crate::result::ClaimResult;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};

@@ -4,8 +4,6 @@
 //! beside its `Validate`). A spec's tables become checked configs once, when the claim is
 //! prepared (`ClaimSpec::validated`); a config built in code goes through the same door.
 
-#![warn(missing_docs)]
-
 use crate::error::Result;
 use serde::{Serialize, Serializer};
 use std::ops::Deref;

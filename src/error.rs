@@ -1,8 +1,6 @@
 //! One error type for the whole harness. Bad input is always `Invalid`, naming the
 //! field and the allowed range, so the CLI can print one line and exit 2.
 
-#![warn(missing_docs)]
-
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]

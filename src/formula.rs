@@ -3,8 +3,6 @@
 //! variable must be one the point defines, and a value that is not a finite number (a
 //! division by zero, a log of zero) is an error, never a silent NaN in a verdict.
 
-#![warn(missing_docs)]
-
 use crate::verdict::num;
 use exmex::{Express, FlatEx};
 use std::fmt;

@@ -3,8 +3,6 @@
 //! records and seeds its trials) is typed and encoded canonically, apart from the label
 //! that figures and reports show, so reformatting a label reseeds and orphans nothing.
 
-#![warn(missing_docs)]
-
 use crate::error::{invalid, Result};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;

@@ -21,8 +21,6 @@
 //! matrix (docs/theory.md §10), not assumed. Every function here is pure: the resampling
 //! plan comes in drawn.
 
-#![warn(missing_docs)]
-
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};

@@ -1,7 +1,5 @@
 //! Output that is never half-written: files are staged and renamed into place.
 
-#![warn(missing_docs)]
-
 use crate::error::{io_err, Error, Result};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use ndarray_npy::WriteNpyExt;

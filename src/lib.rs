@@ -15,6 +15,10 @@
 //! training loop, claims, and commands of its own). Everything else is the harness and
 //! names no theory. `commands` is what the CLI does; `main.rs` parses flags.
 
+// Every public item, the theories' included, says what it is: CI's `clippy -D warnings`
+// makes a missing doc comment an error.
+#![warn(missing_docs)]
+
 pub mod claims;
 pub mod commands;
 pub mod compare;

@@ -1,8 +1,6 @@
 //! Dense matrix products, single-threaded and deterministic, by the `gemm` crate. One safe
 //! entry point: strided views checked against their slices before the unsafe call.
 
-#![warn(missing_docs)]
-
 /// A matrix view into a slice: element (i, j) is `data[offset + i * rs + j * cs]`.
 #[derive(Clone, Copy)]
 pub struct View<'a> {

@@ -3,8 +3,6 @@
 //! trials, seeds), and everything downstream reads the plan instead of deciding again
 //! between the full and the quick grid.
 
-#![warn(missing_docs)]
-
 use crate::grid::{Grid, Point};
 use crate::spec::ClaimSpec;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -15,8 +15,6 @@
 //! their estimates, which measures it. The **resolution** is the smallest planted deviation
 //! detected on at least [`TARGET`] of the datasets, found by bisection.
 
-#![warn(missing_docs)]
-
 use crate::verdict::{decide, Kind, Verdict};
 use serde::{Deserialize, Serialize};
 

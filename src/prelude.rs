@@ -91,8 +91,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#![warn(missing_docs)]
-
 pub use crate::claims::figures::{ci, per_point};
 pub use crate::claims::{At, Claim, Key, Quantity, Registered, TypedClaim};
 pub use crate::commands::check::{check, check_with, CheckOptions, Checked};

@@ -1,8 +1,6 @@
 //! What a checked claim found, as plain data: the envelope the reports read (result.json,
 //! the summary page, figure titles). Nothing here runs or draws.
 
-#![warn(missing_docs)]
-
 use crate::grid::Point;
 use crate::plan::Budget;
 use crate::spec::{CheckSpec, ClaimSpec};

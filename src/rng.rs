@@ -1,8 +1,6 @@
 //! Deterministic seeding. Every random stream in the harness is named by
 //! (seed, stream id), so a trial's numbers never depend on which thread ran it.
 
-#![warn(missing_docs)]
-
 use rand::SeedableRng;
 /// PCG with a 128-bit multiplicative congruential state and the XSL-RR output: a fixed,
 /// published algorithm (rand's `SmallRng` does not promise one across versions), about 1.5 ns

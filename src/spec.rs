@@ -3,8 +3,6 @@
 //! claim parses strictly. Plain data; validation that needs the claim (its axes, its
 //! quantities, its tables) happens where the claim is known.
 
-#![warn(missing_docs)]
-
 use crate::error::{check_range, invalid, Result};
 use crate::grid::Grid;
 use crate::verdict::{Expect, Kind};

@@ -6,8 +6,6 @@
 //! line 1, column 1. Looking at the text first, with toml_edit's spans, names the typo and
 //! its line instead.
 
-#![warn(missing_docs)]
-
 use crate::error::{invalid, Error};
 use std::ops::Range;
 use std::path::Path;

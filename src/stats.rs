@@ -1,8 +1,6 @@
 //! Statistics for the checkers: least-squares fits on log scales, monotone crossing
 //! points, and a bootstrap over trials. Quantiles come from `statrs`.
 
-#![warn(missing_docs)]
-
 use rand::Rng;
 use statrs::statistics::{Data, OrderStatistics};
 use std::collections::BTreeMap;

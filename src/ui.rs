@@ -1,7 +1,5 @@
 //! What the console shows: progress bars for long runs, errors on one line.
 
-#![warn(missing_docs)]
-
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress bar over `len` units (indicatif draws nothing when stderr is not a terminal,

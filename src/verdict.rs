@@ -1,8 +1,6 @@
 //! Verdicts: a prediction against a measured interval. Plain data in, plain data out;
 //! nothing here simulates or draws.
 
-#![warn(missing_docs)]
-
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
 

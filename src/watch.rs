@@ -2,8 +2,6 @@
 //! where a watched quantity first passed a level. Any theory's loop may use these; none of
 //! them knows what is being trained.
 
-#![warn(missing_docs)]
-
 /// Log-spaced steps, `per_decade` to a factor of 10.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogSpaced {

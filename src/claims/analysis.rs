@@ -8,8 +8,6 @@
 //! could have detected: its resolution, and its power at its plant ([`crate::power`]), from
 //! the run's own replicates. A pure function of the trials: nothing here simulates or draws.
 
-#![warn(missing_docs)]
-
 use super::sample::Sample;
 use super::{At, Key, TypedClaim};
 use crate::grid::Point;

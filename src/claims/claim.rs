@@ -1,8 +1,6 @@
 //! The two faces of a claim: [`TypedClaim`], what a claim's author writes, and [`Claim`],
 //! the object-safe view the registry holds; with the plain data a run takes and gives.
 
-#![warn(missing_docs)]
-
 use super::quantity::Quantity;
 use super::store::TrialStore;
 use crate::error::Result;

@@ -2,8 +2,6 @@
 //! harness's trial-making sources, and each theory's folder), combined for one claim. A
 //! record carries it, so a record made by other code is simulated again, never re-judged.
 
-#![warn(missing_docs)]
-
 mod table {
     include!(concat!(env!("OUT_DIR"), "/code.rs"));
 }

@@ -1,8 +1,6 @@
 //! Building a claim's panels from its result: the one helper every claim uses to turn
 //! per-point quantities into a series with confidence intervals.
 
-#![warn(missing_docs)]
-
 use crate::grid::Point;
 use crate::report::{Panel, Series};
 use crate::result::ClaimResult;

@@ -6,8 +6,6 @@
 //! the runner, the analysis and the tidy `quantities.csv` read them back through
 //! [`Key::parse`], so that no reader, the Python package included, splits the string itself.
 
-#![warn(missing_docs)]
-
 use crate::grid::Point;
 use std::fmt;
 

@@ -6,8 +6,6 @@
 //! (`runner`, records behind `store`), `analysis` turns trials into intervals and verdicts,
 //! and the caller writes the files. Plain data passes between them.
 
-#![warn(missing_docs)]
-
 pub(crate) mod analysis;
 pub mod claim;
 pub mod code;

@@ -3,8 +3,6 @@
 //! settings, task statistics). Evaluated from the points' contexts before any trial runs
 //! or any file is opened, so a bad formula costs nothing and leaves nothing behind.
 
-#![warn(missing_docs)]
-
 use super::{At, TypedClaim};
 use crate::error::{invalid, Result};
 use crate::formula::Vars;

@@ -4,8 +4,6 @@
 //! naming one the claim does not declare is refused before anything runs. Per-point values
 //! are filed under `name@<point key>` (the grammar is `key.rs`'s).
 
-#![warn(missing_docs)]
-
 use super::key::Key;
 use crate::grid::Point;
 use std::fmt;

@@ -2,8 +2,6 @@
 //! trial is simulated and nothing is judged, so this file is not part of the code
 //! fingerprint (build.rs) and a change here keeps every record.
 
-#![warn(missing_docs)]
-
 use super::{At, TypedClaim};
 use crate::error::Result;
 use crate::spec::ClaimSpec;

@@ -2,8 +2,6 @@
 //! finding a spec's claim in one. The registry itself is `theories::REGISTRY`: the
 //! harness names no theory, and is handed the list.
 
-#![warn(missing_docs)]
-
 use super::claim::{Claim, Outcome, Prepared, Run, TypedClaim};
 use super::predictions::predictions;
 use super::runner;

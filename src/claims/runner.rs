@@ -3,8 +3,6 @@
 //! resumes), then the analysis. Trials are independent and seeded by their key, so results
 //! are bit-identical for any thread count.
 
-#![warn(missing_docs)]
-
 use super::{analysis, At, Key, Outcome, Run, TypedClaim};
 use crate::error::{Error, Result};
 use crate::grid::points;

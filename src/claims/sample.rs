@@ -5,8 +5,6 @@
 //! recomputes the claim's estimate on each replicate (a sup-t band for a family), so the
 //! interval is conditional on that task.
 
-#![warn(missing_docs)]
-
 use crate::intervals::{band, intervals, Judged, Member, Method, Plan};
 use crate::stats::{simultaneous, Estimate, Quantities, Replicates};
 use std::collections::{BTreeMap, HashMap};

@@ -2,8 +2,6 @@
 //! configuration (its hash) and appends new ones as they finish. The file store keeps a
 //! folder of JSON Lines files: `trials.jsonl`, and `trials.shard-i-of-n.jsonl` per shard.
 
-#![warn(missing_docs)]
-
 use crate::error::{io_err, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -3,8 +3,6 @@
 //! scb's code) moves from the run's folder into the baseline's, staged so that a folder is
 //! never left with a new result beside an old figure; the baseline's calibrations stay.
 
-#![warn(missing_docs)]
-
 use crate::claims::store::Record;
 use crate::claims::{find, Claim};
 use crate::error::{invalid, io_err, Result};

@@ -15,8 +15,6 @@
 //! once every seed is there. A seed's outcome depends on the seed alone, so the merged
 //! calibration is the one a single machine writes, byte for byte.
 
-#![warn(missing_docs)]
-
 use crate::claims::analysis::claims_to_hold;
 use crate::claims::store::MemoryStore;
 use crate::claims::{find, Claim, Missing, Outcome, Run};

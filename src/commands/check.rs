@@ -2,8 +2,6 @@
 //! (measurement and analysis in `claims`), its files written (`report`), and the summary
 //! page rewritten over every result in the output folder.
 
-#![warn(missing_docs)]
-
 use crate::claims::store::{FileStore, Records, TrialStore};
 use crate::claims::{find, Claim, Missing, Outcome, Prepared, Run};
 use crate::compare::Compared;

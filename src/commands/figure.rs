@@ -1,8 +1,6 @@
 //! `scb figure <result folder>`: a claim's figure redrawn from its `result.json` and trial
 //! records alone, in another style or format, without simulating or judging.
 
-#![warn(missing_docs)]
-
 use crate::claims::store::{FileStore, Records, Sink, TrialStore};
 use crate::claims::{find, Claim};
 use crate::error::Result;

@@ -5,8 +5,6 @@
 //! runs, finds the missing trials, refuses (exit 2) and its log names the shards to rerun.
 //! Resubmitting resumes: each shard reuses the records it already wrote.
 
-#![warn(missing_docs)]
-
 use super::check::load_specs;
 use crate::claims::Claim;
 use crate::error::{invalid, io_err, Error, Result};

@@ -3,8 +3,6 @@
 //! line (`cli`) takes a list of these as it takes the list of claims, so it names no theory:
 //! a binary hands both over (`theories::main`, or a crate's own `main`).
 
-#![warn(missing_docs)]
-
 use crate::claims::Claim;
 use crate::Result;
 

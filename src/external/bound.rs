@@ -2,8 +2,6 @@
 //! the point. Every point of both grids is evaluated in one interpreter process when the
 //! spec is read, so a run, a shard and a calibration all judge against the same numbers.
 
-#![warn(missing_docs)]
-
 use crate::error::{invalid, Result};
 use crate::grid::Point;
 use std::collections::BTreeMap;

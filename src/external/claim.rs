@@ -14,8 +14,6 @@
 //!
 //! Intervals come from the harness's bootstrap, like every claim's.
 
-#![warn(missing_docs)]
-
 use super::bound::point_json;
 use super::worker::{last_line, Pool, Reply, Runner};
 use crate::claims::figures::{ci, per_point, residual_panel};

@@ -6,8 +6,6 @@
 //! processes or in a host's own process (the Python package's `trial=` callable).
 //! This is part of the harness, not a theory: it names none.
 
-#![warn(missing_docs)]
-
 mod bound;
 pub mod claim;
 pub mod worker;

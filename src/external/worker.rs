@@ -7,8 +7,6 @@
 //! seed), one line out. A trial's result depends only on its point and seed, never on which
 //! process ran it, so records are bit-identical for any number of workers.
 
-#![warn(missing_docs)]
-
 use crate::error::{invalid, Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;

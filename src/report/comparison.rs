@@ -1,8 +1,6 @@
 //! A run against its baseline ([`crate::compare`]) in words, for the console, and as
 //! `comparison.json` beside the run's results.
 
-#![warn(missing_docs)]
-
 use crate::compare::{Change, Compared, QuantityChange};
 use crate::verdict::num;
 use std::path::Path;

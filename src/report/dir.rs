@@ -3,8 +3,6 @@
 //! records' files belong to the store ([`FileStore`]), which this type hands out, and the
 //! figure's to `report/files.rs`, which writes them.
 
-#![warn(missing_docs)]
-
 use crate::claims::store::FileStore;
 use crate::plan::Budget;
 use crate::result::{Calibration, ClaimResult, RunInfo};

@@ -2,8 +2,6 @@
 //! svg2pdf). Text is set in the font bundled with scb, never a system font, so that a
 //! figure is the same file on every machine.
 
-#![warn(missing_docs)]
-
 use crate::error::{Error, Result};
 use std::sync::{Arc, OnceLock};
 use svg2pdf::usvg;

@@ -2,8 +2,6 @@
 //! harness: sans-serif, the Okabe-Ito colour-blind-safe palette, log axes where scales
 //! span decades, and legends drawn below the plot so they never cover data.
 
-#![warn(missing_docs)]
-
 use super::style::{Style, Theme};
 use crate::error::{Error, Result};
 use plotters::coord::ranged1d::ValueFormatter;

@@ -2,8 +2,6 @@
 //! `.pdf`, `.png`) and the figure's data (`<id>-panel<k>.csv`), staged and moved into place
 //! together, so a folder never holds a half-written result.
 
-#![warn(missing_docs)]
-
 use super::dir::ReportDir;
 use super::figure::{render, Panel};
 use super::style::{FigureOptions, Format, Theme};

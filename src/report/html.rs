@@ -1,7 +1,5 @@
 //! The summary page over all claims: a verdict table, then each claim's figure and checks.
 
-#![warn(missing_docs)]
-
 use crate::result::{Calibration, ClaimResult, RunInfo};
 
 pub fn escape(s: &str) -> String {

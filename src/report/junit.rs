@@ -3,8 +3,6 @@
 //! numbers in the message. A case fails where the data contradict what the spec expects of
 //! it, and is skipped where the data cannot tell yet (an undecided one-sided bound).
 
-#![warn(missing_docs)]
-
 use super::reporter::Reporter;
 use crate::compare::Compared;
 use crate::error::Result;

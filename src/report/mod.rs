@@ -2,8 +2,6 @@
 //! reporters that route a run's findings to them and to the console. Nothing here simulates
 //! or judges.
 
-#![warn(missing_docs)]
-
 pub mod comparison;
 pub mod dir;
 pub(crate) mod export;

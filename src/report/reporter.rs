@@ -3,8 +3,6 @@
 //! each reporter decides what to do with it. The console prints, the files reporter writes a
 //! spec's folder, the index page rewrites the summary over every result in the folder.
 
-#![warn(missing_docs)]
-
 use super::figure::Panel;
 use super::style::FigureOptions;
 use crate::compare::Compared;

@@ -2,8 +2,6 @@
 //! every size on it, so that the same panels read well on a screen, in a two-column paper
 //! and on a slide.
 
-#![warn(missing_docs)]
-
 use crate::error::{invalid, Result};
 
 /// Where a figure will be read.

@@ -57,6 +57,7 @@ impl CountSet {
         complete.then_some(out)
     }
 
+    /// The number of count vectors.
     pub fn len(&self) -> usize {
         self.weights.len()
     }
@@ -66,6 +67,7 @@ impl CountSet {
         self.counts.chunks_exact(self.k).zip(self.weights.iter().copied())
     }
 
+    /// Whether the set holds no count vector.
     pub fn is_empty(&self) -> bool {
         self.weights.is_empty()
     }

@@ -8,11 +8,14 @@ use rand_distr::{Binomial, Distribution};
 /// The prompt distribution: K features with probabilities p, L context tokens.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prompts {
+    /// The features' probabilities, one per feature (K of them, summing to 1).
     pub p: Vec<f64>,
+    /// Context tokens per prompt (L).
     pub l: usize,
 }
 
 impl Prompts {
+    /// The distribution, refused unless there are at least 2 features with positive probabilities summing to 1 and L >= 1.
     pub fn new(p: Vec<f64>, l: usize) -> Result<Prompts> {
         if p.len() < 2 {
             return Err(invalid("K", format!("must be at least 2 features (got {})", p.len())));
@@ -40,6 +43,7 @@ impl Prompts {
         Prompts::new(w.into_iter().map(|x| x / total).collect(), l)
     }
 
+    /// The number of features K.
     pub fn k(&self) -> usize {
         self.p.len()
     }

@@ -14,7 +14,10 @@ pub enum Training {
     Population,
     /// Minibatch SGD on fresh prompts: each step draws `batch` prompts, and the column of
     /// each prompt's query takes the gradient of its loss (averaged over w exactly).
-    Sgd { batch: usize },
+    Sgd {
+        /// Prompts per step.
+        batch: usize,
+    },
 }
 
 /// One column's run: the iteration at which `loss_k` (on `eval`) first reached the last
@@ -23,9 +26,11 @@ pub enum Training {
 /// step). The run stops at the last level.
 #[derive(Clone, Debug, Default)]
 pub struct ColumnRun {
+    /// The step at which the loss first reached the last (smallest) level, interpolated log-linearly within the step (None: not reached).
     pub t_eps: Option<f64>,
     /// First passage below each level, in the order given.
     pub passages: Vec<Option<f64>>,
+    /// `(step, Q[:, k])` at the recorded steps up to the last level's passage, and at the last step.
     pub trajectory: Vec<(u64, Vec<f64>)>,
 }
 

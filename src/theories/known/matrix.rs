@@ -19,13 +19,17 @@ use std::path::{Path, PathBuf};
 /// The targets a design must meet (STATISTICS.md §7): at nominal 95%, coverage at least
 /// 93%, and a one-sided check at its truth failing on at most 3.5% of seeds on either side.
 pub const MIN_COVERAGE: f64 = 0.93;
+/// The most a one-sided check at its truth may fail on either side (share of seeds).
 pub const MAX_EDGE: f64 = 0.035;
 
 /// One family of one design under one method.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
+    /// The interval method calibrated.
     pub method: Method,
+    /// The law of the task effects (`normal`, `exponential`, `student-t3`).
     pub law: String,
+    /// Tasks per point.
     pub tasks: usize,
     /// What was judged: `value`, `ratio`, `diff`, `slope` or `mean`.
     pub quantity: String,
@@ -33,6 +37,7 @@ pub struct Row {
     pub width: usize,
     /// Whether the members share their task.
     pub shared: bool,
+    /// Master seeds the design was calibrated over.
     pub seeds: usize,
     /// Seeds on which the band held every member's truth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +46,7 @@ pub struct Row {
     /// upper bound (wholly above).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miss_below: Option<usize>,
+    /// Seeds on which an upper bound at the truth failed (the band wholly above it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miss_above: Option<usize>,
 }
@@ -61,16 +67,24 @@ impl Row {
 /// meets the targets, there and at every larger number of tasks measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Matrix {
+    /// Master seeds per design.
     pub seeds: usize,
+    /// The nominal level of the intervals.
     pub level: f64,
+    /// Every family of every design under every method.
     pub rows: Vec<Row>,
+    /// The fewest tasks that serve each method and band width.
     pub floors: Vec<Floor>,
 }
 
+/// The fewest tasks at which one method serves bands of one width: every law meets the targets there and at every larger number of tasks measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Floor {
+    /// The interval method.
     pub method: Method,
+    /// Members of the band.
     pub width: usize,
+    /// Whether the members share their task.
     pub shared: bool,
     /// None: no number of tasks measured serves it.
     pub tasks: Option<usize>,
@@ -142,11 +156,17 @@ pub fn floors(rows: &[Row]) -> Vec<Floor> {
         .collect()
 }
 
+/// What `scb known-truth` runs.
 pub struct MatrixOptions {
+    /// Master seeds per design.
     pub seeds: usize,
+    /// The interval methods to calibrate.
     pub methods: Vec<Method>,
+    /// The folder of the designs' specs (theorems/known).
     pub theorems: PathBuf,
+    /// Where the calibrations, matrix.json and matrix.md go.
     pub out: PathBuf,
+    /// Show progress.
     pub progress: bool,
 }
 

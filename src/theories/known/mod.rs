@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Law {
+    /// Standard normal.
     #[default]
     Normal,
     /// `E - 1` with E exponential of mean 1: skewness 2.
@@ -29,6 +30,7 @@ pub enum Law {
 }
 
 impl Law {
+    /// Every law, in the order tables list them.
     pub const ALL: [Law; 3] = [Law::Normal, Law::Exponential, Law::StudentT3];
 
     /// One standardised draw.

@@ -7,9 +7,13 @@ use rand_distr::StandardNormal;
 /// The transformer's parameters (row-major matrices).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Net {
+    /// Query weights, d_attn x d.
     pub wq: Array2<f64>,
+    /// Key weights, d_attn x d.
     pub wk: Array2<f64>,
+    /// Value weights, d x d.
     pub wv: Array2<f64>,
+    /// Output layer, m x d: one row per neuron.
     pub wo: Array2<f64>,
     /// Fixed output signs, +-1/m.
     pub a: Array1<f64>,
@@ -18,9 +22,13 @@ pub struct Net {
 /// Gradients of the four trainable matrices.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grads {
+    /// The gradient of W_Q.
     pub wq: Array2<f64>,
+    /// The gradient of W_K.
     pub wk: Array2<f64>,
+    /// The gradient of W_V.
     pub wv: Array2<f64>,
+    /// The gradient of W_O.
     pub wo: Array2<f64>,
 }
 
@@ -34,6 +42,7 @@ impl Net {
         Net { wq, wk, wv, wo, a }
     }
 
+    /// Zero gradients of this net's shapes, to accumulate into.
     pub fn zeros_like(&self) -> Grads {
         Grads {
             wq: Array2::zeros(self.wq.raw_dim()),
@@ -101,6 +110,7 @@ impl Net {
         loss
     }
 
+    /// One gradient step of size `lr` on the four trainable matrices (the output signs stay).
     pub fn step(&mut self, g: &Grads, lr: f64) {
         self.wq.scaled_add(-lr, &g.wq);
         self.wk.scaled_add(-lr, &g.wk);

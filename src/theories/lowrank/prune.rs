@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pruning {
+    /// The neurons with the smallest output weights first.
     SmallestFirst,
+    /// Neurons in a random order.
     Random,
+    /// The neurons with the largest output weights first (the ablation).
     LargestFirst,
 }
 

@@ -10,8 +10,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Training {
+    /// Learning rate.
     pub lr: f64,
+    /// Sequences per step.
     pub batch: usize,
+    /// SGD steps.
     pub steps: u64,
     /// Standard deviation of W_Q, W_K, W_V's entries at the start.
     pub init: f64,

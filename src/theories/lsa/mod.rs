@@ -20,8 +20,11 @@ pub const MAX_D: usize = 64;
 /// The law of a prompt: Sigma's eigenvalues, the number of examples and the label noise.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Law {
+    /// Sigma's eigenvalues, one per direction (d of them).
     pub lambda: Vec<f64>,
+    /// In-context examples per prompt.
     pub n: usize,
+    /// The label noise's standard deviation.
     pub sigma: f64,
 }
 
@@ -29,6 +32,7 @@ pub struct Law {
 pub type Gamma = Vec<f64>;
 
 impl Law {
+    /// The feature dimension d.
     pub fn d(&self) -> usize {
         self.lambda.len()
     }
@@ -165,6 +169,7 @@ pub struct Sgd<'a> {
 }
 
 impl<'a> Sgd<'a> {
+    /// SGD's working state for `law`, its buffers zeroed.
     pub fn new(law: &'a Law) -> Sgd<'a> {
         let d = law.d();
         Sgd { law, chi: law.bartlett(), grad: vec![0.0; d * d], w: vec![0.0; d], h: vec![0.0; d], q: vec![0.0; d] }

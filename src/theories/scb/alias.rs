@@ -52,10 +52,12 @@ impl Alias {
         Alias { m: m as u64, thr, alias }
     }
 
+    /// The number of outcomes.
     pub fn len(&self) -> usize {
         self.m as usize
     }
 
+    /// Whether the table has no outcome.
     pub fn is_empty(&self) -> bool {
         self.m == 0
     }

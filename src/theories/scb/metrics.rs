@@ -48,10 +48,12 @@ pub fn corr_a(params: &Params, task: &Task) -> f64 {
         .sum()
 }
 
+/// `||V - P||_F / ||P||_F`.
 pub fn dist_v(params: &Params, task: &Task) -> f64 {
     rel_dist(params.v(), task.p.view())
 }
 
+/// `||A - Q*||_F / ||Q*||_F`.
 pub fn dist_a(params: &Params, task: &Task) -> f64 {
     rel_dist(params.a(), task.qstar.view())
 }
@@ -123,15 +125,22 @@ pub fn support_recovery(params: &Params, task: &Task) -> f64 {
 /// Everything a history row reports about the parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// `L(V, A) - L(P, Q*)`, the population excess loss.
     pub excess_loss: f64,
+    /// V's centred correlation with P ([`corr_v`]).
     pub corr_v: f64,
+    /// A's mu-weighted centred correlation with Q* ([`corr_a`]).
     pub corr_a: f64,
+    /// [`dist_v`].
     pub dist_v: f64,
+    /// [`dist_a`].
     pub dist_a: f64,
+    /// Support recovery ([`support_recovery`]).
     pub support: f64,
 }
 
 impl Snapshot {
+    /// The metrics of `params` on the population's task.
     pub fn take(params: &Params, pop: &Population) -> Snapshot {
         let task = pop.task;
         Snapshot {
@@ -153,10 +162,13 @@ pub struct Comparison {
     pub agree: f64,
     /// Support recovery of each model against the truth.
     pub support_softmax: f64,
+    /// Support recovery of ScbProx against the truth.
     pub support_prox: f64,
     /// Mean over query tokens of the Spearman correlation of the two models' a_k.
     pub spearman: f64,
+    /// The softmax model's population excess loss.
     pub excess_softmax: f64,
+    /// ScbProx's population excess loss.
     pub excess_prox: f64,
 }
 
@@ -198,6 +210,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     }
 }
 
+/// Compares ScbProx's parameters with the softmax model's on `task`.
 pub fn compare(task: &Task, prox: &Params, soft: &Params) -> Comparison {
     let agree = (0..task.n).filter(|&k| top_q(prox.a_col(k), task.q) == top_q(soft.a_col(k), task.q)).count() as f64 / task.n as f64;
     let spearman = (0..task.n).map(|k| spearman(prox.a_col(k), soft.a_col(k))).sum::<f64>() / task.n as f64;

@@ -11,6 +11,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};
 
+/// How the bigram matrix P's columns are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PFamily {
@@ -22,6 +23,7 @@ pub enum PFamily {
     Sparse,
 }
 
+/// How each query's attention weights on its support are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum QWeights {
@@ -31,17 +33,25 @@ pub enum QWeights {
     Dirichlet,
 }
 
+/// The law a task is drawn from (`[task]`): sizes, and how P and Q* are drawn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TaskConfig {
+    /// Vocabulary size N.
     pub n: usize,
+    /// Context length T.
     pub t: usize,
+    /// Attention sparsity Q: nonzero positions per query.
     pub q: usize,
+    /// Dirichlet concentration of P's columns.
     pub alpha: f64,
+    /// How P's columns are drawn.
     pub family: PFamily,
     /// Rows per column for `family = "sparse"`.
     pub support: usize,
+    /// How the attention weights on a support are drawn.
     pub weights: QWeights,
+    /// Dirichlet concentration of the weights for `weights = "dirichlet"`.
     pub q_alpha: f64,
 }
 
@@ -76,11 +86,17 @@ impl crate::config::Validate for TaskConfig {
 /// A drawn task. `p` is N x N column-stochastic, `qstar` is T x N (column k = q_k).
 #[derive(Clone, Debug)]
 pub struct Task {
+    /// Vocabulary size N.
     pub n: usize,
+    /// Context length T.
     pub t: usize,
+    /// Attention sparsity Q.
     pub q: usize,
+    /// The bigram matrix, N x N, column-stochastic: column j is the law of the output after token j.
     pub p: Array2<f64>,
+    /// The token law, P's stationary distribution.
     pub mu: Array1<f64>,
+    /// The true attention, T x N: column k is q_k, at most Q nonzeros summing to 1.
     pub qstar: Array2<f64>,
     sampler: Sampler,
 }
@@ -288,21 +304,28 @@ pub fn stationary(p: &Array2<f64>) -> Result<Array1<f64>> {
 /// A batch of samples, structure-of-arrays: `ctx[i*T + t]` is `x_{t+1}` of sample i.
 #[derive(Clone, Debug)]
 pub struct Batch {
+    /// Context length T.
     pub t: usize,
+    /// The contexts, sample by sample: `ctx[i*T + t]` is token t + 1 of sample i.
     pub ctx: Vec<u32>,
+    /// The query token of each sample.
     pub query: Vec<u32>,
     /// The hidden source position `s` (for tests; learners never read it).
     pub pos: Vec<u32>,
+    /// The output token of each sample, drawn from `P[:, x_s]`.
     pub out: Vec<u32>,
 }
 
 impl Batch {
+    /// A batch of `size` samples of context length `t`, zeroed, to be filled by a sampler.
     pub fn new(size: usize, t: usize) -> Batch {
         Batch { t, ctx: vec![0; size * t], query: vec![0; size], pos: vec![0; size], out: vec![0; size] }
     }
+    /// The number of samples.
     pub fn len(&self) -> usize {
         self.query.len()
     }
+    /// Whether the batch holds no sample.
     pub fn is_empty(&self) -> bool {
         self.query.is_empty()
     }
@@ -322,6 +345,7 @@ impl Batch {
     pub fn prefix(&self, len: usize) -> Batch {
         self.range(0, len)
     }
+    /// Sample i's context, T tokens.
     pub fn context(&self, i: usize) -> &[u32] {
         &self.ctx[i * self.t..(i + 1) * self.t]
     }

@@ -11,12 +11,15 @@ use crate::theories::scb::task::{Batch, Task, TaskConfig};
 use crate::watch::{crossing, Approach, LogSpaced};
 use serde::{Deserialize, Serialize};
 
+/// How a run draws its data (`[run]`): samples, batch, seed and history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunConfig {
     /// Total fresh samples to draw.
     pub samples: u64,
+    /// Samples per step.
     pub batch: usize,
+    /// The seed of the data stream.
     pub seed: u64,
     /// History rows per decade of samples (log-spaced, plus the first and last step).
     pub rows_per_decade: u32,
@@ -67,10 +70,13 @@ pub fn check_samples(field: &str, samples: u64, min: u64) -> Result<()> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSpec {
+    /// The task the run draws.
     #[serde(default)]
     pub task: TaskConfig,
+    /// Samples, batch, seed and history of the run.
     #[serde(default)]
     pub run: RunConfig,
+    /// The learner and its settings.
     pub algorithm: LearnerConfig,
 }
 
@@ -84,21 +90,30 @@ impl crate::config::Validate for TrainSpec {
     }
 }
 
+/// One row of a run's history (history.csv).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRow {
+    /// Samples consumed so far.
     pub samples: u64,
+    /// The learner's stage (1 or 2).
     pub stage: u8,
     /// Mean loss on the last batch (before its step).
     pub batch_loss: f64,
+    /// The metrics of the parameters after the step.
     #[serde(flatten)]
     pub snap: Snapshot,
+    /// The mu-weighted mean l1 threshold of the step (0 in stage one).
     pub lambda: f64,
 }
 
+/// What a run leaves: the final parameters and its history.
 #[derive(Clone, Debug)]
 pub struct RunOutput {
+    /// The parameters at the end.
     pub params: Params,
+    /// A row per log-spaced checkpoint, and the first and last step.
     pub history: Vec<HistoryRow>,
+    /// Samples consumed when stage two began, if it did.
     pub switched_at: Option<u64>,
     /// Set when the parameters stopped being finite; the run ends there.
     pub diverged_at: Option<u64>,
@@ -108,16 +123,22 @@ pub struct RunOutput {
 pub struct StepView<'a> {
     /// 1-based.
     pub step: u64,
+    /// Samples consumed so far.
     pub samples: u64,
+    /// The parameters after the step.
     pub params: &'a Params,
+    /// The learner, for its stage and switch.
     pub learner: &'a dyn Learner,
+    /// What the step reported.
     pub info: StepInfo,
 }
 
 /// Whether the watcher wants more steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
+    /// Take another step.
     Go,
+    /// End the run here.
     Stop,
 }
 
@@ -229,6 +250,7 @@ impl Event {
         }
     }
 
+    /// Whether a metric's value `v` has reached the event's level (from below for a correlation or support, from above for a distance or excess loss).
     pub fn reached(&self, v: f64) -> bool {
         if self.rising() {
             v >= self.level()

@@ -8,6 +8,7 @@ pub mod time_scale;
 
 /// The names of this theory's grid axes, declared once: axes, grid lookups and checks' `where` use them.
 pub mod axis {
+    /// The number of features K.
     pub const K: &str = "k";
 }
 
@@ -48,6 +49,7 @@ impl Run {
         (self.l_factor * (1.0 / self.eps).ln() / p_min).ceil() as usize
     }
 
+    /// How a trial trains: minibatch SGD on fresh prompts of `batch` each.
     pub fn training(&self) -> Training {
         Training::Sgd { batch: self.batch }
     }
@@ -70,13 +72,16 @@ impl crate::config::Validate for Run {
 /// A task at a grid point: the prompts, the count set every trial there is evaluated on (the
 /// task's draw), and, computed once when first asked, the population reference.
 pub struct Setting {
+    /// The prompt distribution at the point.
     pub prompts: Prompts,
+    /// The count vectors (with their weights) every trial's losses are evaluated on.
     pub eval: CountSet,
     population: OnceLock<Vec<Vec<Option<f64>>>>,
     trainer: OnceLock<Vec<Vec<Option<f64>>>>,
 }
 
 impl Setting {
+    /// The setting at a point: its count set drawn from `seed` and the point's key, the references left to compute when first asked.
     pub fn new(prompts: Prompts, run: &Run, seed: u64, key: &str) -> Setting {
         let mut rng = crate::rng::rng(seed ^ crate::rng::fnv1a(key.as_bytes()), crate::rng::stream::PREDICT);
         let eval = CountSet::sample(&prompts, run.eval_samples, &mut rng);

@@ -27,6 +27,7 @@ use crate::stats::{censored_median, ols, Quantities};
 use crate::theories::icl::{train_column, Prompts};
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of an `icl_stagewise` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -40,16 +41,19 @@ impl Default for Settings {
     }
 }
 
+/// One trial: a model trained from zero until its columns reach eps.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Steps to loss <= eps: the dominant column, and rare column 1.
     pub t_dom: Option<f64>,
+    /// Steps to loss <= eps of rare column 1 (None: not within the step budget).
     pub t_rare: Option<f64>,
     /// The rare column's weights at log-spaced steps: (step, own Q_kk, dominant Q_1k, another rare Q_mk).
     pub trajectory: Vec<(u64, f64, f64, f64)>,
 }
 
+/// The claim `icl_stagewise`: with imbalanced features the dominant query converges first, in steps flat in K, and rare ones later.
 pub struct Stagewise {
     s: Settings,
     run: Valid<Run>,

@@ -33,6 +33,7 @@ use crate::stats::{censored_median, within_slope, Quantities};
 use crate::theories::icl::{train_column, Prompts};
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of an `icl_time_scale` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -48,6 +49,7 @@ impl Default for Settings {
     }
 }
 
+/// One trial: every column trained from zero until each level of eps is reached.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -57,6 +59,7 @@ pub struct Trial {
     pub curves: Vec<Vec<(u64, f64)>>,
 }
 
+/// The claim `icl_time_scale`: a query converges in time proportional to `1/p_k`.
 pub struct TimeScale {
     s: Settings,
     run: Valid<Run>,

@@ -28,9 +28,11 @@ use crate::stats::{ols, Quantities};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `known_cells` spec: the laws and sizes the data are drawn from.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// The law of the task effects (standardised, scaled by `tau`).
     pub law: Law,
     /// Every cell's true mean.
     pub truth: f64,
@@ -56,19 +58,24 @@ pub struct Effects {
     v: Vec<f64>,
 }
 
+/// One trial: every cell's value on both arms.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Per cell: arm A's value, and arm B's.
     pub a: Vec<f64>,
+    /// Per cell: arm B's value.
     pub b: Vec<f64>,
 }
 
+/// The claim `known_cells`: cells with known means, judged by every kind of check at their truth.
 pub struct Cells {
     s: Settings,
 }
 
+/// The axis of cells per point.
 pub const WIDTH: &str = "width";
+/// The axis that says whether a point's cells share their task effect (1) or draw one each (0).
 pub const SHARED: &str = "shared";
 
 const VALUE: Quantity = Quantity::new("value", "a cell's mean over trials (value@point,c=j); truth: settings.truth");

@@ -19,9 +19,11 @@ use crate::spec::ClaimSpec;
 use crate::stats::Quantities;
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `known_coverage` spec: the law and sizes of the datasets.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// The law of the task values (standardised).
     pub law: Law,
     /// Task values per dataset (G).
     pub units: usize,
@@ -37,12 +39,15 @@ impl Default for Settings {
     }
 }
 
+/// One trial: one dataset of known truth, judged by the harness's own intervals.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
     /// Member 0's own interval held 0; lay wholly above it; wholly below it.
     pub covered: bool,
+    /// Member 0's interval lay wholly above its truth.
     pub above: bool,
+    /// Member 0's interval lay wholly below its truth.
     pub below: bool,
     /// The band over all members held every member's truth.
     pub band: bool,
@@ -50,6 +55,7 @@ pub struct Trial {
     pub trials: bool,
 }
 
+/// The claim `known_coverage`: the harness's intervals cover at their level on data of known truth.
 pub struct Coverage {
     s: Settings,
     level: f64,

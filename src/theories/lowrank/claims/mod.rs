@@ -8,8 +8,11 @@ pub mod updates;
 
 /// The names of this theory's grid axes, declared once: axes, grid lookups and checks' `where` use them.
 pub mod axis {
+    /// The number of orthonormal patterns M (2 of them label-relevant).
     pub const PATTERNS: &str = "patterns";
+    /// The token dimension d.
     pub const D: &str = "d";
+    /// The number of neurons m (rows of W_O).
     pub const M: &str = "m";
 }
 
@@ -42,14 +45,18 @@ pub(crate) use lowrank_setting;
 
 /// What both claims read besides their settings.
 pub struct Setup {
+    /// How sequences are drawn (`[data]`).
     pub data: Valid<Data>,
+    /// How the net is trained (`[training]`).
     pub training: Valid<Training>,
+    /// The spec's master seed.
     pub seed: u64,
     /// Test sequences per point.
     pub test_size: usize,
 }
 
 impl Setup {
+    /// The setup of a spec, refused unless `test_size` >= 100 and every grid point has at most d patterns.
     pub fn from(spec: &ClaimSpec, test_size: usize) -> Result<Setup> {
         let (data, training): (Valid<Data>, Valid<Training>) = (spec.validated("data")?, spec.validated("training")?);
         if test_size < 100 {
@@ -69,6 +76,7 @@ impl Setup {
         Ok(setup)
     }
 
+    /// The grid axes both claims share: patterns M, dimension d and neurons m.
     pub fn axes(&self) -> Vec<Axis> {
         vec![
             Axis::integer(axis::PATTERNS, "M", 3, 4096, "orthonormal patterns (2 label-relevant)").or(8.0),

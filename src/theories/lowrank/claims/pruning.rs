@@ -27,9 +27,11 @@ use crate::theories::lowrank::{pruned, Pruning};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `magnitude_pruning` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Test sequences per point.
     pub test_size: usize,
     /// Fractions of neurons pruned, increasing, each in (0, 1).
     pub fractions: Vec<f64>,
@@ -45,16 +47,21 @@ impl Default for Settings {
     }
 }
 
+/// One trial: a net trained, then pruned at every fraction in each order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
+    /// Test error of the trained net, unpruned.
     pub unpruned: f64,
     /// Test error per fraction, for smallest-first, random (mean of the draws), largest-first.
     pub smallest: Vec<f64>,
+    /// Test error per fraction, pruning at random (the mean of the draws).
     pub random: Vec<f64>,
+    /// Test error per fraction, pruning the largest neurons first.
     pub largest: Vec<f64>,
 }
 
+/// The claim `magnitude_pruning`: pruning W_O's smallest neurons barely costs accuracy, and beats random and largest-first pruning.
 pub struct MagnitudePruning {
     setup: Setup,
     s: Settings,

@@ -26,9 +26,11 @@ use crate::theories::lowrank::{energy_rank, singular_values, stable_rank};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `lowrank_updates` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Test sequences per point.
     pub test_size: usize,
     /// Leading singular values kept per update, for the figure.
     pub spectrum: usize,
@@ -40,6 +42,7 @@ impl Default for Settings {
     }
 }
 
+/// One trial: a net trained, and the ranks of its weights' updates.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -52,9 +55,11 @@ pub struct Trial {
     /// The stable rank by its definition, `||dW||_F^2 / s_1^2`, with the Frobenius norm
     /// summed from the entries: the instrument's reference.
     pub by_definition: [f64; 3],
+    /// Test error of the trained net.
     pub test_error: f64,
 }
 
+/// The claim `lowrank_updates`: the SGD updates of W_Q, W_K and W_V have stable rank about 2.
 pub struct Updates {
     setup: Setup,
     s: Settings,

@@ -5,7 +5,9 @@ pub mod stagewise;
 
 /// The names of this theory's grid axes, declared once.
 pub mod axis {
+    /// The number of in-context examples n.
     pub const N: &str = "n";
+    /// The feature dimension d.
     pub const D: &str = "d";
 }
 

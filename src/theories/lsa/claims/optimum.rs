@@ -20,6 +20,7 @@ use crate::stats::{within_slope, Quantities};
 use crate::theories::lsa::Law;
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of an `lsa_optimum` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -39,6 +40,7 @@ impl Default for Settings {
     }
 }
 
+/// One trial: Gamma trained by SGD from zero, measured exactly.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -48,6 +50,7 @@ pub struct Trial {
     pub distance: f64,
 }
 
+/// The claim `lsa_optimum`: SGD reaches the in-context regression optimum and its closed-form risk.
 pub struct Optimum {
     s: Settings,
 }

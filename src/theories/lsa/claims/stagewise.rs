@@ -28,6 +28,7 @@ use crate::stats::{loglog, Quantities};
 use crate::theories::lsa::{Law, Sgd};
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of an `lsa_stagewise` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -55,6 +56,7 @@ impl Default for Settings {
     }
 }
 
+/// One trial: Gamma's residual in each direction at that direction's checkpoint.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -71,6 +73,7 @@ pub struct Context {
     exponent: f64,
 }
 
+/// The claim `lsa_stagewise`: SGD learns Sigma's directions one at a time, each on its own time scale.
 pub struct Stagewise {
     s: Settings,
 }

@@ -17,10 +17,13 @@ use crate::theories::scb::train::{check_batch, check_samples};
 use crate::theories::scb::train::{train_from_start, RunConfig};
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `beats_sgd` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Samples each run trains on.
     pub samples: u64,
+    /// Samples per step.
     pub batch: usize,
     /// SGD learning rates to sweep.
     pub lrs: Vec<f64>,
@@ -36,7 +39,9 @@ impl Default for Settings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
+    /// ScbProx's final (dist_V, dist_A).
     pub prox: [f64; 2],
+    /// SGD's final (dist_V, dist_A) at each rate of the sweep.
     pub sgd: Vec<[f64; 2]>,
 }
 
@@ -56,6 +61,7 @@ impl Validate for Settings {
     }
 }
 
+/// The claim `beats_sgd`: ScbProx ends closer to the truth than SGD at every rate of a sweep.
 pub struct BeatsSgd {
     scb: Scb,
     s: Valid<Settings>,

@@ -40,10 +40,15 @@ pub mod two_stage;
 
 /// The names of this theory's grid axes, declared once: axes, grid lookups and checks' `where` use them.
 pub mod axis {
+    /// Vocabulary size N.
     pub const N: &str = "n";
+    /// Context length T.
     pub const T: &str = "t";
+    /// Attention sparsity Q.
     pub const Q: &str = "q";
+    /// Samples per step B.
     pub const B: &str = "b";
+    /// The pretrained V's correlation with P, rho.
     pub const RHO: &str = "rho";
 }
 
@@ -60,8 +65,11 @@ pub fn numbers(table: &impl Serialize) -> crate::formula::Vars {
 
 /// What every SCB claim reads from its spec besides its settings.
 pub struct Scb {
+    /// `[task]`, the law every point's task is drawn from (the grid sets N, T, Q).
     pub task: TaskConfig,
+    /// `[algorithm]`, the learner.
     pub algorithm: Valid<LearnerConfig>,
+    /// The spec's master seed.
     pub seed: u64,
     with_rho: bool,
 }
@@ -83,6 +91,7 @@ impl Scb {
         Ok(scb)
     }
 
+    /// The grid axes: N, T and Q, with `[task]`'s values as defaults, and rho for a transfer claim.
     pub fn axes(&self) -> Vec<Axis> {
         let mut axes = vec![
             Axis::integer(axis::N, "N", 2, 1 << 16, "vocabulary size").or(self.task.n as f64),
@@ -95,6 +104,7 @@ impl Scb {
         axes
     }
 
+    /// `[task]` with the point's N, T and Q.
     pub fn task_config(&self, p: &Point) -> TaskConfig {
         TaskConfig { n: p.at(axis::N) as usize, t: p.at(axis::T) as usize, q: p.at(axis::Q) as usize, ..self.task.clone() }
     }

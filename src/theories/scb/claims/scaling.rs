@@ -47,14 +47,21 @@ pub enum Start {
     #[default]
     Scratch,
     /// An oracle start with the given centred correlations (docs/theory.md §4).
-    Warm { corr_v: f64, corr_a: f64 },
+    Warm {
+        /// V's centred correlation with P at the start.
+        corr_v: f64,
+        /// A's centred correlation with Q* at the start.
+        corr_a: f64,
+    },
     /// A pretrained V with correlation rho, attention uniform; rho may be a grid axis instead.
     Transfer {
+        /// The pretrained V's correlation with P (None: the grid's axis rho).
         #[serde(default)]
         rho: Option<f64>,
     },
 }
 
+/// How a trial reaches the event.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
@@ -65,9 +72,11 @@ pub enum Protocol {
     FirstStep,
 }
 
+/// The `[settings.run]` of a `scaling` spec.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunSettings {
+    /// Train until the event, or count the samples one step needs.
     pub protocol: Protocol,
     /// Samples per step (`train`); the grid may vary it as axis `b`.
     pub batch: usize,
@@ -125,6 +134,7 @@ fn event_vars(e: Event) -> Vars {
     }
 }
 
+/// The claim `scaling`: any samples-to-event bound written as a formula in the spec.
 pub struct Scaling {
     scb: Scb,
     start: Start,
@@ -138,11 +148,15 @@ pub struct Scaling {
 
 /// A point's task, the variables formulas read there (besides its axes), and the bound.
 pub struct Ctx {
+    /// The point's task.
     pub task: Task,
+    /// The task statistics formulas read at the point.
     pub vars: Vars,
+    /// The bound the spec's formula gives at the point.
     pub predicted: f64,
 }
 
+/// One trial: the samples to the event, or where a first step missed it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {

@@ -20,11 +20,15 @@ use crate::theories::scb::train::{check_batch, check_samples};
 use crate::theories::scb::train::{train_from_start, RunConfig};
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `softmax_link` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Samples each model trains on.
     pub samples: u64,
+    /// Samples per step.
     pub batch: usize,
+    /// The softmax model's learner.
     pub softmax: SoftmaxConfig,
 }
 
@@ -48,6 +52,7 @@ impl Validate for Settings {
     }
 }
 
+/// The claim `softmax_link`: the softmax and linear transformers learn the same attention supports.
 pub struct SoftmaxLink {
     scb: Scb,
     s: Valid<Settings>,

@@ -33,6 +33,7 @@ use crate::theories::scb::model::{batch_grad, Grad, Params};
 use crate::theories::scb::task::{Batch, Task};
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `stage_one` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -72,11 +73,13 @@ pub fn n1_bound(task: &Task, c: f64) -> f64 {
     c * c / (1.0 - c * c) * task.t as f64 * inv_mu / energy
 }
 
+/// The claim `stage_one`: one preconditioned V-step's sample complexity n1, linear in T.
 pub struct StageOne {
     scb: Scb,
     s: Settings,
 }
 
+/// One trial: corr_V after a first step on each rung of the ladder.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {

@@ -36,9 +36,11 @@ use crate::theories::scb::train::{drive, Event, Flow, RunConfig};
 use crate::watch::LogSpaced;
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `stage_two` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Samples per step.
     pub batch: usize,
     /// Samples per trial (the decay is fitted over the last decade of them).
     pub samples: u64,
@@ -46,7 +48,9 @@ pub struct Settings {
     pub eps: f64,
     /// corr_V and corr_A of the warm start.
     pub corr_v: f64,
+    /// The warm start's corr_A.
     pub corr_a: f64,
+    /// Checkpoints per decade of samples.
     pub checkpoints_per_decade: u32,
 }
 
@@ -56,6 +60,7 @@ impl Default for Settings {
     }
 }
 
+/// One trial: stage two from a warm start, with distances at log-spaced checkpoints.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -63,7 +68,9 @@ pub struct Trial {
     pub hit: Option<f64>,
     /// Samples at each checkpoint, and the distances there.
     pub samples: Vec<u64>,
+    /// dist_V at each checkpoint.
     pub dist_v: Vec<f64>,
+    /// dist_A at each checkpoint.
     pub dist_a: Vec<f64>,
 }
 
@@ -84,6 +91,7 @@ impl Validate for Settings {
     }
 }
 
+/// The claim `stage_two`: from a warm start, samples to eps grow as Q and at most as log T, and the distance falls as samples^-1/2.
 pub struct StageTwo {
     scb: Scb,
     s: Valid<Settings>,

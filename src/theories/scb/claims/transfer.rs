@@ -55,9 +55,11 @@ pub enum Procedure {
     Joint,
 }
 
+/// The `[settings]` of a `transfer` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Samples per step.
     pub batch: usize,
     /// The attention-correlation level to reach.
     pub c: f64,
@@ -65,9 +67,11 @@ pub struct Settings {
     pub max_samples: u64,
     /// rho at or above this counts as nontrivial for the T exponent.
     pub rho_nontrivial: f64,
+    /// How the pretrained model is fine-tuned.
     pub procedure: Procedure,
     /// The fallback budget is `fallback_factor * n(fallback_rho)`.
     pub fallback_rho: f64,
+    /// The multiple of `n(fallback_rho)` after which a frozen V is released.
     pub fallback_factor: f64,
     /// Samples of the batch that estimates Var(d) at the start.
     pub variance_samples: usize,
@@ -88,6 +92,7 @@ impl Default for Settings {
     }
 }
 
+/// One trial: a pretrained model of the point's rho fine-tuned until corr_A reaches c.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -116,6 +121,7 @@ impl Validate for Settings {
     }
 }
 
+/// The claim `transfer`: fine-tuning from a correlated pretrained V bypasses stage one, at a cost of about n(rho).
 pub struct Transfer {
     scb: Scb,
     s: Valid<Settings>,

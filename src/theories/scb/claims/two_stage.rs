@@ -32,12 +32,15 @@ use crate::theories::scb::train::{samples_to, Event, RunConfig};
 use crate::verdict::Kind;
 use serde::{Deserialize, Serialize};
 
+/// The `[settings]` of a `two_stage` spec.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Samples per step.
     pub batch: usize,
     /// A run that has not reached eps after this many samples is censored.
     pub max_samples: u64,
+    /// The distance level: a run ends when max(dist_V, dist_A) <= eps.
     pub eps: f64,
 }
 
@@ -47,6 +50,7 @@ impl Default for Settings {
     }
 }
 
+/// One trial: a run from scratch, where it switched and where it reached eps.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -76,6 +80,7 @@ impl Validate for Settings {
     }
 }
 
+/// The claim `two_stage`: from scratch, stage one's cost grows with T and stage two's does not.
 pub struct TwoStage {
     scb: Scb,
     s: Valid<Settings>,

@@ -14,13 +14,20 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 
+/// One learner's run in a comparison figure.
 #[derive(Serialize)]
 pub struct MethodResult {
+    /// Its name in the legend.
     pub label: String,
+    /// The learner and its settings.
     pub algorithm: LearnerConfig,
+    /// Samples at which its parameters stopped being finite, if they did.
     pub diverged_at: Option<u64>,
+    /// dist_V at the end.
     pub final_dist_v: f64,
+    /// dist_A at the end.
     pub final_dist_a: f64,
+    /// The run's history.
     pub history: Vec<HistoryRow>,
 }
 

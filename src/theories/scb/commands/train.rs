@@ -158,6 +158,7 @@ pub(crate) fn write_run(staged: &mut Staged, spec: &TrainSpec, task: &Task, run:
     Ok(())
 }
 
+/// A run's history as CSV (history.csv): one row per checkpoint, a column per metric.
 pub fn history_csv(rows: &[HistoryRow]) -> String {
     let mut s = String::from("samples,stage,batch_loss,excess_loss,corr_v,corr_a,dist_v,dist_a,support,lambda\n");
     for r in rows {

@@ -26,6 +26,7 @@ pub struct StepInfo {
     pub lambda: f64,
 }
 
+/// A training algorithm: its step from a batch gradient, and its stage.
 pub trait Learner: Send {
     /// The buffer holding the gradient of the step under way.
     fn grad_mut(&mut self) -> &mut Grad;
@@ -47,6 +48,7 @@ pub trait Learner: Send {
         self.grad_mut().clone_from(grad);
         self.update(params)
     }
+    /// The stage the learner is in (1 or 2; SGD is always 1).
     fn stage(&self) -> u8;
     /// Samples consumed when stage two began, if it has.
     fn switched_at(&self) -> Option<u64> {
@@ -58,11 +60,15 @@ pub trait Learner: Send {
     }
 }
 
+/// A learner and its settings (`[algorithm]`, by `name`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case")]
 pub enum LearnerConfig {
+    /// ScbProx, the paper's preconditioned l1-proximal method.
     ScbProx(ProxConfig),
+    /// Plain SGD on V and A.
     Sgd(SgdConfig),
+    /// The softmax transformer, trained by SGD or Adam.
     Softmax(SoftmaxConfig),
 }
 
@@ -76,6 +82,7 @@ impl Default for LearnerConfig {
 pub const NAMES: [&str; 3] = ["scb-prox", "sgd", "softmax"];
 
 impl LearnerConfig {
+    /// Its name, as `[algorithm] name` and `--algorithm` spell it.
     pub fn name(&self) -> &'static str {
         match self {
             LearnerConfig::ScbProx(_) => NAMES[0],
@@ -103,6 +110,7 @@ impl LearnerConfig {
         }
     }
 
+    /// The learner, ready to step on `task`.
     pub fn build(&self, task: &Task) -> Box<dyn Learner> {
         match self {
             LearnerConfig::ScbProx(c) => Box::new(ScbProx::new(c.clone(), task)),
@@ -140,7 +148,9 @@ pub(crate) fn rate_apply(lr: &mut f64, o: &Overrides) -> Result<()> {
 /// Values given on the command line for a learner's step size (`--lr`, `--eta`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Overrides {
+    /// `--lr`: the learning rate of sgd and softmax.
     pub lr: Option<f64>,
+    /// `--eta`: ScbProx's step size.
     pub eta: Option<f64>,
 }
 

@@ -15,11 +15,19 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum SwitchRule {
     /// After a fixed number of samples (0 = start in stage two: a warm start).
-    Budget { samples: u64 },
+    Budget {
+        /// Samples of stage one.
+        samples: u64,
+    },
     /// Data-driven: when, for a μ-weighted fraction >= `fraction` of query tokens, the
     /// top-Q positions of `a_k` (with a strict gap to the next one) have not changed for
     /// `patience` consecutive steps. Uses only the learner's own iterates.
-    StableSupport { patience: u32, fraction: f64 },
+    StableSupport {
+        /// Consecutive steps the supports must hold.
+        patience: u32,
+        /// The mu-weighted share of query tokens whose supports must hold.
+        fraction: f64,
+    },
     /// Stay in stage one (an ablation: no l1 step ever).
     Never,
 }
@@ -51,13 +59,16 @@ pub struct FreezeV {
     pub fallback_samples: u64,
 }
 
+/// ScbProx's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProxConfig {
     /// Cap of the step schedule `eta_t = min(eta, 2/(t+2))`; t counts the steps of the
     /// current stage (the per-batch rule counts every step of the run).
     pub eta: f64,
+    /// When it leaves stage one.
     pub switch: SwitchRule,
+    /// How stage two steps.
     pub stage_two: StageTwoRule,
     /// Universal threshold `lambda_k = threshold_scale * sigma_hat_k * sqrt(2 ln T)`, with
     /// `sigma_hat_k` the estimated per-entry noise of one batch's preconditioned attention
@@ -72,6 +83,7 @@ pub struct ProxConfig {
 }
 
 impl ProxConfig {
+    /// Applies the command line's step size (`--eta`); `--lr` is refused.
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         if o.lr.is_some() {
             return Err(invalid("lr", "applies to --algorithm sgd and softmax; scb-prox takes --eta"));
@@ -150,6 +162,7 @@ pub struct ScbProx {
 }
 
 impl ScbProx {
+    /// ScbProx on `task`, its preconditioners from the task's token law.
     pub fn new(cfg: ProxConfig, task: &Task) -> ScbProx {
         // The preconditioner is the population second moment, so it uses the task's mu
         // (docs/theory.md §3); everything else the learner sees is data.

@@ -6,15 +6,18 @@ use crate::theories::scb::model::{Grad, Params};
 use crate::theories::scb::task::Task;
 use serde::{Deserialize, Serialize};
 
+/// Plain SGD's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SgdConfig {
+    /// Learning rate.
     pub lr: f64,
     /// Re-center V's columns to sum to 1 after each step.
     pub v_sum_to_one: bool,
 }
 
 impl SgdConfig {
+    /// Applies the command line's learning rate (`--lr`); `--eta` is refused.
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         super::rate_apply(&mut self.lr, o)
     }
@@ -41,6 +44,7 @@ pub struct Sgd {
 }
 
 impl Sgd {
+    /// SGD on `task`.
     pub fn new(cfg: SgdConfig, task: &Task) -> Sgd {
         Sgd { cfg, grad: Grad::new(task.n, task.t) }
     }

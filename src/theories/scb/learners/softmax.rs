@@ -7,9 +7,11 @@ use crate::theories::scb::model::{Grad, Params};
 use crate::theories::scb::task::Task;
 use serde::{Deserialize, Serialize};
 
+/// How the softmax model steps.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Optimizer {
+    /// Plain SGD.
     Sgd,
     /// Adam with beta1 = 0.9, beta2 = 0.999, eps = 1e-8.
     Adam,
@@ -19,13 +21,16 @@ pub enum Optimizer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SoftmaxConfig {
+    /// Learning rate.
     pub lr: f64,
+    /// SGD or Adam.
     pub optimizer: Optimizer,
     /// Re-center V's columns to sum to 1 after each step.
     pub v_sum_to_one: bool,
 }
 
 impl SoftmaxConfig {
+    /// Applies the command line's learning rate (`--lr`); `--eta` is refused.
     pub fn apply(&mut self, o: &Overrides) -> Result<()> {
         super::rate_apply(&mut self.lr, o)
     }
@@ -113,6 +118,7 @@ pub struct Softmax {
 }
 
 impl Softmax {
+    /// The softmax model on `task`.
     pub fn new(cfg: SoftmaxConfig, task: &Task) -> Softmax {
         let (n, t) = (task.n, task.t);
         Softmax {

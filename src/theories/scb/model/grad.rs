@@ -26,6 +26,7 @@ use ndarray::{Array2, ShapeBuilder};
 /// Which kernel computed a batch gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
+    /// Dense: every sample's `V^T r` by matrix products.
     Dense,
     /// Sparse, with `V^T r` through `W = V^T V`.
     SparseW,
@@ -46,6 +47,7 @@ pub struct Grad {
     pub count: Vec<u32>,
     /// Pooled within-query variance of one per-sample attention-gradient entry.
     pub da_var: f64,
+    /// Samples in the batch.
     pub batch: usize,
     /// The kernel of the last batch.
     pub path: Option<Path>,
@@ -65,6 +67,7 @@ pub struct Grad {
 }
 
 impl Grad {
+    /// Zero buffers for N = `n`, T = `t`.
     pub fn new(n: usize, t: usize) -> Grad {
         Grad {
             gv: Array2::zeros((n, n).f()),
@@ -86,6 +89,7 @@ impl Grad {
             col_nnz: vec![0; n],
         }
     }
+    /// Column k of the attention gradient (T entries).
     pub fn ga_col(&self, k: usize) -> &[f64] {
         let t = self.ga.nrows();
         &self.ga.as_slice_memory_order().expect("column-major")[k * t..(k + 1) * t]

@@ -7,12 +7,14 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 
 /// Population quantities under the task's law (docs/theory.md §2).
 pub struct Population<'a> {
+    /// The task whose law this is.
     pub task: &'a Task,
     /// `C = diag(mu) - mu mu^T`.
     pub c: Array2<f64>,
 }
 
 impl<'a> Population<'a> {
+    /// The population quantities of `task`.
     pub fn new(task: &'a Task) -> Self {
         let mu = &task.mu;
         let mut c = Array2::from_diag(mu);
