@@ -1,5 +1,7 @@
-//! The shape of the code: the source files depend on each other without a cycle, the
-//! harness names no theory, and no theory reaches into another.
+//! The shape of the code. The crates keep the boundaries (the harness, `crates/harness`,
+//! depends on no theory, and each theory, `crates/theories/<name>`, on the harness alone:
+//! the compiler refuses anything else, and the manifests are checked here); within each
+//! crate, the source files depend on each other without a cycle, which no compiler checks.
 //!
 //! A file depends on another where it names it by a `crate::` or `super::` path. Module
 //! declarations and `pub use` re-exports are left out (they hold no logic), and so are
@@ -79,8 +81,19 @@ fn without_test_modules(text: &str) -> String {
     out
 }
 
-fn dependency_graph() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The theory crates' folders, `crates/theories/<name>`.
+fn theory_crates() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("crates/theories")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("Cargo.toml").is_file()).collect();
+    v.sort();
+    v
+}
+
+fn dependency_graph(crate_dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let src = crate_dir.join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let modules: BTreeMap<String, PathBuf> =
@@ -175,45 +188,35 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 
 #[test]
 fn the_source_files_have_no_dependency_cycle() {
-    let graph = dependency_graph();
+    let graph = dependency_graph(&root().join("crates/harness"));
     assert!(graph.len() >= 30 && graph.values().map(BTreeSet::len).sum::<usize>() > 50, "the graph was not read: {graph:?}");
     assert!(graph["claims::runner"].contains("claims::claim"), "resolution broke: {:?}", graph["claims::runner"]);
     if let Some(c) = find_cycle(&graph) {
-        panic!("dependency cycle: {}", c.join(" -> "));
+        panic!("dependency cycle in the harness: {}", c.join(" -> "));
+    }
+    for dir in theory_crates() {
+        if let Some(c) = find_cycle(&dependency_graph(&dir)) {
+            panic!("dependency cycle in {}: {}", dir.display(), c.join(" -> "));
+        }
     }
 }
 
-/// The theory a module belongs to (`theories::scb::claims::stage_one` -> `scb`), if any.
-fn theory_of(m: &str) -> Option<&str> {
-    m.strip_prefix("theories::").map(|rest| rest.split("::").next().unwrap_or(rest))
+/// The workspace packages a manifest's `[dependencies]` name (`scb-...`).
+fn workspace_dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let deps = table.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
+    deps.keys().filter(|k| k.starts_with("scb")).cloned().collect()
 }
 
 #[test]
-fn the_harness_names_no_theory_and_theories_stay_in_their_folders() {
-    let graph = dependency_graph();
-    assert!(graph.keys().filter(|m| theory_of(m).is_some()).count() >= 20, "the theories were not read");
-    assert!(graph["theories::scb::claims::stage_one"].contains("claims::claim"), "a claim must use the harness");
-    for (m, deps) in &graph {
-        let named: Vec<&String> = match theory_of(m) {
-            // The harness: nothing under theories/, the command line included (the lists
-            // `theories::REGISTRY` and `theories::COMMANDS` are handed to it by the wiring,
-            // `theories/mod.rs`, as a binary's main hands them over).
-            None if m != "theories" => deps.iter().filter(|d| d.as_str() == "theories" || theory_of(d).is_some()).collect(),
-            None => Vec::new(),
-            Some(t) => deps.iter().filter(|d| theory_of(d).is_some_and(|u| u != t)).collect(),
-        };
-        assert!(named.is_empty(), "{m} depends on {named:?}: the harness names no theory, and a theory keeps to its folder");
+fn the_harness_depends_on_no_theory_and_each_theory_on_the_harness_alone() {
+    assert_eq!(workspace_dependencies(&root().join("crates/harness/Cargo.toml")), Vec::<String>::new());
+    let theories = theory_crates();
+    assert!(theories.len() >= 5, "found {} theory crates", theories.len());
+    for dir in theories {
+        assert_eq!(workspace_dependencies(&dir.join("Cargo.toml")), ["scb-harness"], "{}", dir.display());
     }
-}
-
-#[test]
-fn the_theory_check_sees_a_harness_file_that_names_a_theory() {
-    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    g.insert("report::figure".into(), ["theories::scb::task".to_string()].into());
-    let bad: Vec<&String> = g.iter().filter(|(m, d)| theory_of(m).is_none() && d.iter().any(|d| theory_of(d).is_some())).map(|(m, _)| m).collect();
-    assert_eq!(bad, vec!["report::figure"]);
-    assert_eq!(theory_of("theories::icl::claims::stagewise"), Some("icl"));
-    assert_eq!(theory_of("claims::runner"), None);
 }
 
 #[test]
@@ -234,21 +237,13 @@ fn the_cycle_finder_finds_a_cycle() {
 }
 
 #[test]
-fn every_theory_folder_is_declared_and_joins_the_registry() {
-    // The list in src/theories/mod.rs is plain code (rustfmt and cargo-mutants see through
-    // it); this holds it to the folders, so that no theory is left out of the registry.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/theories");
-    let list = std::fs::read_to_string(dir.join("mod.rs")).unwrap();
-    let mut folders = 0;
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
-        if !p.is_dir() {
-            continue;
-        }
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        folders += 1;
-        assert!(list.contains(&format!("pub mod {name};")), "src/theories/{name} is not declared in src/theories/mod.rs");
-        assert!(list.contains(&format!("{name}::claims::CLAIMS")), "src/theories/{name}'s CLAIMS are not in REGISTRY");
+fn every_theory_crate_is_wired_into_the_registry() {
+    // src/theories/mod.rs is the wiring: every theory crate is named there and its CLAIMS
+    // joined to REGISTRY, so that no theory is left out of the binary.
+    let list = std::fs::read_to_string(root().join("src/theories/mod.rs")).unwrap();
+    for dir in theory_crates() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(list.contains(&format!("pub use scb_theory_{name} as {name};")), "crates/theories/{name} is not named in src/theories/mod.rs");
+        assert!(list.contains(&format!("{name}::claims::CLAIMS")), "crates/theories/{name}'s CLAIMS are not in REGISTRY");
     }
-    assert!(folders >= 5, "found {folders} theory folders");
 }

@@ -2,7 +2,7 @@
 //! documentation, comments and layout keep it; a change to what the code does moves it.
 
 #[allow(dead_code)]
-#[path = "../build.rs"]
+#[path = "../crates/harness/build.rs"]
 mod build;
 
 use build::canonical_rust;
@@ -58,4 +58,20 @@ fn a_unit_test_module_is_not_code_a_trial_runs() {
     assert_eq!(canonical_rust(STEP), canonical_rust(&test_use));
     // Code after a test module still counts.
     assert_ne!(canonical_rust(&with_tests), canonical_rust(&format!("{with_tests}\nfn more() {{}}")));
+}
+
+/// Each built-in claim's records carry its own theory crate's fingerprint (with the
+/// harness's): a claim the table could not place would fall back to every crate's code, and
+/// an edit to one theory would then re-simulate all of them.
+#[test]
+fn every_built_in_claim_is_placed_in_its_theory_crate() {
+    struct Unplaced;
+    let fallback = scb::claims::code::of::<Unplaced>();
+    let mut codes = std::collections::BTreeSet::new();
+    for claim in scb::theories::REGISTRY.iter() {
+        assert_ne!(claim.code(), fallback, "{} is not placed in a fingerprinted crate", claim.id());
+        codes.insert(claim.code());
+    }
+    // Five theory crates and the harness's external trials.
+    assert_eq!(codes.len(), 6, "{codes:?}");
 }

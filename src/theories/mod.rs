@@ -1,29 +1,22 @@
-//! The theories the harness checks, one folder each: a theory's task or data, its model,
-//! learners and training loop, its claims (`claims/`, with the list `CLAIMS`) and any
-//! commands of its own. Nothing outside this folder names a theory: this file is the
-//! wiring, which hands [`REGISTRY`] and [`COMMANDS`] to the command line ([`main`]);
-//! `tests/architecture.rs` checks that.
-//!
-//! A new theory is a folder here with its `claims::CLAIMS`, declared below with `pub mod`
-//! and its `CLAIMS` joined to [`REGISTRY`] (`tests/architecture.rs` checks that every folder
-//! here is both).
+//! The built-in theories, one crate each (`crates/theories/<name>`), and the wiring that
+//! hands them to the command line: [`REGISTRY`] (their claims, then the harness's own) and
+//! [`COMMANDS`] (their own subcommands). A new theory is a crate there, a line below naming
+//! it, and its lists joined to these two.
 
-use crate::claims::Claim;
-use crate::commands::theory::TheoryCommands;
+use scb_harness::claims::Claim;
+use scb_harness::commands::theory::TheoryCommands;
 use std::sync::LazyLock;
 
-// Plain module declarations, not a macro: rustfmt, clippy and cargo-mutants walk the source
-// through them, and none of them expands a macro that declares modules.
-pub mod icl;
-pub mod known;
-pub mod lowrank;
-pub mod lsa;
-pub mod scb;
+pub use scb_theory_icl as icl;
+pub use scb_theory_known as known;
+pub use scb_theory_lowrank as lowrank;
+pub use scb_theory_lsa as lsa;
+pub use scb_theory_scb as scb;
 
 /// Every claim the harness knows, theory by theory, in the order reports list them, then the
 /// harness's own (trials written in Python).
 pub static REGISTRY: LazyLock<Vec<&'static dyn Claim>> = LazyLock::new(|| {
-    [scb::claims::CLAIMS, icl::claims::CLAIMS, lowrank::claims::CLAIMS, lsa::claims::CLAIMS, known::claims::CLAIMS, crate::external::CLAIMS].concat()
+    [scb::claims::CLAIMS, icl::claims::CLAIMS, lowrank::claims::CLAIMS, lsa::claims::CLAIMS, known::claims::CLAIMS, scb_harness::external::CLAIMS].concat()
 });
 
 /// Every theory's own subcommands (SCB's `train`, `figure attention` and benches, the
@@ -32,11 +25,11 @@ pub static COMMANDS: [&dyn TheoryCommands; 2] = [&scb::commands::cli::COMMANDS, 
 
 /// The `scb` command line with every built-in theory ([`REGISTRY`], [`COMMANDS`]): the
 /// binary (`src/main.rs`) and the Python package's `scb` command. See
-/// [`crate::commands::cli::main_with`].
+/// [`scb_harness::commands::cli::main_with`].
 pub fn main<I, T>(args: I, signals: bool) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    crate::commands::cli::main_with(&REGISTRY, &COMMANDS, args, signals)
+    scb_harness::commands::cli::main_with(&REGISTRY, &COMMANDS, args, signals)
 }

@@ -5,6 +5,6 @@
 //!
 //! The theory is a coin with bias p: it has no task to draw and no training loop, so the
 //! folder holds only its claims. A theory with a model puts it here too, beside `claims/`
-//! (as `src/theories/icl/` does).
+//! (as `crates/theories/icl/` does).
 
 pub mod claims;

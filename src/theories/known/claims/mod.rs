@@ -1,7 +1,0 @@
-//! The known-truth theory's claims: the matrix's cells, and the harness's own coverage.
-
-pub mod cells;
-pub mod coverage;
-
-/// This theory's claims, in the order reports list them.
-pub static CLAIMS: &[&dyn crate::claims::Claim] = &[&crate::claims::Registered::<coverage::Coverage>::NEW, &crate::claims::Registered::<cells::Cells>::NEW];
