@@ -87,7 +87,8 @@ fn root() -> PathBuf {
 
 /// The theory crates' folders, `crates/theories/<name>`.
 fn theory_crates() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("crates/theories")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("Cargo.toml").is_file()).collect();
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(root().join("crates/theories")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("Cargo.toml").is_file()).collect();
     v.sort();
     v
 }
