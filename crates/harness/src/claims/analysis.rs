@@ -48,8 +48,9 @@ fn with_deviations(
             if !x.is_finite() {
                 continue;
             }
-            let m = q.get(&Key::new(&check.quantity).at(point).to_string()).copied().unwrap_or(f64::NAN);
-            let name = deviation(c, &check.quantity, point);
+            let key = Key::new(&check.quantity).at(point);
+            let m = q.get(&key.to_string()).copied().unwrap_or(f64::NAN);
+            let name = key.deviation(c).to_string();
             let dev = if check.kind == Kind::Ratio {
                 logs.insert(name.clone());
                 (m / x).ln()
@@ -128,8 +129,13 @@ pub fn analyse<C: TypedClaim>(
 
 /// The members of a per-point check at one point: `quantity@key`, and any cells that refine
 /// the point (`quantity@key,R=0.5`), in name order.
-fn members<'a>(quantities: &'a BTreeMap<String, Estimate>, name: &str, point: &Point) -> Vec<(&'a String, Key)> {
-    quantities.keys().filter_map(|k| Key::parse(k).filter(|key| key.quantity == name && key.check.is_none() && key.within(point)).map(|key| (k, key))).collect()
+fn members<'a, 'k>(keys: &'k [(&'a String, Key)], name: &str, point: &Point) -> Vec<&'k (&'a String, Key)> {
+    keys.iter().filter(|(_, key)| key.quantity == name && key.check.is_none() && key.within(point)).collect()
+}
+
+/// Every result key with its parts, read once for all the points a check is judged at.
+fn parsed(quantities: &BTreeMap<String, Estimate>) -> Vec<(&String, Key)> {
+    quantities.keys().filter_map(|k| Key::parse(k).map(|key| (k, key))).collect()
 }
 
 /// Whether a check is meant to be able to fail: in a claim, an open question, or a refuted
@@ -258,6 +264,7 @@ fn family(
     if !c.each_point {
         return vec![("whole grid".to_string(), c.quantity.clone(), predict[0][0])];
     }
+    let keys = parsed(quantities);
     let mut names: Vec<(String, String, f64)> = Vec::new();
     for (p, point) in points.iter().enumerate().filter(|(_, p)| c.applies_at(p)) {
         if varying {
@@ -266,14 +273,14 @@ fn family(
             names.push((point.label(), deviation(ci, &c.quantity, point), at));
             continue;
         }
-        let found = members(quantities, &c.quantity, point);
+        let found = members(&keys, &c.quantity, point);
         if found.is_empty() {
             names.push((point.label(), Key::new(&c.quantity).at(point).to_string(), predict[p][0]));
         }
         for (name, key) in found {
-            let cell = Key { coords: key.coords[point.coords.len()..].to_vec(), ..key };
+            let cell = Key { coords: key.coords[point.coords.len()..].to_vec(), ..key.clone() };
             let label = if cell.coords.is_empty() { point.label() } else { format!("{}, {}", point.label(), cell.point()) };
-            names.push((label, name.clone(), predict[p][0]));
+            names.push((label, name.to_string(), predict[p][0]));
         }
     }
     names
@@ -316,7 +323,8 @@ mod tests {
         let qs: BTreeMap<String, Estimate> =
             ["m@N=1", "m@N=1,R=0.5", "m@N=1,R=0.8", "m@N=10", "m@N=10,R=0.5", "mm@N=1"].iter().map(|k| (k.to_string(), e.clone())).collect();
         let point = Point { coords: vec![crate::grid::Coord { name: "n".into(), symbol: "N".into(), value: 1.0, integer: true }] };
-        let found: Vec<&str> = members(&qs, "m", &point).iter().map(|(s, _)| s.as_str()).collect();
+        let keys = parsed(&qs);
+        let found: Vec<&str> = members(&keys, "m", &point).iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(found, ["m@N=1", "m@N=1,R=0.5", "m@N=1,R=0.8"]);
     }
 
