@@ -167,8 +167,14 @@ def test_an_interrupt_keeps_finished_trials_and_a_rerun_resumes(project, monkeyp
             time.sleep(0.005)
         return coupon.draws(point, seed)
 
-    with pytest.raises(KeyboardInterrupt):
-        scb.check("coupon.toml", quick=True, trial=interrupted, show=False)
+    # A process started in the background by a shell inherits SIGINT ignored, and Python
+    # then keeps it ignored: Ctrl-C's handler is set here, as an interactive session has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            scb.check("coupon.toml", quick=True, trial=interrupted, show=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     calls["pending"] = False
     records = project / "reports" / "quick" / "new" / "coupon" / "trials.jsonl"
     kept = len(records.read_text().splitlines())
