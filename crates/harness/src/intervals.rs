@@ -316,6 +316,20 @@ mod tests {
     use super::*;
     use rand_distr::{Distribution, Exp, StandardNormal};
 
+    /// The name a spec's `interval` key takes is the one its TOML and JSON spell, and each
+    /// method's words in the reports are its own.
+    #[test]
+    fn a_methods_name_is_its_spelling_and_its_words_name_it() {
+        for m in Method::ALL {
+            assert_eq!(serde_json::to_value(m).unwrap(), serde_json::Value::from(m.name()));
+        }
+        let words: Vec<&str> = Method::ALL.iter().map(|m| m.describe()).collect();
+        assert!(
+            words[0].starts_with("studentized bootstrap") && words[1].starts_with("t intervals") && words[2].starts_with("percentile bootstrap"),
+            "{words:?}"
+        );
+    }
+
     fn plan(g: usize, b: usize, seed: u64) -> Plan {
         Plan::draw(g, b, &mut crate::rng::rng(seed, 5))
     }
@@ -327,6 +341,8 @@ mod tests {
         assert_eq!(quantile_inf(&[1.0, f64::INFINITY, f64::INFINITY], 0.9), f64::INFINITY);
         assert_eq!(quantile_inf(&[f64::NEG_INFINITY, 1.0, 2.0], 0.0), f64::NEG_INFINITY);
         assert!(quantile_inf(&[], 0.5).is_nan());
+        assert_eq!(quantile_inf(&[2.0, 3.0, 1.0], 1.0), 3.0, "the top quantile is the largest value");
+        assert_eq!(quantile_inf(&[2.0, 3.0, 1.0], 0.0), 1.0);
     }
 
     #[test]
@@ -370,6 +386,74 @@ mod tests {
         let j = &band(&[Member { x: &x, log: false }], 0.95, Method::Studentized, &plan(16, 1000, 4))[0];
         assert!(j.lo.is_finite() && j.hi.is_finite() && j.lo <= j.value && j.value <= j.hi, "{j:?}");
         assert!(j.hi < 0.01, "{j:?}");
+    }
+
+    /// Fewer than eight members take each side at 40% of the nominal tail; eight or more at
+    /// the nominal tail itself.
+    #[test]
+    fn the_floors_are_twelve_tasks_for_one_or_two_members_and_eight_for_more() {
+        let floors: Vec<Option<usize>> = [1, 2, 3, 18].iter().map(|&m| min_tasks(Method::Studentized, m)).collect();
+        assert_eq!(floors, [Some(12), Some(12), Some(8), Some(8)]);
+        assert_eq!((min_tasks(Method::T, 1), min_tasks(Method::Percentile, 8)), (None, None), "study methods serve no spec");
+    }
+
+    #[test]
+    fn a_small_family_takes_its_tails_further_out() {
+        for (members, tail) in [(1, 0.01), (2, 0.01), (7, 0.01), (8, 0.025), (18, 0.025)] {
+            assert!((studentized_tail(0.05, members) - tail).abs() < 1e-15, "{members} members");
+        }
+    }
+
+    /// The percentile band written out by hand: one member alone takes its replicate means'
+    /// percentiles; a family takes `value -+ q sd`, with `sd` each member's standard
+    /// deviation over replicates (n - 1) and `q` the level's quantile of the largest
+    /// `|replicate - value| / sd` over the members.
+    #[test]
+    fn the_percentile_band_is_the_percentiles_alone_and_a_sup_t_band_for_a_family() {
+        let (x, y) = ([0.3, -1.2, 0.8, 2.0, 0.1, -0.4, 1.1, 0.5], [500.0, 400.0, 900.0, 650.0, 700.0, 300.0, 800.0, 450.0]);
+        let p = plan(8, 200, 4);
+        let means = |v: &[f64]| -> Vec<f64> { p.draws.iter().map(|d| mean_se(v, Some(d)).0).collect() };
+        let one = &intervals(&[Member { x: &x, log: false }], 0.9, Method::Percentile, &p)[0];
+        let mx = means(&x);
+        assert!((one.lo - quantile_inf(&mx, 0.05)).abs() < 1e-12 && (one.hi - quantile_inf(&mx, 0.95)).abs() < 1e-12, "{one:?}");
+        let two = intervals(&[Member { x: &x, log: false }, Member { x: &y, log: false }], 0.9, Method::Percentile, &p);
+        let (my, vx, vy) = (means(&y), mean_se(&x, None).0, mean_se(&y, None).0);
+        let sd = |r: &[f64]| {
+            let m = r.iter().sum::<f64>() / r.len() as f64;
+            (r.iter().map(|z| (z - m) * (z - m)).sum::<f64>() / (r.len() as f64 - 1.0)).sqrt()
+        };
+        let (sx, sy) = (sd(&mx), sd(&my));
+        let worst: Vec<f64> = (0..200).map(|b| ((mx[b] - vx).abs() / sx).max((my[b] - vy).abs() / sy)).collect();
+        let q = quantile_inf(&worst, 0.9);
+        for (j, (v, s)) in [(vx, sx), (vy, sy)].into_iter().enumerate() {
+            assert!((two[j].lo - (v - q * s)).abs() < 1e-9 && (two[j].hi - (v + q * s)).abs() < 1e-9, "member {j}: {:?}", two[j]);
+        }
+    }
+
+    /// A member whose units all have one value has no deviation to studentize: its band has
+    /// width 0, and the others' bands are what they would be without it.
+    #[test]
+    fn a_member_that_never_varies_has_a_zero_band_and_leaves_the_others_alone() {
+        let (x, flat) = ([0.3, -1.2, 0.8, 2.0, 0.1, -0.4, 1.1, 0.5], [2.0; 8]);
+        let p = plan(8, 200, 6);
+        let alone = &band(&[Member { x: &x, log: false }], 0.95, Method::Studentized, &p)[0];
+        let both = band(&[Member { x: &x, log: false }, Member { x: &flat, log: false }], 0.95, Method::Studentized, &p);
+        assert_eq!((both[0].lo, both[0].hi), (alone.lo, alone.hi));
+        assert_eq!((both[1].lo, both[1].hi), (2.0, 2.0));
+        // One unit is no sample: undefined under every method.
+        for method in Method::ALL {
+            let j = &intervals(&[Member { x: &[1.0], log: false }], 0.95, method, &plan(1, 20, 1))[0];
+            assert!(j.value == 1.0 && j.lo.is_nan() && j.hi.is_nan(), "{method:?}: {j:?}");
+        }
+    }
+
+    /// The standard error of a mean is `s / sqrt(G)`, defined from two units up.
+    #[test]
+    fn the_standard_error_is_s_over_root_g_from_two_units() {
+        assert_eq!(mean_se(&[1.0, 3.0], None), (2.0, 1.0));
+        let (m, se) = mean_se(&[1.0, 2.0, 3.0, 4.0], Some(&[0, 0, 3]));
+        assert!((m - 2.0).abs() < 1e-15 && (se - 1.0).abs() < 1e-15, "{m} {se}");
+        assert!(mean_se(&[1.0], None).1.is_nan() && mean_se(&[1.0, f64::NAN], None).0.is_nan());
     }
 
     #[test]

@@ -61,15 +61,15 @@ pub fn planted(kind: Kind, p: f64, d: f64, side: Side) -> f64 {
     }
 }
 
-/// One member's judgement `(value, lo, hi)` moved from `centre` to `truth`: shifted, or for
-/// `ratio` scaled (its errors are relative).
-fn moved(kind: Kind, (v, lo, hi): (f64, f64, f64), centre: f64, truth: f64) -> (f64, f64, f64) {
+/// One member's interval `(lo, hi)` moved from `centre` to `truth`: shifted, or for `ratio`
+/// scaled (its errors are relative). The verdict reads the interval alone.
+fn moved(kind: Kind, (lo, hi): (f64, f64), centre: f64, truth: f64) -> (f64, f64) {
     if kind == Kind::Ratio {
         let f = truth / centre;
-        (v * f, lo * f, hi * f)
+        (lo * f, hi * f)
     } else {
         let s = truth - centre;
-        (v + s, lo + s, hi + s)
+        (lo + s, hi + s)
     }
 }
 
@@ -152,7 +152,7 @@ impl Datasets<'_> {
                     Verdict::Holds => (0, 0),
                     _ => (0, 1),
                 };
-                let (_, lo, hi) = moved(self.kind, t, self.centres[m], truth);
+                let (lo, hi) = moved(self.kind, (t.1, t.2), self.centres[m], truth);
                 match member_verdict(self.kind, self.tolerance, p, lo, hi) {
                     Verdict::Fails => Verdict::Fails,
                     _ if fails - own_fails > 0 => Verdict::Fails,
@@ -376,6 +376,96 @@ mod tests {
         let r = Resolution::of(&s);
         assert!((r.up.unwrap() - 1.0 / 3.0).abs() < 1e-3 && (r.down.unwrap() - 0.25).abs() < 1e-3, "{r:?}");
         assert_eq!(r.text(Kind::Ratio), "resolves a factor 1.333 up, 1.25 down");
+    }
+
+    /// A family's verdict with one member planted takes the others as drawn: another member
+    /// that fails as drawn fails the family, one that cannot tell keeps it from holding, and
+    /// the planted member's own verdict as drawn counts for nothing.
+    #[test]
+    fn the_other_members_count_as_drawn() {
+        let (holds, fails, across) = ((-1.5, -2.0, -1.0), (1.5, 1.0, 2.0), (0.0, -1.0, 1.0));
+        let family = |members: Vec<(f64, f64, f64)>| vec![members; 4];
+        let judged = |data: &[Vec<(f64, f64, f64)>], d: f64, side: Side| {
+            let centres: Vec<f64> = data[0].iter().map(|t| t.0).collect();
+            let s = Datasets { kind: Kind::Below, tolerance: 0.0, predicts: &[0.0, 0.0], centres: &centres, datasets: data };
+            s.verdicts_of(0, d, side, &s.as_drawn())
+        };
+        // Member 0 planted just above the bound (undecided there) beside a failing member: fails.
+        assert_eq!(judged(&family(vec![holds, fails]), 0.1, Side::Up), vec![Verdict::Fails; 4]);
+        // Member 0 failing as drawn, planted just above the bound, beside a member that holds:
+        // its own failure as drawn is gone with the plant, so the family cannot tell.
+        assert_eq!(judged(&family(vec![fails, holds]), 0.1, Side::Up), vec![Verdict::Undecided; 4]);
+        // Member 0 planted well below the bound (it holds) beside one that cannot tell.
+        assert_eq!(judged(&family(vec![holds, across]), 1.0, Side::Down), vec![Verdict::Undecided; 4]);
+        assert_eq!(judged(&family(vec![holds, holds]), 1.0, Side::Down), vec![Verdict::Holds; 4]);
+        // Member 0 undecided as drawn and planted where it holds: the family holds.
+        assert_eq!(judged(&family(vec![across, holds]), 1.0, Side::Down), vec![Verdict::Holds; 4]);
+    }
+
+    /// An interval with an undefined end, or with no finite end, cannot tell; one with a
+    /// single infinite end is judged on the other.
+    #[test]
+    fn an_interval_without_both_ends_cannot_tell() {
+        let verdict = |lo, hi| member_verdict(Kind::Below, 0.0, 0.0, lo, hi);
+        assert_eq!(verdict(f64::NAN, -1.0), Verdict::Undecided);
+        assert_eq!(verdict(1.0, f64::NAN), Verdict::Undecided);
+        assert_eq!(verdict(f64::NEG_INFINITY, f64::INFINITY), Verdict::Undecided);
+        assert_eq!(verdict(f64::NEG_INFINITY, -1.0), Verdict::Holds);
+        assert_eq!(verdict(1.0, f64::INFINITY), Verdict::Fails);
+    }
+
+    /// Datasets drawn around a centre that is not a number (or, for a ratio, not above 0)
+    /// cannot be moved: nothing is counted, and nothing is resolved.
+    #[test]
+    fn datasets_that_cannot_be_moved_count_nothing() {
+        let data = sets(&[0.0; 6]);
+        for (kind, centre) in [(Kind::Equal, f64::NAN), (Kind::Equal, f64::INFINITY), (Kind::Ratio, 0.0), (Kind::Ratio, -1.0)] {
+            let s = Datasets { kind, tolerance: 0.0, predicts: &[1.0], centres: &[centre], datasets: &data };
+            assert_eq!(s.detected(0.5, Side::Up), Detected { fails: 0, undecided: 0, of: 6 }, "{kind:?} around {centre}");
+            assert_eq!(s.verdicts(0.5, Side::Up), vec![Verdict::Undefined; 6]);
+            assert_eq!(s.resolution(Side::Up), None);
+        }
+        let fine = Datasets { kind: Kind::Ratio, tolerance: 0.0, predicts: &[1.0], centres: &[1.0], datasets: &data };
+        assert_eq!(fine.detected(0.5, Side::Up).of, 6);
+        assert_eq!(fine.verdicts(0.5, Side::Up), vec![Verdict::Holds; 6], "1.5 lies in [-1.5, 1.5]");
+        let none = Datasets { datasets: &[], ..fine };
+        assert_eq!(none.detected(0.5, Side::Up), Detected::default());
+    }
+
+    /// Estimates scattered far beyond their intervals (an interval that undercovers) need a
+    /// deviation larger than any interval is wide: the search widens until it finds it. A
+    /// check that can never fail resolves nothing.
+    #[test]
+    fn the_search_widens_past_the_intervals_and_gives_up_where_nothing_fails() {
+        // Values -5, -4, ..., 4 with half-width 0.1 around a centre of 0, below a bound of 0:
+        // planted up by d, dataset e fails once e - 0.1 + d > 0; 8 of 10 need d > 3.1.
+        let data: Vec<Vec<(f64, f64, f64)>> = (-5..5).map(|e| e as f64).map(|e| vec![(e, e - 0.1, e + 0.1)]).collect();
+        let s = Datasets { kind: Kind::Below, tolerance: 0.0, predicts: &[0.0], centres: &[0.0], datasets: &data };
+        let up = s.resolution(Side::Up).unwrap();
+        assert!((up - 3.1).abs() < 4e-3, "{up}");
+        let open: Vec<Vec<(f64, f64, f64)>> = vec![vec![(0.0, f64::NEG_INFINITY, f64::INFINITY)]; 5];
+        let never = Datasets { datasets: &open, ..s };
+        assert_eq!(never.resolution(Side::Up), None);
+    }
+
+    /// A resolution and a plant read as a reader takes them.
+    #[test]
+    fn resolutions_and_plants_in_words() {
+        let r = |up, down| Resolution { up, down };
+        assert_eq!(r(Some(0.06), Some(0.0615)).text(Kind::Equal), "resolves ±0.0615");
+        assert_eq!(r(Some(0.06), Some(0.08)).text(Kind::Equal), "resolves +0.06 / -0.08");
+        assert_eq!(r(Some(0.06), Some(0.062)).text(Kind::Ratio), "resolves a factor 1.062");
+        assert_eq!(r(Some(0.06), Some(0.08)).text(Kind::Ratio), "resolves a factor 1.06 up, 1.08 down");
+        assert_eq!(r(Some(0.12), None).text(Kind::Below), "resolves +0.12");
+        assert_eq!(r(None, Some(0.12)).text(Kind::Above), "resolves -0.12");
+        assert_eq!(r(None, Some(0.12)).text(Kind::Below), "resolves nothing at this budget");
+        assert_eq!(r(Some(0.2), Some(0.3)).worst(), Some(0.3));
+        assert_eq!(r(None, Some(0.1)).worst(), Some(0.1));
+        assert_eq!(r(None, None).worst(), None);
+        assert_eq!(plant_text(Kind::Ratio, 0.5), "a factor 1.5");
+        assert_eq!(plant_text(Kind::Equal, 0.25), "±0.25");
+        assert_eq!(plant_text(Kind::Below, 0.25), "+0.25");
+        assert_eq!(plant_text(Kind::Above, 0.25), "-0.25");
     }
 
     #[test]

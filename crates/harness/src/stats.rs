@@ -293,6 +293,17 @@ mod tests {
         assert!(ols_multi(&[x1.clone(), twice], &y).is_none(), "collinear");
         assert!(ols_multi(&[vec![1.0; 9]], &y).is_none(), "constant");
         assert!(ols_multi(&[x1[..1].to_vec()], &y[..1]).is_none(), "too few points");
+        assert!(ols_multi(&[x1.clone(), x2[..8].to_vec()], &y).is_none(), "a regressor of another length");
+        // As many points as unknowns determine them exactly.
+        let b = ols_multi(&[vec![0.0, 1.0, 0.0], vec![0.0, 0.0, 1.0]], &[1.0, 3.0, 0.5]).unwrap();
+        assert!((b[0] - 2.0).abs() < 1e-12 && (b[1] + 0.5).abs() < 1e-12, "{b:?}");
+        // What is left of a regressor after the others is measured against their spread: a
+        // residual variance 1e-13 of it is collinear (under the 1e-10 bar), 1e-3 is not.
+        let big: Vec<f64> = (0..9).map(|i| 1000.0 * i as f64).collect();
+        let near: Vec<f64> = big.iter().enumerate().map(|(i, v)| v + if i % 2 == 0 { 1e-3 } else { -1e-3 }).collect();
+        assert!(ols_multi(&[big.clone(), near], &y).is_none(), "nearly collinear");
+        let apart: Vec<f64> = big.iter().enumerate().map(|(i, v)| v + if i % 2 == 0 { 100.0 } else { -100.0 }).collect();
+        assert!(ols_multi(&[big, apart], &y).is_some(), "apart enough");
     }
 
     #[test]
@@ -303,6 +314,21 @@ mod tests {
         assert!((a - 0.5).abs() < 1e-12 && (b + 2.0).abs() < 1e-12);
         assert!(ols(&[1.0, 1.0], &[2.0, 3.0]).1.is_nan());
         assert!(ols(&[1.0], &[2.0]).1.is_nan());
+        // Two distinct points are enough: the line through them.
+        let (a, b) = ols(&[1.0, 3.0], &[5.0, 1.0]);
+        assert!((a - 7.0).abs() < 1e-12 && (b + 2.0).abs() < 1e-12, "{a} {b}");
+    }
+
+    #[test]
+    fn ols_centres_both_factors_so_a_large_offset_costs_no_accuracy() {
+        // With x and y near 1e6 and 0.1 apart, a sum that centred only one factor (exact in
+        // real arithmetic) carries the offset times the rounding of the other mean: its slope
+        // comes out 0.5% off, where centring both keeps it to 1e-10.
+        let x: Vec<f64> = (0..5).map(|i| 1e6 + 0.1 * i as f64).collect();
+        let y: Vec<f64> = (0..5).map(|i| 1e6 + 0.2 * i as f64 + 0.05).collect();
+        let (a, b) = ols(&x, &y);
+        assert!((b - 2.0).abs() < 1e-8, "slope {b}");
+        assert!((a - (0.05 - 1e6)).abs() < 1e-3, "intercept {a}");
     }
 
     #[test]
@@ -321,6 +347,12 @@ mod tests {
         assert!((within_slope(&g, &x, &y) - 3.0).abs() < 1e-12);
         assert!((ols(&x, &y).1 - 3.0).abs() > 1.0, "the pooled fit differs: the test has power");
         assert!(within_slope(&[0, 1], &[1.0, 2.0], &[1.0, 2.0]).is_nan(), "one point per group: no slope");
+        // Both factors centred in each group: y near 1e6 and 0.1 apart costs no accuracy
+        // (centring x alone, exact in real arithmetic, is 0.5% off here).
+        let x: Vec<f64> = (0..10).map(|i| 1e6 + 0.1 * (i % 5) as f64).collect();
+        let y: Vec<f64> = x.iter().enumerate().map(|(i, v)| 2.0 * v + if i < 5 { 0.05 } else { -1e6 }).collect();
+        let g: Vec<u64> = (0..10).map(|i| (i / 5) as u64).collect();
+        assert!((within_slope(&g, &x, &y) - 2.0).abs() < 1e-8, "{}", within_slope(&g, &x, &y));
     }
 
     #[test]
@@ -328,6 +360,20 @@ mod tests {
         assert_eq!(isotonic(&[1.0, 3.0, 2.0, 4.0]), vec![1.0, 2.5, 2.5, 4.0]);
         assert_eq!(isotonic(&[3.0, 2.0, 1.0]), vec![2.0, 2.0, 2.0]);
         assert_eq!(isotonic(&[0.0, 1.0]), vec![0.0, 1.0]);
+        // A pooled block pooled again is weighted by its size: 4.5 against three at 4.
+        assert_eq!(isotonic(&[4.5, 6.0, 5.0, 1.0]), vec![4.125; 4]);
+        // A nondecreasing sequence comes back exactly: ties are not pooled, since averaging
+        // equal values is not exact in floating point ((0.2 + 0.1) / 3 is not 0.1).
+        let flat = [0.1, 0.1, 0.1, 0.7, 0.7, 0.7];
+        assert_eq!(isotonic(&flat), flat.to_vec());
+    }
+
+    #[test]
+    fn median_and_quantile_read_the_finite_values_only() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[1.0, f64::NAN, 5.0, 3.0, f64::INFINITY]), 3.0);
+        assert!(median(&[f64::NAN]).is_nan() && median(&[]).is_nan());
+        assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0, 5.0], 1.0), 5.0);
     }
 
     #[test]
@@ -338,14 +384,21 @@ mod tests {
         assert_eq!(log_crossing(&[1.0, 4.0], &[0.6, 0.9], 0.5), None, "starts above: not bracketed");
         assert_eq!(log_crossing(&[1.0, 4.0], &[0.1, 0.3], 0.5), None, "never reaches it");
         // A dip is smoothed by the monotone fit before the crossing is read.
+        // The same from x = 2 to 8: the crossing is read between the two x, not from 0.
+        let c = log_crossing(&[2.0, 8.0], &[0.25, 0.75], 0.5).unwrap();
+        assert!((c - 4.0).abs() < 1e-12, "{c}");
+        // A dip is smoothed by the monotone fit before the crossing is read: 0.6, 0.4 pool
+        // to 0.5, so the fitted curve reaches 1/2 exactly at x = 2.
         let c = log_crossing(&[1.0, 2.0, 4.0, 8.0], &[0.2, 0.6, 0.4, 0.9], 0.5).unwrap();
-        assert!(c > 1.0 && c < 8.0);
+        assert!((c - 2.0).abs() < 1e-12, "{c}");
     }
 
     #[test]
     fn censored_median_is_undefined_once_half_are_censored() {
         assert_eq!(censored_median([Some(3.0), Some(1.0), None].into_iter()), 3.0);
         assert_eq!(censored_median([Some(1.0), Some(2.0), None, Some(9.0)].into_iter()), 5.5);
+        assert_eq!(censored_median([Some(5.0), Some(4.0), None, Some(1.0), Some(2.0)].into_iter()), 4.0);
+        assert_eq!(censored_median([Some(7.0)].into_iter()), 7.0);
         assert!(censored_median([Some(1.0), None].into_iter()).is_nan());
         assert!(censored_median(std::iter::empty()).is_nan());
     }
@@ -366,9 +419,19 @@ mod tests {
         let (a, b) = (run(7), run(7));
         assert_eq!(a["mean"], b["mean"], "same seed, same interval");
         let e = &a["mean"];
+        // The interval's half-width is 1.96 standard errors of this sample's mean, to the
+        // replicates' own noise (a 90% interval would be 1.645, 16% narrower).
+        let m = e.value;
+        let se = (data[0].iter().map(|x| (x - m).powi(2)).sum::<f64>() / 39.0 / 40.0).sqrt();
         let half = (e.hi - e.lo) / 2.0;
-        assert!(e.lo < e.value && e.value < e.hi && (half - 0.31).abs() < 0.08, "{e:?}");
+        assert!(e.lo < e.value && e.value < e.hi && (half / (1.96 * se) - 1.0).abs() < 0.06, "{e:?} against se {se}");
         assert_eq!(a["never"].undefined, 1.0);
+        assert_eq!(a["mean"].undefined, 0.0);
+        // Its ends are the replicates' 2.5% and 97.5% quantiles, exactly.
+        let (est, reps) = bootstrap_replicates(&data, 2000, 0.95, &mut crate::rng::rng(7, 4), mean);
+        let tail = (1.0 - 0.95) / 2.0;
+        assert_eq!((est["mean"].lo, est["mean"].hi), (quantile(&reps["mean"], tail), quantile(&reps["mean"], 1.0 - tail)));
+        assert_eq!((est["mean"].lo, est["mean"].hi), (e.lo, e.hi));
     }
 
     /// Independent normal estimates, one per cell: the band at 95% covers all of them at
@@ -405,5 +468,42 @@ mod tests {
         // Symmetric in log around 2: lo * hi = 4.
         assert!((band[0].lo * band[0].hi - 4.0).abs() < 1e-9 && band[0].lo < 2.0, "{:?}", band[0]);
         assert_eq!((band[1].lo, band[1].hi), (1.0, 1.0));
+        // A member whose replicates never vary stays out of the critical value even where
+        // they sit away from its value, so it cannot stretch the others' band.
+        let with = simultaneous(&[2.0, 2.0], &[&r1, &r2], 0.95, true);
+        assert_eq!((with[0].lo, with[0].hi), (band[0].lo, band[0].hi));
+        assert_eq!((with[1].lo, with[1].hi), (2.0, 2.0));
+    }
+
+    /// The band written out by hand: each member's standard error is the sample standard
+    /// deviation of its own defined replicates (n - 1), the critical value is the level's
+    /// quantile of the largest studentized deviation over the replicates where every member
+    /// is defined, and a member undefined in a replicate leaves that replicate out of it.
+    #[test]
+    fn the_band_is_the_sup_t_band_written_out() {
+        let values = [2.0, 2.0, 0.5];
+        let a = [1.0, 3.0, 1.5, 3.0, 6.0, 0.5, 2.0];
+        let b = [0.0, 4.0, 4.0, 1.0, f64::NAN, 3.5, 2.5];
+        let c = [0.5, 0.6, 0.1, 0.9, 0.4, 0.5, 0.7];
+        let band = simultaneous(&values, &[&a, &b, &c], 0.8, false);
+        let sd = |r: &[f64]| {
+            let v: Vec<f64> = r.iter().copied().filter(|x| x.is_finite()).collect();
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+        };
+        let se = [sd(&a), sd(&b), sd(&c)];
+        let t: Vec<f64> = (0..7)
+            .filter(|&i| b[i].is_finite())
+            .map(|i| [a[i], b[i], c[i]].iter().zip(values).zip(se).map(|((x, v), s)| (x - v).abs() / s).fold(0.0, f64::max))
+            .collect();
+        assert_eq!(t.len(), 6);
+        let q = quantile(&t, 0.8);
+        for (k, e) in band.iter().enumerate() {
+            assert!((e.lo - (values[k] - q * se[k])).abs() < 1e-12 && (e.hi - (values[k] + q * se[k])).abs() < 1e-12, "member {k}: {e:?}");
+        }
+        assert!((band[1].undefined - 1.0 / 7.0).abs() < 1e-15 && band[0].undefined == 0.0);
+        // Two replicates are enough for a standard error.
+        let two = simultaneous(&[1.0], &[&[0.0, 2.0]], 0.95, false);
+        assert!(two[0].lo.is_finite() && two[0].lo < 1.0 && two[0].hi > 1.0, "{:?}", two[0]);
     }
 }

@@ -280,6 +280,18 @@ mod tests {
         assert!(reason.contains("[0.75, 1.32]") && reason.contains("widened by a factor 1.2"), "{reason}");
     }
 
+    /// A one-sided reason names the end that decided and the bound it was held against.
+    #[test]
+    fn a_one_sided_reason_names_the_end_that_decided() {
+        let says = |kind, lo, hi| judge(kind, 1.0, 0.5, &est(0.5 * (lo + hi), lo, hi), 0.95).1;
+        assert_eq!(says(Kind::Below, 1.0, 1.2), "holds: upper end 1.2 <= 1.5");
+        assert_eq!(says(Kind::Below, 1.6, 1.8), "fails: lower end 1.6 > 1.5");
+        assert_eq!(says(Kind::Below, 1.4, 1.6), "undecided: [1.4, 1.6] lies across 1.5");
+        assert_eq!(says(Kind::Above, 0.6, 0.8), "holds: lower end 0.6 >= 0.5");
+        assert_eq!(says(Kind::Above, 0.2, 0.4), "fails: upper end 0.4 < 0.5");
+        assert_eq!(says(Kind::Above, 0.4, 0.6), "undecided: [0.4, 0.6] lies across 0.5");
+    }
+
     /// The word the console, CSV and baseline comparison print is the one result.json
     /// stores (a mutant that blanked it survived the unit tests: cargo-mutants, issue 32).
     #[test]
@@ -318,6 +330,14 @@ mod tests {
         assert_eq!(judge(Kind::Above, -0.4, 0.0, &e, 0.95).0, Verdict::Holds);
         assert_eq!(judge(Kind::Above, -0.39, 0.0, &e, 0.95).0, Verdict::Undecided);
         assert_eq!(judge(Kind::Above, 0.21, 0.0, &e, 0.95).0, Verdict::Fails);
+        // With a tolerance, each side is judged against the prediction moved by it in the
+        // claim's favour: up for `below`, down for `above`, edges included.
+        let j = |kind, lo, hi| judge(kind, 1.0, 0.5, &est(0.5 * (lo + hi), lo, hi), 0.95).0;
+        assert_eq!(j(Kind::Below, 1.4, 1.6), Verdict::Undecided, "not beyond 1.5");
+        assert_eq!(j(Kind::Below, 1.5, 1.6), Verdict::Undecided, "the edge itself is not beyond it");
+        assert_eq!(j(Kind::Above, 0.5, 0.6), Verdict::Holds, "lower end at 0.5");
+        assert_eq!(j(Kind::Above, 0.3, 0.5), Verdict::Undecided, "the edge itself is not beyond it");
+        assert_eq!(j(Kind::Above, 0.3, 0.49), Verdict::Fails);
     }
 
     #[test]
@@ -353,6 +373,23 @@ mod tests {
         assert_eq!(judge_each(Kind::Ratio, 0.5, &[], 0.95).0, Verdict::Undefined);
     }
 
+    /// When every point holds, the one shown is the farthest from its prediction: by the
+    /// log of the ratio for a ratio, by the difference otherwise.
+    #[test]
+    fn the_point_shown_when_all_hold_is_the_farthest() {
+        let at = |p: [f64; 2], v: [f64; 2]| -> Vec<(String, f64, Estimate)> {
+            (0..2).map(|i| (format!("N={i}"), p[i], est(v[i], v[i] - 0.1, v[i] + 0.1))).collect()
+        };
+        // 1.5 against 1 is farther in log than 110 against 100, though not in difference.
+        let (v, i, reason) = judge_each(Kind::Ratio, 0.8, &at([1.0, 100.0], [1.5, 110.0]), 0.95);
+        assert_eq!((v, i), (Verdict::Holds, 0), "{reason}");
+        assert!(reason.starts_with("holds at all 2 points; farthest at N=0: "), "{reason}");
+        assert_eq!(judge_each(Kind::Equal, 1.0, &at([1.0, -10.0], [1.2, -10.5]), 0.95).1, 1, "0.5 off beats 0.2 off");
+        assert_eq!(judge_each(Kind::Equal, 1.0, &at([1.0, -10.0], [1.5, -10.2]), 0.95).1, 0, "0.5 off beats 0.2 off");
+        let one = judge_each(Kind::Equal, 1.0, &at([1.0, -10.0], [1.5, -10.2])[..1], 0.95).2;
+        assert!(one.starts_with("holds at its one point; farthest at N=0: "), "{one}");
+    }
+
     #[test]
     fn each_point_judges_against_that_points_own_prediction() {
         // A formula predicts 1 at N=8 and 1.3 at N=16: both points hold against their own.
@@ -381,6 +418,12 @@ mod tests {
         assert_eq!(m(Expect::Undecided, &[Holds, Undecided]), Standing::AsExpected);
         assert_eq!(m(Expect::Undecided, &[Holds, Holds]), Standing::AsExpected, "settled in its favour: said, not failed");
         assert_eq!(m(Expect::Undecided, &[Fails, Undecided]), Standing::Contradicted);
+        // Where two cases share a standing, the reason tells them apart.
+        let why = |e, v: &[Verdict]| meets(e, &free(v)).1;
+        assert!(why(Expect::Fail, &[Holds, Holds]).contains("every check holds"));
+        assert!(why(Expect::Fail, &[Holds, Undefined]).contains("only undefined ones"));
+        assert!(why(Expect::Undecided, &[Holds, Holds]).contains("settled in the claim's favour"));
+        assert!(why(Expect::Undecided, &[Holds, Undecided]).starts_with("undecided, as expected"));
     }
 
     #[test]
@@ -399,6 +442,10 @@ mod tests {
         assert!(!ok(&[(p, Holds), (f, Undefined)]));
         // A stated failure the data cannot yet establish is undecided, not refuted.
         assert_eq!(meets(Expect::Fail, &[(p, Holds), (f, Undecided)]).0, Standing::Undecided);
+        // Even when another check fails: the refutation stated is not yet established.
+        let (standing, why) = meets(Expect::Fail, &[(None, Fails), (f, Undecided)]);
+        assert_eq!(standing, Standing::Undecided, "{why}");
+        assert!(why.contains("check[1] expected to fail but"), "{why}");
         // An extra failure among the checks stated to hold breaks the statement too.
         assert!(!ok(&[(p, Fails), (f, Fails)]));
     }
