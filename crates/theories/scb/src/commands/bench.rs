@@ -67,9 +67,9 @@ pub struct Limits {
     pub fma_bits: u32,
     /// Throughput of a large matrix product by the crate the gradient uses (a practical peak).
     /// `gemm` 0.18, which scb uses, builds its AVX-512 kernels only on nightly Rust, so on
-    /// stable this is at most the 256-bit peak; `gemm` 0.19's `x86-v4` feature builds them on
-    /// stable (Rust 1.89 and later), a bump left until trained parameters are shown to stay
-    /// bit for bit.
+    /// stable this is at most the 256-bit peak. `gemm` 0.19's `x86-v4` feature builds them on
+    /// stable (Rust 1.89 and later), but its kernels sum in another order, which moved the
+    /// last bits of 9 specs' records when tried, so it is not used (docs/speed.md).
     pub gemm_gflops: f64,
     /// Nanoseconds per 64-bit word of the harness's generator.
     pub ns_per_word: f64,
