@@ -1,9 +1,13 @@
 """End-to-end speed: samples/s of whole `scb train` runs (sampling, step, history
-checkpoints, outputs) next to the numpy loop of benches/loop_numpy.py and next to this
-core's limit, on one thread, in one run. Prints the table in docs/speed.md.
+checkpoints, outputs) next to the numpy loop of benches/loop_numpy.py, the jitted JAX loop
+of benches/loop_jax.py (SGD) and this core's limit, on one thread, in one run. Prints the
+table in docs/speed.md.
 
-    cargo build --release && pip install numpy
+    cargo build --release && pip install numpy "jax[cpu]"
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benches/end_to_end.py
+
+Where `taskset` exists, scb and both peers run pinned to one core. Without JAX installed (or
+with `--jax-python` naming a Python that lacks it) the JAX columns say so.
 
 The limit per batch is the dense gradient's 6 B N^2 flops at the measured f64 FMA peak
 (at the widest vectors the core has: 512 bits where AVX-512 is present), plus one 64-bit
@@ -23,6 +27,7 @@ import filecmp
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,8 +41,11 @@ CHECKER_SPECS = ["stage_one", "stage_two", "transfer", "icl_time_scale", "lowran
 SIZES = [(16, 64, 1024, 1_000_000), (64, 128, 1024, 1_000_000), (256, 512, 256, 204_800)]
 
 
+PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+
+
 def scb_train(n, t, b, samples, algorithm, out):
-    args = [SCB, "train", "--n", str(n), "--t", str(t), "--q", "4", "--batch", str(b), "--algorithm", algorithm,
+    args = PIN + [SCB, "train", "--n", str(n), "--t", str(t), "--q", "4", "--batch", str(b), "--algorithm", algorithm,
             "--samples", str(samples), "--seed", "1", "--out", out]
     t0 = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True, env={**os.environ, "RAYON_NUM_THREADS": "1"})
@@ -45,10 +53,18 @@ def scb_train(n, t, b, samples, algorithm, out):
 
 
 def numpy_loop(task, b, samples, algorithm):
-    args = [sys.executable, os.path.join(HERE, "loop_numpy.py"), "--task", task, "--q", "4", "--batch", str(b),
+    args = PIN + [sys.executable, os.path.join(HERE, "loop_numpy.py"), "--task", task, "--q", "4", "--batch", str(b),
             "--samples", str(samples), "--algorithm", algorithm]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     return json.loads(subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout)["samples_per_s"]
+
+
+def jax_loop(python, task, b, samples):
+    """The JAX peer's samples/s, or None where `python` has no JAX."""
+    if subprocess.run([python, "-c", "import jax"], capture_output=True).returncode != 0:
+        return None
+    args = PIN + [python, os.path.join(HERE, "loop_jax.py"), "--task", task, "--batch", str(b), "--samples", str(samples)]
+    return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout.splitlines()[-1])["samples_per_s"]
 
 
 def checker(spec, threads, out):
@@ -103,16 +119,20 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--specs", default=",".join(CHECKER_SPECS), help="comma-separated spec ids for the checker table, or all")
     ap.add_argument("--checker-only", action="store_true")
+    ap.add_argument("--learners", default="sgd,scb-prox", help="comma-separated: sgd, scb-prox")
+    ap.add_argument("--jax-python", default=sys.executable, help="the Python that has JAX, for the JAX peer")
+    ap.add_argument("--no-checker", action="store_true", help="the training table only")
     a = ap.parse_args()
     specs = a.specs.split(",")
     if specs == ["all"]:
         specs = sorted(f[:-5] for f in os.listdir(THEOREMS) if f.endswith(".toml"))
     if not a.checker_only:
-        training_table(a.reps)
-    checker_table(specs)
+        training_table(a.reps, a.learners.split(","), a.jax_python)
+    if not a.no_checker:
+        checker_table(specs)
 
 
-def training_table(reps):
+def training_table(reps, learners, jax_python):
     lim = [json.loads(subprocess.run([SCB, "bench-limits"], check=True, capture_output=True, text=True).stdout) for _ in range(reps)]
     peak = max(x["fma_gflops"] for x in lim) * 1e9
     peak256 = max(x["fma256_gflops"] for x in lim) * 1e9
@@ -120,21 +140,32 @@ def training_table(reps):
     word = min(x["ns_per_word"] for x in lim) * 1e-9
     peak512 = max((x["fma512_gflops"] or 0.0) for x in lim)
     print(f"{lim[0]['cpu']}: f64 FMA peak {peak / 1e9:.1f} GFLOP/s at {bits} bits ({peak256 / 1e9:.1f} at 256 bits, {peak512:.1f} at 512), {word * 1e9:.2f} ns per generator word\n")
-    print("| N, T, B | learner | limit (samples/s) | scb (samples/s) | share of limit | share of the 256-bit limit | numpy loop (samples/s) | scb / numpy |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| N, T, B | learner | limit (samples/s) | scb (samples/s) | share of limit | share of the 256-bit limit | numpy loop (samples/s) "
+          "| scb / numpy | JAX loop (samples/s) | scb / JAX |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, t, b, samples in SIZES:
         limit, limit256 = (b / (6 * b * n * n / p + b * (t + 3) * word) for p in (peak, peak256))
         with tempfile.TemporaryDirectory() as d:
-            for algorithm in ["sgd", "scb-prox"]:
+            for algorithm in learners:
                 out = os.path.join(d, algorithm)
-                best_scb, best_np = 0.0, 0.0
+                best_scb, best_np, best_jax = 0.0, 0.0, 0.0
                 for r in range(reps):
                     best_scb = max(best_scb, scb_train(n, t, b, samples, algorithm, out))
                     # numpy is slow at the largest size: one run there is enough to rank it.
                     if r == 0 or n < 256:
                         best_np = max(best_np, numpy_loop(out, b, samples, algorithm))
+                    # The JAX peer is SGD's.
+                    if algorithm == "sgd" and best_jax is not None:
+                        j = jax_loop(jax_python, out, b, samples)
+                        best_jax = None if j is None else max(best_jax, j)
+                if algorithm != "sgd":
+                    jax_cells = "- | -"
+                elif best_jax is None:
+                    jax_cells = "JAX not installed | -"
+                else:
+                    jax_cells = f"{best_jax:,.0f} | {best_scb / best_jax:.1f}x"
                 print(f"| {n}, {t}, {b} | {algorithm} | {limit:,.0f} | {best_scb:,.0f} | {best_scb / limit:.0%} | {best_scb / limit256:.0%} | "
-                      f"{best_np:,.0f} | {best_scb / best_np:.1f}x |", flush=True)
+                      f"{best_np:,.0f} | {best_scb / best_np:.1f}x | {jax_cells} |", flush=True)
 
 
 if __name__ == "__main__":
