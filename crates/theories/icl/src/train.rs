@@ -93,3 +93,74 @@ pub fn train_column<R: Rng>(
     out.passages = passages.hits;
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Population training from 0 until the loss of column `k` falls below `level`.
+    fn run(prompts: &Prompts, set: &CountSet, k: usize, eta: f64, level: f64, record: &[u64]) -> ColumnRun {
+        let mut rng = scb_harness::rng::rng(1, 1);
+        train_column(prompts, k, eta, Training::Population, Some(set), set, &[level], 10_000, record, &mut rng)
+    }
+
+    #[test]
+    fn a_population_step_is_half_the_query_weight_times_the_loss_gradient() {
+        let prompts = Prompts::new(vec![0.5, 0.3, 0.2], 6).unwrap();
+        let set = CountSet::exact(&prompts, 10_000).unwrap();
+        let (k, eta) = (1, 0.7);
+        let out = run(&prompts, &set, k, eta, 1e-9, &[1, 2]);
+        // Step 1 from Q[:, k] = 0: z1 = -eta (1/2) p_k grad loss_k(0); step 2 from z1.
+        let mut z = vec![0.0; 3];
+        for (i, step) in [1u64, 2].into_iter().enumerate() {
+            let mut g = vec![0.0; 3];
+            set.loss(&z, k, Some(&mut g));
+            z.iter_mut().zip(&g).for_each(|(x, y)| *x -= eta * 0.5 * prompts.p[k] * y);
+            assert_eq!(out.trajectory[i].0, step);
+            for (a, b) in out.trajectory[i].1.iter().zip(&z) {
+                assert!((a - b).abs() < 1e-15 * (1.0 + b.abs()), "step {step}: {:?} against {z:?}", out.trajectory[i].1);
+            }
+        }
+        assert!(z.iter().any(|x| x.abs() > 1e-3), "the step moves the column: {z:?}");
+    }
+
+    #[test]
+    fn the_trajectory_holds_the_recorded_steps_and_the_passage() {
+        let prompts = Prompts::new(vec![0.5, 0.3, 0.2], 6).unwrap();
+        let set = CountSet::exact(&prompts, 10_000).unwrap();
+        let level = 0.5 * set.loss(&[0.0; 3], 0, None);
+        let steps = |record: &[u64]| -> Vec<u64> { run(&prompts, &set, 0, 1.0, level, record).trajectory.iter().map(|s| s.0).collect() };
+        let end = run(&prompts, &set, 0, 1.0, level, &[]);
+        let last = end.t_eps.expect("reaches half the initial loss").ceil() as u64;
+        assert!(last > 3, "the passage comes after the recorded steps: {last}");
+        // Only the passage, unless step 0 is asked for; the start is then Q[:, k] = 0.
+        assert_eq!(steps(&[]), vec![last]);
+        assert_eq!(steps(&[0, 2]), vec![0, 2, last]);
+        assert_eq!(steps(&[1, 3]), vec![1, 3, last]);
+        assert!(run(&prompts, &set, 0, 1.0, level, &[0]).trajectory[0].1.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn an_sgd_step_is_the_population_step_on_average() {
+        let prompts = Prompts::new(vec![0.5, 0.3, 0.2], 6).unwrap();
+        let set = CountSet::exact(&prompts, 10_000).unwrap();
+        let (k, eta, batch, runs) = (1, 0.7, 16, 4000);
+        let population = run(&prompts, &set, k, eta, 1e-9, &[1]).trajectory[0].1.clone();
+        let mut rng = scb_harness::rng::rng(2, 2);
+        let (mut sum, mut sum2) = (vec![0.0; 3], vec![0.0; 3]);
+        for _ in 0..runs {
+            let one = train_column(&prompts, k, eta, Training::Sgd { batch }, None, &set, &[1e-9], 1, &[1], &mut rng);
+            for (m, x) in one.trajectory[0].1.iter().enumerate() {
+                sum[m] += x;
+                sum2[m] += x * x;
+            }
+        }
+        for m in 0..3 {
+            let mean = sum[m] / runs as f64;
+            let se = ((sum2[m] / runs as f64 - mean * mean) / runs as f64).sqrt();
+            assert!((mean - population[m]).abs() < 5.0 * se, "feature {m}: SGD {mean} +- {se}, population {}", population[m]);
+            // Resolution: a step off by a factor 1.5 lies outside the same band.
+            assert!(0.5 * population[m].abs() > 10.0 * se, "feature {m}: se {se} too wide for {}", population[m]);
+        }
+    }
+}
