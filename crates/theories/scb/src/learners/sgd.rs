@@ -72,3 +72,52 @@ impl Learner for Sgd {
         StepInfo { batch_loss: self.grad.loss, stage: 1, lambda: 0.0 }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::TaskConfig;
+    use ndarray::Array2;
+
+    /// One step from fixed (V, A) with a fixed gradient; returns the new (V, A) and the step's report.
+    fn step(v_sum_to_one: bool) -> (Array2<f64>, Array2<f64>, Array2<f64>, Array2<f64>, StepInfo) {
+        let (n, t) = (4, 5);
+        let task = Task::generate(&TaskConfig { n, t, q: 2, ..Default::default() }, 1).unwrap();
+        let v = Array2::from_shape_fn((n, n), |(i, j)| 0.1 * (i + 2 * j) as f64 + 0.05);
+        let a = Array2::from_shape_fn((t, n), |(i, j)| 0.05 * (3 * i + j) as f64 + 0.02);
+        let mut params = Params::new(v.view(), a.view());
+        let mut sgd = Sgd::new(SgdConfig { lr: 0.5, v_sum_to_one }, &task);
+        let g = sgd.grad_mut();
+        g.gv.assign(&Array2::from_shape_fn((n, n), |(i, j)| 0.3 - 0.07 * (i * j) as f64 + 0.01 * i as f64));
+        g.ga.assign(&Array2::from_shape_fn((t, n), |(i, j)| 0.2 - 0.03 * (i + 2 * j) as f64));
+        g.loss = 0.7;
+        let (gv, ga) = (g.gv.clone(), g.ga.clone());
+        let info = sgd.update(&mut params);
+        let (want_v, want_a) = (&v - &(0.5 * &gv), &a - &(0.5 * &ga));
+        (params.v().to_owned(), params.a().to_owned(), want_v, want_a, info)
+    }
+
+    fn close(x: &Array2<f64>, y: &Array2<f64>) -> bool {
+        x.iter().zip(y).all(|(a, b)| (a - b).abs() < 1e-14)
+    }
+
+    #[test]
+    fn a_step_subtracts_the_rate_times_the_gradient() {
+        let (v, a, want_v, want_a, info) = step(false);
+        assert!(close(&v, &want_v), "V {v} against {want_v}");
+        assert!(close(&a, &want_a), "A {a} against {want_a}");
+        assert_eq!((info.batch_loss, info.stage, info.lambda), (0.7, 1, 0.0));
+    }
+
+    #[test]
+    fn with_recentring_each_column_of_v_is_shifted_to_sum_to_one() {
+        let (v, a, mut want_v, want_a, _) = step(true);
+        for mut col in want_v.columns_mut() {
+            let shift = (1.0 - col.sum()) / col.len() as f64;
+            col.mapv_inplace(|x| x + shift);
+        }
+        assert!(close(&v, &want_v), "V {v} against {want_v}");
+        assert!(close(&a, &want_a), "A is not recentred: {a} against {want_a}");
+        assert!(v.columns().into_iter().all(|c| (c.sum() - 1.0).abs() < 1e-14));
+    }
+}
