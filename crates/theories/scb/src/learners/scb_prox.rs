@@ -456,4 +456,163 @@ mod tests {
         clip_rescale(&mut out, 0.5, &mut a);
         assert_eq!(a, vec![0.7, 0.3], "a column thresholded to nothing keeps its previous value");
     }
+
+    /// ScbProx's step written out from its formulas (docs/theory.md §3) on plain matrices,
+    /// independently of the learner's buffers: V by `(alpha C + omega mu mu^T)^{-1}` (the
+    /// preconditioned direction `G_V[:, j] / (alpha mu_j) - gamma G_V 1`), recentred; each
+    /// a_k by the preconditioned step (or the dual average of its one-step targets), thresholded
+    /// and rescaled.
+    struct Reference {
+        v: Vec<Vec<f64>>, // v[j][i] = V[i, j]
+        a: Vec<Vec<f64>>, // a[k][s] = A[s, k]
+        z: Vec<Vec<f64>>,
+        s_t: f64,
+        averaged: u64,
+        /// Entries the threshold set to 0, and columns it emptied (which keep their values).
+        zeroed: usize,
+        emptied: usize,
+    }
+
+    struct Setting {
+        precondition: bool,
+        stage_two: Option<StageTwoRule>,
+        threshold_scale: f64,
+        eta: f64,
+    }
+
+    // Index loops, so that the reference reads as the formulas do.
+    #[allow(clippy::needless_range_loop)]
+    impl Reference {
+        #[allow(clippy::too_many_arguments)]
+        fn step(&mut self, mu: &[f64], gv: &[Vec<f64>], ga: &[Vec<f64>], count: &[u32], da_var: f64, b: f64, clock: u64, set: &Setting) {
+            let (n, t) = (mu.len(), self.a[0].len());
+            let eta = set.eta.min(2.0 / (clock as f64 + 2.0));
+            // c1 = sum_j mu_j |V e_j|^2 - |V mu|^2 and c2 = |V mu|^2, at the point of the gradient.
+            let vmu: Vec<f64> = (0..n).map(|i| (0..n).map(|j| mu[j] * self.v[j][i]).sum()).collect();
+            let c2: f64 = vmu.iter().map(|x| x * x).sum();
+            let c1 = ((0..n).map(|j| mu[j] * self.v[j].iter().map(|x| x * x).sum::<f64>()).sum::<f64>() - c2).max(0.0);
+            let alpha: f64 = (0..n).map(|k| mu[k] * self.a[k].iter().map(|x| x * x).sum::<f64>()).sum();
+            let omega: f64 = (0..n).map(|k| mu[k] * self.a[k].iter().sum::<f64>().powi(2)).sum();
+            let gamma = if set.precondition { (omega - alpha) / (alpha * omega) } else { 0.0 };
+            for j in 0..n {
+                let scale = if set.precondition { 1.0 / (alpha * mu[j]) } else { 1.0 };
+                for i in 0..n {
+                    let row: f64 = (0..n).map(|l| gv[l][i]).sum();
+                    self.v[j][i] -= eta * (gv[j][i] * scale - gamma * row);
+                }
+                let shift = (1.0 - self.v[j].iter().sum::<f64>()) / n as f64;
+                self.v[j].iter_mut().for_each(|x| *x += shift);
+            }
+            let averaging = set.stage_two == Some(StageTwoRule::DualAveraging);
+            let w = 2.0 / (self.averaged as f64 + 2.0);
+            if averaging {
+                self.s_t = (1.0 - w) * (1.0 - w) * self.s_t + w * w;
+                self.averaged += 1;
+            }
+            let shrink = if set.precondition { c2 / (c1 + t as f64 * c2) } else { 0.0 };
+            for k in 0..n {
+                let pre = if set.precondition { 1.0 / (mu[k] * c1) } else { 1.0 };
+                let g: Vec<f64> = ga[k].iter().map(|x| x * pre).collect();
+                let gsum: f64 = g.iter().sum();
+                let dir: Vec<f64> = g.iter().map(|x| x - shrink * gsum).collect();
+                let n_k = if averaging { b * mu[k] } else { count[k] as f64 };
+                let lambda = match set.stage_two {
+                    Some(_) => set.threshold_scale * (n_k * da_var).sqrt() / b * pre * (2.0 * (t as f64).ln()).sqrt(),
+                    None => 0.0,
+                };
+                let (target, cut): (Vec<f64>, f64) = if averaging {
+                    for s in 0..t {
+                        self.z[k][s] = (1.0 - w) * self.z[k][s] + w * (self.a[k][s] - dir[s]);
+                    }
+                    (self.z[k].clone(), lambda * self.s_t.sqrt())
+                } else {
+                    ((0..t).map(|s| self.a[k][s] - eta * dir[s]).collect(), eta * lambda)
+                };
+                let kept: Vec<f64> = target.iter().map(|x| (x - cut).max(0.0)).collect();
+                let sum: f64 = kept.iter().sum();
+                self.zeroed += kept.iter().filter(|&&x| x == 0.0).count();
+                if sum > 0.0 {
+                    self.a[k] = kept.iter().map(|x| x / sum).collect();
+                } else {
+                    self.emptied += 1;
+                }
+            }
+        }
+    }
+
+    /// Three steps of the learner and of the reference from the same start and gradients;
+    /// returns how many entries the threshold zeroed and how many columns it emptied.
+    fn three_steps(set: Setting) -> (usize, usize) {
+        let (n, t, b) = (3, 4, 64usize);
+        let task = Task::generate(&crate::task::TaskConfig { n, t, q: 2, ..Default::default() }, 3).unwrap();
+        let switch = match set.stage_two {
+            Some(_) => SwitchRule::Budget { samples: 0 },
+            None => SwitchRule::Never,
+        };
+        let cfg = ProxConfig {
+            eta: set.eta,
+            switch,
+            stage_two: set.stage_two.unwrap_or(StageTwoRule::DualAveraging),
+            threshold_scale: set.threshold_scale,
+            precondition: set.precondition,
+            ..Default::default()
+        };
+        let mut learner = ScbProx::new(cfg, &task);
+        let mu = task.mu.to_vec();
+        let v0: Vec<Vec<f64>> = (0..n).map(|j| (0..n).map(|i| 0.2 + 0.15 * ((i * 5 + j * 3) % 4) as f64).collect()).collect();
+        let a0: Vec<Vec<f64>> = (0..n).map(|k| (0..t).map(|s| 0.1 + 0.1 * ((s * 3 + k) % 4) as f64).collect()).collect();
+        let v = ndarray::Array2::from_shape_fn((n, n), |(i, j)| v0[j][i]);
+        let a = ndarray::Array2::from_shape_fn((t, n), |(s, k)| a0[k][s]);
+        let mut params = Params::new(v.view(), a.view());
+        let mut reference = Reference { v: v0, a: a0, z: vec![vec![0.0; t]; n], s_t: 0.0, averaged: 0, zeroed: 0, emptied: 0 };
+        for step in 0..3u64 {
+            let gv: Vec<Vec<f64>> = (0..n).map(|j| (0..n).map(|i| 0.05 * ((i + 2 * j + step as usize) % 5) as f64 - 0.08).collect()).collect();
+            let ga: Vec<Vec<f64>> = (0..n).map(|k| (0..t).map(|s| 0.04 * ((3 * s + k + 2 * step as usize) % 7) as f64 - 0.1).collect()).collect();
+            let count = [20u32, 30, 14];
+            let da_var = 0.3 + 0.1 * step as f64;
+            let g = learner.grad_mut();
+            g.gv.assign(&ndarray::Array2::from_shape_fn((n, n), |(i, j)| gv[j][i]));
+            g.ga.assign(&ndarray::Array2::from_shape_fn((t, n), |(s, k)| ga[k][s]));
+            g.count = count.to_vec();
+            g.da_var = da_var;
+            g.batch = b;
+            learner.update(&mut params);
+            reference.step(&mu, &gv, &ga, &count, da_var, b as f64, step, &set);
+            for j in 0..n {
+                for i in 0..n {
+                    let (got, want) = (params.v()[[i, j]], reference.v[j][i]);
+                    assert!((got - want).abs() < 1e-12, "step {step}: V[{i},{j}] {got} against {want}");
+                }
+            }
+            for k in 0..n {
+                for s in 0..t {
+                    let (got, want) = (params.a()[[s, k]], reference.a[k][s]);
+                    assert!((got - want).abs() < 1e-12, "step {step}: A[{s},{k}] {got} against {want}");
+                }
+            }
+        }
+        (reference.zeroed, reference.emptied)
+    }
+
+    #[test]
+    fn stage_one_is_the_preconditioned_step_written_out() {
+        three_steps(Setting { precondition: true, stage_two: None, threshold_scale: 1.0, eta: 0.9 });
+    }
+
+    #[test]
+    fn stage_one_without_preconditioning_is_the_plain_step() {
+        three_steps(Setting { precondition: false, stage_two: None, threshold_scale: 1.0, eta: 0.3 });
+    }
+
+    #[test]
+    fn stage_two_is_the_thresholded_dual_average_written_out() {
+        let (zeroed, emptied) = three_steps(Setting { precondition: true, stage_two: Some(StageTwoRule::DualAveraging), threshold_scale: 0.7, eta: 0.9 });
+        assert!(zeroed > 0 && emptied < 9, "the threshold must bite without emptying every column: {zeroed} zeroed, {emptied} emptied");
+    }
+
+    #[test]
+    fn the_refuted_per_batch_rule_is_its_proximal_step_written_out() {
+        let (zeroed, emptied) = three_steps(Setting { precondition: true, stage_two: Some(StageTwoRule::PerBatch), threshold_scale: 0.7, eta: 0.9 });
+        assert!(zeroed > 0 && emptied < 9, "the threshold must bite without emptying every column: {zeroed} zeroed, {emptied} emptied");
+    }
 }
