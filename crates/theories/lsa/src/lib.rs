@@ -346,4 +346,25 @@ mod tests {
         assert!(law.risk(&g) / law.risk_star() < 1.01, "{} against {}", law.risk(&g), law.risk_star());
         assert!(law.distance(&g) < 0.1);
     }
+
+    #[test]
+    fn sgd_returns_the_mean_of_the_second_half_of_its_iterates() {
+        let law = Law { lambda: vec![1.0, 0.25], n: 4, sigma: 0.5 };
+        let (steps, batch, eta) = (7, 3, 0.2);
+        let got = law.sgd(steps, batch, eta, &mut scb_harness::rng::rng(6, 6));
+        // The same draws by hand: iterates 4 to 7 of 7 (steps - steps / 2 of them), averaged.
+        let mut rng = scb_harness::rng::rng(6, 6);
+        let (mut sgd, mut g) = (Sgd::new(&law), vec![0.0; 4]);
+        let mut iterates = Vec::new();
+        for _ in 0..steps {
+            sgd.step(&mut g, batch, eta, &mut rng);
+            iterates.push(g.clone());
+        }
+        for e in 0..4 {
+            let want = iterates[3..].iter().map(|it| it[e]).sum::<f64>() / 4.0;
+            assert!((got[e] - want).abs() < 1e-15, "entry {e}: {} against {want}", got[e]);
+            let first_half = iterates[..3].iter().map(|it| it[e]).sum::<f64>() / 3.0;
+            assert!((want - first_half).abs() > 1e-3, "entry {e}: the halves must differ for this to test anything");
+        }
+    }
 }
