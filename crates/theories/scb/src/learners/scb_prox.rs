@@ -471,6 +471,8 @@ mod tests {
         /// Entries the threshold set to 0, and columns it emptied (which keep their values).
         zeroed: usize,
         emptied: usize,
+        /// The last step's mu-weighted mean threshold.
+        lambda_mean: f64,
     }
 
     struct Setting {
@@ -510,6 +512,7 @@ mod tests {
                 self.averaged += 1;
             }
             let shrink = if set.precondition { c2 / (c1 + t as f64 * c2) } else { 0.0 };
+            self.lambda_mean = 0.0;
             for k in 0..n {
                 let pre = if set.precondition { 1.0 / (mu[k] * c1) } else { 1.0 };
                 let g: Vec<f64> = ga[k].iter().map(|x| x * pre).collect();
@@ -528,6 +531,7 @@ mod tests {
                 } else {
                     ((0..t).map(|s| self.a[k][s] - eta * dir[s]).collect(), eta * lambda)
                 };
+                self.lambda_mean += mu[k] * cut;
                 let kept: Vec<f64> = target.iter().map(|x| (x - cut).max(0.0)).collect();
                 let sum: f64 = kept.iter().sum();
                 self.zeroed += kept.iter().filter(|&&x| x == 0.0).count();
@@ -564,7 +568,7 @@ mod tests {
         let v = ndarray::Array2::from_shape_fn((n, n), |(i, j)| v0[j][i]);
         let a = ndarray::Array2::from_shape_fn((t, n), |(s, k)| a0[k][s]);
         let mut params = Params::new(v.view(), a.view());
-        let mut reference = Reference { v: v0, a: a0, z: vec![vec![0.0; t]; n], s_t: 0.0, averaged: 0, zeroed: 0, emptied: 0 };
+        let mut reference = Reference { v: v0, a: a0, z: vec![vec![0.0; t]; n], s_t: 0.0, averaged: 0, zeroed: 0, emptied: 0, lambda_mean: 0.0 };
         for step in 0..3u64 {
             let gv: Vec<Vec<f64>> = (0..n).map(|j| (0..n).map(|i| 0.05 * ((i + 2 * j + step as usize) % 5) as f64 - 0.08).collect()).collect();
             let ga: Vec<Vec<f64>> = (0..n).map(|k| (0..t).map(|s| 0.04 * ((3 * s + k + 2 * step as usize) % 7) as f64 - 0.1).collect()).collect();
@@ -576,8 +580,13 @@ mod tests {
             g.count = count.to_vec();
             g.da_var = da_var;
             g.batch = b;
-            learner.update(&mut params);
+            g.loss = 0.25 + step as f64;
+            let info = learner.update(&mut params);
             reference.step(&mu, &gv, &ga, &count, da_var, b as f64, step, &set);
+            let stage = if set.stage_two.is_some() { 2 } else { 1 };
+            assert_eq!((info.batch_loss, info.stage), (0.25 + step as f64, stage), "step {step}");
+            assert!((info.lambda - reference.lambda_mean).abs() < 1e-12, "step {step}: mean threshold {} against {}", info.lambda, reference.lambda_mean);
+            assert_eq!((learner.steps, learner.phase_steps, learner.samples), (step + 1, step + 1, (step + 1) * b as u64));
             for j in 0..n {
                 for i in 0..n {
                     let (got, want) = (params.v()[[i, j]], reference.v[j][i]);
