@@ -624,4 +624,33 @@ mod tests {
         let (zeroed, emptied) = three_steps(Setting { precondition: true, stage_two: Some(StageTwoRule::PerBatch), threshold_scale: 0.7, eta: 0.9 });
         assert!(zeroed > 0 && emptied < 9, "the threshold must bite without emptying every column: {zeroed} zeroed, {emptied} emptied");
     }
+
+    /// One step from V = 0, where c1 = tr(V C V^T) is exactly 0, in stage one or (by dual
+    /// averaging) two; returns whether A moved. The step's mean threshold must be 0.
+    fn a_moves_from_v_zero(precondition: bool, stage_two: bool) -> bool {
+        let (n, t) = (3, 4);
+        let task = Task::generate(&crate::task::TaskConfig { n, t, q: 2, ..Default::default() }, 3).unwrap();
+        let switch = if stage_two { SwitchRule::Budget { samples: 0 } } else { SwitchRule::Never };
+        let cfg = ProxConfig { switch, precondition, ..Default::default() };
+        let mut learner = ScbProx::new(cfg, &task);
+        let a = ndarray::Array2::from_shape_fn((t, n), |(s, k)| 0.1 + 0.1 * ((s * 3 + k) % 4) as f64);
+        let mut params = Params::new(ndarray::Array2::zeros((n, n)).view(), a.view());
+        assert_eq!(learner.v_scalars(&params), (0.0, 0.0));
+        let g = learner.grad_mut();
+        g.ga.assign(&ndarray::Array2::from_shape_fn((t, n), |(s, k)| 0.04 * ((3 * s + k) % 7) as f64 - 0.1));
+        g.batch = 64;
+        // A noise estimate, so that a stage-two threshold divided by c1 = 0 would be infinite.
+        g.da_var = 0.3;
+        let info = learner.update(&mut params);
+        assert_eq!(info.lambda, 0.0, "precondition {precondition}, stage two {stage_two}");
+        params.a() != a
+    }
+
+    #[test]
+    fn with_c1_zero_the_preconditioned_a_step_is_skipped_and_the_plain_one_taken() {
+        for stage_two in [false, true] {
+            assert!(!a_moves_from_v_zero(true, stage_two), "V carries no signal: the preconditioned A step divides by c1 = 0 and must be skipped");
+        }
+        assert!(a_moves_from_v_zero(false, false), "without the preconditioner the A step does not divide by c1 and is taken");
+    }
 }
