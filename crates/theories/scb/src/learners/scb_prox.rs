@@ -564,7 +564,9 @@ mod tests {
         let mut learner = ScbProx::new(cfg, &task);
         let mu = task.mu.to_vec();
         let v0: Vec<Vec<f64>> = (0..n).map(|j| (0..n).map(|i| 0.2 + 0.15 * ((i * 5 + j * 3) % 4) as f64).collect()).collect();
-        let a0: Vec<Vec<f64>> = (0..n).map(|k| (0..t).map(|s| 0.1 + 0.1 * ((s * 3 + k) % 4) as f64).collect()).collect();
+        // Columns summing to 1, 1.3 and 1.6: off the simplex, so that omega = sum_k mu_k (1^T a_k)^2
+        // is not 1 and the V step's preconditioner depends on it.
+        let a0: Vec<Vec<f64>> = (0..n).map(|k| (0..t).map(|s| (0.1 + 0.1 * ((s * 3 + k) % 4) as f64) * (1.0 + 0.3 * k as f64)).collect()).collect();
         let v = ndarray::Array2::from_shape_fn((n, n), |(i, j)| v0[j][i]);
         let a = ndarray::Array2::from_shape_fn((t, n), |(s, k)| a0[k][s]);
         let mut params = Params::new(v.view(), a.view());
@@ -652,5 +654,28 @@ mod tests {
             assert!(!a_moves_from_v_zero(true, stage_two), "V carries no signal: the preconditioned A step divides by c1 = 0 and must be skipped");
         }
         assert!(a_moves_from_v_zero(false, false), "without the preconditioner the A step does not divide by c1 and is taken");
+    }
+
+    #[test]
+    fn without_a_positive_omega_the_v_step_is_the_plain_one() {
+        // Columns of A summing to 0 give omega = 0 with alpha > 0: the preconditioner
+        // (omega - alpha) / (alpha omega) is undefined, and V takes the plain step.
+        let (n, t) = (3, 4);
+        let task = Task::generate(&crate::task::TaskConfig { n, t, q: 2, ..Default::default() }, 3).unwrap();
+        let mut learner = ScbProx::new(ProxConfig { switch: SwitchRule::Never, ..Default::default() }, &task);
+        let a = ndarray::Array2::from_shape_fn((t, n), |(s, _)| [0.5, -0.25, -0.25, 0.0][s]);
+        let v = ndarray::Array2::from_shape_fn((n, n), |(i, j)| 0.2 + 0.1 * ((i + 2 * j) % 3) as f64);
+        let mut params = Params::new(v.view(), a.view());
+        let gv = ndarray::Array2::from_shape_fn((n, n), |(i, j)| 0.05 * ((i + 2 * j) % 5) as f64 - 0.08);
+        learner.grad_mut().gv.assign(&gv);
+        learner.step_v(&mut params, 0.5);
+        let mut want = &v - &(0.5 * &gv);
+        for mut col in want.columns_mut() {
+            let shift = (1.0 - col.sum()) / n as f64;
+            col.mapv_inplace(|x| x + shift);
+        }
+        for (got, want) in params.v().iter().zip(&want) {
+            assert!((got - want).abs() < 1e-14, "{} against {want}", params.v());
+        }
     }
 }
