@@ -123,9 +123,11 @@ pub fn checks_csv(r: &ClaimResult) -> String {
         String::from("check,quantity,kind,each_point,predicted,tolerance,plant,value,lo,hi,verdict,resolution_up,resolution_down,power_at_plant,weak\n");
     let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:e}"));
     for (i, c) in r.checks.iter().enumerate() {
+        // Always quoted, as it always was (committed files keep their bytes), with any quote
+        // inside doubled as RFC 4180 reads it.
         s += &format!(
             "{i},\"{}\",{},{},{:e},{:e},{},{:e},{:e},{:e},{},{},{},{},{}\n",
-            c.spec.quantity,
+            c.spec.quantity.replace('"', "\"\""),
             format!("{:?}", c.spec.kind).to_lowercase(),
             c.spec.each_point,
             c.prediction(),
@@ -248,5 +250,21 @@ mod tests {
         write_claim(dir.path(), &result, &[panel()], &run, &FigureOptions::parse("screen", "svg").unwrap()).unwrap();
         assert_eq!(figure_files(dir.path(), "stage_one"), ["stage_one-panel1.csv", "stage_one.svg"]);
         assert!(dir.path().join("result.json").exists());
+    }
+
+    #[test]
+    fn checks_csv_quotes_the_quantity_and_doubles_its_quotes() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../reports/stage_one/result.json")).unwrap();
+        let mut result: ClaimResult = serde_json::from_str(&text).unwrap();
+        let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../reports/stage_one/checks.csv")).unwrap();
+        assert_eq!(checks_csv(&result), committed, "the committed file, byte for byte");
+        result.checks[0].spec.quantity = "odd \"one\", here".into();
+        let csv = checks_csv(&result);
+        let row = csv.lines().nth(1).unwrap();
+        assert!(row.starts_with("0,\"odd \"\"one\"\", here\","), "{row}");
+        let header_fields = csv.lines().next().unwrap().split(',').count();
+        let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+        let first = reader.records().next().unwrap().unwrap();
+        assert_eq!((first.len(), &first[1]), (header_fields, "odd \"one\", here"));
     }
 }
