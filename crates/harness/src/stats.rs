@@ -383,7 +383,6 @@ mod tests {
         assert!((c - 2.0).abs() < 1e-12);
         assert_eq!(log_crossing(&[1.0, 4.0], &[0.6, 0.9], 0.5), None, "starts above: not bracketed");
         assert_eq!(log_crossing(&[1.0, 4.0], &[0.1, 0.3], 0.5), None, "never reaches it");
-        // A dip is smoothed by the monotone fit before the crossing is read.
         // The same from x = 2 to 8: the crossing is read between the two x, not from 0.
         let c = log_crossing(&[2.0, 8.0], &[0.25, 0.75], 0.5).unwrap();
         assert!((c - 4.0).abs() < 1e-12, "{c}");
