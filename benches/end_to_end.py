@@ -59,10 +59,12 @@ def numpy_loop(task, b, samples, algorithm):
     return json.loads(subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout)["samples_per_s"]
 
 
+def has_jax(python):
+    return subprocess.run([python, "-c", "import jax"], capture_output=True).returncode == 0
+
+
 def jax_loop(python, task, b, samples):
-    """The JAX peer's samples/s, or None where `python` has no JAX."""
-    if subprocess.run([python, "-c", "import jax"], capture_output=True).returncode != 0:
-        return None
+    """The JAX peer's samples/s."""
     args = PIN + [python, os.path.join(HERE, "loop_jax.py"), "--task", task, "--batch", str(b), "--samples", str(samples)]
     return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout.splitlines()[-1])["samples_per_s"]
 
@@ -140,6 +142,7 @@ def training_table(reps, learners, jax_python):
     word = min(x["ns_per_word"] for x in lim) * 1e-9
     peak512 = max((x["fma512_gflops"] or 0.0) for x in lim)
     print(f"{lim[0]['cpu']}: f64 FMA peak {peak / 1e9:.1f} GFLOP/s at {bits} bits ({peak256 / 1e9:.1f} at 256 bits, {peak512:.1f} at 512), {word * 1e9:.2f} ns per generator word\n")
+    jax = has_jax(jax_python)
     print("| N, T, B | learner | limit (samples/s) | scb (samples/s) | share of limit | share of the 256-bit limit | numpy loop (samples/s) "
           "| scb / numpy | JAX loop (samples/s) | scb / JAX |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -155,12 +158,11 @@ def training_table(reps, learners, jax_python):
                     if r == 0 or n < 256:
                         best_np = max(best_np, numpy_loop(out, b, samples, algorithm))
                     # The JAX peer is SGD's.
-                    if algorithm == "sgd" and best_jax is not None:
-                        j = jax_loop(jax_python, out, b, samples)
-                        best_jax = None if j is None else max(best_jax, j)
+                    if algorithm == "sgd" and jax:
+                        best_jax = max(best_jax, jax_loop(jax_python, out, b, samples))
                 if algorithm != "sgd":
                     jax_cells = "- | -"
-                elif best_jax is None:
+                elif not jax:
                     jax_cells = "JAX not installed | -"
                 else:
                     jax_cells = f"{best_jax:,.0f} | {best_scb / best_jax:.1f}x"
